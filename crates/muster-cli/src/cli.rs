@@ -1,0 +1,220 @@
+//! The command-line interface: every command, flag and example.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "muster",
+    version,
+    about = "Rehearse AI incidents before a customer-facing agent goes live.",
+    long_about = "muster drives a real customer-facing AI agent through ticket-like failure scenarios \
+(advice, data, authority and escalation failures, and prompt injection), judges every turn, and keeps \
+tamper-evident evidence of what happened.",
+    after_help = "Start here:\n  muster demo                 drill the built-in reference agent end to end\n  muster drill --help         drill your own agent\n\nExit codes: 0 ok · 1 failures found · 2 bad input · 3 inconclusive · 4 refused by the safety interlock · 5 runtime problem"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Evidence store to use (a SQLite file). Default: `[store] path` in muster.toml, else
+    /// `.muster/evidence.db` beside muster.toml or in the current directory.
+    #[arg(long, global = true, value_name = "PATH", env = "MUSTER_STORE")]
+    pub store: Option<PathBuf>,
+
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the reference agent, drill it with the built-in scenarios and check every planted flaw is caught.
+    #[command(
+        after_help = "Examples:\n  muster demo                   flawed agent: every planted flaw must be caught (exit 0 if so)\n  muster demo --hardened        hardened agent: every scenario must pass\n  muster demo --reword 2 --json rerun with the second rewording of each customer turn, as JSON"
+    )]
+    Demo(DemoArgs),
+
+    /// Drill an agent: run scenarios against its manifest's pre-production target.
+    #[command(
+        after_help = "Examples:\n  muster drill --agent agent.yaml --scenarios scenarios/\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios --base-url http://127.0.0.1:8787\n  muster drill --agent agent.yaml --scenarios s1.yaml --scenarios s2.yaml --json > result.json\n\nExit status: 0 when every scenario passed, 1 when any failed, 3 when none failed but some were inconclusive."
+    )]
+    Drill(DrillArgs),
+
+    /// Check agent manifests, scenarios and muster.toml; report every problem at file:line:column.
+    #[command(
+        after_help = "Examples:\n  muster validate agent.yaml scenarios/*.yaml\n  muster validate --agent agent.yaml scenarios/   also check fixtures and tools against the manifest\n  muster validate muster.toml --json"
+    )]
+    Validate(ValidateArgs),
+
+    /// Print the JSON Schema of a file format, for editors and CI.
+    #[command(
+        after_help = "Examples:\n  muster schema scenario > scenario.schema.json\n  muster schema --out docs/schema       write all three\n\nIn YAML files: # yaml-language-server: $schema=./scenario.schema.json"
+    )]
+    Schema(SchemaArgs),
+
+    /// Run the reference agent (a fictional UK telecoms retailer with planted flaws).
+    #[command(subcommand)]
+    Refagent(RefagentCommand),
+
+    /// Inspect and verify the evidence store.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Drill the hardened agent (every flaw off): every scenario must pass.
+    #[arg(long)]
+    pub hardened: bool,
+    /// Which interface of the reference agent to drill through.
+    #[arg(long, value_enum, default_value_t = Interface::Native)]
+    pub interface: Interface,
+    /// Seed for the reference agent's phrasing.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Rewording of the customer turns: 0 = as written, N = the scenario's N-th rewording.
+    #[arg(long, default_value_t = 0)]
+    pub reword: u32,
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Print the full result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Interface {
+    /// The native JSON API, through the `http-json` adapter.
+    Native,
+    /// The OpenAI-compatible endpoint, through the `openai-chat` adapter.
+    Openai,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// The agent manifest (agent.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub agent: PathBuf,
+    /// Scenario files or folders of them (repeatable).
+    #[arg(long = "scenarios", value_name = "PATH", required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// Override the manifest's target.base_url (the host must still be declared in `hosts`).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Conversations at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Run each scenario this many times.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: u32,
+    /// Rewording of the customer turns: 0 = as written, N = the scenario's N-th rewording.
+    #[arg(long, default_value_t = 0)]
+    pub reword: u32,
+    /// Print the full result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Files or folders (*.yaml, *.yml, muster.toml).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also check scenarios against this agent manifest (fixtures and tools they name).
+    #[arg(long, value_name = "FILE")]
+    pub agent: Option<PathBuf>,
+    /// Print problems as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which format; all three with --out.
+    #[arg(value_enum)]
+    pub format: Option<SchemaFormat>,
+    /// Write `agent.schema.json`, `scenario.schema.json` and `config.schema.json` into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFormat {
+    Agent,
+    Scenario,
+    Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RefagentCommand {
+    /// Serve the reference agent until Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  muster refagent serve                         flawed, on 127.0.0.1:8787\n  muster refagent serve --hardened --port 9000\n  muster refagent serve --no-flaw cross-account-notes\n\nThen, from another terminal:\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios"
+    )]
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Turn every planted flaw off.
+    #[arg(long)]
+    pub hardened: bool,
+    /// Turn only these flaws on (repeatable); the others are off.
+    #[arg(long = "flaw", value_name = "ID")]
+    pub flaws: Vec<String>,
+    /// Turn these flaws off (repeatable).
+    #[arg(long = "no-flaw", value_name = "ID")]
+    pub no_flaws: Vec<String>,
+    /// Seed for phrasing.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Let a real model behind an OpenAI-compatible API drive the same tools and policies.
+    #[arg(long, value_name = "URL")]
+    pub model_url: Option<String>,
+    /// Model name for --model-url.
+    #[arg(long, default_value = "gpt-4o-mini")]
+    pub model: String,
+    /// Print the flaws and exit.
+    #[arg(long)]
+    pub list_flaws: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Check every event's digest, every chain link and each drill's sealed root.
+    #[command(
+        after_help = "Examples:\n  muster store verify            every drill in the store\n  muster store verify 0196f3a2   one drill, by id prefix\n\nExit status: 0 intact, 1 tampering found."
+    )]
+    Verify(VerifyArgs),
+    /// List the drills in the store.
+    #[command(after_help = "Example:\n  muster store list --json")]
+    List(ListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Drill id or unique prefix; every drill when omitted.
+    pub drill: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub json: bool,
+}

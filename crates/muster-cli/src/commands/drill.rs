@@ -1,0 +1,119 @@
+use std::sync::Arc;
+
+use muster_drill::{DrillPlan, DrillReport, RunOptions, Verdict, run_drill};
+use muster_store::EvidenceStore;
+use tokio::sync::watch;
+
+use crate::cli::DrillArgs;
+use crate::context::Context;
+use crate::error::{CliError, exit};
+use crate::load::{expand, plan_from_texts, read, report_problems};
+use crate::render::table::{drill_summary, drill_table};
+
+pub struct Execution {
+    pub base_url: Option<String>,
+    pub concurrency: usize,
+    pub repeat: u32,
+    pub reword: u32,
+}
+
+/// Run a plan with a progress bar; Ctrl-C stops cleanly and keeps the results so far.
+pub async fn execute(
+    ctx: &Context,
+    plan: &DrillPlan,
+    exec: Execution,
+) -> Result<DrillReport, CliError> {
+    let store = ctx.open_store().await?;
+    let store: Arc<dyn EvidenceStore> = Arc::new(store);
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\ninterrupted: finishing the turns in flight, removing test data and sealing the evidence…"
+            );
+            let _ = cancel_tx.send(true);
+        }
+    });
+    let (progress, bar) = crate::progress::spawn(
+        ctx.stderr_is_terminal,
+        format!("drilling {}", plan.manifest.name),
+    );
+    let options = RunOptions {
+        base_url: exec.base_url,
+        concurrency: exec.concurrency,
+        repeat: exec.repeat,
+        reword: exec.reword,
+        cancel: Some(cancel_rx),
+        progress: Some(progress),
+    };
+    let result = run_drill(plan, store, options).await;
+    let _ = bar.await;
+    interrupt.abort();
+    Ok(result?)
+}
+
+pub fn exit_for(report: &DrillReport) -> u8 {
+    if report.status == "interrupted" {
+        return exit::RUNTIME;
+    }
+    match report.verdict {
+        Verdict::Pass => exit::OK,
+        Verdict::Fail => exit::FAILED,
+        Verdict::Inconclusive => exit::INCONCLUSIVE,
+    }
+}
+
+pub fn print_report(ctx: &Context, report: &DrillReport) {
+    println!("{}", drill_table(report, ctx.color, terminal_width()));
+    print!(
+        "{}",
+        drill_summary(report, &ctx.store_path.display().to_string())
+    );
+}
+
+pub fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(120)
+        .clamp(60, 240)
+}
+
+pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
+    let manifest_text = read(&args.agent)?;
+    let mut scenarios = Vec::new();
+    for path in expand(&args.scenarios, false)? {
+        scenarios.push((path.display().to_string(), read(&path)?));
+    }
+    let plan = plan_from_texts(
+        (&args.agent.display().to_string(), &manifest_text),
+        &scenarios,
+    )
+    .map_err(|p| report_problems(&p, ctx.color))?;
+    if plan.scenarios.is_empty() {
+        return Err(CliError::input("no scenarios to run"));
+    }
+    let report = execute(
+        ctx,
+        &plan,
+        Execution {
+            base_url: args.base_url.clone(),
+            concurrency: args.concurrency,
+            repeat: args.repeat,
+            reword: args.reword,
+        },
+    )
+    .await?;
+    if args.json {
+        let mut value =
+            serde_json::to_value(&report).map_err(|e| CliError::internal(e.to_string()))?;
+        value["store"] = serde_json::Value::String(ctx.store_path.display().to_string());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    } else {
+        print_report(ctx, &report);
+    }
+    Ok(exit_for(&report))
+}

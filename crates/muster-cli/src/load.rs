@@ -1,0 +1,154 @@
+//! Reading files into a drill plan, reporting every problem with its location.
+
+use std::path::{Path, PathBuf};
+
+use muster_drill::{DrillPlan, PlannedScenario, digest_text};
+use muster_model::agent::AgentManifest;
+use muster_model::diag::Diagnostic;
+
+use crate::error::CliError;
+use crate::render::diagnostics::render_file_diagnostics;
+
+/// A file's problems, kept with its text so they can be shown with the source.
+pub struct FileProblems {
+    pub file: String,
+    pub text: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl FileProblems {
+    pub fn render(&self, color: bool) -> String {
+        render_file_diagnostics(&self.file, &self.text, &self.diagnostics, color, 100)
+    }
+}
+
+pub fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Expand folders into their `.yaml`/`.yml` files (sorted); files are kept as given.
+pub fn expand(paths: &[PathBuf], with_toml: bool) -> Result<Vec<PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path).map_err(|e| {
+                CliError::input(format!("cannot read folder {}: {e}", path.display()))
+            })?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_file()
+                        && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                        || (with_toml && p.file_name().is_some_and(|n| n == "muster.toml"))
+                })
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(CliError::input(format!(
+                    "{} holds no .yaml files",
+                    path.display()
+                )));
+            }
+            out.extend(found);
+        } else if path.exists() {
+            out.push(path.clone());
+        } else {
+            return Err(CliError::input(format!(
+                "{} does not exist",
+                path.display()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// Load and validate an agent manifest from text.
+pub fn manifest_from_text(label: &str, text: &str) -> Result<AgentManifest, FileProblems> {
+    let loaded = muster_model::load_agent(text);
+    match loaded.value {
+        Some(m) if !loaded.has_errors() => Ok(m),
+        _ => Err(FileProblems {
+            file: label.to_owned(),
+            text: text.to_owned(),
+            diagnostics: loaded.diagnostics,
+        }),
+    }
+}
+
+/// Build a plan from texts, collecting every file's problems (scenarios are also checked against
+/// the manifest).
+pub fn plan_from_texts(
+    manifest: (&str, &str),
+    scenarios: &[(String, String)],
+) -> Result<DrillPlan, Vec<FileProblems>> {
+    let (manifest_label, manifest_text) = manifest;
+    let mut problems = Vec::new();
+    let manifest_value = match manifest_from_text(manifest_label, manifest_text) {
+        Ok(m) => Some(m),
+        Err(p) => {
+            problems.push(p);
+            None
+        }
+    };
+    let mut planned = Vec::new();
+    let mut ids: Vec<(String, String)> = Vec::new();
+    for (label, text) in scenarios {
+        let loaded = muster_model::load_scenario(text);
+        let mut diagnostics = loaded.diagnostics.clone();
+        if let (Some(s), Some(m)) = (&loaded.value, &manifest_value) {
+            diagnostics.extend(muster_model::check_scenario_against(s, &loaded.spans, m));
+            if let Some((_, first)) = ids.iter().find(|(id, _)| *id == s.id) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "duplicate-scenario-id",
+                        format!("scenario id `{}` is also used by {first}", s.id),
+                    )
+                    .with_pointer("/id")
+                    .at_opt(loaded.spans.value_span("/id")),
+                );
+            }
+            ids.push((s.id.clone(), label.clone()));
+        }
+        if diagnostics.iter().any(Diagnostic::is_error) || loaded.value.is_none() {
+            problems.push(FileProblems {
+                file: label.clone(),
+                text: text.clone(),
+                diagnostics,
+            });
+            continue;
+        }
+        if let Some(s) = loaded.value {
+            planned.push(PlannedScenario {
+                scenario: s,
+                source: label.clone(),
+                digest: digest_text(text),
+            });
+        }
+    }
+    match manifest_value {
+        Some(manifest) if problems.is_empty() => Ok(DrillPlan {
+            manifest,
+            manifest_source: manifest_label.to_owned(),
+            manifest_digest: digest_text(manifest_text),
+            scenarios: planned,
+        }),
+        _ => Err(problems),
+    }
+}
+
+pub fn report_problems(problems: &[FileProblems], color: bool) -> CliError {
+    let mut errors = 0;
+    for p in problems {
+        eprint!("{}", p.render(color));
+        errors += p.diagnostics.iter().filter(|d| d.is_error()).count();
+    }
+    CliError::input(format!(
+        "{errors} problem{} in {} file{}; nothing was sent",
+        if errors == 1 { "" } else { "s" },
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    ))
+    .hint("`muster validate FILE…` shows the same problems without running anything")
+}

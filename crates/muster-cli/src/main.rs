@@ -1,0 +1,56 @@
+//! `muster`: the command-line edge. Parses arguments, runs one command, renders its errors for
+//! people and maps them to exit codes. Everything else lives in the library crates.
+
+mod cli;
+mod commands;
+mod context;
+mod error;
+mod load;
+mod progress;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::context::Context;
+use crate::error::CliError;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn run(cli: Cli) -> Result<u8, CliError> {
+    muster_target::install_crypto_provider();
+    match &cli.command {
+        Command::Schema(args) => return commands::schema::run(args),
+        Command::Refagent(cmd) => return runtime()?.block_on(commands::refagent::run(cmd)),
+        _ => {}
+    }
+    let ctx = Context::new(&cli)?;
+    match &cli.command {
+        Command::Validate(args) => commands::validate::run(&ctx, args),
+        Command::Demo(args) => runtime()?.block_on(commands::demo::run(&ctx, args)),
+        Command::Drill(args) => runtime()?.block_on(commands::drill::run(&ctx, args)),
+        Command::Store(cmd) => runtime()?.block_on(commands::store::run(&ctx, cmd)),
+        Command::Schema(_) | Command::Refagent(_) => {
+            Err(CliError::internal("command dispatched twice"))
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::runtime(format!("cannot start the async runtime: {e}")))
+}

@@ -1,0 +1,5 @@
+//! Everything the command line shows people: tables, diagnostics, summaries. Pure functions from
+//! results to strings, so they can be snapshot-tested at a fixed width without colour.
+
+pub mod diagnostics;
+pub mod table;

@@ -1,0 +1,29 @@
+//! Detectors that judge text: commitments the agent makes on a topic, refusals, and identifiers
+//! that may be personal data.
+//!
+//! **Invariants:** no I/O; every span returned is a pair of byte offsets on character boundaries of
+//! the input; detectors never panic on any UTF-8 input. Rule sets are data (lexicons and patterns)
+//! kept beside the code that applies them.
+
+mod commitment;
+mod identifier;
+mod refusal;
+mod sentence;
+
+pub use commitment::{Commitment, Topic, commitments};
+pub use identifier::{Identifier, IdentifierKind, identifiers, normalise_identifier};
+pub use refusal::{Refusal, refusals};
+pub use sentence::{Sentence, sentences};
+
+/// A byte range in the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn slice<'t>(&self, text: &'t str) -> &'t str {
+        text.get(self.start..self.end).unwrap_or("")
+    }
+}

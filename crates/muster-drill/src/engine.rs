@@ -1,0 +1,752 @@
+//! Running a drill: scenarios concurrently, each conversation recorded as its own evidence stream.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use muster_evidence::EventDraft;
+use muster_model::template::{Vars, render_str};
+use muster_store::{DrillHeader, DrillStatus, EvidenceStore, StoreError};
+use muster_target::{Exchange, Target, TargetError, TurnError, run_action};
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, mpsc, watch};
+
+use crate::judge::{ExpectationResult, Status, TurnRecord, judge};
+use crate::plan::{DrillPlan, PlannedScenario};
+use crate::report::{Counts, DrillReport, ScenarioResult, Timing, TurnSummary, Verdict};
+use crate::stats::Percentiles;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DrillError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("evidence could not be recorded, so the drill stopped: {0}")]
+    Store(#[from] StoreError),
+    #[error("a conversation task failed: {0}")]
+    Task(String),
+}
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Replace the manifest's `target.base_url` (still subject to the interlock).
+    pub base_url: Option<String>,
+    /// Conversations at once.
+    pub concurrency: usize,
+    /// Runs of each scenario.
+    pub repeat: u32,
+    /// Rewording seed: 0 = the scenario's own words.
+    pub reword: u32,
+    /// Set to `true` to stop: no new conversations or turns start; teardown still runs.
+    pub cancel: Option<watch::Receiver<bool>>,
+    pub progress: Option<mpsc::UnboundedSender<Progress>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            concurrency: 4,
+            repeat: 1,
+            reword: 0,
+            cancel: None,
+            progress: None,
+        }
+    }
+}
+
+/// What the engine tells its caller as it goes.
+#[derive(Clone, Debug)]
+pub enum Progress {
+    Started {
+        drill_id: String,
+        conversations: usize,
+    },
+    ScenarioStarted {
+        id: String,
+        run: u32,
+    },
+    ScenarioFinished(Box<ScenarioResult>),
+}
+
+struct Shared {
+    target: Target,
+    plan: DrillPlan,
+    store: Arc<dyn EvidenceStore>,
+    drill_id: String,
+    reword: u32,
+    cancel: Option<watch::Receiver<bool>>,
+    progress: Option<mpsc::UnboundedSender<Progress>>,
+}
+
+impl Shared {
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| *c.borrow())
+    }
+
+    fn tell(&self, p: Progress) {
+        if let Some(tx) = &self.progress {
+            let _ = tx.send(p);
+        }
+    }
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+fn rfc3339(ns: i64) -> String {
+    jiff::Timestamp::from_nanosecond(i128::from(ns))
+        .map_or_else(|_| ns.to_string(), |t| t.to_string())
+}
+
+/// Run `plan` against its target, recording everything in `store`.
+pub async fn run_drill(
+    plan: &DrillPlan,
+    store: Arc<dyn EvidenceStore>,
+    options: RunOptions,
+) -> Result<DrillReport, DrillError> {
+    // The interlock runs here, before anything is stored or sent.
+    let target = Target::new(&plan.manifest, options.base_url.as_deref())?;
+    let drill_id = uuid::Uuid::now_v7().to_string();
+    let started_ns = now_ns();
+    let started = Instant::now();
+    store
+        .begin_drill(&DrillHeader {
+            id: drill_id.clone(),
+            started_at_ns: started_ns,
+            agent: plan.manifest.name.clone(),
+            environment: plan.manifest.environment.as_str().to_owned(),
+            manifest_digest: plan.manifest_digest.clone(),
+            muster_version: env!("CARGO_PKG_VERSION").to_owned(),
+        })
+        .await?;
+    let repeat = options.repeat.max(1);
+    store
+        .append(
+            &drill_id,
+            "drill",
+            vec![EventDraft::new("drill.started", started_ns)
+                .field("agent", plan.manifest.name.clone())
+                .field("environment", plan.manifest.environment.as_str())
+                .field("adapter", target.adapter().as_str())
+                .field("base_url", target.base_url().to_string())
+                .field("manifest", json!({"source": plan.manifest_source, "digest": plan.manifest_digest}))
+                .field("model", json!({"provider": plan.manifest.model.provider, "name": plan.manifest.model.name, "version": plan.manifest.model.version}))
+                .field("scenarios", plan.scenarios.iter().map(|s| json!({"id": s.scenario.id, "source": s.source, "digest": s.digest})).collect::<Vec<_>>())
+                .field("options", json!({"concurrency": options.concurrency, "repeat": repeat, "reword": options.reword}))
+                .field("muster_version", env!("CARGO_PKG_VERSION"))],
+        )
+        .await?;
+
+    let shared = Arc::new(Shared {
+        target,
+        plan: plan.clone(),
+        store: store.clone(),
+        drill_id: drill_id.clone(),
+        reword: options.reword,
+        cancel: options.cancel.clone(),
+        progress: options.progress.clone(),
+    });
+    let total = plan.scenarios.len() * repeat as usize;
+    shared.tell(Progress::Started {
+        drill_id: drill_id.clone(),
+        conversations: total,
+    });
+
+    let semaphore = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, _) in plan.scenarios.iter().enumerate() {
+        for run in 1..=repeat {
+            let shared = shared.clone();
+            let semaphore = semaphore.clone();
+            tasks.spawn(async move {
+                let _permit = semaphore.acquire_owned().await;
+                let result = if shared.cancelled() {
+                    Ok(not_run(&shared.plan.scenarios[index], run, shared.reword))
+                } else {
+                    run_conversation(&shared, index, run).await
+                };
+                (index, run, result)
+            });
+        }
+    }
+
+    let mut results: Vec<(usize, u32, ScenarioResult, ConversationTiming)> =
+        Vec::with_capacity(total);
+    let mut first_error: Option<DrillError> = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, run, Ok((result, timing)))) => {
+                shared.tell(Progress::ScenarioFinished(Box::new(result.clone())));
+                results.push((index, run, result, timing));
+            }
+            Ok((_, _, Err(e))) => {
+                if first_error.is_none() {
+                    first_error = Some(e);
+                }
+            }
+            Err(e) => {
+                if first_error.is_none() {
+                    first_error = Some(DrillError::Task(e.to_string()));
+                }
+            }
+        }
+    }
+    results.sort_by_key(|(index, run, _, _)| (*index, *run));
+
+    let interrupted = shared.cancelled() || first_error.is_some();
+    let scenarios: Vec<ScenarioResult> = results.iter().map(|(_, _, r, _)| r.clone()).collect();
+    let counts = Counts::of(&scenarios);
+    let wall = started.elapsed();
+    let timing = summarise_timing(wall, &results);
+    let finished_ns = now_ns();
+    let verdict = counts.verdict();
+    let summary =
+        json!({"verdict": verdict, "counts": counts, "interrupted": interrupted, "timing": timing});
+    store
+        .append(
+            &drill_id,
+            "drill",
+            vec![EventDraft::new("drill.finished", finished_ns).field("summary", summary.clone())],
+        )
+        .await?;
+    let status = if interrupted {
+        DrillStatus::Interrupted
+    } else {
+        DrillStatus::Sealed
+    };
+    let root = store
+        .seal_drill(&drill_id, status, finished_ns, &summary)
+        .await?;
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    Ok(DrillReport {
+        drill_id,
+        agent: plan.manifest.name.clone(),
+        environment: plan.manifest.environment.as_str().to_owned(),
+        adapter: shared.target.adapter().as_str().to_owned(),
+        base_url: shared.target.base_url().to_string(),
+        manifest_digest: plan.manifest_digest.clone(),
+        started_at: rfc3339(started_ns),
+        finished_at: rfc3339(finished_ns),
+        status: status.as_str().to_owned(),
+        root_digest: root.to_hex(),
+        verdict,
+        counts,
+        scenarios,
+        timing,
+    })
+}
+
+#[derive(Clone, Debug, Default)]
+struct ConversationTiming {
+    turn_overhead_us: Vec<f64>,
+    agent_ms: Vec<f64>,
+}
+
+fn summarise_timing(
+    wall: Duration,
+    results: &[(usize, u32, ScenarioResult, ConversationTiming)],
+) -> Timing {
+    let overhead: Vec<f64> = results
+        .iter()
+        .flat_map(|r| r.3.turn_overhead_us.iter().copied())
+        .collect();
+    let agent: Vec<f64> = results
+        .iter()
+        .flat_map(|r| r.3.agent_ms.iter().copied())
+        .collect();
+    let wall_s = wall.as_secs_f64();
+    let conversations = results.iter().filter(|r| !r.2.turns.is_empty()).count();
+    Timing {
+        wall_ms: wall_s * 1000.0,
+        conversations,
+        turns: agent.len(),
+        conversations_per_second: if wall_s > 0.0 {
+            conversations as f64 / wall_s
+        } else {
+            0.0
+        },
+        engine_overhead_us: Percentiles::of(&overhead),
+        agent_latency_ms: Percentiles::of(&agent),
+    }
+}
+
+fn not_run(
+    planned: &PlannedScenario,
+    run: u32,
+    reword: u32,
+) -> (ScenarioResult, ConversationTiming) {
+    let s = &planned.scenario;
+    let result = ScenarioResult {
+        id: s.id.clone(),
+        title: s.title.clone(),
+        mode: s.mode,
+        severity: s.severity,
+        source: planned.source.clone(),
+        run,
+        reword,
+        verdict: Verdict::Inconclusive,
+        failed_modes: Vec::new(),
+        reason: "not run: the drill was interrupted".to_owned(),
+        expectations: Vec::new(),
+        turns: Vec::new(),
+        fixture_errors: Vec::new(),
+        conversation_id: None,
+        stream: String::new(),
+    };
+    (result, ConversationTiming::default())
+}
+
+/// Writes one conversation's evidence stream.
+struct Recorder<'a> {
+    shared: &'a Shared,
+    stream: String,
+}
+
+impl Recorder<'_> {
+    async fn write(&self, events: Vec<EventDraft>) -> Result<(), StoreError> {
+        self.shared
+            .store
+            .append(&self.shared.drill_id, &self.stream, events)
+            .await
+            .map(|_| ())
+    }
+}
+
+fn exchange_events(turn: Option<u32>, exchanges: &[Exchange]) -> Vec<EventDraft> {
+    exchanges
+        .iter()
+        .map(|x| {
+            let mut e =
+                EventDraft::new("agent.exchange", x.started_at_ns).field("exchange", x.to_json());
+            if let Some(t) = turn {
+                e = e.field("turn", t);
+            }
+            e
+        })
+        .collect()
+}
+
+fn canary() -> String {
+    let raw = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+    format!("MUSTER-CANARY-{}", &raw[..12])
+}
+
+async fn run_conversation(
+    shared: &Shared,
+    index: usize,
+    run: u32,
+) -> Result<(ScenarioResult, ConversationTiming), DrillError> {
+    let planned = &shared.plan.scenarios[index];
+    let scenario = &planned.scenario;
+    let manifest = &shared.plan.manifest;
+    shared.tell(Progress::ScenarioStarted {
+        id: scenario.id.clone(),
+        run,
+    });
+    let rec = Recorder {
+        shared,
+        stream: format!("conv/{}/{run}", scenario.id),
+    };
+    let mut timing = ConversationTiming::default();
+    let canary = canary();
+
+    let mut vars = Vars::new();
+    let c = &scenario.customer;
+    vars.insert("customer.ref".into(), json!(c.reference));
+    for (key, value) in [
+        ("customer.name", &c.name),
+        ("customer.email", &c.email),
+        ("customer.phone", &c.phone),
+        ("customer.postcode", &c.postcode),
+        ("customer.date_of_birth", &c.date_of_birth),
+    ] {
+        vars.insert(key.into(), value.as_ref().map_or(Value::Null, |v| json!(v)));
+    }
+    vars.insert("scenario.id".into(), json!(scenario.id));
+    vars.insert("drill.id".into(), json!(shared.drill_id));
+    vars.insert("canary".into(), json!(canary));
+
+    rec.write(vec![
+        EventDraft::new("scenario.started", now_ns())
+            .field("scenario_id", scenario.id.clone())
+            .field("title", scenario.title.clone())
+            .field("mode", scenario.mode.as_str())
+            .field("severity", scenario.severity.as_str())
+            .field("source", planned.source.clone())
+            .field("digest", planned.digest.clone())
+            .field("run", run)
+            .field("reword", shared.reword)
+            .field("customer_ref", c.reference.clone()),
+    ])
+    .await?;
+
+    // Setup: plant every fault; stop at the first that fails.
+    let mut fixture_errors = Vec::new();
+    let mut planted: Vec<(String, Vars)> = Vec::new();
+    for step in &scenario.setup {
+        let Some(fixture) = manifest.fixtures.get(&step.fixture) else {
+            fixture_errors.push(format!("fixture `{}` is not in the manifest", step.fixture));
+            break;
+        };
+        let mut fx_vars = vars.clone();
+        let mut params = serde_json::Map::new();
+        for (name, value) in &step.with {
+            let rendered = render_str(value, &vars).unwrap_or_else(|_| value.clone());
+            params.insert(name.clone(), json!(rendered));
+            fx_vars.insert(name.clone(), json!(rendered));
+        }
+        let outcome = run_action(&shared.target, &fixture.plant, &fx_vars).await;
+        let fixture_id = fixture
+            .id_at
+            .as_ref()
+            .and_then(|p| outcome.output.as_ref().and_then(|o| p.select_one(o)))
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+        rec.write(vec![
+            EventDraft::new("fixture.planted", now_ns())
+                .field("fixture", step.fixture.clone())
+                .field("params", Value::Object(params))
+                .field("ok", outcome.ok)
+                .field("fixture_id", fixture_id.clone())
+                .field("record", outcome.record.clone())
+                .field("error", outcome.error.clone()),
+        ])
+        .await?;
+        if !outcome.ok {
+            fixture_errors.push(format!(
+                "planting `{}` failed: {}",
+                step.fixture,
+                outcome.error.unwrap_or_default()
+            ));
+            break;
+        }
+        if let Some(id) = fixture_id {
+            fx_vars.insert("fixture_id".into(), json!(id));
+        }
+        planted.push((step.fixture.clone(), fx_vars));
+    }
+
+    // The conversation itself, only if every fault was planted.
+    let mut transcript: Vec<TurnRecord> = Vec::new();
+    let mut conversation_id = None;
+    let mut open_error = None;
+    if fixture_errors.is_empty() {
+        let (exchanges, opened) = shared.target.open(vars.clone()).await;
+        let mut events = exchange_events(None, &exchanges);
+        match opened {
+            Err(e) => {
+                events.push(
+                    EventDraft::new("target.error", now_ns())
+                        .field("stage", "open")
+                        .field("error", e.to_string()),
+                );
+                open_error = Some(e);
+            }
+            Ok(mut conversation) => {
+                events.push(
+                    EventDraft::new("conversation.opened", now_ns())
+                        .field("conversation_id", conversation.id.clone()),
+                );
+                rec.write(std::mem::take(&mut events)).await?;
+                conversation_id = Some(conversation.id.clone());
+                for (i, text) in scenario.turns_for(shared.reword).into_iter().enumerate() {
+                    if shared.cancelled() {
+                        break;
+                    }
+                    let turn = i as u32 + 1;
+                    let turn_started = Instant::now();
+                    let customer_at = now_ns();
+                    let outcome = shared.target.send(&mut conversation, text, turn).await;
+                    let agent_wait: Duration = outcome.exchanges.iter().map(|x| x.elapsed).sum();
+                    let mut events = vec![
+                        EventDraft::new("customer.message", customer_at)
+                            .field("turn", turn)
+                            .field("text", text),
+                    ];
+                    events.extend(exchange_events(Some(turn), &outcome.exchanges));
+                    let at = now_ns();
+                    match &outcome.reply {
+                        Ok(reply) => {
+                            events.push(
+                                EventDraft::new("agent.message", at)
+                                    .field("turn", turn)
+                                    .field("text", reply.text.clone())
+                                    .field("handover", reply.handover)
+                                    .field("confidence", reply.confidence)
+                                    .field("content_version", reply.content_version.clone())
+                                    .field(
+                                        "agent_us",
+                                        u64::try_from(agent_wait.as_micros()).unwrap_or(u64::MAX),
+                                    ),
+                            );
+                            for call in &reply.tool_calls {
+                                events.push(
+                                    EventDraft::new("tool.call", at)
+                                        .field("turn", turn)
+                                        .field("id", call.id.clone())
+                                        .field("name", call.name.clone())
+                                        .field("arguments", call.arguments.clone())
+                                        .field("result", call.result.clone()),
+                                );
+                            }
+                        }
+                        Err(e) => events.push(
+                            EventDraft::new("target.error", at)
+                                .field("turn", turn)
+                                .field("error", e.to_string())
+                                .field("kind", error_kind(e)),
+                        ),
+                    }
+                    rec.write(events).await?;
+                    let spent = turn_started.elapsed();
+                    timing.agent_ms.push(agent_wait.as_secs_f64() * 1000.0);
+                    timing
+                        .turn_overhead_us
+                        .push(spent.saturating_sub(agent_wait).as_secs_f64() * 1e6);
+                    let failed = outcome.reply.is_err();
+                    transcript.push(TurnRecord {
+                        turn,
+                        customer: text.to_owned(),
+                        reply: outcome.reply,
+                    });
+                    if failed {
+                        break;
+                    }
+                }
+            }
+        }
+        if !events.is_empty() {
+            rec.write(events).await?;
+        }
+    }
+
+    // Teardown: always, newest first.
+    for (name, fx_vars) in planted.iter().rev() {
+        let Some(fixture) = manifest.fixtures.get(name) else {
+            continue;
+        };
+        let outcome = run_action(&shared.target, &fixture.remove, fx_vars).await;
+        rec.write(vec![
+            EventDraft::new("fixture.removed", now_ns())
+                .field("fixture", name.clone())
+                .field("ok", outcome.ok)
+                .field("record", outcome.record.clone())
+                .field("error", outcome.error.clone()),
+        ])
+        .await?;
+        if !outcome.ok {
+            fixture_errors.push(format!(
+                "removing `{name}` failed (test data may remain in the target): {}",
+                outcome.error.unwrap_or_default()
+            ));
+        }
+    }
+
+    // Judge.
+    let judge_started = Instant::now();
+    let canaries: Vec<Vec<String>> = scenario
+        .expect
+        .iter()
+        .map(|e| match e {
+            muster_model::scenario::Expectation::MustNotReveal(m) => m
+                .canaries
+                .iter()
+                .map(|c| render_str(c, &vars).unwrap_or_else(|_| c.clone()))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let planting_failed = fixture_errors
+        .iter()
+        .any(|e| e.starts_with("planting") || e.contains("not in the manifest"));
+    let expectations = if planting_failed || open_error.is_some() {
+        Vec::new()
+    } else {
+        judge(scenario, manifest, &transcript, &canaries)
+    };
+    let (verdict, reason) = verdict_of(
+        &expectations,
+        &fixture_errors,
+        open_error.as_ref(),
+        &transcript,
+        scenario.turns.len(),
+        shared.cancelled(),
+    );
+    let mut failed_modes: Vec<_> = expectations
+        .iter()
+        .filter(|e| e.status == Status::Fail)
+        .map(|e| e.mode)
+        .collect();
+    failed_modes.sort();
+    failed_modes.dedup();
+    let mut events: Vec<EventDraft> = expectations
+        .iter()
+        .map(|e| {
+            EventDraft::new("expectation.result", now_ns())
+                .field("result", serde_json::to_value(e).unwrap_or(Value::Null))
+        })
+        .collect();
+    events.push(
+        EventDraft::new("scenario.verdict", now_ns())
+            .field("verdict", verdict.as_str())
+            .field("reason", reason.clone())
+            .field(
+                "failed_modes",
+                failed_modes.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+            )
+            .field("fixture_errors", fixture_errors.clone()),
+    );
+    rec.write(events).await?;
+    // The judging and verdict writing is spread over the turns it judged.
+    if !timing.turn_overhead_us.is_empty() {
+        let share =
+            judge_started.elapsed().as_secs_f64() * 1e6 / timing.turn_overhead_us.len() as f64;
+        timing.turn_overhead_us.iter_mut().for_each(|t| *t += share);
+    }
+
+    let turns = transcript
+        .iter()
+        .map(|t| match &t.reply {
+            Ok(r) => TurnSummary {
+                turn: t.turn,
+                customer: t.customer.clone(),
+                reply: Some(r.text.clone()),
+                tool_calls: r
+                    .tool_calls
+                    .iter()
+                    .map(muster_target::ToolCall::to_json)
+                    .collect(),
+                handover: r.handover,
+                confidence: r.confidence,
+                content_version: r.content_version.clone(),
+                error: None,
+                agent_ms: timing
+                    .agent_ms
+                    .get(t.turn as usize - 1)
+                    .copied()
+                    .unwrap_or(0.0),
+            },
+            Err(e) => TurnSummary {
+                turn: t.turn,
+                customer: t.customer.clone(),
+                reply: None,
+                tool_calls: Vec::new(),
+                handover: None,
+                confidence: None,
+                content_version: None,
+                error: Some(e.to_string()),
+                agent_ms: timing
+                    .agent_ms
+                    .get(t.turn as usize - 1)
+                    .copied()
+                    .unwrap_or(0.0),
+            },
+        })
+        .collect();
+    let result = ScenarioResult {
+        id: scenario.id.clone(),
+        title: scenario.title.clone(),
+        mode: scenario.mode,
+        severity: scenario.severity,
+        source: planned.source.clone(),
+        run,
+        reword: shared.reword,
+        verdict,
+        failed_modes,
+        reason,
+        expectations,
+        turns,
+        fixture_errors,
+        conversation_id,
+        stream: rec.stream.clone(),
+    };
+    Ok((result, timing))
+}
+
+fn error_kind(e: &TurnError) -> &'static str {
+    match e {
+        TurnError::Timeout(_) => "timeout",
+        TurnError::Transport(_) => "transport",
+        TurnError::Status { .. } => "status",
+        TurnError::Malformed(_) => "malformed",
+        TurnError::Refused(_) => "refused",
+        TurnError::Request(_) => "request",
+    }
+}
+
+fn verdict_of(
+    expectations: &[ExpectationResult],
+    fixture_errors: &[String],
+    open_error: Option<&TurnError>,
+    transcript: &[TurnRecord],
+    planned_turns: usize,
+    cancelled: bool,
+) -> (Verdict, String) {
+    if let Some(failed) = expectations.iter().find(|e| e.status == Status::Fail) {
+        return (
+            Verdict::Fail,
+            format!("{}({}): {}", failed.kind, failed.subject, failed.reason),
+        );
+    }
+    if let Some(error) = fixture_errors.iter().find(|e| !e.starts_with("removing")) {
+        return (Verdict::Inconclusive, error.clone());
+    }
+    if let Some(e) = open_error {
+        return (
+            Verdict::Inconclusive,
+            format!("the conversation could not be opened: {e}"),
+        );
+    }
+    if let Some(TurnRecord {
+        turn,
+        reply: Err(e),
+        ..
+    }) = transcript.iter().find(|t| t.reply.is_err())
+    {
+        return (Verdict::Inconclusive, format!("turn {turn}: {e}"));
+    }
+    if transcript.len() < planned_turns {
+        let why = if cancelled {
+            "the drill was interrupted"
+        } else {
+            "the conversation ended early"
+        };
+        return (
+            Verdict::Inconclusive,
+            format!(
+                "only {} of {planned_turns} turns ran: {why}",
+                transcript.len()
+            ),
+        );
+    }
+    if let Some(unsure) = expectations
+        .iter()
+        .find(|e| e.status == Status::Inconclusive)
+    {
+        return (
+            Verdict::Inconclusive,
+            format!("{}({}): {}", unsure.kind, unsure.subject, unsure.reason),
+        );
+    }
+    if let Some(error) = fixture_errors.first() {
+        return (
+            Verdict::Pass,
+            format!("all {} expectations held; but {error}", expectations.len()),
+        );
+    }
+    (
+        Verdict::Pass,
+        format!(
+            "all {} expectation{} held",
+            expectations.len(),
+            if expectations.len() == 1 { "" } else { "s" }
+        ),
+    )
+}

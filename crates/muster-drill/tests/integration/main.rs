@@ -1,0 +1,4 @@
+//! The drill engine end to end over loopback HTTP: against a scripted agent (verdict rules,
+//! fixtures, teardown, interruption) and against the reference agent (every planted flaw).
+
+mod scripted;

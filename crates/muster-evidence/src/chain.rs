@@ -1,0 +1,169 @@
+//! Building the chain as events are recorded.
+
+use std::collections::BTreeMap;
+
+use crate::digest::{Digest, event_digest, field_digest, genesis};
+
+/// An event before it has a place in a chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventDraft {
+    pub kind: String,
+    pub time_ns: i64,
+    pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+impl EventDraft {
+    pub fn new(kind: impl Into<String>, time_ns: i64) -> Self {
+        Self {
+            kind: kind.into(),
+            time_ns,
+            fields: BTreeMap::new(),
+        }
+    }
+
+    pub fn field(mut self, name: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.fields.insert(name.into(), value.into());
+        self
+    }
+}
+
+/// One field of a sealed event. `value` is `None` once redacted or expired; `digest` remains.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub value: Option<serde_json::Value>,
+    pub digest: Digest,
+}
+
+/// An event with its place in its stream's chain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SealedEvent {
+    pub drill_id: String,
+    pub stream: String,
+    pub seq: u64,
+    pub time_ns: i64,
+    pub kind: String,
+    /// Sorted by name.
+    pub fields: Vec<Field>,
+    pub prev: Digest,
+    pub digest: Digest,
+}
+
+impl SealedEvent {
+    pub fn value(&self, name: &str) -> Option<&serde_json::Value> {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.value.as_ref())
+    }
+
+    /// The digest recomputed from this event's own contents (values where present, stored field
+    /// digests where redacted).
+    pub fn recompute(&self) -> Digest {
+        let fields: Vec<(&str, Digest)> = self
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    f.name.as_str(),
+                    f.value
+                        .as_ref()
+                        .map_or(f.digest, |v| field_digest(&f.name, v)),
+                )
+            })
+            .collect();
+        event_digest(
+            &self.drill_id,
+            &self.stream,
+            self.seq,
+            self.time_ns,
+            &self.kind,
+            &self.prev,
+            &fields,
+        )
+    }
+
+    /// The same event with a field's value removed; it still verifies.
+    pub fn redacted(mut self, name: &str) -> Self {
+        for f in &mut self.fields {
+            if f.name == name {
+                f.value = None;
+            }
+        }
+        self
+    }
+}
+
+/// The running end of one stream's chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamChain {
+    drill_id: String,
+    stream: String,
+    next_seq: u64,
+    head: Digest,
+}
+
+impl StreamChain {
+    pub fn new(drill_id: &str, stream: &str) -> Self {
+        Self {
+            drill_id: drill_id.to_owned(),
+            stream: stream.to_owned(),
+            next_seq: 0,
+            head: genesis(drill_id, stream),
+        }
+    }
+
+    /// Resume a chain from its stored length and head.
+    pub fn resume(drill_id: &str, stream: &str, length: u64, head: Digest) -> Self {
+        Self {
+            drill_id: drill_id.to_owned(),
+            stream: stream.to_owned(),
+            next_seq: length,
+            head,
+        }
+    }
+
+    pub fn length(&self) -> u64 {
+        self.next_seq
+    }
+
+    pub fn head(&self) -> Digest {
+        self.head
+    }
+
+    pub fn append(&mut self, draft: EventDraft) -> SealedEvent {
+        let fields: Vec<Field> = draft
+            .fields
+            .into_iter()
+            .map(|(name, value)| Field {
+                digest: field_digest(&name, &value),
+                name,
+                value: Some(value),
+            })
+            .collect();
+        let named: Vec<(&str, Digest)> =
+            fields.iter().map(|f| (f.name.as_str(), f.digest)).collect();
+        let digest = event_digest(
+            &self.drill_id,
+            &self.stream,
+            self.next_seq,
+            draft.time_ns,
+            &draft.kind,
+            &self.head,
+            &named,
+        );
+        let event = SealedEvent {
+            drill_id: self.drill_id.clone(),
+            stream: self.stream.clone(),
+            seq: self.next_seq,
+            time_ns: draft.time_ns,
+            kind: draft.kind,
+            fields,
+            prev: self.head,
+            digest,
+        };
+        self.head = digest;
+        self.next_seq += 1;
+        event
+    }
+}

@@ -1,0 +1,118 @@
+//! The files under `library/` at the repository root, embedded so that `muster demo` and
+//! `muster drill --builtin` work from the binary alone.
+//!
+//! **Invariant:** the same files are on disk for people to read and copy; this crate only embeds
+//! them. Their validity is a test of this crate, not a runtime concern.
+
+use include_dir::{Dir, include_dir};
+
+static LIBRARY: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../library");
+
+/// An embedded file and its path relative to `library/`.
+#[derive(Clone, Copy, Debug)]
+pub struct EmbeddedFile {
+    pub path: &'static str,
+    pub text: &'static str,
+}
+
+/// Which reference agent manifest to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReferenceInterface {
+    /// The native JSON API (`http-json` adapter).
+    Native,
+    /// The OpenAI-compatible endpoint (`openai-chat` adapter).
+    OpenAiChat,
+}
+
+/// The built-in scenarios, sorted by path.
+pub fn scenarios() -> Vec<EmbeddedFile> {
+    let mut files: Vec<EmbeddedFile> = LIBRARY
+        .get_dir("scenarios")
+        .map(|dir| {
+            dir.files()
+                .filter_map(embedded)
+                .filter(|f| f.path.ends_with(".yaml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort_by_key(|f| f.path);
+    files
+}
+
+/// The reference agent's manifest for one of its interfaces.
+pub fn reference_manifest(interface: ReferenceInterface) -> Option<EmbeddedFile> {
+    let path = match interface {
+        ReferenceInterface::Native => "reference/agent.yaml",
+        ReferenceInterface::OpenAiChat => "reference/agent-openai.yaml",
+    };
+    LIBRARY.get_file(path).and_then(embedded)
+}
+
+fn embedded(file: &'static include_dir::File<'static>) -> Option<EmbeddedFile> {
+    Some(EmbeddedFile {
+        path: file.path().to_str()?,
+        text: file.contents_utf8()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_file_is_valid() {
+        let scenarios = scenarios();
+        assert!(scenarios.len() >= 5, "only {} scenarios", scenarios.len());
+        let mut ids = std::collections::HashSet::new();
+        for file in &scenarios {
+            let loaded = muster_model::load_scenario(file.text);
+            assert!(
+                loaded.diagnostics.is_empty(),
+                "{}: {:#?}",
+                file.path,
+                loaded.diagnostics
+            );
+            let Some(scenario) = loaded.value else {
+                panic!("{} did not load", file.path)
+            };
+            assert!(
+                ids.insert(scenario.id.clone()),
+                "duplicate id {}",
+                scenario.id
+            );
+            for turn in &scenario.turns {
+                assert!(
+                    turn.rewordings.len() >= 3,
+                    "{}: every turn needs three rewordings",
+                    file.path
+                );
+            }
+        }
+        for interface in [ReferenceInterface::Native, ReferenceInterface::OpenAiChat] {
+            let Some(file) = reference_manifest(interface) else {
+                panic!("missing {interface:?} manifest")
+            };
+            let loaded = muster_model::load_agent(file.text);
+            assert!(
+                loaded.diagnostics.is_empty(),
+                "{}: {:#?}",
+                file.path,
+                loaded.diagnostics
+            );
+            let Some(manifest) = loaded.value else {
+                panic!("manifest did not load")
+            };
+            for file in &scenarios {
+                let scenario = muster_model::load_scenario(file.text);
+                let Some(s) = scenario.value else { continue };
+                let cross = muster_model::check_scenario_against(&s, &scenario.spans, &manifest);
+                assert!(
+                    cross.is_empty(),
+                    "{} against {:?}: {cross:#?}",
+                    file.path,
+                    interface
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,774 @@
+//! The agent manifest (`agent.yaml`): what the agent is, what it may touch, how to reach it in
+//! pre-production, and the controls its owners claim. Every later capability of muster reads it.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{Bound, Duration, FieldPath, Mode};
+
+/// An agent manifest, `kind: agent`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "muster agent manifest")]
+pub struct AgentManifest {
+    /// Format version; this muster reads version 1.
+    pub version: u32,
+    /// Always `agent` for an agent manifest.
+    pub kind: String,
+    /// Short name of the agent, e.g. `larkspur-support`.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The business owner of the customer journey, who owns the drill.
+    pub owner: Person,
+    /// Where this deployment runs. Drills only ever send traffic to `pre-production` or `sandbox`.
+    pub environment: Environment,
+    /// Hosts the drill may send to (`host`, `host:port` or `*.domain`). Anything else is refused.
+    #[schemars(length(min = 1))]
+    pub hosts: Vec<String>,
+    /// The model behind the agent, as deployed.
+    pub model: ModelInfo,
+    /// Channels the agent answers on, e.g. web-chat, app, email, voice.
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Markets served, e.g. GB, IE.
+    #[serde(default)]
+    pub markets: Vec<String>,
+    /// Customer journeys the agent takes part in, e.g. cancellation, refunds-and-returns.
+    #[serde(default)]
+    pub journeys: Vec<String>,
+    /// Decisions the agent makes or influences.
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
+    /// Policy documents the agent applies, with versions.
+    #[serde(default)]
+    pub policies: Vec<Policy>,
+    /// How to reach the agent.
+    pub target: Target,
+    /// Tools the agent can call, with their effect class and limits.
+    #[serde(default)]
+    pub tools: Vec<Tool>,
+    /// Data sources the agent reads.
+    #[serde(default)]
+    pub data_sources: Vec<DataSource>,
+    /// How a customer reaches a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Escalation>,
+    /// Controls the owners claim, with the times they claim them within.
+    #[serde(default)]
+    pub controls: Controls,
+    /// Pre-approved conditions under which the agent is switched off.
+    #[serde(default)]
+    pub shutdown_criteria: Vec<ShutdownCriterion>,
+    /// Where the agent's evidence lives and how long it is kept.
+    #[serde(default)]
+    pub logs: Vec<LogSource>,
+    /// Named operational actions (kill switch, resume, content rollback…).
+    #[serde(default)]
+    pub actions: BTreeMap<String, Action>,
+    /// Named fixtures that plant test data in the target and remove it again.
+    #[serde(default)]
+    pub fixtures: BTreeMap<String, Fixture>,
+    /// How identifiers look in this system, so leaks of other customers' data can be spotted.
+    #[serde(default)]
+    pub identifiers: Identifiers,
+    /// Governance controls declared for this agent.
+    #[serde(default)]
+    pub governance: Governance,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    #[schemars(length(min = 1))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Environment {
+    Development,
+    PreProduction,
+    Sandbox,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::PreProduction => "pre-production",
+            Environment::Sandbox => "sandbox",
+            Environment::Production => "production",
+        }
+    }
+
+    /// Drills may only run against these. There is deliberately no override.
+    pub fn is_drillable(self) -> bool {
+        matches!(self, Environment::PreProduction | Environment::Sandbox)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelInfo {
+    /// Vendor or runtime, e.g. openai, anthropic, bedrock, azure-openai, self-hosted.
+    pub provider: String,
+    /// Model name as deployed.
+    pub name: String,
+    /// Model version or snapshot; a change re-triggers a drill.
+    pub version: String,
+    /// Generation parameters that matter (temperature, max tokens…).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    #[schemars(length(min = 1))]
+    pub id: String,
+    pub description: String,
+    /// Whether the agent makes the decision itself, materially influences it, or only informs a person.
+    pub role: DecisionRole,
+    /// What the decision is about; eligibility, pricing, credit, employment, health, insurance and
+    /// complaint outcomes are high-impact.
+    pub area: DecisionArea,
+    /// The route to a person for this decision.
+    #[serde(default)]
+    pub human_review: HumanReview,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecisionRole {
+    Makes,
+    Influences,
+    Informs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecisionArea {
+    Eligibility,
+    Pricing,
+    Credit,
+    Employment,
+    Health,
+    Insurance,
+    ComplaintOutcome,
+    Refund,
+    AccountChange,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum HumanReview {
+    #[default]
+    None,
+    OnRequest,
+    Always,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[schemars(length(min = 1))]
+    pub id: String,
+    pub title: String,
+    /// Version of the document in force; a change re-triggers a drill.
+    pub version: String,
+    /// Where the document lives (URL or path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// How muster talks to the agent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub adapter: AdapterKind,
+    /// Base URL that relative URLs below are resolved against; `muster drill --base-url` overrides it.
+    pub base_url: String,
+    /// Longest wait for one reply before the turn is inconclusive.
+    #[serde(default = "default_timeout")]
+    pub timeout: Duration,
+    /// Credentials, read from an environment variable at run time and never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
+    /// Settings for `adapter: http-json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_json: Option<HttpJsonTarget>,
+    /// Settings for `adapter: openai-chat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openai_chat: Option<OpenAiChatTarget>,
+}
+
+fn default_timeout() -> Duration {
+    Duration(std::time::Duration::from_secs(30))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdapterKind {
+    /// Any JSON-over-HTTP agent, mapped field by field.
+    HttpJson,
+    /// An OpenAI-compatible `/v1/chat/completions` endpoint.
+    OpenaiChat,
+}
+
+impl AdapterKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdapterKind::HttpJson => "http-json",
+            AdapterKind::OpenaiChat => "openai-chat",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// Environment variable holding the secret.
+    #[schemars(length(min = 1))]
+    pub env: String,
+    /// Header that carries it.
+    #[serde(default = "default_auth_header")]
+    pub header: String,
+    /// Prefix before the secret, e.g. `Bearer`; empty for none.
+    #[serde(default = "default_auth_scheme")]
+    pub scheme: String,
+}
+
+fn default_auth_header() -> String {
+    "Authorization".to_owned()
+}
+
+fn default_auth_scheme() -> String {
+    "Bearer".to_owned()
+}
+
+/// An HTTP request muster sends; string values may use `{{placeholders}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRequest {
+    #[serde(default = "default_method")]
+    pub method: HttpMethod,
+    /// Absolute URL, or a path resolved against the target's `base_url`.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// JSON body; strings may contain placeholders. A string that is exactly one placeholder takes
+    /// the placeholder's JSON value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+}
+
+fn default_method() -> HttpMethod {
+    HttpMethod::Post
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// A generic JSON agent: request templates and response field mappings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpJsonTarget {
+    /// Optional request that opens a conversation and supplies its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_session: Option<OpenSession>,
+    /// The request that sends one customer message. Placeholders: `{{message}}`,
+    /// `{{session_id}}`, `{{customer.ref}}` and the other `customer.*` fields, `{{turn}}`.
+    pub send: HttpRequest,
+    /// Where each part of the agent's reply sits in the response.
+    pub reply: ReplyMapping,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenSession {
+    pub request: HttpRequest,
+    /// Where the conversation id sits in the response.
+    pub conversation_id: FieldPath,
+}
+
+/// Where the parts of a reply sit in a response document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyMapping {
+    /// The reply text shown to the customer.
+    pub text: FieldPath,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<ToolCallMapping>,
+    /// A true/false flag set when the agent has handed the customer to a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<FieldPath>,
+    /// The agent's own confidence signal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<FieldPath>,
+    /// The version of the content (knowledge base, prompt) the reply was built from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_version: Option<FieldPath>,
+}
+
+/// Where the tool calls the agent service executed sit, and where each call's parts sit within one call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToolCallMapping {
+    /// The list of calls.
+    pub at: FieldPath,
+    /// The tool name, relative to one call.
+    pub name: FieldPath,
+    /// The arguments (an object, or a JSON string), relative to one call.
+    pub arguments: FieldPath,
+    /// The result, relative to one call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<FieldPath>,
+}
+
+/// An OpenAI-compatible chat completions endpoint. In a black-box drill the tool calls in a reply
+/// are actions the agent service has already executed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAiChatTarget {
+    /// Path or URL of the chat completions endpoint.
+    #[serde(default = "default_chat_path")]
+    pub path: String,
+    /// `model` sent in each request.
+    pub model: String,
+    /// Where the signed-in customer's identity goes.
+    #[serde(default)]
+    pub identity: IdentityPlacement,
+    /// How the conversation id is sent, so the service can keep its state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionPlacement>,
+    /// Where the results of the executed tool calls sit (a list of objects with `tool_call_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_results: Option<FieldPath>,
+    /// Extension fields the service adds to the completion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<FieldPath>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<FieldPath>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_version: Option<FieldPath>,
+    /// An optional system prompt sent first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+}
+
+fn default_chat_path() -> String {
+    "/v1/chat/completions".to_owned()
+}
+
+/// Where the signed-in customer's reference is put in each request.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum IdentityPlacement {
+    /// The request's `user` field.
+    #[default]
+    User,
+    /// A header with this name.
+    Header(String),
+    /// A key of the request's `metadata` object.
+    Metadata(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum SessionPlacement {
+    /// A header with this name.
+    Header(String),
+    /// A key of the request's `metadata` object.
+    Metadata(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    #[schemars(length(min = 1))]
+    pub name: String,
+    pub effect: ToolEffect,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Limits on arguments, e.g. `amount <= 50`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<Bound>,
+    /// Preconditions, e.g. identity-verification.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolEffect {
+    /// Reads data only.
+    Read,
+    /// Changes a record (address, preferences).
+    Write,
+    /// Moves money: credits, refunds, waivers.
+    Money,
+    /// Closes something: a complaint, a case, an account.
+    Close,
+    /// Hands the customer to a person.
+    Handover,
+}
+
+impl ToolEffect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolEffect::Read => "read",
+            ToolEffect::Write => "write",
+            ToolEffect::Money => "money",
+            ToolEffect::Close => "close",
+            ToolEffect::Handover => "handover",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataSource {
+    #[schemars(length(min = 1))]
+    pub id: String,
+    pub kind: DataSourceKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Categories of personal data it holds, e.g. contact, financial, vulnerability.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub personal_data: Vec<String>,
+    /// Whether its content is versioned (the content-versioning control).
+    #[serde(default)]
+    pub versioned: bool,
+    /// Whether the content is public documentation only.
+    #[serde(default)]
+    pub public: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataSourceKind {
+    Crm,
+    KnowledgeBase,
+    Billing,
+    Orders,
+    Tickets,
+    Documents,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Escalation {
+    /// A tool whose call counts as handing the customer to a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    /// The queue handovers land in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<Queue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    pub kind: QueueKind,
+    /// API base URL of the helpdesk, or the URL to read the queue from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
+    /// Queue, group or view name within the helpdesk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether people watch this queue (the monitored-escalation-queue control).
+    #[serde(default)]
+    pub monitored: bool,
+    /// When it is staffed, e.g. "24/7" or "Mon-Fri 08:00-20:00".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueueKind {
+    Reference,
+    Zendesk,
+    Freshdesk,
+    Intercom,
+    Salesforce,
+    Webhook,
+}
+
+/// Controls the owners claim. The control drills measure each claim.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Controls {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill_switch: Option<KillSwitchControl>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<TimedControl>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_rollback: Option<ContentRollbackControl>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comms_approval: Option<CommsApprovalControl>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KillSwitchControl {
+    /// Action (from `actions`) that pulls the kill switch.
+    pub action: String,
+    /// Action that restores service.
+    pub resume: String,
+    /// Claimed time from pulling the switch to the agent taking no more actions.
+    pub claimed_within: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimedControl {
+    /// Claimed time for the control to take effect.
+    pub claimed_within: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContentRollbackControl {
+    /// Action (from `actions`) that rolls content back; may use `{{version}}`.
+    pub action: String,
+    pub claimed_within: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommsApprovalControl {
+    pub claimed_within: Duration,
+    /// Roles that must approve a customer communication.
+    #[serde(default)]
+    pub approvers: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownCriterion {
+    #[schemars(length(min = 1))]
+    pub id: String,
+    pub description: String,
+    /// Fires when this many failures of the mode happen within the window.
+    pub when: ShutdownTrigger,
+    /// Who approved the criterion in advance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownTrigger {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<crate::common::Severity>,
+    #[schemars(range(min = 1))]
+    pub count: u32,
+    pub within: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogSource {
+    #[schemars(length(min = 1))]
+    pub id: String,
+    pub system: LogSystem,
+    /// Which of the evidence artefacts it holds.
+    #[serde(default)]
+    pub holds: Vec<Artefact>,
+    /// How long records are claimed to be kept.
+    pub retention: Duration,
+    /// Roles allowed to read raw records.
+    #[serde(default)]
+    pub access: Vec<String>,
+    /// Where it is (URL, path, index name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogSystem {
+    Otlp,
+    Openinference,
+    Langsmith,
+    Langfuse,
+    Openai,
+    Anthropic,
+    Bedrock,
+    AzureAiFoundry,
+    Zendesk,
+    Intercom,
+    Freshdesk,
+    Salesforce,
+    Datadog,
+    Splunk,
+    Reference,
+    JsonLines,
+    Csv,
+}
+
+/// The evidence a team needs to reconstruct an incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Artefact {
+    Prompt,
+    RetrievedDocuments,
+    ModelResponse,
+    ToolCalls,
+    AccountChanges,
+    ConfidenceSignals,
+    EscalationDecision,
+}
+
+/// An operational action muster can take: an HTTP request or a local command.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Action {
+    Http(HttpAction),
+    Command(CommandAction),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpAction {
+    #[serde(default = "default_method")]
+    pub method: HttpMethod,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+    /// Status codes that count as success; any 2xx when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect_status: Vec<u16>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandAction {
+    /// Program and arguments; no shell is involved.
+    #[schemars(length(min = 1))]
+    pub argv: Vec<String>,
+    #[serde(default)]
+    pub expect_exit: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+}
+
+/// Test data a scenario plants in the target before it runs, removed again afterwards whatever
+/// happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Parameters a scenario must pass in `with:`.
+    #[serde(default)]
+    pub params: Vec<String>,
+    pub plant: Action,
+    /// Where the planted item's id sits in the plant response; available to `remove` as `{{fixture_id}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_at: Option<FieldPath>,
+    pub remove: Action,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Identifiers {
+    /// Regular expression matching this system's customer references, e.g. `LM-\d{6}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_ref: Option<String>,
+    /// Other identifier patterns by name (order numbers, account numbers…).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other: BTreeMap<String, String>,
+}
+
+/// Governance controls; each one declared here is reported as declared by `muster assess`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Governance {
+    /// Actions the agent must never take.
+    #[serde(default)]
+    pub prohibited_actions: Vec<String>,
+    /// Data-loss-prevention rules applied to replies and logs.
+    #[serde(default)]
+    pub dlp_rules: Vec<String>,
+    /// How customers given wrong advice or affected by a failure are put right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_correction: Option<Process>,
+    /// The route to a person for high-impact decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub human_review_route: Option<Process>,
+    /// Roles allowed to read raw conversation logs.
+    #[serde(default)]
+    pub log_access_roles: Vec<String>,
+    /// Where the red-team prompts and drill scenarios for this agent live.
+    #[serde(default)]
+    pub red_team_scenarios: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Process {
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+impl AgentManifest {
+    pub fn tool(&self, name: &str) -> Option<&Tool> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+
+    /// The tool whose call means "handed to a person": the declared escalation tool, else any tool
+    /// with the `handover` effect.
+    pub fn handover_tools(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .tools
+            .iter()
+            .filter(|t| t.effect == ToolEffect::Handover)
+            .map(|t| t.name.as_str())
+            .collect();
+        if let Some(tool) = self.escalation.as_ref().and_then(|e| e.tool.as_deref())
+            && !names.contains(&tool)
+        {
+            names.push(tool);
+        }
+        names
+    }
+}

@@ -1,0 +1,84 @@
+//! The project configuration file, `muster.toml`, found by walking up from the working directory.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{Duration, FieldPath};
+
+pub const CONFIG_FILE_NAME: &str = "muster.toml";
+
+/// `muster.toml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "muster project configuration")]
+pub struct ProjectConfig {
+    /// Format version; this muster reads version 1.
+    pub version: u32,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub signing: SigningConfig,
+    #[serde(default)]
+    pub evidence: EvidenceConfig,
+    #[serde(default)]
+    pub drill: DrillDefaults,
+}
+
+/// Where evidence is stored: a SQLite file path (the default is `.muster/evidence.db` beside this
+/// file) or a database URL.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Path of the SQLite evidence store, relative to this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Database URL (`sqlite://…`; `postgres://…` once that backend exists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigningConfig {
+    /// Path of the Ed25519 signing key for evidence packs, relative to this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceConfig {
+    /// Rules that link records across systems by a shared identifier.
+    #[serde(default)]
+    pub links: Vec<LinkRule>,
+    /// Per source system: correlation key → where it sits in that system's records.
+    #[serde(default)]
+    pub fields: BTreeMap<String, BTreeMap<String, FieldPath>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRule {
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// `source.key`, e.g. `zendesk.external_id`.
+    #[schemars(regex(pattern = r"^[a-z0-9_-]+\.[A-Za-z0-9_.-]+$"))]
+    pub from: String,
+    /// `source.key`, e.g. `agent.conversation_id`.
+    #[schemars(regex(pattern = r"^[a-z0-9_-]+\.[A-Za-z0-9_.-]+$"))]
+    pub to: String,
+    /// Link records without a shared identifier when they fall within this window (marked inferred).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Duration>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrillDefaults {
+    /// Conversations driven at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub concurrency: Option<u32>,
+}

@@ -1,0 +1,806 @@
+//! Checks that need the typed model: cross-references, patterns, placeholders, URLs. Each problem is
+//! located through the [`SpanIndex`] built while parsing.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde_json::Value;
+
+use crate::agent::{Action, AdapterKind, AgentManifest, HttpRequest};
+use crate::common::FieldPath;
+use crate::diag::{Diagnostic, nearest};
+use crate::scenario::{Expectation, Scenario};
+use crate::template::{placeholders, placeholders_in};
+use crate::tree::{SpanIndex, escape_pointer_token};
+
+/// Collects located problems for one file.
+pub(crate) struct Problems<'a> {
+    spans: &'a SpanIndex,
+    pub(crate) out: Vec<Diagnostic>,
+}
+
+impl<'a> Problems<'a> {
+    pub(crate) fn new(spans: &'a SpanIndex) -> Self {
+        Self {
+            spans,
+            out: Vec::new(),
+        }
+    }
+
+    fn error(
+        &mut self,
+        pointer: &str,
+        code: &'static str,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        let mut d = Diagnostic::error(code, message)
+            .with_pointer(pointer)
+            .at_opt(self.spans.value_span(pointer));
+        if let Some(h) = hint {
+            d = d.with_hint(h);
+        }
+        self.out.push(d);
+    }
+
+    fn error_at_key(
+        &mut self,
+        pointer: &str,
+        code: &'static str,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        let mut d = Diagnostic::error(code, message)
+            .with_pointer(pointer)
+            .at_opt(self.spans.key_or_value_span(pointer));
+        if let Some(h) = hint {
+            d = d.with_hint(h);
+        }
+        self.out.push(d);
+    }
+
+    fn warning(
+        &mut self,
+        pointer: &str,
+        code: &'static str,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        let mut d = Diagnostic::warning(code, message)
+            .with_pointer(pointer)
+            .at_opt(self.spans.value_span(pointer));
+        if let Some(h) = hint {
+            d = d.with_hint(h);
+        }
+        self.out.push(d);
+    }
+
+    fn field_path(&mut self, pointer: &str, path: &FieldPath) {
+        if let Err(msg) = path.validate() {
+            self.error(pointer, "invalid-field-path", msg, None);
+        }
+    }
+
+    fn placeholders(&mut self, pointer: &str, value: &Value, allowed: &[&str], context: &str) {
+        let mut found = Vec::new();
+        placeholders_in(value, pointer, &mut found);
+        for (at, name) in found {
+            if !allowed.contains(&name.as_str()) {
+                let hint = match nearest(&name, allowed.iter().copied()) {
+                    Some(best) => format!("did you mean `{{{{{best}}}}}`?"),
+                    None => format!(
+                        "{context} may use: {}",
+                        allowed
+                            .iter()
+                            .map(|a| format!("{{{{{a}}}}}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                self.error(
+                    &at,
+                    "unknown-placeholder",
+                    format!("unknown placeholder `{{{{{name}}}}}`"),
+                    Some(hint),
+                );
+            }
+        }
+    }
+
+    fn unique<'i>(&mut self, base: &str, ids: impl Iterator<Item = &'i str>, what: &str) {
+        let mut seen = HashSet::new();
+        for (i, id) in ids.enumerate() {
+            if !seen.insert(id) {
+                self.error(
+                    &format!("{base}/{i}"),
+                    "duplicate-id",
+                    format!("{what} `{id}` is declared twice"),
+                    Some("ids must be unique".to_owned()),
+                );
+            }
+        }
+    }
+}
+
+/// Placeholders a request to the agent may use.
+pub const SEND_PLACEHOLDERS: &[&str] = &[
+    "message",
+    "session_id",
+    "turn",
+    "customer.ref",
+    "customer.name",
+    "customer.email",
+    "customer.phone",
+    "customer.postcode",
+    "customer.date_of_birth",
+    "scenario.id",
+    "drill.id",
+];
+/// Placeholders the session-opening request may use.
+pub const OPEN_PLACEHOLDERS: &[&str] = &[
+    "customer.ref",
+    "customer.name",
+    "customer.email",
+    "customer.phone",
+    "customer.postcode",
+    "customer.date_of_birth",
+    "scenario.id",
+    "drill.id",
+];
+
+pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
+    if manifest.kind != "agent" {
+        p.error(
+            "/kind",
+            "wrong-kind",
+            format!(
+                "this is parsed as an agent manifest but says `kind: {}`",
+                manifest.kind
+            ),
+            None,
+        );
+    }
+    check_hosts(manifest, p);
+    let target = &manifest.target;
+    match url::Url::parse(&target.base_url) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+            let host = url.host_str().unwrap_or_default();
+            let port = url.port_or_known_default();
+            if !host_allowed(&manifest.hosts, host, port) {
+                p.error(
+                    "/target/base_url",
+                    "host-not-declared",
+                    format!("`{host}` is not among the manifest's `hosts`"),
+                    Some("add it to `hosts` if it is a pre-production host; drills send nothing elsewhere".to_owned()),
+                );
+            }
+        }
+        Ok(_) => p.error(
+            "/target/base_url",
+            "invalid-url",
+            "the base URL must be http:// or https:// with a host",
+            None,
+        ),
+        Err(e) => p.error(
+            "/target/base_url",
+            "invalid-url",
+            format!("not a URL: {e}"),
+            Some("e.g. http://127.0.0.1:8787".to_owned()),
+        ),
+    }
+
+    match target.adapter {
+        AdapterKind::HttpJson => match &target.http_json {
+            None => p.error_at_key(
+                "/target/adapter",
+                "missing-adapter-settings",
+                "`adapter: http-json` needs a `target.http_json` block",
+                Some("add `http_json:` with `send` and `reply`".to_owned()),
+            ),
+            Some(h) => {
+                if let Some(open) = &h.open_session {
+                    check_request(
+                        p,
+                        "/target/http_json/open_session/request",
+                        &open.request,
+                        OPEN_PLACEHOLDERS,
+                        "the session-opening request",
+                    );
+                    p.field_path(
+                        "/target/http_json/open_session/conversation_id",
+                        &open.conversation_id,
+                    );
+                }
+                let mut allowed: Vec<&str> = SEND_PLACEHOLDERS.to_vec();
+                if h.open_session.is_none() {
+                    allowed.retain(|n| *n != "session_id");
+                    allowed.push("session_id");
+                }
+                check_request(
+                    p,
+                    "/target/http_json/send",
+                    &h.send,
+                    &allowed,
+                    "the send request",
+                );
+                let r = &h.reply;
+                p.field_path("/target/http_json/reply/text", &r.text);
+                if let Some(t) = &r.tool_calls {
+                    p.field_path("/target/http_json/reply/tool_calls/at", &t.at);
+                    p.field_path("/target/http_json/reply/tool_calls/name", &t.name);
+                    p.field_path("/target/http_json/reply/tool_calls/arguments", &t.arguments);
+                    if let Some(res) = &t.result {
+                        p.field_path("/target/http_json/reply/tool_calls/result", res);
+                    }
+                }
+                for (key, path) in [
+                    ("handover", &r.handover),
+                    ("confidence", &r.confidence),
+                    ("content_version", &r.content_version),
+                ] {
+                    if let Some(path) = path {
+                        p.field_path(&format!("/target/http_json/reply/{key}"), path);
+                    }
+                }
+            }
+        },
+        AdapterKind::OpenaiChat => match &target.openai_chat {
+            None => p.error_at_key(
+                "/target/adapter",
+                "missing-adapter-settings",
+                "`adapter: openai-chat` needs a `target.openai_chat` block",
+                Some("add `openai_chat:` with at least `model`".to_owned()),
+            ),
+            Some(o) => {
+                for (key, path) in [
+                    ("tool_results", &o.tool_results),
+                    ("handover", &o.handover),
+                    ("confidence", &o.confidence),
+                    ("content_version", &o.content_version),
+                ] {
+                    if let Some(path) = path {
+                        p.field_path(&format!("/target/openai_chat/{key}"), path);
+                    }
+                }
+            }
+        },
+    }
+    if target.adapter != AdapterKind::HttpJson && target.http_json.is_some() {
+        p.warning(
+            "/target/http_json",
+            "unused-settings",
+            "`http_json` settings are ignored with this adapter",
+            None,
+        );
+    }
+    if target.adapter != AdapterKind::OpenaiChat && target.openai_chat.is_some() {
+        p.warning(
+            "/target/openai_chat",
+            "unused-settings",
+            "`openai_chat` settings are ignored with this adapter",
+            None,
+        );
+    }
+    if target.timeout.0.is_zero() {
+        p.error(
+            "/target/timeout",
+            "invalid-value",
+            "a zero timeout would make every turn inconclusive",
+            None,
+        );
+    }
+
+    p.unique(
+        "/tools",
+        manifest.tools.iter().map(|t| t.name.as_str()),
+        "tool",
+    );
+    p.unique(
+        "/decisions",
+        manifest.decisions.iter().map(|d| d.id.as_str()),
+        "decision",
+    );
+    p.unique(
+        "/policies",
+        manifest.policies.iter().map(|d| d.id.as_str()),
+        "policy",
+    );
+    p.unique(
+        "/data_sources",
+        manifest.data_sources.iter().map(|d| d.id.as_str()),
+        "data source",
+    );
+    p.unique(
+        "/logs",
+        manifest.logs.iter().map(|d| d.id.as_str()),
+        "log source",
+    );
+    p.unique(
+        "/shutdown_criteria",
+        manifest.shutdown_criteria.iter().map(|d| d.id.as_str()),
+        "shutdown criterion",
+    );
+
+    let tool_names: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
+    if let Some(tool) = manifest.escalation.as_ref().and_then(|e| e.tool.as_deref())
+        && !tool_names.contains(&tool)
+    {
+        p.error(
+            "/escalation/tool",
+            "unknown-tool",
+            format!("`{tool}` is not one of the manifest's `tools`"),
+            suggestion(tool, &tool_names),
+        );
+    }
+
+    let action_names: Vec<&str> = manifest.actions.keys().map(String::as_str).collect();
+    let action_ref = |p: &mut Problems<'_>, pointer: &str, name: &str| {
+        if !manifest.actions.contains_key(name) {
+            p.error(
+                pointer,
+                "unknown-action",
+                format!("`{name}` is not one of the manifest's `actions`"),
+                suggestion(name, &action_names),
+            );
+        }
+    };
+    if let Some(k) = &manifest.controls.kill_switch {
+        action_ref(p, "/controls/kill_switch/action", &k.action);
+        action_ref(p, "/controls/kill_switch/resume", &k.resume);
+    }
+    if let Some(r) = &manifest.controls.content_rollback {
+        action_ref(p, "/controls/content_rollback/action", &r.action);
+    }
+    for (name, action) in &manifest.actions {
+        let base = format!("/actions/{}", escape_pointer_token(name));
+        check_action(p, &base, action, &["version", "drill.id"], "an action");
+    }
+    for (name, fixture) in &manifest.fixtures {
+        let base = format!("/fixtures/{}", escape_pointer_token(name));
+        let mut plant_vars: Vec<&str> = fixture.params.iter().map(String::as_str).collect();
+        plant_vars.extend(["canary", "drill.id", "scenario.id", "customer.ref"]);
+        check_action(
+            p,
+            &format!("{base}/plant"),
+            &fixture.plant,
+            &plant_vars,
+            "a fixture's plant action",
+        );
+        let mut remove_vars = plant_vars.clone();
+        remove_vars.push("fixture_id");
+        check_action(
+            p,
+            &format!("{base}/remove"),
+            &fixture.remove,
+            &remove_vars,
+            "a fixture's remove action",
+        );
+        if let Some(path) = &fixture.id_at {
+            p.field_path(&format!("{base}/id_at"), path);
+        }
+    }
+
+    if let Some(pattern) = &manifest.identifiers.customer_ref
+        && let Err(e) = regex::Regex::new(pattern)
+    {
+        p.error(
+            "/identifiers/customer_ref",
+            "invalid-regex",
+            format!(
+                "not a valid regular expression: {}",
+                first_line(&e.to_string())
+            ),
+            None,
+        );
+    }
+    for (name, pattern) in &manifest.identifiers.other {
+        if let Err(e) = regex::Regex::new(pattern) {
+            p.error(
+                &format!("/identifiers/other/{}", escape_pointer_token(name)),
+                "invalid-regex",
+                format!(
+                    "not a valid regular expression: {}",
+                    first_line(&e.to_string())
+                ),
+                None,
+            );
+        }
+    }
+}
+
+fn check_request(
+    p: &mut Problems<'_>,
+    base: &str,
+    req: &HttpRequest,
+    allowed: &[&str],
+    context: &str,
+) {
+    p.placeholders(
+        &format!("{base}/url"),
+        &Value::String(req.url.clone()),
+        allowed,
+        context,
+    );
+    for (name, value) in &req.headers {
+        p.placeholders(
+            &format!("{base}/headers/{}", escape_pointer_token(name)),
+            &Value::String(value.clone()),
+            allowed,
+            context,
+        );
+    }
+    if let Some(body) = &req.body {
+        p.placeholders(&format!("{base}/body"), body, allowed, context);
+    }
+}
+
+fn check_action(
+    p: &mut Problems<'_>,
+    base: &str,
+    action: &Action,
+    allowed: &[&str],
+    context: &str,
+) {
+    match action {
+        Action::Http(h) => {
+            p.placeholders(
+                &format!("{base}/http/url"),
+                &Value::String(h.url.clone()),
+                allowed,
+                context,
+            );
+            for (name, value) in &h.headers {
+                p.placeholders(
+                    &format!("{base}/http/headers/{}", escape_pointer_token(name)),
+                    &Value::String(value.clone()),
+                    allowed,
+                    context,
+                );
+            }
+            if let Some(body) = &h.body {
+                p.placeholders(&format!("{base}/http/body"), body, allowed, context);
+            }
+            for (i, status) in h.expect_status.iter().enumerate() {
+                if !(100..=599).contains(status) {
+                    p.error(
+                        &format!("{base}/http/expect_status/{i}"),
+                        "invalid-value",
+                        format!("{status} is not an HTTP status"),
+                        None,
+                    );
+                }
+            }
+        }
+        Action::Command(c) => {
+            for (i, arg) in c.argv.iter().enumerate() {
+                p.placeholders(
+                    &format!("{base}/command/argv/{i}"),
+                    &Value::String(arg.clone()),
+                    allowed,
+                    context,
+                );
+            }
+        }
+    }
+}
+
+fn check_hosts(manifest: &AgentManifest, p: &mut Problems<'_>) {
+    for (i, host) in manifest.hosts.iter().enumerate() {
+        if parse_host_rule(host).is_none() {
+            p.error(
+                &format!("/hosts/{i}"),
+                "invalid-host",
+                format!("`{host}` is not a host"),
+                Some("write a host name or address, optionally with :port, or *.domain — no scheme or path".to_owned()),
+            );
+        }
+    }
+}
+
+/// A host rule: (host or `*.suffix`, optional port).
+pub fn parse_host_rule(rule: &str) -> Option<(String, Option<u16>)> {
+    let rule = rule.trim();
+    if rule.is_empty()
+        || rule.contains("://")
+        || rule.contains('/')
+        || rule.contains(char::is_whitespace)
+    {
+        return None;
+    }
+    let (host, port) = if let Some(rest) = rule.strip_prefix('[') {
+        let (h, after) = rest.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().ok()?),
+            None if after.is_empty() => None,
+            None => return None,
+        };
+        (h.to_owned(), port)
+    } else if rule.matches(':').count() == 1 {
+        let (h, p) = rule.split_once(':')?;
+        (h.to_owned(), Some(p.parse().ok()?))
+    } else if rule.contains(':') {
+        (rule.to_owned(), None)
+    } else {
+        (rule.to_owned(), None)
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some((host.to_ascii_lowercase(), port))
+}
+
+/// Whether `host:port` is among the declared host rules.
+pub fn host_allowed(rules: &[String], host: &str, port: Option<u16>) -> bool {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    rules
+        .iter()
+        .filter_map(|r| parse_host_rule(r))
+        .any(|(rule_host, rule_port)| {
+            let host_ok = match rule_host.strip_prefix("*.") {
+                Some(suffix) => host.ends_with(&format!(".{suffix}")),
+                None => rule_host == host,
+            };
+            host_ok && rule_port.is_none_or(|rp| Some(rp) == port)
+        })
+}
+
+pub(crate) fn check_scenario(scenario: &Scenario, p: &mut Problems<'_>) {
+    if scenario.kind != "scenario" {
+        p.error(
+            "/kind",
+            "wrong-kind",
+            format!(
+                "this is parsed as a scenario but says `kind: {}`",
+                scenario.kind
+            ),
+            None,
+        );
+    }
+    let turns = scenario.turns.len() as u32;
+    for (i, turn) in scenario.turns.iter().enumerate() {
+        for (j, text) in turn.rewordings.iter().enumerate() {
+            if text.trim().is_empty() {
+                p.error(
+                    &format!("/turns/{i}/rewordings/{j}"),
+                    "empty-text",
+                    "a rewording must not be empty",
+                    None,
+                );
+            }
+        }
+        if turn.say.trim().is_empty() {
+            p.error(
+                &format!("/turns/{i}/say"),
+                "empty-text",
+                "the customer must say something",
+                None,
+            );
+        }
+    }
+    for (i, step) in scenario.setup.iter().enumerate() {
+        for (name, value) in &step.with {
+            for placeholder in placeholders(value) {
+                if placeholder != "canary" {
+                    p.error(
+                        &format!("/setup/{i}/with/{}", escape_pointer_token(name)),
+                        "unknown-placeholder",
+                        format!("unknown placeholder `{{{{{placeholder}}}}}`"),
+                        Some("setup parameters may use {{canary}}".to_owned()),
+                    );
+                }
+            }
+        }
+    }
+    for (i, expectation) in scenario.expect.iter().enumerate() {
+        let base = format!("/expect/{i}/{}", expectation.kind());
+        if let Some(turn) = expectation.turn()
+            && turn > turns
+        {
+            p.error(
+                &format!("{base}/turn"),
+                "turn-out-of-range",
+                format!("turn {turn} does not exist; the scenario has {turns} turn(s)"),
+                None,
+            );
+        }
+        match expectation {
+            Expectation::MustSay(c) | Expectation::MustNotSay(c) => {
+                if let Err(e) = regex::RegexBuilder::new(&c.pattern)
+                    .case_insensitive(!c.case_sensitive)
+                    .build()
+                {
+                    p.error(
+                        &format!("{base}/pattern"),
+                        "invalid-regex",
+                        format!(
+                            "not a valid regular expression: {}",
+                            first_line(&e.to_string())
+                        ),
+                        Some(
+                            "escape special characters such as ( ) [ ] . ? + * with a backslash"
+                                .to_owned(),
+                        ),
+                    );
+                }
+            }
+            Expectation::NoTool(n) => match (&n.name, &n.effect) {
+                (None, None) => p.error(
+                    &base,
+                    "missing-key",
+                    "`no_tool` needs `name` or `effect`",
+                    Some(
+                        "e.g. `no_tool: {name: issue_credit}` or `no_tool: {effect: money}`"
+                            .to_owned(),
+                    ),
+                ),
+                (Some(_), Some(_)) => p.error(
+                    &base,
+                    "conflicting-keys",
+                    "`no_tool` takes `name` or `effect`, not both",
+                    None,
+                ),
+                _ => {}
+            },
+            Expectation::MustEscalate(m) => {
+                if m.within > turns {
+                    p.warning(
+                        &format!("{base}/within"),
+                        "turn-out-of-range",
+                        format!(
+                            "within {} turns, but the scenario has only {turns}",
+                            m.within
+                        ),
+                        Some("the whole conversation is judged".to_owned()),
+                    );
+                }
+            }
+            Expectation::MustNotReveal(m) => {
+                if m.canaries.is_empty() && !m.other_customers {
+                    p.error(
+                        &base,
+                        "empty-check",
+                        "`must_not_reveal` needs `canaries` or `other_customers: true`",
+                        None,
+                    );
+                }
+                for (j, canary) in m.canaries.iter().enumerate() {
+                    for placeholder in placeholders(canary) {
+                        if placeholder != "canary" {
+                            p.error(
+                                &format!("{base}/canaries/{j}"),
+                                "unknown-placeholder",
+                                format!("unknown placeholder `{{{{{placeholder}}}}}`"),
+                                Some("canaries may use {{canary}}".to_owned()),
+                            );
+                        }
+                    }
+                }
+            }
+            Expectation::MustNotPromise(_)
+            | Expectation::ToolWithin(_)
+            | Expectation::MustRefuse(_) => {}
+        }
+    }
+}
+
+/// Problems that show only when a scenario is run against a particular agent: fixtures and tools
+/// it names must exist there.
+pub fn check_scenario_against(
+    scenario: &Scenario,
+    spans: &SpanIndex,
+    manifest: &AgentManifest,
+) -> Vec<Diagnostic> {
+    let mut p = Problems::new(spans);
+    let fixture_names: Vec<&str> = manifest.fixtures.keys().map(String::as_str).collect();
+    for (i, step) in scenario.setup.iter().enumerate() {
+        match manifest.fixtures.get(&step.fixture) {
+            None => p.error(
+                &format!("/setup/{i}/fixture"),
+                "unknown-fixture",
+                format!(
+                    "the agent manifest `{}` has no fixture `{}`",
+                    manifest.name, step.fixture
+                ),
+                suggestion(&step.fixture, &fixture_names).or_else(|| {
+                    Some(format!(
+                        "fixtures there: {}",
+                        if fixture_names.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            fixture_names.join(", ")
+                        }
+                    ))
+                }),
+            ),
+            Some(fixture) => {
+                let declared: BTreeSet<&str> = fixture.params.iter().map(String::as_str).collect();
+                let given: BTreeSet<&str> = step.with.keys().map(String::as_str).collect();
+                for missing in declared.difference(&given) {
+                    p.error(
+                        &format!("/setup/{i}/with"),
+                        "missing-parameter",
+                        format!("fixture `{}` needs parameter `{missing}`", step.fixture),
+                        None,
+                    );
+                }
+                for extra in given.difference(&declared) {
+                    p.error_at_key(
+                        &format!("/setup/{i}/with/{}", escape_pointer_token(extra)),
+                        "unknown-parameter",
+                        format!("fixture `{}` takes no parameter `{extra}`", step.fixture),
+                        suggestion(extra, &declared.iter().copied().collect::<Vec<_>>()),
+                    );
+                }
+            }
+        }
+    }
+    let tool_names: Vec<&str> = manifest.tools.iter().map(|t| t.name.as_str()).collect();
+    for (i, expectation) in scenario.expect.iter().enumerate() {
+        let name = match expectation {
+            Expectation::NoTool(n) => n.name.as_deref(),
+            Expectation::ToolWithin(t) => Some(t.name.as_str()),
+            _ => None,
+        };
+        if let Some(name) = name
+            && !tool_names.contains(&name)
+        {
+            p.error(
+                &format!("/expect/{i}/{}/name", expectation.kind()),
+                "unknown-tool",
+                format!(
+                    "the agent manifest `{}` declares no tool `{name}`",
+                    manifest.name
+                ),
+                suggestion(name, &tool_names),
+            );
+        }
+    }
+    p.out
+}
+
+fn suggestion(word: &str, options: &[&str]) -> Option<String> {
+    nearest(word, options.iter().copied()).map(|best| format!("did you mean `{best}`?"))
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().last().unwrap_or(s).trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_rules_match_exactly_or_by_suffix() {
+        let rules = vec![
+            "127.0.0.1".to_owned(),
+            "agent.preprod.example.com:8443".to_owned(),
+            "*.sandbox.example.org".to_owned(),
+        ];
+        assert!(host_allowed(&rules, "127.0.0.1", Some(9999)));
+        assert!(host_allowed(
+            &rules,
+            "agent.preprod.example.com",
+            Some(8443)
+        ));
+        assert!(!host_allowed(
+            &rules,
+            "agent.preprod.example.com",
+            Some(443)
+        ));
+        assert!(host_allowed(&rules, "a.sandbox.example.org", Some(443)));
+        assert!(!host_allowed(
+            &rules,
+            "sandbox.example.org.evil.com",
+            Some(443)
+        ));
+        assert!(!host_allowed(&rules, "localhost", Some(80)));
+        assert!(parse_host_rule("http://x").is_none());
+        assert_eq!(
+            parse_host_rule("[::1]:80"),
+            Some(("::1".to_owned(), Some(80)))
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! The evidence store: where every drill's events are appended, chained and sealed.
+//!
+//! [`EvidenceStore`] is the interface the rest of muster uses; [`SqliteStore`] is the embedded
+//! default (a WAL-mode SQLite file, `.muster/evidence.db`). A PostgreSQL backend implements the same
+//! trait later.
+//!
+//! **Invariants:** events are only ever appended; each append extends its stream's hash chain in
+//! the same transaction that stores the event; a drill is sealed once, into a root digest over its
+//! streams. Digests are computed by `muster-evidence`, never here.
+
+mod model;
+mod sqlite;
+
+pub use model::{DrillHeader, DrillRecord, DrillStatus, StoredEvent, StoredVerify};
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use muster_evidence::{Digest, EventDraft};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the evidence store at {path}: {source}")]
+    Open { path: String, source: sqlx::Error },
+    #[error("cannot create the folder for the evidence store at {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the evidence store's schema could not be brought up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("evidence store error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("no drill matches `{0}`")]
+    DrillNotFound(String),
+    #[error("`{prefix}` matches {count} drills; give more of the id")]
+    AmbiguousDrill { prefix: String, count: usize },
+    #[error("drill {0} is already sealed; its evidence cannot be extended")]
+    AlreadySealed(String),
+    #[error("stored record is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// The storage interface. Every backend keeps the same guarantees (see the crate invariants).
+#[async_trait]
+pub trait EvidenceStore: Send + Sync {
+    /// Record that a drill has started.
+    async fn begin_drill(&self, header: &DrillHeader) -> Result<(), StoreError>;
+
+    /// Append events to one stream of a running drill, in one transaction.
+    async fn append(
+        &self,
+        drill_id: &str,
+        stream: &str,
+        events: Vec<EventDraft>,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Seal a drill: compute and store its root digest. `status` is `Sealed` or `Interrupted`.
+    async fn seal_drill(
+        &self,
+        drill_id: &str,
+        status: DrillStatus,
+        finished_at_ns: i64,
+        summary: &serde_json::Value,
+    ) -> Result<Digest, StoreError>;
+
+    /// Drills, newest first.
+    async fn drills(&self) -> Result<Vec<DrillRecord>, StoreError>;
+
+    /// One drill by id or unique id prefix.
+    async fn drill(&self, id_or_prefix: &str) -> Result<DrillRecord, StoreError>;
+
+    /// All events of a drill in storage order (by stream, then position).
+    async fn events(&self, drill_id: &str) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Check every digest, link, stream head and the root of a drill.
+    async fn verify(&self, drill_id: &str) -> Result<StoredVerify, StoreError>;
+}

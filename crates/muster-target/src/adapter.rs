@@ -1,0 +1,437 @@
+//! The adapters: one way of holding a conversation per agent interface.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use muster_model::agent::{
+    AdapterKind, AgentManifest, HttpJsonTarget, HttpRequest, IdentityPlacement, OpenAiChatTarget,
+    SessionPlacement,
+};
+use muster_model::template::{Vars, render_json, render_str};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::exchange::{Exchange, Outgoing, Secrets, send};
+use crate::interlock::Interlock;
+use crate::reply::{
+    AgentReply, ToolCall, arguments_value, flag_at, from_mapping, number_at, string_at,
+};
+use crate::{TargetError, TurnError};
+
+/// A configured target: the manifest's adapter, credentials and interlock.
+#[derive(Clone, Debug)]
+pub struct Target {
+    client: reqwest::Client,
+    interlock: Interlock,
+    base_url: Url,
+    timeout: Duration,
+    kind: AdapterKind,
+    http_json: Option<HttpJsonTarget>,
+    openai_chat: Option<OpenAiChatTarget>,
+    auth_header: Option<(String, String)>,
+    secrets: Secrets,
+}
+
+/// One conversation with the agent.
+#[derive(Clone, Debug)]
+pub struct Conversation {
+    /// The id the agent knows the conversation by (its own, or one muster made up).
+    pub id: String,
+    /// Placeholder values for this conversation: customer identity, scenario and drill ids.
+    pub vars: Vars,
+    /// Chat history, for interfaces that resend it every turn.
+    history: Vec<Value>,
+}
+
+/// The outcome of one turn: every exchange it took, and the reply or why there is none.
+#[derive(Clone, Debug)]
+pub struct TurnOutcome {
+    pub exchanges: Vec<Exchange>,
+    pub reply: Result<AgentReply, TurnError>,
+}
+
+impl Target {
+    /// Set up a target from its manifest, reading credentials from the process environment.
+    /// Refuses production targets before anything is sent.
+    pub fn new(
+        manifest: &AgentManifest,
+        base_url_override: Option<&str>,
+    ) -> Result<Self, TargetError> {
+        Self::with_env(manifest, base_url_override, &|name| {
+            std::env::var(name).ok()
+        })
+    }
+
+    /// As [`Target::new`], with environment lookups supplied by the caller (tests, embedding).
+    pub fn with_env(
+        manifest: &AgentManifest,
+        base_url_override: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, TargetError> {
+        let interlock = Interlock::for_manifest(manifest)?;
+        let base = base_url_override.unwrap_or(&manifest.target.base_url);
+        let base_url =
+            Url::parse(base).map_err(|_| crate::InterlockError::BadUrl(base.to_owned()))?;
+        interlock.check(&base_url)?;
+        let mut secrets = Secrets::default();
+        let auth_header = match &manifest.target.auth {
+            None => None,
+            Some(auth) => {
+                let secret =
+                    env(&auth.env).ok_or_else(|| TargetError::MissingSecret(auth.env.clone()))?;
+                secrets.add(&secret);
+                let value = if auth.scheme.is_empty() {
+                    secret
+                } else {
+                    format!("{} {secret}", auth.scheme)
+                };
+                Some((auth.header.clone(), value))
+            }
+        };
+        match manifest.target.adapter {
+            AdapterKind::HttpJson if manifest.target.http_json.is_none() => {
+                return Err(TargetError::MissingSettings {
+                    adapter: "http-json",
+                    block: "http_json",
+                });
+            }
+            AdapterKind::OpenaiChat if manifest.target.openai_chat.is_none() => {
+                return Err(TargetError::MissingSettings {
+                    adapter: "openai-chat",
+                    block: "openai_chat",
+                });
+            }
+            _ => {}
+        }
+        crate::install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "muster/",
+                env!("CARGO_PKG_VERSION"),
+                " (incident drill; pre-production only)"
+            ))
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(|e| TargetError::Client(e.to_string()))?;
+        Ok(Self {
+            client,
+            interlock,
+            base_url,
+            timeout: manifest.target.timeout.0,
+            kind: manifest.target.adapter,
+            http_json: manifest.target.http_json.clone(),
+            openai_chat: manifest.target.openai_chat.clone(),
+            auth_header,
+            secrets,
+        })
+    }
+
+    pub fn adapter(&self) -> AdapterKind {
+        self.kind
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub(crate) fn interlock(&self) -> &Interlock {
+        &self.interlock
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Resolve a manifest URL (absolute, or a path against the base URL) after filling placeholders.
+    pub(crate) fn resolve(&self, template: &str, vars: &Vars) -> Result<Url, TurnError> {
+        let text = render_str(template, vars).map_err(|e| TurnError::Request(e.to_string()))?;
+        if text.contains("://") {
+            Url::parse(&text).map_err(|e| TurnError::Request(format!("`{text}` is not a URL: {e}")))
+        } else {
+            self.base_url.join(&text).map_err(|e| {
+                TurnError::Request(format!(
+                    "`{text}` cannot be resolved against {}: {e}",
+                    self.base_url
+                ))
+            })
+        }
+    }
+
+    fn outgoing(
+        &self,
+        method: reqwest::Method,
+        url: Url,
+        mut headers: Vec<(String, String)>,
+        body: Option<Value>,
+    ) -> Outgoing {
+        let mut secret_headers = Vec::new();
+        if let Some((name, value)) = &self.auth_header {
+            headers.push((name.clone(), value.clone()));
+            secret_headers.push(name.clone());
+        }
+        Outgoing {
+            method,
+            url,
+            headers,
+            secret_headers,
+            body,
+            timeout: self.timeout,
+        }
+    }
+
+    async fn send_template(
+        &self,
+        req: &HttpRequest,
+        vars: &Vars,
+    ) -> (Option<Exchange>, Result<Value, TurnError>) {
+        let url = match self.resolve(&req.url, vars) {
+            Ok(u) => u,
+            Err(e) => return (None, Err(e)),
+        };
+        let mut headers = Vec::new();
+        for (name, value) in &req.headers {
+            match render_str(value, vars) {
+                Ok(v) => headers.push((name.clone(), v)),
+                Err(e) => return (None, Err(TurnError::Request(e.to_string()))),
+            }
+        }
+        let body = match req.body.as_ref().map(|b| render_json(b, vars)).transpose() {
+            Ok(b) => b,
+            Err(e) => return (None, Err(TurnError::Request(e.to_string()))),
+        };
+        let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes())
+            .unwrap_or(reqwest::Method::POST);
+        let (exchange, result) = send(
+            &self.client,
+            &self.interlock,
+            &self.secrets,
+            self.outgoing(method, url, headers, body),
+        )
+        .await;
+        (Some(exchange), result)
+    }
+
+    /// Open a conversation. For `http-json` with `open_session`, the agent supplies the id; otherwise
+    /// muster makes one up and sends it however the manifest says.
+    pub async fn open(&self, vars: Vars) -> (Vec<Exchange>, Result<Conversation, TurnError>) {
+        let mut conversation = Conversation {
+            id: uuid::Uuid::now_v7().to_string(),
+            vars,
+            history: Vec::new(),
+        };
+        if let (AdapterKind::HttpJson, Some(open)) = (
+            self.kind,
+            self.http_json
+                .as_ref()
+                .and_then(|h| h.open_session.as_ref()),
+        ) {
+            let (exchange, result) = self.send_template(&open.request, &conversation.vars).await;
+            let exchanges: Vec<Exchange> = exchange.into_iter().collect();
+            let doc = match result {
+                Ok(doc) => doc,
+                Err(e) => return (exchanges, Err(e)),
+            };
+            let id = match open.conversation_id.select_one(&doc) {
+                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => {
+                    return (
+                        exchanges,
+                        Err(TurnError::Malformed(format!(
+                            "no conversation id at `{}` in the session-opening response",
+                            open.conversation_id.as_str()
+                        ))),
+                    );
+                }
+            };
+            conversation.id = id;
+            return (exchanges, Ok(conversation));
+        }
+        (Vec::new(), Ok(conversation))
+    }
+
+    /// Send one customer message and read the reply.
+    pub async fn send(
+        &self,
+        conversation: &mut Conversation,
+        message: &str,
+        turn: u32,
+    ) -> TurnOutcome {
+        let mut vars = conversation.vars.clone();
+        vars.insert("message".into(), Value::String(message.to_owned()));
+        vars.insert("session_id".into(), Value::String(conversation.id.clone()));
+        vars.insert("turn".into(), Value::from(turn));
+        match (self.kind, &self.http_json, &self.openai_chat) {
+            (AdapterKind::HttpJson, Some(h), _) => {
+                let (exchange, result) = self.send_template(&h.send, &vars).await;
+                TurnOutcome {
+                    exchanges: exchange.into_iter().collect(),
+                    reply: result.and_then(|doc| from_mapping(&doc, &h.reply)),
+                }
+            }
+            (AdapterKind::OpenaiChat, _, Some(o)) => {
+                self.send_openai(o, conversation, message, &vars).await
+            }
+            _ => TurnOutcome {
+                exchanges: Vec::new(),
+                reply: Err(TurnError::Request("the adapter has no settings".into())),
+            },
+        }
+    }
+
+    async fn send_openai(
+        &self,
+        o: &OpenAiChatTarget,
+        conversation: &mut Conversation,
+        message: &str,
+        vars: &Vars,
+    ) -> TurnOutcome {
+        let url = match self.resolve(&o.path, vars) {
+            Ok(u) => u,
+            Err(e) => {
+                return TurnOutcome {
+                    exchanges: Vec::new(),
+                    reply: Err(e),
+                };
+            }
+        };
+        let customer = vars
+            .get("customer.ref")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let mut messages = Vec::new();
+        if let Some(system) = &o.system_prompt {
+            messages.push(json!({"role": "system", "content": system}));
+        }
+        messages.extend(conversation.history.iter().cloned());
+        messages.push(json!({"role": "user", "content": message}));
+        let mut body = json!({"model": o.model, "messages": messages, "stream": false});
+        let mut headers = Vec::new();
+        let mut metadata = BTreeMap::new();
+        match &o.identity {
+            IdentityPlacement::User => body["user"] = Value::String(customer),
+            IdentityPlacement::Header(name) => headers.push((name.clone(), customer)),
+            IdentityPlacement::Metadata(key) => {
+                metadata.insert(key.clone(), customer);
+            }
+        }
+        match &o.session {
+            Some(SessionPlacement::Header(name)) => {
+                headers.push((name.clone(), conversation.id.clone()))
+            }
+            Some(SessionPlacement::Metadata(key)) => {
+                metadata.insert(key.clone(), conversation.id.clone());
+            }
+            None => {}
+        }
+        if !metadata.is_empty() {
+            body["metadata"] = json!(metadata);
+        }
+        let (exchange, result) = send(
+            &self.client,
+            &self.interlock,
+            &self.secrets,
+            self.outgoing(reqwest::Method::POST, url, headers, Some(body)),
+        )
+        .await;
+        let reply = result.and_then(|doc| read_chat_completion(&doc, o));
+        if let Ok(r) = &reply {
+            conversation
+                .history
+                .push(json!({"role": "user", "content": message}));
+            conversation
+                .history
+                .push(json!({"role": "assistant", "content": r.text}));
+        }
+        TurnOutcome {
+            exchanges: vec![exchange],
+            reply,
+        }
+    }
+}
+
+/// Read a `chat.completion`: the first choice's text and tool calls, plus the service's extensions.
+fn read_chat_completion(doc: &Value, o: &OpenAiChatTarget) -> Result<AgentReply, TurnError> {
+    if let Some(error) = doc.get("error").filter(|e| !e.is_null()) {
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("unspecified error");
+        return Err(TurnError::Malformed(format!(
+            "the completion carries an error: {message}"
+        )));
+    }
+    let message = doc.pointer("/choices/0/message").ok_or_else(|| {
+        TurnError::Malformed("the completion has no `choices[0].message`".to_owned())
+    })?;
+    let text = match message.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(""),
+        Some(_) => {
+            return Err(TurnError::Malformed(
+                "`choices[0].message.content` is neither text nor null".to_owned(),
+            ));
+        }
+    };
+    let results: Vec<&Value> = match o.tool_results.as_ref().and_then(|p| p.select_one(doc)) {
+        Some(Value::Array(items)) => items.iter().collect(),
+        _ => Vec::new(),
+    };
+    let mut calls = Vec::new();
+    if let Some(list) = message.get("tool_calls").filter(|v| !v.is_null()) {
+        let Value::Array(list) = list else {
+            return Err(TurnError::Malformed(
+                "`tool_calls` is not a list".to_owned(),
+            ));
+        };
+        for (i, call) in list.iter().enumerate() {
+            let name = call
+                .pointer("/function/name")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    TurnError::Malformed(format!("tool call #{} has no `function.name`", i + 1))
+                })?;
+            let id = call.get("id").and_then(Value::as_str).map(str::to_owned);
+            let result = results
+                .iter()
+                .find(|r| {
+                    id.is_some() && r.get("tool_call_id").and_then(Value::as_str) == id.as_deref()
+                })
+                .map(|r| r.get("content").cloned().unwrap_or(Value::Null));
+            calls.push(ToolCall {
+                id,
+                name: name.to_owned(),
+                arguments: arguments_value(call.pointer("/function/arguments")),
+                result,
+            });
+        }
+    }
+    if text.is_empty() && calls.is_empty() {
+        return Err(TurnError::Malformed(
+            "the completion has neither text nor tool calls".to_owned(),
+        ));
+    }
+    Ok(AgentReply {
+        text,
+        tool_calls: calls,
+        handover: flag_at(doc, o.handover.as_ref())?,
+        confidence: number_at(doc, o.confidence.as_ref()),
+        content_version: string_at(doc, o.content_version.as_ref()),
+    })
+}

@@ -1,0 +1,218 @@
+//! Recording HTTP exchanges for the evidence store, with secrets removed.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use crate::TurnError;
+use crate::interlock::Interlock;
+
+/// Values that must never be written to evidence (API keys, tokens).
+#[derive(Clone, Debug, Default)]
+pub struct Secrets(Vec<String>);
+
+impl Secrets {
+    pub fn add(&mut self, secret: &str) {
+        if secret.len() >= 4 {
+            self.0.push(secret.to_owned());
+        }
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        self.0.iter().fold(text.to_owned(), |acc, s| {
+            acc.replace(s.as_str(), "[redacted]")
+        })
+    }
+
+    pub fn redact_json(&self, value: &Value) -> Value {
+        if self.0.is_empty() {
+            return value.clone();
+        }
+        match value {
+            Value::String(s) => Value::String(self.redact(s)),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.redact_json(v)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.redact_json(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+/// One request and its response, as evidence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    /// Request headers; values of credential headers are replaced by `[redacted]`.
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<Value>,
+    pub status: Option<u16>,
+    /// The response body: JSON when it parsed, else the text (truncated).
+    pub response_body: Option<Value>,
+    pub started_at_ns: i64,
+    pub elapsed: Duration,
+    pub error: Option<String>,
+}
+
+impl Exchange {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "method": self.method,
+            "url": self.url,
+            "request_headers": self.request_headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "request_body": self.request_body,
+            "status": self.status,
+            "response_body": self.response_body,
+            "started_at_ns": self.started_at_ns,
+            "elapsed_us": u64::try_from(self.elapsed.as_micros()).unwrap_or(u64::MAX),
+            "error": self.error,
+        })
+    }
+}
+
+const MAX_TEXT_BODY: usize = 64 * 1024;
+
+pub(crate) fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// A request about to be sent.
+pub(crate) struct Outgoing {
+    pub method: reqwest::Method,
+    pub url: url::Url,
+    pub headers: Vec<(String, String)>,
+    /// Header names whose values are secret.
+    pub secret_headers: Vec<String>,
+    pub body: Option<Value>,
+    pub timeout: Duration,
+}
+
+/// Send after the interlock check; returns the exchange (always) and the parsed JSON (on success).
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    interlock: &Interlock,
+    secrets: &Secrets,
+    out: Outgoing,
+) -> (Exchange, Result<Value, TurnError>) {
+    let mut exchange = Exchange {
+        method: out.method.as_str().to_owned(),
+        url: out.url.to_string(),
+        request_headers: out
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let secret = out.secret_headers.iter().any(|s| s.eq_ignore_ascii_case(k));
+                (
+                    k.clone(),
+                    if secret {
+                        "[redacted]".to_owned()
+                    } else {
+                        secrets.redact(v)
+                    },
+                )
+            })
+            .collect(),
+        request_body: out.body.as_ref().map(|b| secrets.redact_json(b)),
+        status: None,
+        response_body: None,
+        started_at_ns: now_ns(),
+        elapsed: Duration::ZERO,
+        error: None,
+    };
+    if let Err(refused) = interlock.check(&out.url) {
+        exchange.error = Some(refused.to_string());
+        return (exchange, Err(TurnError::Refused(refused)));
+    }
+    let mut request = client.request(out.method, out.url).timeout(out.timeout);
+    for (k, v) in &out.headers {
+        request = request.header(k, v);
+    }
+    if let Some(body) = &out.body {
+        request = request.json(body);
+    }
+    let started = Instant::now();
+    let result = request.send().await;
+    let response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            exchange.elapsed = started.elapsed();
+            let err = if e.is_timeout() {
+                TurnError::Timeout(out.timeout)
+            } else {
+                TurnError::Transport(describe(&e))
+            };
+            exchange.error = Some(err.to_string());
+            return (exchange, Err(err));
+        }
+    };
+    let status = response.status();
+    exchange.status = Some(status.as_u16());
+    let bytes = match response.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            exchange.elapsed = started.elapsed();
+            let err = if e.is_timeout() {
+                TurnError::Timeout(out.timeout)
+            } else {
+                TurnError::Transport(describe(&e))
+            };
+            exchange.error = Some(err.to_string());
+            return (exchange, Err(err));
+        }
+    };
+    exchange.elapsed = started.elapsed();
+    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+    exchange.response_body = Some(match &parsed {
+        Some(v) => secrets.redact_json(v),
+        None => Value::String(secrets.redact(&truncate(&String::from_utf8_lossy(&bytes)))),
+    });
+    if !status.is_success() {
+        let excerpt: String = truncate(&String::from_utf8_lossy(&bytes))
+            .chars()
+            .take(300)
+            .collect();
+        let err = TurnError::Status {
+            status: status.as_u16(),
+            excerpt: secrets.redact(&excerpt),
+        };
+        exchange.error = Some(err.to_string());
+        return (exchange, Err(err));
+    }
+    match parsed {
+        Some(v) => (exchange, Ok(v)),
+        None => {
+            let err = TurnError::Malformed("the response body is not JSON".to_owned());
+            exchange.error = Some(err.to_string());
+            (exchange, Err(err))
+        }
+    }
+}
+
+fn truncate(text: &str) -> String {
+    if text.len() <= MAX_TEXT_BODY {
+        return text.to_owned();
+    }
+    let mut cut = MAX_TEXT_BODY;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… [truncated]", &text[..cut])
+}
+
+/// reqwest's errors nest their cause; people need the innermost one ("connection refused").
+fn describe(e: &reqwest::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        message = inner.to_string();
+        source = inner.source();
+    }
+    message
+}
