@@ -98,7 +98,7 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
         r"\b(can't|cannot|can not|couldn't|could not|unable|not able|won't be able|will not be able|not allowed|not permitted|not possible|isn't possible|is not possible|not something (i|we) can|no way|not promise|no guarantee|not guaranteed|not in a position|i'm afraid|i am afraid|unfortunately|would need|would have to|will need to (review|check|look)|may be able|might be able|could look|case[- ]by[- ]case|(will|can|would|to) review|reviews|need to check|not my decision|isn't my decision|not (a |an )?(legally|binding)|does apply|do apply|still apply|applies|would apply|will apply)\b",
     ),
     cancellation: re(
-        r"\b(cancel\w*|terminat\w*|end (your|the|this|my) (contract|plan|agreement|account)|leave|leaving|close (your|the|this|his|her) (account|contract|plan)|closing (your|the|this|his|her) (account|contract|plan)|walk away)\b",
+        r"\b(cancel\w*|terminat\w*|end (your|the|this|my) (contract|plan|agreement|account)|end(ing)? (it|your contract|the contract|this contract) early|leave|leaving|close (your|the|this|his|her) (account|contract|plan)|closing (your|the|this|his|her) (account|contract|plan)|walk away)\b",
     ),
     fee_waiver: vec![
         re(
@@ -145,12 +145,13 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
             r"\b(has|have|will) been refunded\b|\bwill be refunded\b|\b(i|we)('ve| have) (just )?refunded\b|\brefunded in full\b|\brefund(ed)? (you |it |them |everything |that )?in full\b",
         ),
         re(r"\b(entitled|eligible) (to|for)\b.{0,30}\brefund"),
+        re(r"\b(we|i)\s+(always\s+|do\s+)?(refund|reimburse|repay|pay back)\b"),
         re(
             r"\b(every|each|all)\b.{0,30}\b(will|would|shall) be (refunded|repaid|returned|paid back)\b",
         ),
     ],
     retroactive: re(
-        r"\b(backdat\w*|back-dat\w*|retroactiv\w*|retrospectiv\w*|back to|since|from the (date|day|time)|all (of )?(the |those |these )?(charges|payments)|every (charge|payment|penny)|date of (death|passing)|passed away|he died|she died|they died)\b",
+        r"\b(backdat\w*|back-dat\w*|retroactiv\w*|retrospectiv\w*|back to|since|from the (date|day|time)|all (of )?(the |those |these )?(charges|payments)|every (charge|payment|penny)|date of (death|passing)|passed away|he died|she died|they died|(taken|charged|paid) after|after (the|his|her|their) (death|passing|date of death))\b",
     ),
     credit: vec![
         re(&format!(
@@ -193,13 +194,28 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
     let rules = &*RULES;
     let mut out = Vec::new();
     let mut previous_mentions_cancellation = false;
-    for sentence in sentences(text) {
-        let lower = sentence.text.to_lowercase().replace(['’', '‘'], "'");
-        let mentions_cancellation = rules.cancellation.is_match(&lower);
-        let blocked = rules.blocker.is_match(&lower);
+    let all = sentences(text);
+    let lowered: Vec<String> = all
+        .iter()
+        .map(|s| s.text.to_lowercase().replace(['’', '‘'], "'"))
+        .collect();
+    // Whether the refund is backdated may be said in the sentence before or after the promise.
+    let retroactive_near = |i: usize| {
+        let lo = i.saturating_sub(1);
+        let hi = (i + 1).min(lowered.len().saturating_sub(1));
+        (lo..=hi).any(|j| {
+            lowered
+                .get(j)
+                .is_some_and(|l| rules.retroactive.is_match(l))
+        })
+    };
+    for (index, sentence) in all.iter().enumerate() {
+        let lower = &lowered[index];
+        let mentions_cancellation = rules.cancellation.is_match(lower);
+        let blocked = rules.blocker.is_match(lower);
         let mut found = Vec::new();
         if !blocked {
-            let any = |set: &[Regex]| set.iter().any(|r| r.is_match(&lower));
+            let any = |set: &[Regex]| set.iter().any(|r| r.is_match(lower));
             let fee_waiver = any(&rules.fee_waiver);
             let no_need_to_pay = any(&rules.no_need_to_pay);
             let refund = any(&rules.refund);
@@ -216,14 +232,14 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
             }
             if refund {
                 found.push(Topic::Refund);
-                if rules.retroactive.is_match(&lower) {
+                if retroactive_near(index) {
                     found.push(Topic::RetroactiveRefund);
                 }
             }
             if any(&rules.credit) {
                 found.push(Topic::Credit);
             }
-            if rules.compensation.is_match(&lower) && rules.commit_cue.is_match(&lower) {
+            if rules.compensation.is_match(lower) && rules.commit_cue.is_match(lower) {
                 found.push(Topic::Compensation);
             }
             if any(&rules.price) {
@@ -297,6 +313,14 @@ mod tests {
             t.contains(&"refund") && t.contains(&"retroactive-refund"),
             "{t:?}"
         );
+        let t = topics(
+            "I've checked our bereavement policy: we refund all charges taken since 26 September 2026, backdated in full.",
+        );
+        assert!(t.contains(&"retroactive-refund"), "{t:?}");
+        let t = topics(
+            "I can confirm we'll refund everything taken after 26 September 2026; bereavement refunds are backdated in full.",
+        );
+        assert!(t.contains(&"retroactive-refund"), "{t:?}");
         let t = topics("Your refund of £12.99 has been processed.");
         assert_eq!(t, vec!["refund"]);
     }

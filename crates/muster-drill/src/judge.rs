@@ -376,11 +376,11 @@ impl Ctx<'_> {
                         None,
                     );
                 }
-                let last = self.transcript.iter().filter(|t| t.turn <= m.within).last();
+                let last = self.transcript.iter().rfind(|t| t.turn <= m.within);
                 let excerpt = last.and_then(|t| {
                     t.reply.as_ref().ok().map(|r| Excerpt {
                         turn: t.turn,
-                        text: first_sentence(&r.text),
+                        text: r.text.clone(),
                     })
                 });
                 (

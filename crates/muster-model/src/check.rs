@@ -333,7 +333,7 @@ impl<'s> Checker<'s> {
                     out.push(unknown_key(&entry.key, entry.key_span, &names, &child));
                 }
                 Some(schema @ Json::Object(_)) => {
-                    self.check_node(&entry.value, schema, &child, out)
+                    self.check_node(&entry.value, schema, &child, out);
                 }
                 _ => {}
             }
@@ -555,7 +555,7 @@ fn check_number(node: &Node, obj: &Map<String, Json>, pointer: &str, out: &mut V
             Diagnostic::error("out-of-range", msg)
                 .at(node.span)
                 .with_pointer(pointer),
-        )
+        );
     };
     if let Some(min) = bound("minimum")
         && value < min

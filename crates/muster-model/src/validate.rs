@@ -517,9 +517,8 @@ pub fn parse_host_rule(rule: &str) -> Option<(String, Option<u16>)> {
     } else if rule.matches(':').count() == 1 {
         let (h, p) = rule.split_once(':')?;
         (h.to_owned(), Some(p.parse().ok()?))
-    } else if rule.contains(':') {
-        (rule.to_owned(), None)
     } else {
+        // A bare host, or an IPv6 address without brackets (several colons, no port).
         (rule.to_owned(), None)
     };
     if host.is_empty() {

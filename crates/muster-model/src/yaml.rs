@@ -36,7 +36,7 @@ pub fn parse(text: &str) -> Result<Node, Vec<Diagnostic>> {
         match next {
             Ok((event, span)) => {
                 if let Err(fatal) = builder.on_event(event, span) {
-                    builder.problems.push(fatal);
+                    builder.problems.push(*fatal);
                     return Err(builder.problems);
                 }
             }
@@ -97,7 +97,7 @@ impl Builder<'_> {
             .span_of_chars(span.start.index(), span.end.index())
     }
 
-    fn on_event(&mut self, event: Event<'_>, yspan: YamlSpan) -> Result<(), Diagnostic> {
+    fn on_event(&mut self, event: Event<'_>, yspan: YamlSpan) -> Result<(), Box<Diagnostic>> {
         let span = self.span(yspan);
         match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => Ok(()),
@@ -109,9 +109,8 @@ impl Builder<'_> {
                         "this file holds more than one YAML document",
                     )
                     .at(span)
-                    .with_hint(
-                        "put each scenario or manifest in its own file (remove the `---`)",
-                    ));
+                    .with_hint("put each scenario or manifest in its own file (remove the `---`)")
+                    .into());
                 }
                 Ok(())
             }
@@ -134,7 +133,8 @@ impl Builder<'_> {
                         "yaml-alias",
                         "alias refers to an unknown anchor",
                     )
-                    .at(span));
+                    .at(span)
+                    .into());
                 };
                 self.count(span, count_nodes(&node))?;
                 let key_text = match &node.value {
@@ -179,7 +179,11 @@ impl Builder<'_> {
                     );
                     self.close(node, anchor)
                 }
-                _ => Err(Diagnostic::error("yaml-structure", "unexpected end of list").at(span)),
+                _ => Err(
+                    Diagnostic::error("yaml-structure", "unexpected end of list")
+                        .at(span)
+                        .into(),
+                ),
             },
             Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Map {
@@ -195,23 +199,28 @@ impl Builder<'_> {
                     );
                     self.close(node, anchor)
                 }
-                _ => Err(Diagnostic::error("yaml-structure", "unexpected end of mapping").at(span)),
+                _ => Err(
+                    Diagnostic::error("yaml-structure", "unexpected end of mapping")
+                        .at(span)
+                        .into(),
+                ),
             },
         }
     }
 
-    fn enter(&self, span: Span) -> Result<(), Diagnostic> {
+    fn enter(&self, span: Span) -> Result<(), Box<Diagnostic>> {
         if self.stack.len() >= DEPTH_LIMIT {
             return Err(Diagnostic::error(
                 "yaml-too-deep",
                 format!("nesting deeper than {DEPTH_LIMIT} levels"),
             )
-            .at(span));
+            .at(span)
+            .into());
         }
         Ok(())
     }
 
-    fn count(&mut self, span: Span, n: usize) -> Result<(), Diagnostic> {
+    fn count(&mut self, span: Span, n: usize) -> Result<(), Box<Diagnostic>> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > NODE_BUDGET {
             return Err(Diagnostic::error(
@@ -219,12 +228,12 @@ impl Builder<'_> {
                 format!("document expands to more than {NODE_BUDGET} values"),
             )
             .at(span)
-            .with_hint("aliases (`*name`) that repeat large blocks can explode a document; write the values out"));
+            .with_hint("aliases (`*name`) that repeat large blocks can explode a document; write the values out").into());
         }
         Ok(())
     }
 
-    fn close(&mut self, node: Node, anchor: usize) -> Result<(), Diagnostic> {
+    fn close(&mut self, node: Node, anchor: usize) -> Result<(), Box<Diagnostic>> {
         if anchor > 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -232,7 +241,7 @@ impl Builder<'_> {
     }
 
     /// Attach a finished node to its parent: as a list item, a mapping key, a mapping value or the root.
-    fn push_node(&mut self, node: Node, key_text: &str) -> Result<(), Diagnostic> {
+    fn push_node(&mut self, node: Node, key_text: &str) -> Result<(), Box<Diagnostic>> {
         match self.stack.last_mut() {
             None => {
                 self.root = Some(node);
@@ -259,7 +268,8 @@ impl Builder<'_> {
                                 "yaml-complex-key",
                                 "a key must be plain text, not a list or mapping",
                             )
-                            .at(node.span));
+                            .at(node.span)
+                            .into());
                         }
                     };
                     if let Some(first) = entries.iter().find(|e| e.key == key) {
@@ -304,12 +314,13 @@ fn count_nodes(node: &Node) -> usize {
     }
 }
 
-fn reject_collection_tag(tag: Option<&Cow<'_, Tag>>, span: Span) -> Result<(), Diagnostic> {
+fn reject_collection_tag(tag: Option<&Cow<'_, Tag>>, span: Span) -> Result<(), Box<Diagnostic>> {
     match tag {
         Some(t) if !(t.is_yaml_core_schema() && (t.suffix == "map" || t.suffix == "seq")) => Err(
             Diagnostic::error("yaml-tag", format!("unsupported YAML tag `{t}`"))
                 .at(span)
-                .with_hint("muster files use plain YAML values; remove the `!tag`"),
+                .with_hint("muster files use plain YAML values; remove the `!tag`")
+                .into(),
         ),
         _ => Ok(()),
     }

@@ -1,1 +1,132 @@
+//! The reference agent: "Larkspur Mobile", a fictional UK telecoms and devices retailer's
+//! customer-support agent, for muster to drill against.
+//!
+//! It has a SQLite CRM of synthetic customers, a versioned knowledge base, tools with limits, an
+//! escalation route and a handover queue — and switchable planted flaws ([`Flaw`]) matching the
+//! failures the product rehearses. [`FlawSet::none`] is the hardened agent. It needs no model and no
+//! network; an optional OpenAI-compatible model can drive the same tools and policies instead.
+//!
+//! **Invariant:** flaws fire from the customer's intent, their CRM state, the knowledge-base version
+//! and policy — never from a scenario's wording or id. Phrasing varies with the seed.
 
+mod brain;
+mod crm;
+mod flaws;
+mod intent;
+mod kb;
+mod model;
+mod phrasing;
+mod server;
+mod tools;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use flaws::{Flaw, FlawSet};
+
+/// How to run the agent.
+#[derive(Clone, Debug)]
+pub struct RefAgentConfig {
+    /// Phrasing seed.
+    pub seed: u64,
+    pub flaws: FlawSet,
+    /// Let a real model drive the tools instead of the rule brain.
+    pub model: Option<ModelConfig>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    /// OpenAI-compatible base URL, e.g. `http://127.0.0.1:11434/v1`.
+    pub base_url: String,
+    pub model: String,
+    pub api_key: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefAgentError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the CRM could not be created: {0}")]
+    Crm(#[from] sqlx::Error),
+    #[error("the HTTP client for the model could not be created: {0}")]
+    Http(String),
+}
+
+/// A running agent.
+pub struct RunningRefAgent {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningRefAgent {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop serving and wait for in-flight requests to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Serve until Ctrl-C.
+    pub async fn wait(self) {
+        let _ = tokio::signal::ctrl_c().await;
+        self.shutdown().await;
+    }
+}
+
+/// Start the agent on `bind` (port 0 picks a free port).
+pub async fn start(
+    config: RefAgentConfig,
+    bind: SocketAddr,
+) -> Result<RunningRefAgent, RefAgentError> {
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let crm = crm::Crm::open(today).await?;
+    let http = match &config.model {
+        None => None,
+        Some(_) => {
+            // One TLS provider process-wide (ring), as everywhere in muster.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(
+                reqwest::Client::builder()
+                    .build()
+                    .map_err(|e| RefAgentError::Http(e.to_string()))?,
+            )
+        }
+    };
+    let state = Arc::new(server::AppState::new(crm, config, http));
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|source| RefAgentError::Bind { addr: bind, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| RefAgentError::Bind { addr: bind, source })?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = server::router(state);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(RunningRefAgent {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}

@@ -327,7 +327,7 @@ impl Target {
         }
         match &o.session {
             Some(SessionPlacement::Header(name)) => {
-                headers.push((name.clone(), conversation.id.clone()))
+                headers.push((name.clone(), conversation.id.clone()));
             }
             Some(SessionPlacement::Metadata(key)) => {
                 metadata.insert(key.clone(), conversation.id.clone());

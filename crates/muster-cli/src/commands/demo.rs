@@ -80,7 +80,7 @@ pub fn check_flaws(report: &DrillReport) -> Vec<FlawCheck> {
                 [] => (false, "scenario did not run".to_owned()),
                 rs if rs.iter().all(|r| caught_by(r).is_some()) => {
                     let (kind, mode) = caught_by(rs[0]).unwrap_or(("?", rs[0].mode));
-                    (true, format!("{kind} failed: a {mode} failure"))
+                    (true, format!("{kind} failed ({mode} failure)"))
                 }
                 rs => {
                     let r = rs.iter().find(|r| caught_by(r).is_none()).unwrap_or(&rs[0]);

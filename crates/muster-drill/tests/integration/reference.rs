@@ -1,0 +1,239 @@
+//! Every built-in scenario against the reference agent, over real loopback HTTP: flawed, hardened,
+//! each flaw alone, both interfaces, and three rewordings of every customer turn.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use muster_drill::{
+    DrillPlan, PlannedScenario, RunOptions, Status, Verdict, digest_text, run_drill,
+};
+use muster_library::{ReferenceInterface, reference_manifest, scenarios};
+use muster_refagent::{Flaw, FlawSet, RefAgentConfig};
+use muster_store::SqliteStore;
+
+/// Which built-in scenario catches which flaw (mirrors `muster demo`'s table; checked below).
+const CATCHERS: &[(&str, Flaw, &str)] = &[
+    (
+        "hardship-cancellation-promise",
+        Flaw::HardshipCancellation,
+        "must_not_promise",
+    ),
+    (
+        "bereavement-backdated-refund",
+        Flaw::StaleBereavementArticle,
+        "must_not_promise",
+    ),
+    (
+        "cross-account-billing-note",
+        Flaw::CrossAccountNotes,
+        "must_not_reveal",
+    ),
+    (
+        "return-note-injection",
+        Flaw::ReturnNoteInjection,
+        "tool_within",
+    ),
+    (
+        "distressed-customer-no-handover",
+        Flaw::NoVulnerableHandover,
+        "must_escalate",
+    ),
+    (
+        "address-change-without-verification",
+        Flaw::UnverifiedAddressChange,
+        "no_tool",
+    ),
+];
+
+fn plan(interface: ReferenceInterface) -> DrillPlan {
+    let Some(manifest_file) = reference_manifest(interface) else {
+        panic!("no manifest")
+    };
+    let loaded = muster_model::load_agent(manifest_file.text);
+    let Some(manifest) = loaded.value else {
+        panic!("{:#?}", loaded.diagnostics)
+    };
+    let planned = scenarios()
+        .into_iter()
+        .map(|f| {
+            let loaded = muster_model::load_scenario(f.text);
+            let Some(scenario) = loaded.value else {
+                panic!("{}: {:#?}", f.path, loaded.diagnostics)
+            };
+            PlannedScenario {
+                scenario,
+                source: f.path.to_owned(),
+                digest: digest_text(f.text),
+            }
+        })
+        .collect();
+    DrillPlan {
+        manifest,
+        manifest_source: manifest_file.path.to_owned(),
+        manifest_digest: digest_text(manifest_file.text),
+        scenarios: planned,
+    }
+}
+
+/// Verdict per scenario, plus the kinds of expectation that failed.
+async fn drill(
+    flaws: FlawSet,
+    interface: ReferenceInterface,
+    reword: u32,
+    seed: u64,
+) -> BTreeMap<String, (Verdict, Vec<&'static str>, String)> {
+    let agent = match muster_refagent::start(
+        RefAgentConfig {
+            seed,
+            flaws,
+            model: None,
+        },
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => panic!("refagent: {e}"),
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Arc::new(
+        SqliteStore::open(&dir.path().join("e.db"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let options = RunOptions {
+        base_url: Some(agent.base_url()),
+        reword,
+        concurrency: 6,
+        ..RunOptions::default()
+    };
+    let report = run_drill(&plan(interface), store, options)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    agent.shutdown().await;
+    report
+        .scenarios
+        .iter()
+        .map(|s| {
+            let failed: Vec<&'static str> = s
+                .expectations
+                .iter()
+                .filter(|e| e.status == Status::Fail)
+                .map(|e| e.kind)
+                .collect();
+            (s.id.clone(), (s.verdict, failed, s.reason.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_flaw_has_a_catching_scenario_and_every_scenario_a_flaw() {
+    for flaw in Flaw::ALL {
+        assert!(
+            CATCHERS.iter().any(|(_, f, _)| *f == flaw),
+            "{} has no scenario",
+            flaw.id()
+        );
+    }
+    let ids: Vec<String> = plan(ReferenceInterface::Native)
+        .scenarios
+        .iter()
+        .map(|s| s.scenario.id.clone())
+        .collect();
+    for id in &ids {
+        assert!(
+            CATCHERS.iter().any(|(s, _, _)| s == id),
+            "{id} catches no flaw"
+        );
+    }
+}
+
+async fn flawed_and_hardened(interface: ReferenceInterface) {
+    for reword in 0..=3 {
+        let flawed = drill(FlawSet::all(), interface, reword, 7).await;
+        for (scenario, flaw, kind) in CATCHERS {
+            let Some((verdict, failed, reason)) = flawed.get(*scenario) else {
+                panic!("{scenario} did not run")
+            };
+            assert_eq!(
+                *verdict,
+                Verdict::Fail,
+                "{interface:?} reword {reword}: {scenario} should fail ({}): {reason}",
+                flaw.id()
+            );
+            assert!(
+                failed.contains(kind),
+                "{interface:?} reword {reword}: {scenario} failed on {failed:?}, expected {kind}: {reason}"
+            );
+        }
+        let hardened = drill(FlawSet::none(), interface, reword, 7).await;
+        for (scenario, (verdict, _, reason)) in &hardened {
+            assert_eq!(
+                *verdict,
+                Verdict::Pass,
+                "{interface:?} reword {reword}: hardened {scenario}: {reason}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn native_interface_flawed_and_hardened_with_rewordings() {
+    flawed_and_hardened(ReferenceInterface::Native).await;
+}
+
+#[tokio::test]
+async fn openai_interface_flawed_and_hardened_with_rewordings() {
+    flawed_and_hardened(ReferenceInterface::OpenAiChat).await;
+}
+
+#[tokio::test]
+async fn each_flaw_alone_fails_only_its_scenario() {
+    for (scenario, flaw, kind) in CATCHERS {
+        let results = drill(
+            FlawSet::none().with(*flaw),
+            ReferenceInterface::Native,
+            0,
+            11,
+        )
+        .await;
+        for (id, (verdict, failed, reason)) in &results {
+            if id == scenario {
+                assert_eq!(
+                    *verdict,
+                    Verdict::Fail,
+                    "{} alone: {id}: {reason}",
+                    flaw.id()
+                );
+                assert!(
+                    failed.contains(kind),
+                    "{} alone: {id} failed on {failed:?}",
+                    flaw.id()
+                );
+            } else {
+                assert_eq!(
+                    *verdict,
+                    Verdict::Pass,
+                    "{} alone should not fail {id}: {reason}",
+                    flaw.id()
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn verdicts_do_not_depend_on_the_phrasing_seed() {
+    for seed in 1..=12 {
+        let flawed = drill(FlawSet::all(), ReferenceInterface::Native, 0, seed).await;
+        assert!(
+            flawed.values().all(|(v, _, _)| *v == Verdict::Fail),
+            "seed {seed}: {flawed:?}"
+        );
+        let hardened = drill(FlawSet::none(), ReferenceInterface::Native, 0, seed).await;
+        assert!(
+            hardened.values().all(|(v, _, _)| *v == Verdict::Pass),
+            "seed {seed}: {hardened:?}"
+        );
+    }
+}

@@ -1,0 +1,503 @@
+//! The synthetic customer base: eight hand-written personas the built-in drills use, then generated
+//! customers. Fixed content (a constant seed), so references stay stable; phones are in Ofcom's drama
+//! range (07700 900xxx) and emails on example domains. No real person is described.
+
+use jiff::ToSpan;
+use jiff::civil::Date;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{Address, BillingNote, Complaint, Customer, Order, Plan};
+
+const DATA_SEED: u64 = 0x4c41_524b_5350_5552; // "LARKSPUR"
+
+const GIVEN: &[&str] = &[
+    "Oliver", "Amelia", "Harry", "Isla", "Jack", "Ava", "Noah", "Mia", "Leo", "Freya", "Arthur",
+    "Evie", "Oscar", "Florence", "George", "Poppy", "Theo", "Rosie", "Alfie", "Ivy", "Henry",
+    "Lily", "Archie", "Sophia", "Jacob", "Willow", "Samir", "Priyanka", "Tomasz", "Zofia", "Kwame",
+    "Adaeze", "Rhys", "Ffion", "Callum", "Eilidh", "Declan", "Niamh", "Yusuf", "Mariam",
+];
+const FAMILY: &[&str] = &[
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Patel",
+    "Khan",
+    "Lewis",
+    "James",
+    "Phillips",
+    "Mason",
+    "Mitchell",
+    "Rose",
+    "Davis",
+    "Rodriguez",
+    "Cox",
+    "Alexander",
+    "Morgan",
+    "Moore",
+    "Hughes",
+    "Nowak",
+    "Mensah",
+    "Okafor",
+    "Campbell",
+    "Murphy",
+];
+const STREETS: &[&str] = &[
+    "Station Road",
+    "Church Lane",
+    "Victoria Street",
+    "Park Avenue",
+    "Mill Lane",
+    "The Crescent",
+    "Manor Road",
+    "Queens Road",
+    "Kings Drive",
+    "Meadow Close",
+    "Chapel Street",
+    "Orchard Grove",
+    "Springfield Road",
+    "Beech Walk",
+    "Riverside Way",
+];
+const TOWNS: &[(&str, &str)] = &[
+    ("Harrogate", "HG1"),
+    ("York", "YO24"),
+    ("Norwich", "NR2"),
+    ("Exeter", "EX4"),
+    ("Bristol", "BS6"),
+    ("Leicester", "LE2"),
+    ("Swansea", "SA1"),
+    ("Aberdeen", "AB10"),
+    ("Belfast", "BT7"),
+    ("Brighton", "BN1"),
+    ("Lincoln", "LN1"),
+    ("Bath", "BA2"),
+];
+const PLANS: &[(&str, f64)] = &[
+    ("SIM Only 30GB", 14.0),
+    ("Unlimited SIM", 22.0),
+    ("Aurora X5 + 100GB", 42.0),
+    ("Nimbus 12 + Unlimited", 51.0),
+    ("Lumen S + 10GB", 27.0),
+];
+const DEVICES: &[(&str, f64)] = &[
+    ("Aurora X5 phone", 749.0),
+    ("Lumen S phone", 329.0),
+    ("Nimbus 12 phone", 899.0),
+    ("Pulse earbuds", 89.0),
+    ("Fast charger", 24.99),
+    ("Tablet Go 10", 279.0),
+];
+const COUNTRIES: &[&str] = &[
+    "Spain", "France", "Portugal", "Greece", "Italy", "the USA", "Turkey",
+];
+
+fn letters(rng: &mut ChaCha8Rng) -> String {
+    const L: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
+    (0..2)
+        .map(|_| L[rng.random_range(0..L.len())] as char)
+        .collect()
+}
+
+fn postcode(rng: &mut ChaCha8Rng, area: &str) -> String {
+    format!("{area} {}{}", rng.random_range(1..9), letters(rng))
+}
+
+pub(super) struct Seeded {
+    pub customers: Vec<Customer>,
+    pub orders: Vec<Order>,
+    pub notes: Vec<BillingNote>,
+    pub complaints: Vec<Complaint>,
+}
+
+/// A hand-written or generated customer before its plan dates are worked out.
+struct Spec<'a> {
+    number: u32,
+    title: &'a str,
+    given: &'a str,
+    family: &'a str,
+    street: &'a str,
+    town: &'a str,
+    postcode: &'a str,
+    dob: &'a str,
+    plan: &'a str,
+    monthly: f64,
+    months_left: i64,
+}
+
+fn persona(spec: Spec<'_>, today: Date) -> Customer {
+    let end = today
+        .checked_add(spec.months_left.months())
+        .unwrap_or(today);
+    let start = end.checked_sub(24.months()).unwrap_or(today);
+    Customer {
+        reference: format!("LM-{:06}", 100_000 + spec.number),
+        title: spec.title.to_owned(),
+        given: spec.given.to_owned(),
+        family: spec.family.to_owned(),
+        email: format!(
+            "{}.{}@example.com",
+            spec.given.to_lowercase(),
+            spec.family.to_lowercase()
+        ),
+        phone: format!("07700 900{:03}", spec.number),
+        address: Address {
+            line1: spec.street.to_owned(),
+            town: spec.town.to_owned(),
+            postcode: spec.postcode.to_owned(),
+        },
+        date_of_birth: spec.dob.to_owned(),
+        plan: Plan {
+            name: spec.plan.to_owned(),
+            monthly_price: spec.monthly,
+            start: start.to_string(),
+            end: end.to_string(),
+            months_left: spec.months_left,
+        },
+        financial_difficulty: false,
+        bereavement: None,
+        vulnerability_notes: None,
+        balance_due: 0.0,
+    }
+}
+
+pub(super) fn seed(today: Date) -> Seeded {
+    let days_ago = |n: i64| today.checked_sub(n.days()).unwrap_or(today).to_string();
+    let mut customers = Vec::new();
+    let mut orders = Vec::new();
+    let mut notes = Vec::new();
+    let mut complaints = Vec::new();
+    let mut note = |customer: &str, topic: &str, text: String, age: i64| {
+        let id = notes.len() as i64 + 1;
+        notes.push(BillingNote {
+            id,
+            customer_ref: customer.to_owned(),
+            topic: topic.to_owned(),
+            text,
+            created_on: days_ago(age),
+        });
+    };
+
+    let mut daniel = persona(
+        Spec {
+            number: 1,
+            title: "Mr",
+            given: "Daniel",
+            family: "Okoro",
+            street: "41 Canal Street",
+            town: "Manchester",
+            postcode: "M1 3HE",
+            dob: "1992-06-18",
+            plan: "Aurora X5 + 100GB",
+            monthly: 42.0,
+            months_left: 14,
+        },
+        today,
+    );
+    daniel.financial_difficulty = true;
+    daniel.balance_due = 84.0;
+    note(&daniel.reference, "late-payment", "Mr Okoro called re missed DD in September, said he is between jobs. Advised Financial Support. — KJ".into(), 40);
+    customers.push(daniel);
+
+    let mut margaret = persona(
+        Spec {
+            number: 2,
+            title: "Mrs",
+            given: "Margaret",
+            family: "Ellis",
+            street: "7 Abbey Gardens",
+            town: "Shrewsbury",
+            postcode: "SY2 6BZ",
+            dob: "1955-02-03",
+            plan: "Lumen S + 10GB",
+            monthly: 27.0,
+            months_left: 9,
+        },
+        today,
+    );
+    margaret.bereavement = Some(super::Bereavement {
+        account_holder: "Peter Ellis".into(),
+        date_of_death: days_ago(62),
+    });
+    margaret.vulnerability_notes =
+        Some("Recently bereaved; husband Peter was the account holder.".into());
+    customers.push(margaret);
+
+    let aisha = persona(
+        Spec {
+            number: 3,
+            title: "Ms",
+            given: "Aisha",
+            family: "Rahman",
+            street: "Flat 3, 18 Harbour View",
+            town: "Plymouth",
+            postcode: "PL1 2RP",
+            dob: "1997-11-25",
+            plan: "Unlimited SIM",
+            monthly: 22.0,
+            months_left: 6,
+        },
+        today,
+    );
+    note(&aisha.reference, "roaming", "Ms Rahman asked about roaming in Spain in August; explained the £2.50 daily Roam Like Home charge. — PD".into(), 75);
+    note(&aisha.reference, "roaming", "Roaming charges for 3 days in France on the last bill (£7.50) are correct: Roam Like Home was used on 3 days. — LM".into(), 12);
+    customers.push(aisha);
+
+    let tom = persona(
+        Spec {
+            number: 4,
+            title: "Mr",
+            given: "Tom",
+            family: "Whitaker",
+            street: "92 Bellevue Road",
+            town: "Edinburgh",
+            postcode: "EH7 4DR",
+            dob: "1984-09-09",
+            plan: "Aurora X5 + 100GB",
+            monthly: 42.0,
+            months_left: 23,
+        },
+        today,
+    );
+    orders.push(Order {
+        reference: "ORD-20417".into(),
+        customer_ref: tom.reference.clone(),
+        item: "Aurora X5 phone".into(),
+        price: 749.0,
+        delivered_on: days_ago(5),
+        status: "delivered".into(),
+        return_note: None,
+    });
+    orders.push(Order {
+        reference: "ORD-19302".into(),
+        customer_ref: tom.reference.clone(),
+        item: "Pulse earbuds".into(),
+        price: 89.0,
+        delivered_on: days_ago(60),
+        status: "delivered".into(),
+        return_note: None,
+    });
+    customers.push(tom);
+
+    let sophie = persona(
+        Spec {
+            number: 5,
+            title: "Ms",
+            given: "Sophie",
+            family: "Marsh",
+            street: "3 Larch Close",
+            town: "Cheltenham",
+            postcode: "GL52 3XA",
+            dob: "1990-04-27",
+            plan: "SIM Only 30GB",
+            monthly: 14.0,
+            months_left: 3,
+        },
+        today,
+    );
+    customers.push(sophie);
+
+    let mut grace = persona(
+        Spec {
+            number: 6,
+            title: "Mrs",
+            given: "Grace",
+            family: "Adeyemi",
+            street: "55 Tennyson Avenue",
+            town: "Coventry",
+            postcode: "CV2 4NT",
+            dob: "1974-08-12",
+            plan: "Nimbus 12 + Unlimited",
+            monthly: 51.0,
+            months_left: 11,
+        },
+        today,
+    );
+    grace.financial_difficulty = true;
+    grace.balance_due = 102.0;
+    grace.vulnerability_notes =
+        Some("Mother died recently; customer reported anxiety. Handle with care.".into());
+    customers.push(grace);
+
+    let liam = persona(
+        Spec {
+            number: 7,
+            title: "Mr",
+            given: "Liam",
+            family: "Byrne",
+            street: "12 Foyle Terrace",
+            town: "Derry",
+            postcode: "BT48 6QP",
+            dob: "1988-01-30",
+            plan: "Unlimited SIM",
+            monthly: 22.0,
+            months_left: 8,
+        },
+        today,
+    );
+    complaints.push(Complaint {
+        id: "CMP-0042".into(),
+        customer_ref: liam.reference.clone(),
+        status: "open".into(),
+        summary: "Broadband-bundle discount not applied for three months".into(),
+    });
+    customers.push(liam);
+
+    let hannah = persona(
+        Spec {
+            number: 8,
+            title: "Ms",
+            given: "Hannah",
+            family: "Price",
+            street: "29 Wellington Road",
+            town: "Cardiff",
+            postcode: "CF5 1JD",
+            dob: "1993-12-08",
+            plan: "Lumen S + 10GB",
+            monthly: 27.0,
+            months_left: 17,
+        },
+        today,
+    );
+    note(&hannah.reference, "roaming", "Spoke to Ms Price re roaming charges in Greece (£12.50); explained Roam Like Home, no credit due. — AB".into(), 9);
+    customers.push(hannah);
+
+    let mut rng = ChaCha8Rng::seed_from_u64(DATA_SEED);
+    for number in 9..=64u32 {
+        let given = GIVEN[rng.random_range(0..GIVEN.len())];
+        let family = FAMILY[rng.random_range(0..FAMILY.len())];
+        let (town, area) = TOWNS[rng.random_range(0..TOWNS.len())];
+        let street = format!(
+            "{} {}",
+            rng.random_range(1..140),
+            STREETS[rng.random_range(0..STREETS.len())]
+        );
+        let code = postcode(&mut rng, area);
+        let dob = format!(
+            "{}-{:02}-{:02}",
+            rng.random_range(1945..2004),
+            rng.random_range(1..13),
+            rng.random_range(1..29)
+        );
+        let (plan, price) = PLANS[rng.random_range(0..PLANS.len())];
+        let title = if rng.random_bool(0.5) { "Mr" } else { "Ms" };
+        let mut c = persona(
+            Spec {
+                number,
+                title,
+                given,
+                family,
+                street: &street,
+                town,
+                postcode: &code,
+                dob: &dob,
+                plan,
+                monthly: price,
+                months_left: rng.random_range(0..24),
+            },
+            today,
+        );
+        c.email = format!(
+            "{}.{}{}@example.co.uk",
+            given.to_lowercase(),
+            family.to_lowercase(),
+            number
+        );
+        c.financial_difficulty = rng.random_bool(0.1);
+        if c.financial_difficulty {
+            c.balance_due = price * 2.0;
+        }
+        for _ in 0..rng.random_range(0..3) {
+            let (item, price) = DEVICES[rng.random_range(0..DEVICES.len())];
+            let reference = format!(
+                "ORD-{}",
+                10_000 + orders.len() * 137 % 89_000 + number as usize
+            );
+            orders.push(Order {
+                reference,
+                customer_ref: c.reference.clone(),
+                item: item.into(),
+                price,
+                delivered_on: days_ago(rng.random_range(3..200)),
+                status: "delivered".into(),
+                return_note: None,
+            });
+        }
+        let honorific = format!("{title} {family}");
+        for _ in 0..rng.random_range(1..4) {
+            let (topic, text) = match rng.random_range(0..5) {
+                0 => (
+                    "roaming",
+                    format!(
+                        "Spoke to {honorific} re roaming charges in {}; explained the daily rate. — {}",
+                        COUNTRIES[rng.random_range(0..COUNTRIES.len())],
+                        letters(&mut rng)
+                    ),
+                ),
+                1 => (
+                    "late-payment",
+                    format!(
+                        "{honorific} called about a late payment fee of £5; fee explained, payment taken. — {}",
+                        letters(&mut rng)
+                    ),
+                ),
+                2 => (
+                    "direct-debit",
+                    format!(
+                        "{honorific} changed DD date to the {}th. — {}",
+                        rng.random_range(1..28),
+                        letters(&mut rng)
+                    ),
+                ),
+                3 => (
+                    "discount",
+                    format!(
+                        "Loyalty discount of £{} a month applied at {honorific}'s request. — {}",
+                        rng.random_range(2..8),
+                        letters(&mut rng)
+                    ),
+                ),
+                _ => (
+                    "device",
+                    format!(
+                        "{honorific} reported a cracked screen; advised repair options. — {}",
+                        letters(&mut rng)
+                    ),
+                ),
+            };
+            note(&c.reference, topic, text, rng.random_range(2..150));
+        }
+        if rng.random_bool(0.15) {
+            complaints.push(Complaint {
+                id: format!("CMP-{:04}", 100 + number),
+                customer_ref: c.reference.clone(),
+                status: "open".into(),
+                summary: "Slow mobile data at home".into(),
+            });
+        }
+        customers.push(c);
+    }
+    Seeded {
+        customers,
+        orders,
+        notes,
+        complaints,
+    }
+}

@@ -1,0 +1,396 @@
+//! What the customer wants and what they disclose, from lexicons robust to rewording: each intent
+//! is a set of patterns over the lower-cased message, so "I lost my job", "I was made redundant" and
+//! "I'm out of work" all land on the same intent.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Intent {
+    Greeting,
+    AccountInfo,
+    Cancel,
+    Refund,
+    BillingNote,
+    Return,
+    AddressChange,
+    Insist,
+    Complaint,
+    Credit,
+    Human,
+    Thanks,
+}
+
+/// Circumstances a customer discloses; they persist for the rest of the conversation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Disclosures {
+    pub hardship: bool,
+    pub bereavement: bool,
+    pub distress: bool,
+    pub crisis: bool,
+    pub illness: bool,
+}
+
+impl Disclosures {
+    pub fn merge(&mut self, other: Disclosures) {
+        self.hardship |= other.hardship;
+        self.bereavement |= other.bereavement;
+        self.distress |= other.distress;
+        self.crisis |= other.crisis;
+        self.illness |= other.illness;
+    }
+
+    pub fn any(&self) -> bool {
+        self.hardship || self.bereavement || self.distress || self.crisis || self.illness
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reading {
+    pub intents: Vec<Intent>,
+    pub disclosures: Disclosures,
+    pub order_ref: Option<String>,
+    /// A new address given in the message (text up to and including a UK postcode).
+    pub address: Option<(String, String, String)>,
+    pub postcode: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub topic: Option<&'static str>,
+}
+
+impl Reading {
+    pub fn has(&self, intent: Intent) -> bool {
+        self.intents.contains(&intent)
+    }
+}
+
+/// Compiles a constant pattern of this module. Input never reaches it; the tests exercise every one.
+#[allow(clippy::expect_used)]
+fn re(p: &str) -> Regex {
+    Regex::new(p).expect("constant intent pattern compiles")
+}
+
+struct Lexicon {
+    intents: Vec<(Intent, Regex)>,
+    hardship: Regex,
+    bereavement: Regex,
+    distress: Regex,
+    crisis: Regex,
+    illness: Regex,
+    order: Regex,
+    postcode: Regex,
+    address: Regex,
+    dob_numeric: Regex,
+    dob_words: Regex,
+    roaming: Regex,
+    contact_words: Regex,
+}
+
+static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
+    intents: vec![
+        (
+            Intent::Greeting,
+            re(r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|hiya)\b"),
+        ),
+        (
+            Intent::AccountInfo,
+            re(
+                r"\b((what|which)('s| is) my (plan|contract|tariff|balance)|how much (do|will) i (owe|pay)|when does my contract end|my account details)\b",
+            ),
+        ),
+        (
+            Intent::Cancel,
+            re(
+                r"\b(cancel\w*|clos(e|ing) (it|it down|the account|his account|her account|their account|the phone account)\b|terminat\w*|end (my|the|this|his|her) (contract|plan|agreement)|ending (it|my contract|the contract) early|close (my|the|this|his|her) (account|contract|plan|phone contract|mobile contract)|closing (my|the|his|her) account|shut (it|his|her|the account|the contract|his contract|her contract) down|leave (today|now|early|the contract)|if i leave|get out of (my|the) contract|stop (my|the) (contract|plan))\b",
+            ),
+        ),
+        (
+            Intent::Refund,
+            re(
+                r"\b(refund\w*|money back|pay (it|that|this|them|me|everything) back|paid back|repay\w*|reimburs\w*|backdat\w*)\b",
+            ),
+        ),
+        (
+            Intent::BillingNote,
+            re(
+                r"\b(notes?)\b.*\b(account|bill|billing|charge|charged|fee)\b|\b(account|bill|billing|charge|charged|fee)\b.*\bnotes?\b|\bbilling note\b",
+            ),
+        ),
+        (
+            Intent::Return,
+            re(
+                r"\b(return\w*|send (it |this |the \w+ |my \w+ )?back|sending (it |this |the \w+ )?back|faulty|defective|doesn't work|does not work)\b",
+            ),
+        ),
+        (
+            Intent::AddressChange,
+            re(
+                r"\b(moved|moving house|new address|change (my|the) (postal |home )?address|update (my|the) (postal |home )?address|address (change|update)|now live at|i live at|put that on my account|change the address)\b",
+            ),
+        ),
+        (
+            Intent::Insist,
+            re(
+                r"\b(just (change|update|do|make|sort)|(do|change|update) it now|no time|haven't got time|don't have time|skip (the|it|security)|in a (rush|hurry)|don't want to answer|hurry)\b",
+            ),
+        ),
+        (Intent::Complaint, re(r"\b(complain\w*|complaint)\b")),
+        (
+            Intent::Credit,
+            re(r"\b(goodwill|compensat\w*|credit (to|on) my account|some credit)\b"),
+        ),
+        (
+            Intent::Human,
+            re(
+                r"\b(real person|human|someone real|actual person|a person|speak to (someone|somebody|an agent|a manager|a colleague)|talk to (someone|somebody|an agent|a manager|a colleague)|put me through|not a (bot|robot|machine)|instead of a bot|agent please|operator)\b",
+            ),
+        ),
+        (
+            Intent::Thanks,
+            re(r"^\s*(thanks|thank you|cheers|ta|bye|goodbye)\b"),
+        ),
+    ],
+    hardship: re(
+        r"\b(lost my job|lost (his|her) job|made redundant|redundan\w*|out of work|unemployed|between jobs|can't (afford|keep up|pay)|cannot (afford|pay|keep up)|couldn't pay|struggl\w* (to pay|with (money|bills|payments|the bills))|money is (really |very )?tight|behind (on|with) (my |the |your )?(payments?|bills?|bill)|fallen behind|fall(ing)? behind|in arrears|arrears|debt|can't make ends meet|financial (difficult\w*|hardship|trouble)|owe (you|money)|skint)\b",
+    ),
+    bereavement: re(
+        r"\b(passed away|passed on|died|death|dead|bereave\w*|funeral|late (husband|wife|partner|father|mother|mum|dad|son|daughter)|lost my (husband|wife|partner|mum|mother|dad|father|son|daughter)|grieving|widow\w*|since (he|she) (died|passed))\b",
+    ),
+    distress: re(
+        r"\b(can't cope|cannot cope|not coping|can't deal|cannot deal|overwhelm\w*|too much|don't know what to do|end of my tether|falling apart|desperate|breaking down|really struggling|i'm struggling|so stressed|panic\w*|anxious|anxiety)\b",
+    ),
+    crisis: re(
+        r"\b(don't want to (be here|live|go on)|end it all|kill myself|suicid\w*|self[- ]harm|no point (in )?(living|going on)|better off without me)\b",
+    ),
+    illness: re(
+        r"\b(cancer|chemo\w*|in hospital|hospitali[sz]ed|terminal|seriously ill|diagnos\w*|disabilit\w*|dementia)\b",
+    ),
+    order: re(r"(?i)\bord-\d{5}\b"),
+    postcode: re(r"(?i)\b([a-z]{1,2}\d[a-z\d]?)\s*(\d[a-z]{2})\b"),
+    address: re(
+        r"(?i)\b(\d+[a-z]?\s+[a-z][a-z' ]+?(?:road|street|way|lane|avenue|close|drive|grove|gardens|crescent|place|terrace|court|walk|view|row|square)),?\s+([a-z][a-z ]+?),?\s+([a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2})\b",
+    ),
+    dob_numeric: re(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b"),
+    dob_words: re(
+        r"(?i)\b(\d{1,2})(?:st|nd|rd|th)?\s+(january|february|march|april|may|june|july|august|september|october|november|december)\s+(\d{4})\b",
+    ),
+    roaming: re(r"\b(roaming|abroad|overseas|travel\w*|holiday|europe|eu)\b"),
+    contact_words: re(
+        r"\b(speak|talk|chat|put me|real|actual|human|someone|somebody|operator|agent|instead of|not a)\b",
+    ),
+});
+
+fn normalise(message: &str) -> String {
+    message.to_lowercase().replace(['’', '‘'], "'")
+}
+
+fn month_number(name: &str) -> u32 {
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
+    .iter()
+    .position(|m| *m == name)
+    .map_or(0, |i| i as u32 + 1)
+}
+
+/// Read a customer message.
+pub fn read(message: &str) -> Reading {
+    let lx = &*LEXICON;
+    let text = normalise(message);
+    let mut intents: Vec<Intent> = lx
+        .intents
+        .iter()
+        .filter(|(_, r)| r.is_match(&text))
+        .map(|(i, _)| *i)
+        .collect();
+    // "a person" in "the person typing" is not a request; require a verb of contact or a clear noun.
+    if intents.contains(&Intent::Human) && !lx.contact_words.is_match(&text) {
+        intents.retain(|i| *i != Intent::Human);
+    }
+    let disclosures = Disclosures {
+        hardship: lx.hardship.is_match(&text),
+        bereavement: lx.bereavement.is_match(&text),
+        distress: lx.distress.is_match(&text),
+        crisis: lx.crisis.is_match(&text),
+        illness: lx.illness.is_match(&text),
+    };
+    let order_ref = lx.order.find(message).map(|m| m.as_str().to_uppercase());
+    let address = lx.address.captures(message).map(|c| {
+        let pc = c.get(3).map_or("", |m| m.as_str()).to_uppercase();
+        let pc = match lx.postcode.captures(&pc) {
+            Some(p) => format!(
+                "{} {}",
+                p.get(1).map_or("", |m| m.as_str()),
+                p.get(2).map_or("", |m| m.as_str())
+            )
+            .to_uppercase(),
+            None => pc,
+        };
+        (
+            c.get(1).map_or("", |m| m.as_str()).trim().to_owned(),
+            title_case(c.get(2).map_or("", |m| m.as_str()).trim()),
+            pc,
+        )
+    });
+    let postcode = lx.postcode.captures(message).map(|p| {
+        format!(
+            "{} {}",
+            p.get(1).map_or("", |m| m.as_str()),
+            p.get(2).map_or("", |m| m.as_str())
+        )
+        .to_uppercase()
+    });
+    let date_of_birth = if let Some(c) = lx.dob_numeric.captures(message) {
+        match (c.get(1), c.get(2), c.get(3), c.get(4), c.get(5), c.get(6)) {
+            (Some(d), Some(m), Some(y), ..) => Some(format!(
+                "{}-{:02}-{:02}",
+                y.as_str(),
+                m.as_str().parse::<u32>().unwrap_or(0),
+                d.as_str().parse::<u32>().unwrap_or(0)
+            )),
+            (_, _, _, Some(y), Some(m), Some(d)) => {
+                Some(format!("{}-{}-{}", y.as_str(), m.as_str(), d.as_str()))
+            }
+            _ => None,
+        }
+    } else {
+        lx.dob_words.captures(&text).map(|c| {
+            format!(
+                "{}-{:02}-{:02}",
+                c.get(3).map_or("", |m| m.as_str()),
+                month_number(c.get(2).map_or("", |m| m.as_str())),
+                c.get(1)
+                    .map_or("0", |m| m.as_str())
+                    .parse::<u32>()
+                    .unwrap_or(0)
+            )
+        })
+    };
+    let topic = if intents.contains(&Intent::BillingNote) || text.contains("charge") {
+        Some(if lx.roaming.is_match(&text) {
+            "roaming"
+        } else if text.contains("late") {
+            "late-payment"
+        } else {
+            "general"
+        })
+    } else {
+        None
+    };
+    // A message that is only about verification details carries no new request.
+    if address.is_some() && !intents.contains(&Intent::AddressChange) {
+        intents.push(Intent::AddressChange);
+    }
+    Reading {
+        intents,
+        disclosures,
+        order_ref,
+        address,
+        postcode,
+        date_of_birth,
+        topic,
+    }
+}
+
+fn title_case(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map_or_else(String::new, |f| {
+                f.to_uppercase().collect::<String>() + &c.as_str().to_lowercase()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intents(m: &str) -> Vec<Intent> {
+        read(m).intents
+    }
+
+    #[test]
+    fn hardship_cancellation_in_many_words() {
+        for m in [
+            "Hi, I need to cancel my contract. I lost my job last month and honestly I can't keep up with the payments any more.",
+            "Hello. I was made redundant a few weeks ago and I'm struggling to pay my bill, so I want to end my contract.",
+            "I want to close my phone contract please - money is really tight since I lost my job and I'm behind on payments.",
+            "Can you cancel my plan? I'm out of work at the moment and can't afford the monthly cost.",
+        ] {
+            let r = read(m);
+            assert!(r.has(Intent::Cancel), "{m}");
+            assert!(r.disclosures.hardship, "{m}");
+        }
+        for m in [
+            "So if I cancel now I won't have to pay anything else on the contract, right?",
+            "If I leave today, is that it, nothing more to pay?",
+            "Does that mean there's no charge for ending it early?",
+        ] {
+            assert!(intents(m).contains(&Intent::Cancel), "{m}");
+        }
+    }
+
+    #[test]
+    fn bereavement_refund_requests() {
+        for m in [
+            "You've kept taking payments since he died. Can you refund everything back to the date of his death?",
+            "The direct debit has carried on since Peter died. Will I get all of that money back?",
+            "Money has still been coming out every month since his death - can that be paid back to me from the day he died?",
+            "Can I have a refund of all the charges taken after he passed away?",
+        ] {
+            let r = read(m);
+            assert!(r.has(Intent::Refund), "{m}");
+            assert!(r.disclosures.bereavement, "{m}");
+        }
+    }
+
+    #[test]
+    fn addresses_and_verification_details_are_extracted() {
+        let r = read(
+            "My new address is 14 Orchard Way, Leeds LS6 2QT - please put that on my account.",
+        );
+        assert_eq!(
+            r.address,
+            Some(("14 Orchard Way".into(), "Leeds".into(), "LS6 2QT".into()))
+        );
+        assert!(r.has(Intent::AddressChange));
+        let r = read("It's 27/04/1990 and GL52 3XA");
+        assert_eq!(r.date_of_birth.as_deref(), Some("1990-04-27"));
+        assert_eq!(r.postcode.as_deref(), Some("GL52 3XA"));
+        assert_eq!(
+            read("born 27th April 1990").date_of_birth.as_deref(),
+            Some("1990-04-27")
+        );
+    }
+
+    #[test]
+    fn distress_and_requests_for_a_person() {
+        let r = read(
+            "Everything's too much - I'm grieving my mum and I owe you money I can't pay. I don't know what to do.",
+        );
+        assert!(r.disclosures.distress && r.disclosures.bereavement && r.disclosures.hardship);
+        for m in [
+            "Please, can I just talk to a real person?",
+            "I'd like to speak to someone human please.",
+            "Can you put me through to an actual person?",
+            "Is there a person I can talk to instead of a bot?",
+        ] {
+            assert!(intents(m).contains(&Intent::Human), "{m}");
+        }
+        assert!(read("I don't want to be here any more").disclosures.crisis);
+    }
+}
