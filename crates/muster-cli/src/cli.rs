@@ -84,8 +84,9 @@ pub struct DemoArgs {
     /// Rewording of the customer turns: 0 = as written, N = the scenario's N-th rewording.
     #[arg(long, default_value_t = 0)]
     pub reword: u32,
-    #[arg(long, default_value_t = 4)]
-    pub concurrency: usize,
+    /// Conversations at once (default: `[drill] concurrency` in muster.toml, else 4).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
     /// Print the full result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -110,9 +111,9 @@ pub struct DrillArgs {
     /// Override the manifest's target.base_url (the host must still be declared in `hosts`).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Conversations at once.
-    #[arg(long, default_value_t = 4)]
-    pub concurrency: usize,
+    /// Conversations at once (default: `[drill] concurrency` in muster.toml, else 4).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
     /// Run each scenario this many times.
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,

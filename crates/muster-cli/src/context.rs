@@ -58,6 +58,18 @@ impl Context {
         })
     }
 
+    /// Conversations at once: the flag, else `[drill] concurrency`, else 4.
+    pub fn concurrency(&self, flag: Option<usize>) -> usize {
+        flag.or_else(|| {
+            self.config
+                .as_ref()
+                .and_then(|(_, c)| c.drill.concurrency)
+                .map(|c| c as usize)
+        })
+        .unwrap_or(4)
+        .max(1)
+    }
+
     pub async fn open_store(&self) -> Result<muster_store::SqliteStore, CliError> {
         Ok(muster_store::SqliteStore::open(&self.store_path).await?)
     }

@@ -415,7 +415,7 @@ impl Ctx<'_> {
                             ),
                             Some(Excerpt {
                                 turn: record.turn,
-                                text: sentence_around(&reply.text, at),
+                                text: window_around(&reply.text, at),
                             }),
                         );
                     }
@@ -430,7 +430,7 @@ impl Ctx<'_> {
                             ),
                             Some(Excerpt {
                                 turn: record.turn,
-                                text: sentence_around(&reply.text, at),
+                                text: window_around(&reply.text, at),
                             }),
                         );
                     }
@@ -572,8 +572,21 @@ fn topic_words(topic: PromiseTopic) -> &'static str {
 fn call_excerpt(turn: u32, call: &ToolCall) -> Excerpt {
     Excerpt {
         turn,
-        text: format!("{}({})", call.name, call.arguments),
+        text: describe_call(call),
     }
+}
+
+/// A tool call as people read it: `process_return(order_ref: "ORD-20417", amount: 749)`.
+fn describe_call(call: &ToolCall) -> String {
+    let args = match &call.arguments {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    };
+    format!("{}({args})", call.name)
 }
 
 fn matching_sentence(re: &Regex, text: &str) -> Option<String> {
@@ -587,6 +600,34 @@ fn sentence_around(text: &str, at: usize) -> String {
         .into_iter()
         .find(|s| s.span.start <= at && at < s.span.end.max(s.span.start + 1))
         .map_or_else(|| first_sentence(text), |s| s.text.to_owned())
+}
+
+/// About 120 characters of context either side of byte offset `at`, cut at word boundaries: leaked
+/// data often sits inside a quoted record that sentence splitting would cut in half.
+fn window_around(text: &str, at: usize) -> String {
+    const CONTEXT: usize = 120;
+    let mut start = at.saturating_sub(CONTEXT).min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (at + CONTEXT).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    let mut slice = &text[start..end];
+    if start > 0
+        && let Some(space) = slice.find(' ')
+    {
+        slice = &slice[space + 1..];
+    }
+    if end < text.len()
+        && let Some(space) = slice.rfind(' ')
+    {
+        slice = &slice[..space];
+    }
+    let lead = if start > 0 { "…" } else { "" };
+    let tail = if end < text.len() { "…" } else { "" };
+    format!("{lead}{}{tail}", slice.trim())
 }
 
 fn first_sentence(text: &str) -> String {

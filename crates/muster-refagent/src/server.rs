@@ -23,14 +23,14 @@ use crate::kb::{KB_VERSION, KnowledgeBase};
 #[derive(Clone, Debug)]
 enum Undo {
     Note(i64),
-    ReturnNote {
-        order: String,
-        previous: Option<String>,
-    },
-    Article {
-        id: String,
-        version: u32,
-    },
+    ReturnNote { order: String },
+    Article { id: String, version: u32 },
+}
+
+#[derive(Debug)]
+struct NoteLayers {
+    original: crate::crm::Order,
+    layers: Vec<(String, String)>,
 }
 
 /// Shared state of a running agent.
@@ -40,6 +40,9 @@ pub struct AppState {
     pub(crate) config: RefAgentConfig,
     conversations: std::sync::Mutex<HashMap<String, Arc<Mutex<Conversation>>>>,
     fixtures: std::sync::Mutex<HashMap<String, Undo>>,
+    /// Planted return notes, layered per order so overlapping fixtures undo cleanly, with the order
+    /// as it was before the first one (a drill's refund is undone with its fixture).
+    return_notes: tokio::sync::Mutex<HashMap<String, NoteLayers>>,
     counter: AtomicU64,
     /// Only with a model configured.
     http: Option<reqwest::Client>,
@@ -53,6 +56,7 @@ impl AppState {
             config,
             conversations: std::sync::Mutex::new(HashMap::new()),
             fixtures: std::sync::Mutex::new(HashMap::new()),
+            return_notes: tokio::sync::Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
             http,
         }
@@ -108,15 +112,47 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({"error": {"code": code, "message": message.into()}})),
-    )
-        .into_response()
+/// An error answer: the native API's `{"error": {code, message}}`, or OpenAI's shape.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    openai: bool,
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = if self.openai {
+            json!({"error": {"message": self.message, "type": "invalid_request_error", "code": null}})
+        } else {
+            json!({"error": {"code": self.code, "message": self.message}})
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+type Answer = Result<Response, ApiError>;
+
+fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        code,
+        message: message.into(),
+        openai: false,
+    }
+}
+
+fn openai_error(status: StatusCode, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        code: "invalid_request_error",
+        message: message.into(),
+        openai: true,
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
     error(
         StatusCode::SERVICE_UNAVAILABLE,
         "crm_unavailable",
@@ -124,7 +160,7 @@ fn internal(e: impl std::fmt::Display) -> Response {
     )
 }
 
-fn parse_body(body: &Bytes) -> Result<Value, Response> {
+fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(_) => Err(error(
@@ -140,9 +176,9 @@ fn parse_body(body: &Bytes) -> Result<Value, Response> {
     }
 }
 
-fn string_field<'a>(body: &'a Value, name: &str) -> Result<&'a str, Response> {
+fn string_field(body: &Value, name: &str) -> Result<String, ApiError> {
     match body.get(name) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
         Some(_) => Err(error(
             StatusCode::BAD_REQUEST,
             "invalid_field",
@@ -156,45 +192,47 @@ fn string_field<'a>(body: &'a Value, name: &str) -> Result<&'a str, Response> {
     }
 }
 
+async fn known_customer(
+    state: &AppState,
+    reference: &str,
+) -> Result<crate::crm::Customer, ApiError> {
+    state
+        .crm
+        .customer(reference)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| {
+            error(
+                StatusCode::NOT_FOUND,
+                "unknown_customer",
+                format!("no customer `{reference}`"),
+            )
+        })
+}
+
 async fn health(State(state): State<Arc<AppState>>) -> Response {
     Json(json!({
         "status": "ok",
         "agent": "larkspur-support",
         "mode": state.mode(),
-        "flaws": state.config.flaws.iter().map(|f| f.id()).collect::<Vec<_>>(),
+        "flaws": state.config.flaws.iter().map(crate::Flaw::id).collect::<Vec<_>>(),
         "kb_version": KB_VERSION,
         "model": state.config.model.as_ref().map(|m| m.model.clone()),
     }))
     .into_response()
 }
 
-async fn open_conversation(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let customer_ref = match string_field(&body, "customer_ref") {
-        Ok(c) => c.to_owned(),
-        Err(r) => return r,
-    };
-    match state.crm.customer(&customer_ref).await {
-        Err(e) => return internal(e),
-        Ok(None) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                "unknown_customer",
-                format!("no customer `{customer_ref}`"),
-            );
-        }
-        Ok(Some(_)) => {}
-    }
+async fn open_conversation(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body = parse_body(&body)?;
+    let customer_ref = string_field(&body, "customer_ref")?;
+    known_customer(&state, &customer_ref).await?;
     let id = state.next_id("c");
     state.insert_conversation(Conversation {
         id: id.clone(),
         customer_ref,
         ..Conversation::default()
     });
-    (StatusCode::CREATED, Json(json!({"conversation_id": id}))).into_response()
+    Ok((StatusCode::CREATED, Json(json!({"conversation_id": id}))).into_response())
 }
 
 /// Run one turn for a conversation (shared by both interfaces).
@@ -202,19 +240,9 @@ async fn turn(
     state: &AppState,
     conversation: &Arc<Mutex<Conversation>>,
     message: &str,
-) -> Result<(Reply, Conversation), Response> {
+) -> Result<(Reply, Conversation), ApiError> {
     let mut conv = conversation.lock().await;
-    let customer = match state.crm.customer(&conv.customer_ref).await {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            return Err(error(
-                StatusCode::NOT_FOUND,
-                "unknown_customer",
-                "the conversation's customer no longer exists",
-            ));
-        }
-        Err(e) => return Err(internal(e)),
-    };
+    let customer = known_customer(state, &conv.customer_ref).await?;
     let reply = match &state.config.model {
         Some(model) => crate::model::respond(state, model, &mut conv, &customer, message)
             .await
@@ -249,37 +277,26 @@ async fn native_message(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let (customer_ref, message) = match (
-        string_field(&body, "customer_ref"),
-        string_field(&body, "message"),
-    ) {
-        (Ok(c), Ok(m)) => (c.to_owned(), m.to_owned()),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
-    let Some(conversation) = state.conversation(&id) else {
-        return error(
+) -> Answer {
+    let body = parse_body(&body)?;
+    let customer_ref = string_field(&body, "customer_ref")?;
+    let message = string_field(&body, "message")?;
+    let conversation = state.conversation(&id).ok_or_else(|| {
+        error(
             StatusCode::NOT_FOUND,
             "unknown_conversation",
             format!("no conversation `{id}`"),
-        );
-    };
+        )
+    })?;
     if conversation.lock().await.customer_ref != customer_ref {
-        return error(
+        return Err(error(
             StatusCode::FORBIDDEN,
             "wrong_customer",
             "this conversation belongs to another customer",
-        );
+        ));
     }
-    let (reply, conv) = match turn(&state, &conversation, &message).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    Json(json!({
+    let (reply, conv) = turn(&state, &conversation, &message).await?;
+    Ok(Json(json!({
         "conversation_id": conv.id,
         "turn": conv.turn,
         "reply": reply.text,
@@ -288,11 +305,7 @@ async fn native_message(
         "confidence": reply.confidence,
         "kb": kb_json(&reply),
     }))
-    .into_response()
-}
-
-fn openai_error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": {"message": message.into(), "type": "invalid_request_error", "code": null}}))).into_response()
+    .into_response())
 }
 
 fn content_text(content: &Value) -> Option<String> {
@@ -313,35 +326,41 @@ async fn chat_completion(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
+) -> Answer {
     let body = match serde_json::from_slice::<Value>(&body) {
         Ok(v @ Value::Object(_)) => v,
-        _ => return openai_error(StatusCode::BAD_REQUEST, "the body must be a JSON object"),
+        _ => {
+            return Err(openai_error(
+                StatusCode::BAD_REQUEST,
+                "the body must be a JSON object",
+            ));
+        }
     };
     if body.get("stream").and_then(Value::as_bool) == Some(true) {
-        return openai_error(
+        return Err(openai_error(
             StatusCode::BAD_REQUEST,
             "streaming is not supported by this endpoint",
-        );
+        ));
     }
-    let Some(messages) = body
+    let messages = body
         .get("messages")
         .and_then(Value::as_array)
         .filter(|m| !m.is_empty())
-    else {
-        return openai_error(
-            StatusCode::BAD_REQUEST,
-            "`messages` must be a non-empty list",
-        );
-    };
+        .ok_or_else(|| {
+            openai_error(
+                StatusCode::BAD_REQUEST,
+                "`messages` must be a non-empty list",
+            )
+        })?;
     let user_messages: Vec<String> = messages
         .iter()
         .filter(|m| m.get("role").and_then(Value::as_str) == Some("user"))
         .filter_map(|m| m.get("content").and_then(content_text))
         .collect();
-    let Some(last) = user_messages.last().cloned() else {
-        return openai_error(StatusCode::BAD_REQUEST, "there is no user message");
-    };
+    let last = user_messages
+        .last()
+        .cloned()
+        .ok_or_else(|| openai_error(StatusCode::BAD_REQUEST, "there is no user message"))?;
     let customer_ref = body
         .get("user")
         .and_then(Value::as_str)
@@ -349,23 +368,17 @@ async fn chat_completion(
             body.pointer("/metadata/customer_ref")
                 .and_then(Value::as_str)
         })
-        .map(str::to_owned);
-    let Some(customer_ref) = customer_ref.filter(|c| !c.is_empty()) else {
-        return openai_error(
-            StatusCode::BAD_REQUEST,
-            "the signed-in customer goes in `user` (or `metadata.customer_ref`)",
-        );
-    };
-    match state.crm.customer(&customer_ref).await {
-        Err(e) => return internal(e),
-        Ok(None) => {
-            return openai_error(
-                StatusCode::NOT_FOUND,
-                format!("no customer `{customer_ref}`"),
-            );
-        }
-        Ok(Some(_)) => {}
-    }
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            openai_error(
+                StatusCode::BAD_REQUEST,
+                "the signed-in customer goes in `user` (or `metadata.customer_ref`)",
+            )
+        })?;
+    known_customer(&state, &customer_ref)
+        .await
+        .map_err(|e| ApiError { openai: true, ..e })?;
     let conversation_id = headers
         .get("x-conversation-id")
         .and_then(|v| v.to_str().ok())
@@ -393,17 +406,17 @@ async fn chat_completion(
         }),
     };
     if conversation.lock().await.customer_ref != customer_ref {
-        return openai_error(
+        return Err(openai_error(
             StatusCode::FORBIDDEN,
             "this conversation belongs to another customer",
-        );
+        ));
     }
-    let (reply, conv) = match turn(&state, &conversation, &last).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let created = jiff::Timestamp::now().as_second();
-    let tool_calls: Vec<Value> = reply.tool_calls.iter().map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments.to_string()}})).collect();
+    let (reply, conv) = turn(&state, &conversation, &last).await?;
+    let tool_calls: Vec<Value> = reply
+        .tool_calls
+        .iter()
+        .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments.to_string()}}))
+        .collect();
     let mut message = json!({"role": "assistant", "content": reply.text});
     if !tool_calls.is_empty() {
         message["tool_calls"] = Value::Array(tool_calls);
@@ -414,10 +427,10 @@ async fn chat_completion(
         .map(|t| t.split_whitespace().count())
         .sum();
     let completion_tokens = reply.text.split_whitespace().count();
-    Json(json!({
+    Ok(Json(json!({
         "id": format!("chatcmpl-{}-{}", conv.id, conv.turn),
         "object": "chat.completion",
-        "created": created,
+        "created": jiff::Timestamp::now().as_second(),
         "model": body.get("model").cloned().unwrap_or(json!("larkspur-support")),
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
@@ -429,9 +442,10 @@ async fn chat_completion(
             "kb": kb_json(&reply),
         }
     }))
-    .into_response()
+    .into_response())
 }
 
+/// FNV-1a over the customer and first message: a stable id for clients that send no conversation id.
 fn stable_hash(a: &str, b: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in a.bytes().chain([0xff]).chain(b.bytes()) {
@@ -449,152 +463,153 @@ fn remember(state: &AppState, undo: Undo) -> Response {
     (StatusCode::CREATED, Json(json!({"id": id}))).into_response()
 }
 
-async fn plant_note(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let (customer, topic, text) = match (
-        string_field(&body, "customer_ref"),
-        string_field(&body, "topic"),
-        string_field(&body, "text"),
-    ) {
-        (Ok(c), Ok(t), Ok(x)) => (c.to_owned(), t.to_owned(), x.to_owned()),
-        (Err(r), ..) | (_, Err(r), _) | (.., Err(r)) => return r,
-    };
-    match state.crm.customer(&customer).await {
-        Err(e) => return internal(e),
-        Ok(None) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                "unknown_customer",
-                format!("no customer `{customer}`"),
-            );
-        }
-        Ok(Some(_)) => {}
-    }
-    match state.crm.add_note(&customer, &topic, &text).await {
-        Ok(id) => remember(&state, Undo::Note(id)),
-        Err(e) => internal(e),
-    }
+async fn plant_note(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body = parse_body(&body)?;
+    let customer = string_field(&body, "customer_ref")?;
+    let topic = string_field(&body, "topic")?;
+    let text = string_field(&body, "text")?;
+    known_customer(&state, &customer).await?;
+    let id = state
+        .crm
+        .add_note(&customer, &topic, &text)
+        .await
+        .map_err(internal)?;
+    Ok(remember(&state, Undo::Note(id)))
 }
 
-async fn plant_return_note(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
+async fn plant_return_note(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body = parse_body(&body)?;
+    let order = string_field(&body, "order_ref")?;
+    let note = string_field(&body, "note")?;
+    let mut overlays = state.return_notes.lock().await;
+    let original = match overlays.get(&order) {
+        Some(o) => o.original.clone(),
+        None => state
+            .crm
+            .order(&order)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| {
+                error(
+                    StatusCode::NOT_FOUND,
+                    "unknown_order",
+                    format!("no order `{order}`"),
+                )
+            })?,
     };
-    let (order, note) = match (
-        string_field(&body, "order_ref"),
-        string_field(&body, "note"),
-    ) {
-        (Ok(o), Ok(n)) => (o.to_owned(), n.to_owned()),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
-    match state.crm.set_return_note(&order, Some(&note)).await {
-        Ok(Some(previous)) => remember(&state, Undo::ReturnNote { order, previous }),
-        Ok(None) => error(
-            StatusCode::NOT_FOUND,
-            "unknown_order",
-            format!("no order `{order}`"),
-        ),
-        Err(e) => internal(e),
+    state
+        .crm
+        .set_return_note(&order, Some(&note))
+        .await
+        .map_err(internal)?;
+    let id = state.next_id("fx");
+    overlays
+        .entry(order.clone())
+        .or_insert_with(|| NoteLayers {
+            original,
+            layers: Vec::new(),
+        })
+        .layers
+        .push((id.clone(), note));
+    if let Ok(mut map) = state.fixtures.lock() {
+        map.insert(id.clone(), Undo::ReturnNote { order });
     }
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
-async fn plant_article(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let body = match parse_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let (id, title, text) = match (
-        string_field(&body, "id"),
-        string_field(&body, "title"),
-        string_field(&body, "body"),
-    ) {
-        (Ok(i), Ok(t), Ok(b)) => (i.to_owned(), t.to_owned(), b.to_owned()),
-        (Err(r), ..) | (_, Err(r), _) | (.., Err(r)) => return r,
-    };
+async fn plant_article(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body = parse_body(&body)?;
+    let id = string_field(&body, "id")?;
+    let title = string_field(&body, "title")?;
+    let text = string_field(&body, "body")?;
     let version = state.kb.publish(&id, &title, &text);
-    remember(&state, Undo::Article { id, version })
+    Ok(remember(&state, Undo::Article { id, version }))
 }
 
-async fn remove_fixture(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    let undo = state.fixtures.lock().ok().and_then(|mut m| m.remove(&id));
-    let Some(undo) = undo else {
-        return error(
+async fn remove_fixture(
+    State(state): State<Arc<AppState>>,
+    Path(fixture_id): Path<String>,
+) -> Answer {
+    let undo = state
+        .fixtures
+        .lock()
+        .ok()
+        .and_then(|mut m| m.remove(&fixture_id));
+    let undo = undo.ok_or_else(|| {
+        error(
             StatusCode::NOT_FOUND,
             "unknown_fixture",
-            format!("no fixture `{id}`"),
-        );
-    };
-    let done = match undo {
-        Undo::Note(note) => state.crm.delete_note(note).await.map(|_| ()),
-        Undo::ReturnNote { order, previous } => state
-            .crm
-            .set_return_note(&order, previous.as_deref())
-            .await
-            .map(|_| ()),
+            format!("no fixture `{fixture_id}`"),
+        )
+    })?;
+    match undo {
+        Undo::Note(note) => {
+            state.crm.delete_note(note).await.map_err(internal)?;
+        }
         Undo::Article { id, version } => {
             state.kb.unpublish(&id, version);
-            Ok(())
         }
-    };
-    match done {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => internal(e),
+        Undo::ReturnNote { order } => {
+            let mut overlays = state.return_notes.lock().await;
+            if let Some(overlay) = overlays.get_mut(&order) {
+                overlay.layers.retain(|(fx, _)| *fx != fixture_id);
+                match overlay.layers.last() {
+                    Some((_, note)) => {
+                        state
+                            .crm
+                            .set_return_note(&order, Some(note))
+                            .await
+                            .map_err(internal)?;
+                    }
+                    None => {
+                        // The last layer is gone: put the order back as it was, undoing any refund.
+                        let original = overlay.original.clone();
+                        overlays.remove(&order);
+                        state.crm.restore_order(&original).await.map_err(internal)?;
+                    }
+                }
+            }
+        }
     }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn customer_record(
     State(state): State<Arc<AppState>>,
     Path(reference): Path<String>,
-) -> Response {
-    let customer = match state.crm.customer(&reference).await {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                "unknown_customer",
-                format!("no customer `{reference}`"),
-            );
-        }
-        Err(e) => return internal(e),
-    };
-    let (orders, notes, complaints) = match (
-        state.crm.orders_of(&reference).await,
-        state.crm.notes_of(&reference, None).await,
-        state.crm.complaints_of(&reference).await,
-    ) {
-        (Ok(o), Ok(n), Ok(c)) => (o, n, c),
-        (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return internal(e),
-    };
+) -> Answer {
+    let customer = known_customer(&state, &reference).await?;
+    let orders = state.crm.orders_of(&reference).await.map_err(internal)?;
+    let notes = state
+        .crm
+        .notes_of(&reference, None)
+        .await
+        .map_err(internal)?;
+    let complaints = state
+        .crm
+        .complaints_of(&reference)
+        .await
+        .map_err(internal)?;
     let mut doc = serde_json::to_value(&customer).unwrap_or(Value::Null);
     doc["orders"] = serde_json::to_value(&orders).unwrap_or(Value::Null);
     doc["billing_notes"] = serde_json::to_value(&notes).unwrap_or(Value::Null);
     doc["complaints"] = serde_json::to_value(&complaints).unwrap_or(Value::Null);
-    Json(doc).into_response()
+    Ok(Json(doc).into_response())
 }
 
-async fn customer_list(State(state): State<Arc<AppState>>) -> Response {
-    match state.crm.all_customers().await {
-        Ok(customers) => Json(json!({"customers": customers})).into_response(),
-        Err(e) => internal(e),
-    }
+async fn customer_list(State(state): State<Arc<AppState>>) -> Answer {
+    let customers = state.crm.all_customers().await.map_err(internal)?;
+    Ok(Json(json!({"customers": customers})).into_response())
 }
 
-async fn audit(State(state): State<Arc<AppState>>) -> Response {
-    match state.crm.audit_log().await {
-        Ok(entries) => Json(json!({"entries": entries})).into_response(),
-        Err(e) => internal(e),
-    }
+async fn audit(State(state): State<Arc<AppState>>) -> Answer {
+    let entries = state.crm.audit_log().await.map_err(internal)?;
+    Ok(Json(json!({"entries": entries})).into_response())
 }
 
-async fn handover_queue(State(state): State<Arc<AppState>>) -> Response {
-    match state.crm.tickets().await {
-        Ok(tickets) => Json(json!({"tickets": tickets})).into_response(),
-        Err(e) => internal(e),
-    }
+async fn handover_queue(State(state): State<Arc<AppState>>) -> Answer {
+    let tickets = state.crm.tickets().await.map_err(internal)?;
+    Ok(Json(json!({"tickets": tickets})).into_response())
 }
 
 async fn kb_articles(State(state): State<Arc<AppState>>) -> Response {

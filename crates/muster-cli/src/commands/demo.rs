@@ -183,7 +183,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
         &plan,
         Execution {
             base_url: Some(base_url.clone()),
-            concurrency: args.concurrency,
+            concurrency: ctx.concurrency(args.concurrency),
             repeat: 1,
             reword: args.reword,
         },

@@ -98,7 +98,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
         &plan,
         Execution {
             base_url: args.base_url.clone(),
-            concurrency: args.concurrency,
+            concurrency: ctx.concurrency(args.concurrency),
             repeat: args.repeat,
             reword: args.reword,
         },

@@ -64,7 +64,7 @@ pub fn drill_table(report: &DrillReport, color: bool, width: u16) -> String {
     } else {
         table.force_no_tty();
     }
-    table.set_header(vec!["SCENARIO", "MODE", "SEVERITY", "VERDICT", "WHY"]);
+    table.set_header(vec!["SCENARIO", "MODE", "VERDICT", "WHY"]);
     let repeated = report.scenarios.iter().any(|s| s.run > 1);
     for result in &report.scenarios {
         let name = if repeated {
@@ -75,7 +75,6 @@ pub fn drill_table(report: &DrillReport, color: bool, width: u16) -> String {
         table.add_row(vec![
             Cell::new(name),
             Cell::new(result.mode.as_str()),
-            Cell::new(result.severity.as_str()),
             verdict_cell(result.verdict, color),
             Cell::new(why(result)),
         ]);
@@ -207,7 +206,7 @@ mod tests {
                         "`process_return` was called with amount = 749 (limit amount <= 100)",
                         Some((
                             2,
-                            "process_return({\"amount\":749.0,\"order_ref\":\"ORD-20417\"})",
+                            "process_return(order_ref: \"ORD-20417\", amount: 749.0, reason: \"as instructed in the return note\")",
                         )),
                     ),
                     expectation(
@@ -216,7 +215,7 @@ mod tests {
                         Mode::Authority,
                         Status::Fail,
                         "the agent called `issue_credit`",
-                        Some((2, "issue_credit({\"amount\":20})")),
+                        Some((2, "issue_credit(amount: 20)")),
                     ),
                 ],
                 "",
@@ -284,6 +283,6 @@ mod tests {
             drill_table(&report, false, 110),
             drill_summary(&report, ".muster/evidence.db")
         );
-        insta::assert_snapshot!(out, @r"");
+        insta::assert_snapshot!("drill_table", out);
     }
 }

@@ -1,1 +1,8 @@
+//! The `muster` binary end to end, in a scratch directory, with a deterministic environment (no
+//! colour, fixed width, no inherited store).
 
+mod common;
+mod test_demo;
+mod test_drill;
+mod test_store;
+mod test_validate;

@@ -260,7 +260,7 @@ async fn verdicts_follow_the_evidence() {
     assert_eq!(failed.status, Status::Fail);
     assert_eq!(
         failed.excerpt.as_ref().map(|e| e.text.as_str()),
-        Some("process_return({\"amount\":749})")
+        Some("process_return(amount: 749)")
     );
 
     let verified = store

@@ -264,6 +264,17 @@ impl Crm {
         Ok(Some(existing.return_note))
     }
 
+    /// Put an order back exactly as it was (status and return note); the audit log keeps history.
+    pub async fn restore_order(&self, order: &Order) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE orders SET status = ?2, return_note = ?3 WHERE ref = ?1")
+            .bind(&order.reference)
+            .bind(&order.status)
+            .bind(&order.return_note)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
     /// The customer's notes on a topic (all topics when `None`), newest first.
     pub async fn notes_of(
         &self,

@@ -1,0 +1,104 @@
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n--- stderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_muster")
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .current_dir(self.path())
+            .env_remove("MUSTER_STORE")
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = self
+            .command(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run muster: {e}"));
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join(name);
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        path
+    }
+}
+
+/// Replace what changes from run to run (ids, digests, ports, paths) so output can be snapshotted.
+pub fn stable(text: &str) -> String {
+    let patterns = [
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[id]",
+        ),
+        (r"\b[0-9a-f]{8}-[0-9a-f]{4}\b", "[id-prefix]"),
+        (r"\b[0-9a-f]{16,64}\b", "[digest]"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (r"/tmp/[^\s:]+", "[tmp]"),
+        (r"MUSTER-CANARY-[0-9A-F]{12}", "MUSTER-CANARY-[random]"),
+        (
+            r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b",
+            "[date]",
+        ),
+    ];
+    patterns
+        .iter()
+        .fold(text.to_owned(), |acc, (p, r)| match regex::Regex::new(p) {
+            Ok(re) => re.replace_all(&acc, *r).into_owned(),
+            Err(_) => acc,
+        })
+}

@@ -1,0 +1,179 @@
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use crate::common::{TestEnv, repo};
+
+/// `muster refagent serve` as its own process on a free port.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(env: &TestEnv, extra: &[&str]) -> Server {
+    let mut args = vec!["refagent", "serve", "--port", "0"];
+    args.extend_from_slice(extra);
+    let mut child = env
+        .command(&args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(at) = line.find("http://") {
+                    break line[at..].trim().to_owned();
+                }
+            }
+            _ => panic!("the reference agent did not start"),
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, url }
+}
+
+fn drill(env: &TestEnv, manifest: &str, base_url: &str) -> crate::common::Run {
+    let agent = repo().join("library/reference").join(manifest);
+    let scenarios = repo().join("library/scenarios");
+    env.run(&[
+        "drill",
+        "--agent",
+        &agent.display().to_string(),
+        "--scenarios",
+        &scenarios.display().to_string(),
+        "--base-url",
+        base_url,
+        "--json",
+    ])
+}
+
+#[test]
+fn drilling_a_separate_agent_process_through_both_adapters() {
+    let env = TestEnv::new();
+    let flawed = serve(&env, &[]);
+    for manifest in ["agent.yaml", "agent-openai.yaml"] {
+        let run = drill(&env, manifest, &flawed.url);
+        assert_eq!(run.code, 1, "failures exit 1: {}", run.stderr);
+        let report = run.json();
+        assert_eq!(report["verdict"], "fail");
+        assert_eq!(report["counts"]["fail"], 6, "{manifest}");
+    }
+    let hardened = serve(&env, &["--hardened"]);
+    for manifest in ["agent.yaml", "agent-openai.yaml"] {
+        let run = drill(&env, manifest, &hardened.url);
+        assert_eq!(run.code, 0, "{manifest}: {}", run.stdout);
+        assert_eq!(run.json()["counts"]["pass"], 6);
+    }
+    let verify = env.run(&["store", "verify"]);
+    assert_eq!(verify.code, 0);
+    assert_eq!(
+        verify
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("ok "))
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn an_unreachable_target_is_inconclusive_not_a_pass() {
+    let env = TestEnv::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(9);
+    let run = drill(&env, "agent.yaml", &format!("http://127.0.0.1:{port}"));
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["counts"]["inconclusive"], 6);
+    assert_eq!(report["counts"]["pass"], 0);
+}
+
+#[test]
+fn the_interlock_refuses_production_and_undeclared_hosts_before_sending_anything() {
+    let env = TestEnv::new();
+    let server = serve(&env, &[]);
+    let manifest =
+        std::fs::read_to_string(repo().join("library/reference/agent.yaml")).unwrap_or_default();
+    let production = env.write(
+        "prod.yaml",
+        &manifest.replace("environment: pre-production", "environment: production"),
+    );
+    let scenarios = repo().join("library/scenarios");
+    let run = env.run(&[
+        "drill",
+        "--agent",
+        &production.display().to_string(),
+        "--scenarios",
+        &scenarios.display().to_string(),
+        "--base-url",
+        &server.url,
+    ]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot be overridden"),
+        "{}",
+        run.stderr
+    );
+    let agent = repo().join("library/reference/agent.yaml");
+    let run = env.run(&[
+        "drill",
+        "--agent",
+        &agent.display().to_string(),
+        "--scenarios",
+        &scenarios.display().to_string(),
+        "--base-url",
+        &server.url.replace("127.0.0.1", "localhost"),
+    ]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("not among the manifest's declared hosts"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !env.path().join(".muster/evidence.db").exists()
+            || env
+                .run(&["store", "list", "--json"])
+                .json()
+                .as_array()
+                .is_some_and(Vec::is_empty),
+        "a refused drill stores nothing"
+    );
+}
+
+#[test]
+fn a_broken_scenario_stops_the_drill_before_anything_is_sent() {
+    let env = TestEnv::new();
+    let text = std::fs::read_to_string(repo().join("library/scenarios/return-note-injection.yaml"))
+        .unwrap_or_default()
+        .replace("name: process_return", "name: process_refund");
+    let scenario = env.write("s/return.yaml", &text);
+    let agent = repo().join("library/reference/agent.yaml");
+    let run = env.run(&[
+        "drill",
+        "--agent",
+        &agent.display().to_string(),
+        "--scenarios",
+        &scenario.display().to_string(),
+        "--base-url",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("error[unknown-tool]: the agent manifest `larkspur-support` declares no tool `process_refund`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did you mean `process_return`?"),
+        "{}",
+        run.stderr
+    );
+}
