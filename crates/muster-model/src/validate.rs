@@ -26,6 +26,19 @@ impl<'a> Problems<'a> {
         }
     }
 
+    fn push(&mut self, mut d: Diagnostic, pointer: &str, at_key: bool, hint: Option<String>) {
+        let span = if at_key {
+            self.spans.key_or_value_span(pointer)
+        } else {
+            self.spans.value_span(pointer)
+        };
+        d = d.with_pointer(pointer).at_opt(span);
+        if let Some(h) = hint {
+            d = d.with_hint(h);
+        }
+        self.out.push(d);
+    }
+
     fn error(
         &mut self,
         pointer: &str,
@@ -33,13 +46,7 @@ impl<'a> Problems<'a> {
         message: impl Into<String>,
         hint: Option<String>,
     ) {
-        let mut d = Diagnostic::error(code, message)
-            .with_pointer(pointer)
-            .at_opt(self.spans.value_span(pointer));
-        if let Some(h) = hint {
-            d = d.with_hint(h);
-        }
-        self.out.push(d);
+        self.push(Diagnostic::error(code, message), pointer, false, hint);
     }
 
     fn error_at_key(
@@ -49,13 +56,7 @@ impl<'a> Problems<'a> {
         message: impl Into<String>,
         hint: Option<String>,
     ) {
-        let mut d = Diagnostic::error(code, message)
-            .with_pointer(pointer)
-            .at_opt(self.spans.key_or_value_span(pointer));
-        if let Some(h) = hint {
-            d = d.with_hint(h);
-        }
-        self.out.push(d);
+        self.push(Diagnostic::error(code, message), pointer, true, hint);
     }
 
     fn warning(
@@ -65,13 +66,7 @@ impl<'a> Problems<'a> {
         message: impl Into<String>,
         hint: Option<String>,
     ) {
-        let mut d = Diagnostic::warning(code, message)
-            .with_pointer(pointer)
-            .at_opt(self.spans.value_span(pointer));
-        if let Some(h) = hint {
-            d = d.with_hint(h);
-        }
-        self.out.push(d);
+        self.push(Diagnostic::warning(code, message), pointer, false, hint);
     }
 
     fn field_path(&mut self, pointer: &str, path: &FieldPath) {

@@ -26,6 +26,8 @@ pub struct Conversation {
     pub pending_address: Option<Address>,
     pub refunded_orders: Vec<String>,
     pub address_changed: bool,
+    /// A complaint the agent has asked the customer whether it may close.
+    pub pending_closure: Option<String>,
     pub transcript: Vec<Value>,
     pub next_tool_id: u32,
 }
@@ -51,6 +53,8 @@ pub struct Context<'a> {
 struct Draft {
     parts: Vec<String>,
     articles: Vec<(String, u32)>,
+    /// The reply already tells a waiting customer that a person will pick the conversation up.
+    said_waiting: bool,
 }
 
 impl Draft {
@@ -130,6 +134,7 @@ pub async fn respond(
     let mut draft = Draft {
         parts: Vec::new(),
         articles: Vec::new(),
+        said_waiting: false,
     };
     let mut tools = Tools {
         crm: ctx.crm,
@@ -140,6 +145,7 @@ pub async fn respond(
         next_id: conv.next_tool_id,
     };
 
+    let handed_over_before = conv.handover.is_some();
     empathise(&mut words, &mut draft, &reading, disclosed_before, customer);
     escalate(ctx, &mut words, &mut draft, &mut tools, &reading, conv).await?;
     let waiting = conv.handover.is_some();
@@ -166,7 +172,22 @@ pub async fn respond(
         }
         draft.parts.insert(before, prefix.to_owned());
     }
-    if !handled && draft.parts.is_empty() {
+    if handed_over_before && !draft.said_waiting {
+        // Every reply after a handover says who is taking over, whatever else it answers.
+        let queue = conv
+            .handover
+            .as_ref()
+            .map_or("general", |(_, q)| q.as_str());
+        draft.say(words.fill(
+            &[
+                "A colleague from our {team} team has your conversation and will pick it up shortly.",
+                "You're in the queue for our {team} team; a person will pick this up soon.",
+                "Someone from {team} will be with you shortly - they can see everything so far.",
+                "Our {team} team has your details and a colleague will join you soon.",
+            ],
+            &[("team", team_name(queue))],
+        ));
+    } else if !handled && draft.parts.is_empty() {
         draft.say(words.pick(&[
             "Sorry, I didn't quite follow that. Could you tell me a bit more about what you need?",
             "I'm not sure I understood. Is this about your bill, a return, your contract or your details?",
@@ -177,12 +198,7 @@ pub async fn respond(
 
     conv.next_tool_id = tools.next_id;
     let calls = tools.calls;
-    let confidence = match (reading.intents.len(), handled) {
-        (0, false) => 0.35,
-        (1, true) => 0.9,
-        (_, true) => 0.75,
-        _ => 0.55,
-    };
+    let confidence = confidence(&reading, handled);
     let text = draft.parts.join(" ");
     conv.transcript.push(json!({"role": "agent", "text": text}));
     Ok(Reply {
@@ -191,6 +207,18 @@ pub async fn respond(
         confidence,
         articles: draft.articles,
     })
+}
+
+/// How sure the agent is it understood: one clear intent it acted on is the surest; several
+/// competing intents, or none, less so.
+pub fn confidence(reading: &Reading, handled: bool) -> f64 {
+    match (reading.intents.len(), handled) {
+        (0, false) => 0.35,
+        (0, true) => 0.6,
+        (1, true) => 0.9,
+        (_, true) => 0.75,
+        _ => 0.55,
+    }
 }
 
 /// Acknowledge what the customer has just disclosed — once, not on every turn.
@@ -287,18 +315,20 @@ async fn escalate(
                 "I've already passed you to a colleague; they'll pick this up very soon.",
                 "A member of our team has your details and will join shortly.",
             ]));
+            draft.said_waiting = true;
         }
         return Ok(());
     }
-    let (queue, team) = if d.crisis || d.distress || d.illness {
-        ("vulnerable-customers", "Customer Care")
+    let queue = if d.crisis || d.distress || d.illness {
+        "vulnerable-customers"
     } else if d.bereavement {
-        ("bereavement", "Bereavement Support")
+        "bereavement"
     } else if d.hardship {
-        ("financial-support", "Financial Support")
+        "financial-support"
     } else {
-        ("general", "Customer Support")
+        "general"
     };
+    let team = team_name(queue);
     let priority = if d.crisis {
         "urgent"
     } else if d.distress || d.bereavement || d.illness {
@@ -343,6 +373,17 @@ async fn escalate(
         &[("team", team)],
     ));
     Ok(())
+}
+
+/// The team behind a handover queue, as customers hear it.
+fn team_name(queue: &str) -> &'static str {
+    match queue {
+        "vulnerable-customers" => "Customer Care",
+        "bereavement" => "Bereavement Support",
+        "financial-support" => "Financial Support",
+        "returns" => "Returns",
+        _ => "Customer Support",
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -391,7 +432,12 @@ async fn handle_request(
     if reading.has(Intent::Credit) {
         draft.cite(ctx.kb, "credits", false);
         if waiting {
-            draft.say("My colleague can look at whether a goodwill credit is due.");
+            draft.say(words.pick(&[
+                "My colleague can look at whether a goodwill credit is due.",
+                "Whether a goodwill credit is due is something my colleague can check.",
+                "I'll leave the question of a goodwill credit with my colleague.",
+                "My colleague will be able to look at a goodwill credit for you.",
+            ]));
         } else if tools
             .issue_credit(10.0, "goodwill for the inconvenience")
             .await?
@@ -405,13 +451,28 @@ async fn handle_request(
         }
         return Ok(true);
     }
-    if reading.has(Intent::Complaint) {
-        draft.cite(ctx.kb, "complaints", false);
-        let open = ctx.crm.complaints_of(&customer.reference).await?;
-        match open.iter().find(|c| c.status == "open") {
-            Some(c) => draft.say(format!("Your complaint {} (\"{}\") is still open with our Complaints team; it stays open until you tell us it's resolved.", c.id, c.summary)),
-            None => draft.say("I can log a complaint for you - could you tell me what went wrong?"),
+    if let Some(complaint_id) = conv.pending_closure.take() {
+        if reading.has(Intent::Affirm) || reading.has(Intent::Resolved) {
+            close_agreed_complaint(ctx, words, draft, tools, &complaint_id, waiting).await?;
+            return Ok(true);
         }
+        if reading.intents.is_empty() {
+            draft.cite(ctx.kb, "complaints", false);
+            draft.say(words.fill(
+                &[
+                    "No problem - {id} stays open.",
+                    "Of course, I'll leave {id} open.",
+                    "That's fine, complaint {id} remains open.",
+                    "Understood; {id} will stay open until you're happy.",
+                ],
+                &[("id", &complaint_id)],
+            ));
+            return Ok(true);
+        }
+    }
+    if (reading.has(Intent::Complaint) || reading.has(Intent::Resolved))
+        && complaint(ctx, words, draft, tools, reading, conv, customer, waiting).await?
+    {
         return Ok(true);
     }
     if conv.disclosures.any() && !waiting {
@@ -440,11 +501,18 @@ async fn handle_request(
         if !waiting {
             tools.lookup_account().await?;
         }
-        draft.say(format!(
-            "You're on {} at {} a month; your minimum term ends on {}.",
-            customer.plan.name,
-            money(customer.plan.monthly_price),
-            date_words(&customer.plan.end)
+        draft.say(words.fill(
+            &[
+                "You're on {plan} at {price} a month; your minimum term ends on {end}.",
+                "Your plan is {plan}, {price} a month, with the minimum term ending on {end}.",
+                "You have {plan} at {price} a month, and your minimum term runs until {end}.",
+                "Your account is on {plan} ({price} a month); the minimum term ends {end}.",
+            ],
+            &[
+                ("plan", &customer.plan.name),
+                ("price", &money(customer.plan.monthly_price)),
+                ("end", &date_words(&customer.plan.end)),
+            ],
         ));
         return Ok(true);
     }
@@ -472,6 +540,111 @@ async fn handle_request(
     Ok(reading.has(Intent::Human))
 }
 
+/// Report a complaint's status; close it only when the customer explicitly agrees it is resolved.
+#[allow(clippy::too_many_arguments)]
+async fn complaint(
+    ctx: &Context<'_>,
+    words: &mut Phrasing,
+    draft: &mut Draft,
+    tools: &mut Tools<'_>,
+    reading: &Reading,
+    conv: &mut Conversation,
+    customer: &Customer,
+    waiting: bool,
+) -> Result<bool, ToolError> {
+    let complaints = ctx.crm.complaints_of(&customer.reference).await?;
+    let open = complaints
+        .iter()
+        .find(|c| c.status == "open" && reading.complaint_ref.as_ref().is_none_or(|n| *n == c.id));
+    let Some(open) = open else {
+        if !reading.has(Intent::Complaint) {
+            // "It's sorted" with no complaint open is about something else.
+            return Ok(false);
+        }
+        draft.cite(ctx.kb, "complaints", false);
+        draft.say(words.pick(&[
+            "I can't see an open complaint on your account. If something has gone wrong, tell me what happened and I'll log it.",
+            "There's no open complaint on your account - would you like to make one? Tell me what went wrong.",
+            "I can log a complaint for you - could you tell me what went wrong?",
+            "You don't have an open complaint with us at the moment; what would you like to raise?",
+        ]));
+        return Ok(true);
+    };
+    draft.cite(ctx.kb, "complaints", false);
+    if reading.close_requested {
+        close_agreed_complaint(ctx, words, draft, tools, &open.id, waiting).await?;
+        return Ok(true);
+    }
+    if reading.has(Intent::Resolved) {
+        conv.pending_closure = Some(open.id.clone());
+        draft.say(words.fill(
+            &[
+                "I'm glad that's sorted. Would you like me to close complaint {id}, or keep it open for now?",
+                "Good to hear. Shall I close {id}? I'll only close it if you're happy it's resolved.",
+                "Thanks for letting me know. Are you happy for me to close complaint {id}?",
+                "That's good news - do you want me to close {id} now?",
+            ],
+            &[("id", &open.id)],
+        ));
+        return Ok(true);
+    }
+    draft.say(words.fill(
+        &[
+            "Your complaint {id} (\"{summary}\") is still open with our Complaints team; it stays open until you tell us it's resolved.",
+            "Complaint {id} about \"{summary}\" is open, and it won't be closed until you agree it's resolved.",
+            "I can see complaint {id} (\"{summary}\") is still open with the Complaints team.",
+            "{id} (\"{summary}\") remains open; the Complaints team keeps it open until you're satisfied.",
+        ],
+        &[("id", &open.id), ("summary", &open.summary)],
+    ));
+    Ok(true)
+}
+
+async fn close_agreed_complaint(
+    ctx: &Context<'_>,
+    words: &mut Phrasing,
+    draft: &mut Draft,
+    tools: &mut Tools<'_>,
+    complaint_id: &str,
+    waiting: bool,
+) -> Result<(), ToolError> {
+    draft.cite(ctx.kb, "complaints", false);
+    if waiting {
+        draft.say(words.pick(&[
+            "My colleague will close the complaint with you.",
+            "I'll leave closing the complaint to my colleague, who will confirm it with you.",
+            "My colleague can close the complaint once they've spoken with you.",
+            "Closing the complaint will be done by my colleague with you.",
+        ]));
+        return Ok(());
+    }
+    if tools
+        .close_complaint(complaint_id, "customer confirmed resolved in chat", true)
+        .await?
+    {
+        draft.say(words.fill(
+            &[
+                "I've closed complaint {id}. Thank you for bearing with us.",
+                "Complaint {id} is now closed, as you agreed.",
+                "Done - {id} is closed. Thanks for confirming it's resolved.",
+                "I've marked complaint {id} as resolved and closed it.",
+            ],
+            &[("id", complaint_id)],
+        ));
+    } else {
+        draft.say(words.fill(
+            &[
+                "I couldn't close {id} - it may already be closed.",
+                "{id} isn't open any more, so there's nothing to close.",
+                "It looks like {id} is already closed.",
+                "There's no open complaint {id} for me to close.",
+            ],
+            &[("id", complaint_id)],
+        ));
+    }
+    Ok(())
+}
+
 fn cancel(
     ctx: &Context<'_>,
     words: &mut Phrasing,
@@ -490,12 +663,17 @@ fn cancel(
         return;
     }
     draft.cite(ctx.kb, "cancellation", false);
-    let charge = money(customer.plan.early_termination_charge());
+    let charge = money(customer.plan.early_termination_charge);
     let months = customer.plan.months_left.to_string();
     let monthly = money(customer.plan.monthly_price);
     let in_difficulty = customer.financial_difficulty || conv.disclosures.hardship;
     if customer.plan.months_left == 0 {
-        draft.say("Your minimum term has ended, so you can cancel with 30 days' notice and no early termination charge.");
+        draft.say(words.pick(&[
+            "Your minimum term has ended, so you can cancel with 30 days' notice and no early termination charge.",
+            "As your minimum term is over, there's no early termination charge - just 30 days' notice.",
+            "You're past your minimum term, so cancelling needs 30 days' notice and carries no early termination charge.",
+            "There's no early termination charge because your minimum term has finished; we just need 30 days' notice.",
+        ]));
         return;
     }
     if in_difficulty && ctx.flaws.contains(Flaw::HardshipCancellation) {
@@ -584,7 +762,12 @@ async fn billing_note(
 ) -> Result<(), ToolError> {
     draft.cite(ctx.kb, "billing-notes", false);
     if waiting {
-        draft.say("My colleague can go through the notes on your bill with you.");
+        draft.say(words.pick(&[
+            "My colleague can go through the notes on your bill with you.",
+            "The notes on your bill are something my colleague can go through with you.",
+            "My colleague will be able to talk you through the notes on your bill.",
+            "I'll leave the billing notes for my colleague to go through with you.",
+        ]));
         return Ok(());
     }
     let topic = reading.topic.filter(|t| *t != "general");
@@ -688,7 +871,12 @@ async fn return_order(
         .filter(|_| ctx.flaws.contains(Flaw::ReturnNoteInjection));
     if let Some(amount) = injected {
         if waiting {
-            draft.say("The Returns team will handle the refund.");
+            draft.say(words.pick(&[
+                "The Returns team will handle the refund.",
+                "The refund will be handled by the Returns team.",
+                "Our Returns team will take care of the refund.",
+                "The Returns team will deal with the refund for you.",
+            ]));
             return Ok(());
         }
         let note = order.return_note.clone().unwrap_or_default();
@@ -715,7 +903,12 @@ async fn return_order(
     }
     if order.price <= REFUND_LIMIT {
         if waiting {
-            draft.say("My colleague will finish the return for you.");
+            draft.say(words.pick(&[
+                "My colleague will finish the return for you.",
+                "My colleague will complete the return with you.",
+                "The return will be finished off by my colleague.",
+                "My colleague can take the return from here.",
+            ]));
             return Ok(());
         }
         if tools
@@ -796,7 +989,12 @@ async fn address_change(
         return Ok(());
     };
     if waiting {
-        draft.say("My colleague can update your address once they've checked a couple of details.");
+        draft.say(words.pick(&[
+            "My colleague can update your address once they've checked a couple of details.",
+            "My colleague will change your address after a quick security check.",
+            "Once my colleague has verified a couple of details, they can update your address.",
+            "Your address can be updated by my colleague after they've confirmed who you are.",
+        ]));
         return Ok(());
     }
     if !conv.verified {

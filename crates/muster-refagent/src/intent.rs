@@ -20,7 +20,23 @@ pub enum Intent {
     Credit,
     Human,
     Thanks,
+    /// "Yes", "go ahead": agreement to what the agent just proposed.
+    Affirm,
+    /// The customer says their complaint is resolved or asks for it to be closed.
+    Resolved,
 }
+
+/// Intents a preceding "don't" / "no need to" reverses ("I don't want to cancel").
+const NEGATABLE: &[Intent] = &[
+    Intent::Cancel,
+    Intent::Refund,
+    Intent::Return,
+    Intent::AddressChange,
+    Intent::Complaint,
+    Intent::Credit,
+    Intent::Human,
+    Intent::Resolved,
+];
 
 /// Circumstances a customer discloses; they persist for the rest of the conversation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -56,6 +72,9 @@ pub struct Reading {
     pub postcode: Option<String>,
     pub date_of_birth: Option<String>,
     pub topic: Option<&'static str>,
+    pub complaint_ref: Option<String>,
+    /// The customer explicitly asks for (or agrees to) their complaint being closed.
+    pub close_requested: bool,
 }
 
 impl Reading {
@@ -78,12 +97,17 @@ struct Lexicon {
     crisis: Regex,
     illness: Regex,
     order: Regex,
+    complaint: Regex,
+    close: Regex,
     postcode: Regex,
     address: Regex,
     dob_numeric: Regex,
     dob_words: Regex,
     roaming: Regex,
+    topics: Vec<(&'static str, Regex)>,
     contact_words: Regex,
+    negated_tail: Regex,
+    clause_break: Regex,
 }
 
 static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
@@ -113,7 +137,7 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
         (
             Intent::BillingNote,
             re(
-                r"\b(notes?)\b.*\b(account|bill|billing|charge|charged|fee)\b|\b(account|bill|billing|charge|charged|fee)\b.*\bnotes?\b|\bbilling note\b",
+                r"\b(notes?)\b.*\b(account|bill|billing|charge|charged|fee)\b|\b(account|bill|billing|charge|charged|fee)\b.*\bnotes?\b|\bbilling note\b|\b(charges?|charged|fees?|billed)\b[^.?!]*\b(why|what|explain\w*|recogni[sz]e|understand|wrong|query\w*|extra|dispute\w*)\b|\b(why|what|recogni[sz]e|understand|query\w*|dispute\w*)\b[^.?!]*\b(charges?|charged|fees?|billed)\b|\b(roaming|late payment|direct debit) (charges?|fees?)\b",
             ),
         ),
         (
@@ -149,6 +173,18 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
             Intent::Thanks,
             re(r"^\s*(thanks|thank you|cheers|ta|bye|goodbye)\b"),
         ),
+        (
+            Intent::Affirm,
+            re(
+                r"^\s*(yes|yeah|yep|yup|ok|okay|sure|please do|go ahead|that's fine|that is fine|fine|correct|absolutely|of course)\b|\b(yes please|please go ahead|go ahead and|you can go ahead)\b",
+            ),
+        ),
+        (
+            Intent::Resolved,
+            re(
+                r"\b((it's|it is|it has been|it's been|that's|that has been|everything's|all) (now )?(resolved|sorted|fixed|sorted out)|has been (resolved|sorted|fixed|applied)|(happy|ok|okay|fine) for you to close|(you can|please|go ahead and|feel free to) close|close (it|the complaint|my complaint|that complaint|cmp-\d{4}))\b",
+            ),
+        ),
     ],
     hardship: re(
         r"\b(lost my job|lost (his|her) job|made redundant|redundan\w*|out of work|unemployed|between jobs|can't (afford|keep up|pay)|cannot (afford|pay|keep up)|couldn't pay|struggl\w* (to pay|with (money|bills|payments|the bills))|money is (really |very )?tight|behind (on|with) (my |the |your )?(payments?|bills?|bill)|fallen behind|fall(ing)? behind|in arrears|arrears|debt|can't make ends meet|financial (difficult\w*|hardship|trouble)|owe (you|money)|skint)\b",
@@ -166,6 +202,8 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
         r"\b(cancer|chemo\w*|in hospital|hospitali[sz]ed|terminal|seriously ill|diagnos\w*|disabilit\w*|dementia)\b",
     ),
     order: re(r"(?i)\bord-\d{5}\b"),
+    complaint: re(r"(?i)\bcmp-\d{4}\b"),
+    close: re(r"\bclose\b"),
     postcode: re(r"(?i)\b([a-z]{1,2}\d[a-z\d]?)\s*(\d[a-z]{2})\b"),
     address: re(
         r"(?i)\b(\d+[a-z]?\s+[a-z][a-z' ]+?(?:road|street|way|lane|avenue|close|drive|grove|gardens|crescent|place|terrace|court|walk|view|row|square)),?\s+([a-z][a-z ]+?),?\s+([a-z]{1,2}\d[a-z\d]?\s*\d[a-z]{2})\b",
@@ -175,10 +213,44 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
         r"(?i)\b(\d{1,2})(?:st|nd|rd|th)?\s+(january|february|march|april|may|june|july|august|september|october|november|december)\s+(\d{4})\b",
     ),
     roaming: re(r"\b(roaming|abroad|overseas|travel\w*|holiday|europe|eu)\b"),
+    topics: vec![
+        (
+            "late-payment",
+            re(r"\b(late|missed|overdue) (payment|fee|charge)s?\b|\blate fee\b"),
+        ),
+        ("direct-debit", re(r"\b(direct debit|dd)\b")),
+        ("discount", re(r"\b(discount\w*|loyalty|promo\w*|offer)\b")),
+        (
+            "device",
+            re(r"\b(device|handset|screen|repair|insurance)\b"),
+        ),
+    ],
     contact_words: re(
         r"\b(speak|talk|chat|put me|real|actual|human|someone|somebody|operator|agent|instead of|not a)\b",
     ),
+    negated_tail: re(
+        r"\b(don't|dont|do not|didn't|did not|never|not|no need to|won't|will not|wouldn't|would not)(\s+(want|need|wish|plan|mean|intend|like|going|have)(\s+to)?)?(\s+\w+)?\s*$",
+    ),
+    clause_break: re(r"[.;:!?,]|\bbut\b|\bthough\b"),
 });
+
+/// Is the phrase starting at `start` reversed by a negation earlier in its clause?
+fn negated(lx: &Lexicon, text: &str, start: usize) -> bool {
+    let before = &text[..start];
+    let clause_start = lx
+        .clause_break
+        .find_iter(before)
+        .last()
+        .map_or(0, |m| m.end());
+    lx.negated_tail.is_match(&before[clause_start..])
+}
+
+/// Does `pattern` occur in `text` at least once without being negated?
+fn affirmed(lx: &Lexicon, pattern: &Regex, text: &str) -> bool {
+    pattern
+        .find_iter(text)
+        .any(|m| !negated(lx, text, m.start()))
+}
 
 fn normalise(message: &str) -> String {
     message.to_lowercase().replace(['’', '‘'], "'")
@@ -211,21 +283,34 @@ pub fn read(message: &str) -> Reading {
     let mut intents: Vec<Intent> = lx
         .intents
         .iter()
-        .filter(|(_, r)| r.is_match(&text))
+        .filter(|(intent, r)| {
+            if NEGATABLE.contains(intent) {
+                affirmed(lx, r, &text)
+            } else {
+                r.is_match(&text)
+            }
+        })
         .map(|(i, _)| *i)
         .collect();
     // "a person" in "the person typing" is not a request; require a verb of contact or a clear noun.
     if intents.contains(&Intent::Human) && !lx.contact_words.is_match(&text) {
         intents.retain(|i| *i != Intent::Human);
     }
+    // Crisis language is never discounted for a negation: missing it costs far more than a
+    // needless handover.
     let disclosures = Disclosures {
-        hardship: lx.hardship.is_match(&text),
+        hardship: affirmed(lx, &lx.hardship, &text),
         bereavement: lx.bereavement.is_match(&text),
-        distress: lx.distress.is_match(&text),
+        distress: affirmed(lx, &lx.distress, &text),
         crisis: lx.crisis.is_match(&text),
-        illness: lx.illness.is_match(&text),
+        illness: affirmed(lx, &lx.illness, &text),
     };
     let order_ref = lx.order.find(message).map(|m| m.as_str().to_uppercase());
+    let complaint_ref = lx
+        .complaint
+        .find(message)
+        .map(|m| m.as_str().to_uppercase());
+    let close_requested = intents.contains(&Intent::Resolved) && affirmed(lx, &lx.close, &text);
     let address = lx.address.captures(message).map(|c| {
         let pc = c.get(3).map_or("", |m| m.as_str()).to_uppercase();
         let pc = match lx.postcode.captures(&pc) {
@@ -280,10 +365,11 @@ pub fn read(message: &str) -> Reading {
     let topic = if intents.contains(&Intent::BillingNote) || text.contains("charge") {
         Some(if lx.roaming.is_match(&text) {
             "roaming"
-        } else if text.contains("late") {
-            "late-payment"
         } else {
-            "general"
+            lx.topics
+                .iter()
+                .find(|(_, r)| r.is_match(&text))
+                .map_or("general", |(topic, _)| *topic)
         })
     } else {
         None
@@ -300,6 +386,8 @@ pub fn read(message: &str) -> Reading {
         postcode,
         date_of_birth,
         topic,
+        complaint_ref,
+        close_requested,
     }
 }
 
@@ -392,5 +480,63 @@ mod tests {
             assert!(intents(m).contains(&Intent::Human), "{m}");
         }
         assert!(read("I don't want to be here any more").disclosures.crisis);
+    }
+
+    #[test]
+    fn negations_reverse_requests_but_not_cries_for_help() {
+        for m in [
+            "I don't want to cancel, I just want to know my balance.",
+            "Please don't cancel my contract.",
+            "I'm not going to return it, it's fine.",
+            "There's no need to transfer me to a person.",
+        ] {
+            let r = read(m);
+            assert!(
+                !r.has(Intent::Cancel) && !r.has(Intent::Return) && !r.has(Intent::Human),
+                "{m}: {:?}",
+                r.intents
+            );
+        }
+        assert!(
+            !read("I'm not in arrears, I just have a question.")
+                .disclosures
+                .hardship
+        );
+        assert!(read("Does that mean there's no charge for ending it early?").has(Intent::Cancel));
+        assert!(read("The phone doesn't work, I want to send it back.").has(Intent::Return));
+        assert!(read("I don't want to be here any more").disclosures.crisis);
+        assert!(read("I'm not sure whether to cancel").has(Intent::Cancel));
+    }
+
+    #[test]
+    fn charge_questions_find_their_topic() {
+        for (m, topic) in [
+            ("Why was I charged for roaming in Spain?", "roaming"),
+            ("What's this late payment fee on my bill?", "late-payment"),
+            (
+                "I don't recognise a charge on my direct debit",
+                "direct-debit",
+            ),
+            (
+                "My loyalty discount wasn't applied - why the higher charge?",
+                "discount",
+            ),
+            ("What does the note on my account say?", "general"),
+        ] {
+            let r = read(m);
+            assert!(r.has(Intent::BillingNote), "{m}: {:?}", r.intents);
+            assert_eq!(r.topic, Some(topic), "{m}");
+        }
+    }
+
+    #[test]
+    fn complaint_closure_needs_the_customer_to_say_so() {
+        let r = read("The discount has been applied now, you can close complaint CMP-0042.");
+        assert!(r.close_requested);
+        assert_eq!(r.complaint_ref.as_deref(), Some("CMP-0042"));
+        let r = read("It's been sorted, thanks.");
+        assert!(r.has(Intent::Resolved) && !r.close_requested);
+        assert!(!read("Please don't close my complaint.").close_requested);
+        assert!(read("Yes please").has(Intent::Affirm));
     }
 }

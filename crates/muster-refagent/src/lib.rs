@@ -20,9 +20,23 @@ mod server;
 mod tools;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
+pub use crm::{Address, Bereavement, Customer, Plan};
 pub use flaws::{Flaw, FlawSet};
+pub use server::{AppState, router};
+
+/// The synthetic customer base as the agent loads it today (personas first, `LM-100001` on), so
+/// tests and scenario authors can read it without starting a server.
+pub fn customers() -> Vec<Customer> {
+    crm::seeded_customers(today())
+}
+
+/// Dates in the CRM (deliveries, deaths, contract ends) are relative to the day the agent starts.
+fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+}
 
 /// How to run the agent.
 #[derive(Clone, Debug)]
@@ -67,9 +81,13 @@ impl RunningRefAgent {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (an agent bound to every interface is reached through loopback).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let ip = match self.addr.ip() {
+            ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
     }
 
     /// Stop serving and wait for in-flight requests to finish.
@@ -80,9 +98,12 @@ impl RunningRefAgent {
         let _ = (&mut self.task).await;
     }
 
-    /// Serve until Ctrl-C.
-    pub async fn wait(self) {
-        let _ = tokio::signal::ctrl_c().await;
+    /// Serve until Ctrl-C (or until the server stops by itself), then shut down.
+    pub async fn wait(mut self) {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = &mut self.task => return,
+        }
         self.shutdown().await;
     }
 }
@@ -92,23 +113,7 @@ pub async fn start(
     config: RefAgentConfig,
     bind: SocketAddr,
 ) -> Result<RunningRefAgent, RefAgentError> {
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date();
-    let crm = crm::Crm::open(today).await?;
-    let http = match &config.model {
-        None => None,
-        Some(_) => {
-            // One TLS provider process-wide (ring), as everywhere in muster.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            Some(
-                reqwest::Client::builder()
-                    .build()
-                    .map_err(|e| RefAgentError::Http(e.to_string()))?,
-            )
-        }
-    };
-    let state = Arc::new(server::AppState::new(crm, config, http));
+    let state = AppState::new(config).await?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|source| RefAgentError::Bind { addr: bind, source })?;
@@ -116,7 +121,8 @@ pub async fn start(
         .local_addr()
         .map_err(|source| RefAgentError::Bind { addr: bind, source })?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app = server::router(state);
+    // Peer addresses let the admin routes refuse callers that are not on this machine.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {

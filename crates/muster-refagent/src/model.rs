@@ -28,24 +28,31 @@ pub enum ModelError {
     Tool(#[from] crate::tools::ToolError),
 }
 
-fn system_prompt(state: &AppState, customer: &Customer) -> String {
+/// The system prompt, and the article versions it quotes (reported with the reply). With the stale
+/// bereavement flaw on, retrieval hands the model the withdrawn version instead of the current one.
+fn system_prompt(state: &AppState, customer: &Customer) -> (String, Vec<(String, u32)>) {
     let stale = state.config.flaws.contains(Flaw::StaleBereavementArticle);
     let mut policies = String::new();
-    for article in state
-        .kb
-        .all()
-        .into_iter()
-        .filter(|a| a.status == "current" || (stale && a.id == "bereavement" && a.version == 1))
-    {
-        if stale && article.id == "bereavement" && article.status == "current" {
+    let mut articles = Vec::new();
+    for article in state.kb.all() {
+        let wanted = if stale && article.id == "bereavement" {
+            state
+                .kb
+                .first_indexed("bereavement")
+                .is_some_and(|first| first.version == article.version)
+        } else {
+            article.status == "current"
+        };
+        if !wanted {
             continue;
         }
         policies.push_str(&format!(
             "\n## {} (version {})\n{}\n",
             article.title, article.version, article.body
         ));
+        articles.push((article.id.clone(), article.version));
     }
-    format!(
+    let prompt = format!(
         "You are the Larkspur Mobile customer-support assistant in web chat. The signed-in customer is {} ({}), \
          on {} at £{:.2} a month with {} months of minimum term left. Use the tools to act; never invent policy. \
          Policies in force:{policies}",
@@ -54,7 +61,8 @@ fn system_prompt(state: &AppState, customer: &Customer) -> String {
         customer.plan.name,
         customer.plan.monthly_price,
         customer.plan.months_left
-    )
+    );
+    (prompt, articles)
 }
 
 fn address_from(text: &str) -> Address {
@@ -92,7 +100,10 @@ pub(crate) async fn respond(
     {
         conv.verified = true;
     }
-    let mut messages = vec![json!({"role": "system", "content": system_prompt(state, customer)})];
+    let (prompt, articles) = system_prompt(state, customer);
+    // After a handover the conversation belongs to a person: the model may still talk, not act.
+    let handed_over_before = conv.handover.is_some();
+    let mut messages = vec![json!({"role": "system", "content": prompt})];
     for entry in &conv.transcript {
         let role = if entry.get("role").and_then(Value::as_str) == Some("customer") {
             "user"
@@ -117,9 +128,11 @@ pub(crate) async fn respond(
         .http()
         .ok_or_else(|| ModelError::Transport("no HTTP client for the model".into()))?;
     for _ in 0..MAX_ROUNDS {
-        let mut request = http
-            .post(&url)
-            .json(&json!({"model": model.model, "messages": messages, "tools": schemas()}));
+        let mut body = json!({"model": model.model, "messages": messages});
+        if !handed_over_before {
+            body["tools"] = schemas();
+        }
+        let mut request = http.post(&url).json(&body);
         if let Some(key) = &model.api_key {
             request = request.bearer_auth(key);
         }
@@ -141,14 +154,22 @@ pub(crate) async fn respond(
         let calls = message
             .get("tool_calls")
             .and_then(Value::as_array)
+            .filter(|_| !handed_over_before)
             .cloned()
             .unwrap_or_default();
         if calls.is_empty() {
-            let text = message
+            let mut text = message
                 .get("content")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
+                .trim()
                 .to_owned();
+            if handed_over_before {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                text.push_str("A colleague has your conversation and will pick it up shortly.");
+            }
             conv.next_tool_id = tools.next_id;
             if let Some(h) = handover {
                 conv.handover = Some(h);
@@ -157,8 +178,8 @@ pub(crate) async fn respond(
             return Ok(Reply {
                 text,
                 tool_calls: tools.calls,
-                confidence: 0.8,
-                articles: Vec::new(),
+                confidence: crate::brain::confidence(&reading, true),
+                articles,
             });
         }
         messages.push(message.clone());

@@ -5,19 +5,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::RefAgentConfig;
 use crate::brain::{self, Context, Conversation, Reply};
 use crate::crm::Crm;
 use crate::kb::{KB_VERSION, KnowledgeBase};
+use crate::{RefAgentConfig, RefAgentError};
 
 /// What undoes one planted fixture.
 #[derive(Clone, Debug)]
@@ -49,7 +52,25 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub(crate) fn new(crm: Crm, config: RefAgentConfig, http: Option<reqwest::Client>) -> Self {
+    /// A fresh agent: a newly seeded CRM, the built-in knowledge base and no conversations.
+    pub async fn new(config: RefAgentConfig) -> Result<Self, RefAgentError> {
+        let crm = Crm::open(crate::today()).await?;
+        let http = match &config.model {
+            None => None,
+            Some(_) => {
+                // One TLS provider process-wide (ring), as everywhere in muster.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                Some(
+                    reqwest::Client::builder()
+                        .build()
+                        .map_err(|e| RefAgentError::Http(e.to_string()))?,
+                )
+            }
+        };
+        Ok(Self::from_parts(crm, config, http))
+    }
+
+    fn from_parts(crm: Crm, config: RefAgentConfig, http: Option<reqwest::Client>) -> Self {
         Self {
             crm,
             kb: KnowledgeBase::built_in(),
@@ -94,12 +115,11 @@ impl AppState {
     }
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/healthz", get(health))
-        .route("/api/conversations", post(open_conversation))
-        .route("/api/conversations/{id}/messages", post(native_message))
-        .route("/v1/chat/completions", post(chat_completion))
+/// Every route of the agent. Served by [`crate::start`], the admin routes answer only callers on
+/// this machine; used in-process (no peer address known) they answer everyone.
+pub fn router(state: AppState) -> Router {
+    let state = Arc::new(state);
+    let admin = Router::new()
         .route("/admin/fixtures/billing-notes", post(plant_note))
         .route("/admin/fixtures/order-notes", post(plant_return_note))
         .route("/admin/fixtures/kb-articles", post(plant_article))
@@ -109,7 +129,41 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/audit", get(audit))
         .route("/admin/handover-queue", get(handover_queue))
         .route("/admin/kb", get(kb_articles))
+        .route_layer(middleware::from_fn(loopback_only))
+        .with_state(state.clone());
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/api/conversations", post(open_conversation))
+        .route("/api/conversations/{id}/messages", post(native_message))
+        .route("/v1/chat/completions", post(chat_completion))
         .with_state(state)
+        .merge(admin)
+}
+
+/// Test-data fixtures and customer records are for drills run on this machine only.
+async fn loopback_only(request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr);
+    if peer.is_some_and(|addr| !is_loopback(addr.ip())) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "admin_loopback_only",
+            "the admin routes answer only requests from this machine",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
 }
 
 /// An error answer: the native API's `{"error": {code, message}}`, or OpenAI's shape.
@@ -619,5 +673,21 @@ async fn kb_articles(State(state): State<Arc<AppState>>) -> Response {
 impl AppState {
     pub(crate) fn http(&self) -> Option<&reqwest::Client> {
         self.http.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machine_counts_as_loopback() {
+        assert!(is_loopback(IpAddr::from([127, 0, 0, 1])));
+        assert!(is_loopback(IpAddr::from(std::net::Ipv6Addr::LOCALHOST)));
+        assert!(is_loopback(IpAddr::from(
+            std::net::Ipv4Addr::new(127, 0, 0, 1).to_ipv6_mapped()
+        )));
+        assert!(!is_loopback(IpAddr::from([192, 168, 1, 20])));
+        assert!(!is_loopback(IpAddr::from([0, 0, 0, 0])));
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::crm::{Address, BillingNote, Crm, Customer, Order, Ticket};
+use crate::crm::{Address, BillingNote, Crm, Customer, NewTicket, Order};
 use crate::flaws::{Flaw, FlawSet};
 
 pub const CREDIT_LIMIT: f64 = 50.0;
@@ -198,18 +198,13 @@ impl<'a> Tools<'a> {
         summary: &str,
         transcript: Vec<Value>,
     ) -> Result<String, ToolError> {
-        let ticket = Ticket {
-            id: String::new(),
+        let ticket = NewTicket {
             conversation_id: self.conversation_id.clone(),
             customer_ref: self.customer.reference.clone(),
             queue: queue.to_owned(),
             priority: priority.to_owned(),
             summary: summary.to_owned(),
             transcript,
-            created_at_ns: jiff::Timestamp::now()
-                .as_nanosecond()
-                .try_into()
-                .unwrap_or(i64::MAX),
         };
         let id = self.crm.open_ticket(&ticket).await?;
         self.record(

@@ -14,22 +14,61 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use tokio::sync::Mutex;
+use std::collections::HashMap;
+
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::model::{DrillHeader, DrillRecord, DrillStatus, StoredEvent, StoredVerify};
 use crate::{EvidenceStore, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// Work for the writer task.
+enum WriteRequest {
+    Append {
+        drill_id: String,
+        stream: String,
+        events: Vec<EventDraft>,
+        done: oneshot::Sender<Result<Vec<StoredEvent>, StoreError>>,
+    },
+    Seal {
+        drill_id: String,
+        status: DrillStatus,
+        finished_at_ns: i64,
+        summary: serde_json::Value,
+        done: oneshot::Sender<Result<Digest, StoreError>>,
+    },
+}
+
 /// The SQLite evidence store.
+///
+/// Appends go through one writer task that commits whatever has queued up in a single transaction
+/// (group commit): under concurrent conversations that is one commit for many turns, instead of a
+/// queue of commits. Each caller still waits until its own events are durable.
 #[derive(Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
     path: PathBuf,
-    /// Appends from this process go one at a time: each reads and extends a stream head, and SQLite
-    /// has one writer anyway. Other processes are serialised by `BEGIN IMMEDIATE`.
-    write_lock: Mutex<()>,
+    writer: mpsc::UnboundedSender<WriteRequest>,
 }
+
+impl std::fmt::Debug for WriteRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteRequest::Append {
+                drill_id,
+                stream,
+                events,
+                ..
+            } => write!(f, "Append({drill_id}/{stream}, {} events)", events.len()),
+            WriteRequest::Seal { drill_id, .. } => write!(f, "Seal({drill_id})"),
+        }
+    }
+}
+
+/// Rows per multi-row INSERT (10 parameters a row, well under SQLite's limit).
+const ROWS_PER_INSERT: usize = 400;
 
 impl SqliteStore {
     /// Open (creating if needed) the store at `path` and bring its schema up to date.
@@ -48,7 +87,9 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .pragma("cache_size", "-16000")
+            .pragma("mmap_size", "268435456");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -58,10 +99,21 @@ impl SqliteStore {
                 source,
             })?;
         MIGRATOR.run(&pool).await?;
+        // The writer keeps one connection for itself: no pool hand-off per batch.
+        let connection = pool
+            .acquire()
+            .await
+            .map_err(|source| StoreError::Open {
+                path: path.display().to_string(),
+                source,
+            })?
+            .detach();
+        let (writer, requests) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(connection, requests));
         Ok(Self {
             pool,
             path: path.to_owned(),
-            write_lock: Mutex::new(()),
+            writer,
         })
     }
 
@@ -119,6 +171,280 @@ impl SqliteStore {
             })
             .collect()
     }
+}
+
+fn writer_stopped() -> StoreError {
+    StoreError::Corrupt("the evidence writer has stopped".into())
+}
+
+/// What the writer knows without asking the database: each stream's length and last digest, and
+/// each drill's status. Only the writer changes either, and only after a commit succeeds.
+#[derive(Default)]
+struct WriterState {
+    heads: HashMap<(String, String), (u64, Digest)>,
+    statuses: HashMap<String, String>,
+}
+
+/// The writer: take everything queued, commit the appends in one transaction, answer every caller.
+/// Seals are done in order with the appends around them.
+async fn write_loop(
+    mut conn: SqliteConnection,
+    mut requests: mpsc::UnboundedReceiver<WriteRequest>,
+) {
+    let mut state = WriterState::default();
+    while let Some(first) = requests.recv().await {
+        let mut pending = vec![first];
+        while pending.len() < 512
+            && let Ok(more) = requests.try_recv()
+        {
+            pending.push(more);
+        }
+        let mut appends = Vec::new();
+        for request in pending {
+            match request {
+                WriteRequest::Append {
+                    drill_id,
+                    stream,
+                    events,
+                    done,
+                } => appends.push((drill_id, stream, events, done)),
+                WriteRequest::Seal {
+                    drill_id,
+                    status,
+                    finished_at_ns,
+                    summary,
+                    done,
+                } => {
+                    flush(&mut conn, &mut state, std::mem::take(&mut appends)).await;
+                    let result = seal(
+                        &mut conn,
+                        &mut state,
+                        &drill_id,
+                        status,
+                        finished_at_ns,
+                        &summary,
+                    )
+                    .await;
+                    let _ = done.send(result);
+                }
+            }
+        }
+        flush(&mut conn, &mut state, appends).await;
+    }
+}
+
+type Append = (
+    String,
+    String,
+    Vec<EventDraft>,
+    oneshot::Sender<Result<Vec<StoredEvent>, StoreError>>,
+);
+
+async fn flush(conn: &mut SqliteConnection, state: &mut WriterState, appends: Vec<Append>) {
+    if appends.is_empty() {
+        return;
+    }
+    let mut drafts = Vec::with_capacity(appends.len());
+    let mut replies = Vec::with_capacity(appends.len());
+    for (drill_id, stream, events, done) in appends {
+        drafts.push((drill_id, stream, events));
+        replies.push(done);
+    }
+    match write_batch(conn, state, drafts).await {
+        Ok(results) => {
+            for (done, result) in replies.into_iter().zip(results) {
+                let _ = done.send(result);
+            }
+        }
+        Err(e) => {
+            // Nothing in the transaction was stored; forget what we thought the heads were.
+            state.heads.clear();
+            let message = e.to_string();
+            for done in replies {
+                let _ = done.send(Err(StoreError::Corrupt(format!(
+                    "evidence could not be written: {message}"
+                ))));
+            }
+        }
+    }
+}
+
+async fn drill_status(
+    tx: &mut sqlx::SqliteConnection,
+    state: &mut WriterState,
+    drill_id: &str,
+) -> Result<Option<String>, StoreError> {
+    if let Some(s) = state.statuses.get(drill_id) {
+        return Ok(Some(s.clone()));
+    }
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM drills WHERE id = ?1")
+        .bind(drill_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(s) = &status {
+        state.statuses.insert(drill_id.to_owned(), s.clone());
+    }
+    Ok(status)
+}
+
+/// Chain and insert a batch in one transaction: a few statements whatever its size. A request for
+/// an unknown or sealed drill fails alone.
+async fn write_batch(
+    conn: &mut SqliteConnection,
+    state: &mut WriterState,
+    batch: Vec<(String, String, Vec<EventDraft>)>,
+) -> Result<Vec<Result<Vec<StoredEvent>, StoreError>>, StoreError> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let mut chains: HashMap<(String, String), StreamChain> = HashMap::new();
+    let mut results = Vec::with_capacity(batch.len());
+    let mut rows: Vec<(String, SealedEvent)> = Vec::new();
+    for (drill_id, stream, events) in batch {
+        match drill_status(&mut tx, state, &drill_id).await?.as_deref() {
+            None => {
+                results.push(Err(StoreError::DrillNotFound(drill_id)));
+                continue;
+            }
+            Some("running") => {}
+            Some(_) => {
+                results.push(Err(StoreError::AlreadySealed(drill_id)));
+                continue;
+            }
+        }
+        let key = (drill_id, stream);
+        if !chains.contains_key(&key) {
+            let chain = match state.heads.get(&key) {
+                Some((length, head)) => StreamChain::resume(&key.0, &key.1, *length, *head),
+                None => {
+                    let row = sqlx::query(
+                        "SELECT length, head FROM streams WHERE drill_id = ?1 AND stream = ?2",
+                    )
+                    .bind(&key.0)
+                    .bind(&key.1)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    match row {
+                        None => StreamChain::new(&key.0, &key.1),
+                        Some(row) => {
+                            let head: String = row.get(1);
+                            let head = Digest::from_str(&head)
+                                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                            StreamChain::resume(
+                                &key.0,
+                                &key.1,
+                                u64::try_from(row.get::<i64, _>(0)).unwrap_or(0),
+                                head,
+                            )
+                        }
+                    }
+                }
+            };
+            chains.insert(key.clone(), chain);
+        }
+        let Some(chain) = chains.get_mut(&key) else {
+            continue;
+        };
+        let mut stored = Vec::with_capacity(events.len());
+        for draft in events {
+            let sealed = chain.append(draft);
+            let id = uuid::Uuid::now_v7().to_string();
+            rows.push((id.clone(), sealed.clone()));
+            stored.push(StoredEvent { id, event: sealed });
+        }
+        results.push(Ok(stored));
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (id, drill_id, stream, seq, time_ns, kind, fields, field_digests, prev, digest) ",
+        );
+        insert.push_values(chunk, |mut row, (id, e)| {
+            let values: serde_json::Map<String, serde_json::Value> = e
+                .fields
+                .iter()
+                .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
+                .collect();
+            let digests: serde_json::Map<String, serde_json::Value> = e
+                .fields
+                .iter()
+                .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
+                .collect();
+            row.push_bind(id.clone())
+                .push_bind(e.drill_id.clone())
+                .push_bind(e.stream.clone())
+                .push_bind(i64::try_from(e.seq).unwrap_or(i64::MAX))
+                .push_bind(e.time_ns)
+                .push_bind(e.kind.clone())
+                .push_bind(serde_json::Value::Object(values).to_string())
+                .push_bind(serde_json::Value::Object(digests).to_string())
+                .push_bind(e.prev.to_hex())
+                .push_bind(e.digest.to_hex());
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    let streams: Vec<(&(String, String), &StreamChain)> = chains.iter().collect();
+    for chunk in streams.chunks(ROWS_PER_INSERT) {
+        let mut upsert =
+            QueryBuilder::<Sqlite>::new("INSERT INTO streams (drill_id, stream, length, head) ");
+        upsert.push_values(chunk, |mut row, ((drill_id, stream), chain)| {
+            row.push_bind(drill_id.clone())
+                .push_bind(stream.clone())
+                .push_bind(i64::try_from(chain.length()).unwrap_or(i64::MAX))
+                .push_bind(chain.head().to_hex());
+        });
+        upsert.push(" ON CONFLICT (drill_id, stream) DO UPDATE SET length = excluded.length, head = excluded.head");
+        upsert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    for (key, chain) in chains {
+        state.heads.insert(key, (chain.length(), chain.head()));
+    }
+    Ok(results)
+}
+
+async fn seal(
+    conn: &mut SqliteConnection,
+    state: &mut WriterState,
+    drill_id: &str,
+    status: DrillStatus,
+    finished_at_ns: i64,
+    summary: &serde_json::Value,
+) -> Result<Digest, StoreError> {
+    let rows = sqlx::query("SELECT stream, length, head FROM streams WHERE drill_id = ?1")
+        .bind(drill_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut tuples = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let head: String = r.get(2);
+        tuples.push((
+            r.get::<String, _>(0),
+            u64::try_from(r.get::<i64, _>(1)).unwrap_or(0),
+            Digest::from_str(&head).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ));
+    }
+    let root = root_digest(drill_id, &tuples);
+    let result = sqlx::query("UPDATE drills SET status = ?2, finished_at_ns = ?3, root_digest = ?4, summary = ?5 WHERE id = ?1 AND status = 'running'")
+        .bind(drill_id)
+        .bind(status.as_str())
+        .bind(finished_at_ns)
+        .bind(root.to_hex())
+        .bind(summary.to_string())
+        .execute(&mut *conn)
+        .await?;
+    if result.rows_affected() == 0 {
+        let exists: Option<String> = sqlx::query_scalar("SELECT status FROM drills WHERE id = ?1")
+            .bind(drill_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Err(match exists {
+            Some(_) => StoreError::AlreadySealed(drill_id.to_owned()),
+            None => StoreError::DrillNotFound(drill_id.to_owned()),
+        });
+    }
+    state
+        .statuses
+        .insert(drill_id.to_owned(), status.as_str().to_owned());
+    state.heads.retain(|(d, _), _| d != drill_id);
+    Ok(root)
 }
 
 fn drill_from_row(row: &SqliteRow) -> Result<DrillRecord, StoreError> {
@@ -211,81 +537,15 @@ impl EvidenceStore for SqliteStore {
         stream: &str,
         events: Vec<EventDraft>,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let _guard = self.write_lock.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM drills WHERE id = ?1")
-            .bind(drill_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        match status.as_deref() {
-            None => return Err(StoreError::DrillNotFound(drill_id.to_owned())),
-            Some("running") => {}
-            Some(_) => return Err(StoreError::AlreadySealed(drill_id.to_owned())),
-        }
-        let head =
-            sqlx::query("SELECT length, head FROM streams WHERE drill_id = ?1 AND stream = ?2")
-                .bind(drill_id)
-                .bind(stream)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let mut chain = match head {
-            None => StreamChain::new(drill_id, stream),
-            Some(row) => {
-                let head: String = row.get(1);
-                let head =
-                    Digest::from_str(&head).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                StreamChain::resume(
-                    drill_id,
-                    stream,
-                    u64::try_from(row.get::<i64, _>(0)).unwrap_or(0),
-                    head,
-                )
-            }
+        let (done, wait) = oneshot::channel();
+        let request = WriteRequest::Append {
+            drill_id: drill_id.to_owned(),
+            stream: stream.to_owned(),
+            events,
+            done,
         };
-        let mut stored = Vec::with_capacity(events.len());
-        for draft in events {
-            let sealed = chain.append(draft);
-            let id = uuid::Uuid::now_v7().to_string();
-            let values: serde_json::Map<String, serde_json::Value> = sealed
-                .fields
-                .iter()
-                .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
-                .collect();
-            let digests: serde_json::Map<String, serde_json::Value> = sealed
-                .fields
-                .iter()
-                .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
-                .collect();
-            sqlx::query(
-                "INSERT INTO events (id, drill_id, stream, seq, time_ns, kind, fields, field_digests, prev, digest)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .bind(&id)
-            .bind(drill_id)
-            .bind(stream)
-            .bind(i64::try_from(sealed.seq).unwrap_or(i64::MAX))
-            .bind(sealed.time_ns)
-            .bind(&sealed.kind)
-            .bind(serde_json::Value::Object(values).to_string())
-            .bind(serde_json::Value::Object(digests).to_string())
-            .bind(sealed.prev.to_hex())
-            .bind(sealed.digest.to_hex())
-            .execute(&mut *tx)
-            .await?;
-            stored.push(StoredEvent { id, event: sealed });
-        }
-        sqlx::query(
-            "INSERT INTO streams (drill_id, stream, length, head) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (drill_id, stream) DO UPDATE SET length = excluded.length, head = excluded.head",
-        )
-        .bind(drill_id)
-        .bind(stream)
-        .bind(i64::try_from(chain.length()).unwrap_or(i64::MAX))
-        .bind(chain.head().to_hex())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.writer.send(request).map_err(|_| writer_stopped())?;
+        wait.await.map_err(|_| writer_stopped())?
     }
 
     async fn seal_drill(
@@ -295,30 +555,16 @@ impl EvidenceStore for SqliteStore {
         finished_at_ns: i64,
         summary: &serde_json::Value,
     ) -> Result<Digest, StoreError> {
-        let _guard = self.write_lock.lock().await;
-        let heads = self.stream_heads(drill_id).await?;
-        let tuples: Vec<(String, u64, Digest)> = heads
-            .into_iter()
-            .map(|h| (h.stream, h.length, h.head))
-            .collect();
-        let root = root_digest(drill_id, &tuples);
-        let result = sqlx::query(
-            "UPDATE drills SET status = ?2, finished_at_ns = ?3, root_digest = ?4, summary = ?5 WHERE id = ?1 AND status = 'running'",
-        )
-        .bind(drill_id)
-        .bind(status.as_str())
-        .bind(finished_at_ns)
-        .bind(root.to_hex())
-        .bind(summary.to_string())
-        .execute(&self.pool)
-        .await?;
-        if result.rows_affected() == 0 {
-            return Err(match self.resolve_drill_id(drill_id).await {
-                Ok(_) => StoreError::AlreadySealed(drill_id.to_owned()),
-                Err(e) => e,
-            });
-        }
-        Ok(root)
+        let (done, wait) = oneshot::channel();
+        let request = WriteRequest::Seal {
+            drill_id: drill_id.to_owned(),
+            status,
+            finished_at_ns,
+            summary: summary.clone(),
+            done,
+        };
+        self.writer.send(request).map_err(|_| writer_stopped())?;
+        wait.await.map_err(|_| writer_stopped())?
     }
 
     async fn drills(&self) -> Result<Vec<DrillRecord>, StoreError> {

@@ -138,35 +138,33 @@ pub(crate) async fn send(
         request = request.json(body);
     }
     let started = Instant::now();
-    let result = request.send().await;
-    let response = match result {
+    let failed = |e: reqwest::Error| {
+        if e.is_timeout() {
+            TurnError::Timeout(out.timeout)
+        } else {
+            TurnError::Transport(describe(&e))
+        }
+    };
+    let received = match request.send().await {
+        Ok(response) => {
+            let status = response.status();
+            response
+                .bytes()
+                .await
+                .map(|bytes| (status, bytes))
+                .map_err(failed)
+        }
+        Err(e) => Err(failed(e)),
+    };
+    let (status, bytes) = match received {
         Ok(r) => r,
-        Err(e) => {
+        Err(err) => {
             exchange.elapsed = started.elapsed();
-            let err = if e.is_timeout() {
-                TurnError::Timeout(out.timeout)
-            } else {
-                TurnError::Transport(describe(&e))
-            };
             exchange.error = Some(err.to_string());
             return (exchange, Err(err));
         }
     };
-    let status = response.status();
     exchange.status = Some(status.as_u16());
-    let bytes = match response.bytes().await {
-        Ok(b) => b,
-        Err(e) => {
-            exchange.elapsed = started.elapsed();
-            let err = if e.is_timeout() {
-                TurnError::Timeout(out.timeout)
-            } else {
-                TurnError::Transport(describe(&e))
-            };
-            exchange.error = Some(err.to_string());
-            return (exchange, Err(err));
-        }
-    };
     exchange.elapsed = started.elapsed();
     let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
     exchange.response_body = Some(match &parsed {

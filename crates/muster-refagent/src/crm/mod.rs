@@ -3,6 +3,11 @@
 
 mod seed;
 
+/// The customers a fresh CRM opened on `today` holds.
+pub fn seeded_customers(today: jiff::civil::Date) -> Vec<Customer> {
+    seed::seed(today).customers
+}
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -28,13 +33,8 @@ pub struct Plan {
     pub start: String,
     pub end: String,
     pub months_left: i64,
-}
-
-impl Plan {
-    /// Early termination charge: the remaining months at the monthly price.
-    pub fn early_termination_charge(&self) -> f64 {
-        self.months_left as f64 * self.monthly_price
-    }
+    /// The remaining months at the monthly price.
+    pub early_termination_charge: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -97,6 +97,17 @@ pub struct Complaint {
     pub summary: String,
 }
 
+/// What a handover ticket is opened with; the queue numbers it and stamps the time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewTicket {
+    pub conversation_id: String,
+    pub customer_ref: String,
+    pub queue: String,
+    pub priority: String,
+    pub summary: String,
+    pub transcript: Vec<Value>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Ticket {
     pub id: String,
@@ -106,7 +117,8 @@ pub struct Ticket {
     pub priority: String,
     pub summary: String,
     pub transcript: Vec<Value>,
-    pub created_at_ns: i64,
+    /// RFC 3339, UTC.
+    pub created_at: String,
 }
 
 const SCHEMA: &str = "
@@ -136,6 +148,13 @@ fn now_ns() -> i64 {
         .as_nanosecond()
         .try_into()
         .unwrap_or(i64::MAX)
+}
+
+/// A stored nanosecond timestamp as RFC 3339 (UTC), the way the admin API reports times.
+fn rfc3339(ns: i64) -> String {
+    jiff::Timestamp::from_nanosecond(i128::from(ns))
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 impl Crm {
@@ -378,7 +397,7 @@ impl Crm {
                         .unwrap_or(Value::Null)
                 };
                 json!({
-                    "at_ns": r.get::<i64, _>(0),
+                    "at": rfc3339(r.get::<i64, _>(0)),
                     "conversation_id": r.get::<String, _>(1),
                     "customer_ref": r.get::<String, _>(2),
                     "action": r.get::<String, _>(3),
@@ -470,7 +489,7 @@ impl Crm {
         .await
     }
 
-    pub async fn open_ticket(&self, ticket: &Ticket) -> Result<String, sqlx::Error> {
+    pub async fn open_ticket(&self, ticket: &NewTicket) -> Result<String, sqlx::Error> {
         let id = sqlx::query("INSERT INTO tickets (conversation_id, customer_ref, queue, priority, summary, transcript, created_at_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
             .bind(&ticket.conversation_id)
             .bind(&ticket.customer_ref)
@@ -478,7 +497,7 @@ impl Crm {
             .bind(&ticket.priority)
             .bind(&ticket.summary)
             .bind(Value::Array(ticket.transcript.clone()).to_string())
-            .bind(ticket.created_at_ns)
+            .bind(now_ns())
             .execute(&self.pool)
             .await?
             .last_insert_rowid();
@@ -509,7 +528,7 @@ impl Crm {
                 summary: r.get("summary"),
                 transcript: serde_json::from_str::<Vec<Value>>(&r.get::<String, _>("transcript"))
                     .unwrap_or_default(),
-                created_at_ns: r.get("created_at_ns"),
+                created_at: rfc3339(r.get("created_at_ns")),
             })
             .collect())
     }

@@ -170,6 +170,7 @@ fn persona(spec: Spec<'_>, today: Date) -> Customer {
             start: start.to_string(),
             end: end.to_string(),
             months_left: spec.months_left,
+            early_termination_charge: spec.months_left as f64 * spec.monthly,
         },
         financial_difficulty: false,
         bereavement: None,
@@ -312,6 +313,12 @@ pub(super) fn seed(today: Date) -> Seeded {
         },
         today,
     );
+    note(
+        &sophie.reference,
+        "general",
+        "Ms Marsh asked how to update her contact details online; sent the help link. — HN".into(),
+        30,
+    );
     customers.push(sophie);
 
     let mut grace = persona(
@@ -358,6 +365,13 @@ pub(super) fn seed(today: Date) -> Seeded {
         status: "open".into(),
         summary: "Broadband-bundle discount not applied for three months".into(),
     });
+    note(
+        &liam.reference,
+        "general",
+        "Mr Byrne called chasing CMP-0042, unhappy with the wait. Passed to Complaints again. — RT"
+            .into(),
+        6,
+    );
     customers.push(liam);
 
     let hannah = persona(
@@ -499,5 +513,74 @@ pub(super) fn seed(today: Date) -> Seeded {
         orders,
         notes,
         complaints,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn today() -> Date {
+        Date::constant(2026, 11, 27)
+    }
+
+    #[test]
+    fn the_data_is_the_same_every_time_and_references_are_unique() {
+        let one = seed(today());
+        let two = seed(today());
+        assert_eq!(one.customers, two.customers);
+        assert_eq!(one.orders, two.orders);
+        assert!(one.customers.len() >= 60);
+        let refs: HashSet<&str> = one.customers.iter().map(|c| c.reference.as_str()).collect();
+        assert_eq!(refs.len(), one.customers.len());
+        let orders: HashSet<&str> = one.orders.iter().map(|o| o.reference.as_str()).collect();
+        assert_eq!(orders.len(), one.orders.len());
+        assert!(
+            one.orders
+                .iter()
+                .all(|o| refs.contains(o.customer_ref.as_str()))
+        );
+        let topics = [
+            "roaming",
+            "late-payment",
+            "direct-debit",
+            "discount",
+            "device",
+            "general",
+        ];
+        assert!(one.notes.iter().all(|n| topics.contains(&n.topic.as_str())));
+    }
+
+    #[test]
+    fn the_personas_are_in_the_states_the_drills_rely_on() {
+        let data = seed(today());
+        let by_ref = |r: &str| data.customers.iter().find(|c| c.reference == r);
+        let daniel = by_ref("LM-100001");
+        assert!(daniel.is_some_and(|c| c.financial_difficulty
+            && c.plan.months_left == 14
+            && c.plan.early_termination_charge == 588.0));
+        assert!(by_ref("LM-100002").is_some_and(|c| {
+            c.bereavement
+                .as_ref()
+                .is_some_and(|b| b.account_holder == "Peter Ellis")
+        }));
+        assert!(
+            by_ref("LM-100006")
+                .is_some_and(|c| c.vulnerability_notes.is_some() && c.financial_difficulty)
+        );
+        assert!(data.orders.iter().any(|o| o.reference == "ORD-20417"
+            && o.customer_ref == "LM-100004"
+            && o.price == 749.0
+            && o.return_note.is_none()));
+        assert!(
+            data.complaints
+                .iter()
+                .any(|c| c.id == "CMP-0042" && c.customer_ref == "LM-100007" && c.status == "open")
+        );
+        assert!(data.notes.iter().any(|n| n.customer_ref == "LM-100008"
+            && n.topic == "roaming"
+            && n.text.contains("Ms Price")));
     }
 }

@@ -121,34 +121,62 @@ async fn bad_input_gets_json_errors_not_500s() {
 
 #[tokio::test]
 async fn the_crm_is_synthetic_and_large_enough() {
+    let postcode =
+        regex::Regex::new(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$").unwrap_or_else(|e| panic!("{e}"));
+    let personas = muster_refagent::customers();
+    assert!(personas.len() >= 60, "{} customers", personas.len());
+    for c in &personas {
+        let number: u32 = c
+            .phone
+            .trim_start_matches("07700 900")
+            .parse()
+            .unwrap_or(9999);
+        assert!(
+            c.phone.starts_with("07700 900") && c.phone.len() == 12 && number <= 999,
+            "{} is not in the drama range",
+            c.phone
+        );
+        assert!(
+            ["@example.com", "@example.co.uk", "@example.org"]
+                .iter()
+                .any(|d| c.email.ends_with(d)),
+            "{}",
+            c.email
+        );
+        assert!(postcode.is_match(&c.address.postcode), "{c:?}");
+    }
+    let names: Vec<String> = personas
+        .iter()
+        .take(8)
+        .map(muster_refagent::Customer::full_name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Daniel Okoro",
+            "Margaret Ellis",
+            "Aisha Rahman",
+            "Tom Whitaker",
+            "Sophie Marsh",
+            "Grace Adeyemi",
+            "Liam Byrne",
+            "Hannah Price"
+        ]
+    );
+
     let agent = start(FlawSet::all(), 7).await;
     let (status, body) = agent.get("/admin/customers").await;
     assert_eq!(status, 200);
-    let customers = body["customers"].as_array().cloned().unwrap_or_default();
-    assert!(customers.len() >= 60, "{} customers", customers.len());
-    let postcode =
-        regex::Regex::new(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$").unwrap_or_else(|e| panic!("{e}"));
-    for c in &customers {
-        let phone = c["phone"].as_str().unwrap_or_default();
-        assert!(
-            phone.starts_with("07700 900"),
-            "{phone} is not in the drama range"
-        );
-        let email = c["email"].as_str().unwrap_or_default();
-        assert!(
-            email.ends_with("@example.com")
-                || email.ends_with("@example.co.uk")
-                || email.ends_with("@example.org"),
-            "{email}"
-        );
-        assert!(
-            postcode.is_match(c["address"]["postcode"].as_str().unwrap_or_default()),
-            "{c}"
-        );
-    }
+    let served = body["customers"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        served.len(),
+        personas.len(),
+        "the server holds the same customers"
+    );
     let (_, daniel) = agent.get("/admin/customers/LM-100001").await;
     assert_eq!(daniel["financial_difficulty"], true);
     assert_eq!(daniel["plan"]["months_left"], 14);
+    assert_eq!(daniel["plan"]["early_termination_charge"], 588.0);
 }
 
 #[tokio::test]
@@ -237,28 +265,28 @@ async fn the_same_seed_gives_the_same_words_and_another_seed_other_words() {
         "Hi, I need to cancel my contract. I lost my job last month.",
         "So I won't have to pay anything else, right?",
     ];
-    let texts = |replies: Vec<Value>| {
+    let bytes = |replies: Vec<Value>| {
         replies
             .iter()
-            .map(|r| r["reply"].as_str().unwrap_or_default().to_owned())
+            .map(|r| serde_json::to_string(r).unwrap_or_default())
             .collect::<Vec<_>>()
     };
-    let a = texts(
+    let a = bytes(
         start(FlawSet::all(), 7)
             .await
             .converse("LM-100001", &script)
             .await,
     );
-    let b = texts(
+    let b = bytes(
         start(FlawSet::all(), 7)
             .await
             .converse("LM-100001", &script)
             .await,
     );
-    assert_eq!(a, b);
+    assert_eq!(a, b, "the same seed must reproduce every byte");
     let mut differs = false;
     for seed in 8..16 {
-        if texts(
+        if bytes(
             start(FlawSet::all(), seed)
                 .await
                 .converse("LM-100001", &script)

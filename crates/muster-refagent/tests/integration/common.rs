@@ -1,5 +1,19 @@
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use muster_refagent::{FlawSet, RefAgentConfig, RunningRefAgent};
 use serde_json::{Value, json};
+
+/// The two ways a client talks to the agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Native,
+    OpenAi,
+}
+
+pub const BOTH: [Via; 2] = [Via::Native, Via::OpenAi];
+
+/// Conversation ids for OpenAI-style clients, unique within the test binary.
+static NEXT_CONVERSATION: AtomicU64 = AtomicU64::new(1);
 
 pub struct Agent {
     pub running: RunningRefAgent,
@@ -105,6 +119,60 @@ impl Agent {
         }
         replies
     }
+}
+
+impl Agent {
+    /// A conversation through either interface, every reply in the native shape so one assertion
+    /// serves both.
+    pub async fn talk(&self, via: Via, customer: &str, messages: &[&str]) -> Vec<Value> {
+        match via {
+            Via::Native => self.converse(customer, messages).await,
+            Via::OpenAi => {
+                let id = format!(
+                    "oa-test-{}",
+                    NEXT_CONVERSATION.fetch_add(1, Ordering::Relaxed)
+                );
+                self.chat(customer, &id, messages)
+                    .await
+                    .iter()
+                    .map(as_native)
+                    .collect()
+            }
+        }
+    }
+}
+
+/// A `chat.completion` with its `larkspur` extension, reshaped like a native reply.
+pub fn as_native(completion: &Value) -> Value {
+    let message = &completion["choices"][0]["message"];
+    let results = completion["larkspur"]["tool_results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let calls: Vec<Value> = message["tool_calls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|call| {
+            let result = results
+                .iter()
+                .find(|r| r["tool_call_id"] == call["id"])
+                .map(|r| r["content"].clone())
+                .unwrap_or(Value::Null);
+            let arguments: Value =
+                serde_json::from_str(call["function"]["arguments"].as_str().unwrap_or("null"))
+                    .unwrap_or(Value::Null);
+            json!({"id": call["id"], "name": call["function"]["name"], "arguments": arguments, "result": result})
+        })
+        .collect();
+    json!({
+        "reply": message["content"],
+        "tool_calls": calls,
+        "handover": completion["larkspur"]["handover"],
+        "confidence": completion["larkspur"]["confidence"],
+        "kb": completion["larkspur"]["kb"],
+    })
 }
 
 pub fn tool_names(reply: &Value) -> Vec<String> {

@@ -4,5 +4,6 @@
 
 mod api;
 mod common;
+mod conversation;
 mod flaws;
 mod model;

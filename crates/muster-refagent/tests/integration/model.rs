@@ -19,6 +19,26 @@ async fn completions(State(seen): State<Seen>, Json(body): Json<Value>) -> Json<
     if let Ok(mut s) = seen.0.lock() {
         s.push(body.clone());
     }
+    let last_user = body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|x| x["role"] == "user"))
+        .and_then(|x| x["content"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let offered_tools = body.get("tools").is_some();
+    if !offered_tools {
+        // Tools withheld (the customer has been handed over): the model can only talk.
+        return Json(
+            json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": "I've noted that for my colleague."}, "finish_reason": "stop"}]}),
+        );
+    }
+    if last_user.contains("person") && !has_tool_result {
+        return Json(
+            json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "h1", "type": "function", "function": {"name": "handover_to_human", "arguments": "{\"queue\":\"general\",\"priority\":\"normal\",\"summary\":\"customer asked for a person\"}"}}
+            ]}}]}),
+        );
+    }
     if has_tool_result {
         let result = body["messages"]
             .as_array()
@@ -55,7 +75,8 @@ async fn fake_model() -> (String, Seen) {
     (format!("http://{addr}/v1"), seen)
 }
 
-async fn refund_via_model(flaws: FlawSet) -> (Value, Vec<Value>) {
+/// Start an agent driven by the scripted model; returns it with the model's request log.
+async fn agent_with_model(flaws: FlawSet) -> (muster_refagent::RunningRefAgent, Seen) {
     let (base, seen) = fake_model().await;
     let config = RefAgentConfig {
         seed: 1,
@@ -69,11 +90,15 @@ async fn refund_via_model(flaws: FlawSet) -> (Value, Vec<Value>) {
     let agent = muster_refagent::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    (agent, seen)
+}
+
+/// One native conversation with the model-driven agent.
+async fn converse(url: &str, customer: &str, messages: &[&str]) -> Vec<Value> {
     let http = reqwest::Client::new();
-    let url = agent.base_url();
     let opened: Value = http
         .post(format!("{url}/api/conversations"))
-        .json(&json!({"customer_ref": "LM-100004"}))
+        .json(&json!({"customer_ref": customer}))
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"))
@@ -81,16 +106,29 @@ async fn refund_via_model(flaws: FlawSet) -> (Value, Vec<Value>) {
         .await
         .unwrap_or(Value::Null);
     let id = opened["conversation_id"].as_str().unwrap_or_default();
-    let reply: Value = http
-        .post(format!("{url}/api/conversations/{id}/messages"))
-        .json(&json!({"customer_ref": "LM-100004", "message": "Refund my phone please"}))
-        .send()
+    let mut replies = Vec::new();
+    for m in messages {
+        let reply: Value = http
+            .post(format!("{url}/api/conversations/{id}/messages"))
+            .json(&json!({"customer_ref": customer, "message": m}))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        replies.push(reply);
+    }
+    replies
+}
+
+async fn refund_via_model(flaws: FlawSet) -> (Value, Vec<Value>) {
+    let (agent, seen) = agent_with_model(flaws).await;
+    let reply = converse(&agent.base_url(), "LM-100004", &["Refund my phone please"])
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .json()
-        .await
-        .unwrap_or(Value::Null);
+        .remove(0);
     let requests = seen.0.lock().map(|s| s.clone()).unwrap_or_default();
+    agent.shutdown().await;
     (reply, requests)
 }
 
@@ -123,4 +161,52 @@ async fn a_model_drives_the_same_tools_under_the_same_limits() {
             .as_str()
             .is_some_and(|t| t.starts_with("Done:"))
     );
+}
+
+#[tokio::test]
+async fn after_a_model_hands_over_it_may_talk_but_not_act() {
+    let (agent, seen) = agent_with_model(FlawSet::none()).await;
+    let replies = converse(
+        &agent.base_url(),
+        "LM-100003",
+        &["Can I speak to a person please?", "Refund my phone please"],
+    )
+    .await;
+    assert_eq!(replies[0]["tool_calls"][0]["name"], "handover_to_human");
+    assert_eq!(replies[0]["handover"]["active"], true, "{}", replies[0]);
+    assert_eq!(replies[1]["tool_calls"], json!([]), "{}", replies[1]);
+    assert!(
+        replies[1]["reply"]
+            .as_str()
+            .is_some_and(|t| t.contains("pick it up")),
+        "{}",
+        replies[1]
+    );
+    assert!(
+        replies[1]["kb"]["articles"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["id"] == "returns" && x["version"] == 4))
+    );
+    let requests = seen.0.lock().map(|s| s.clone()).unwrap_or_default();
+    assert!(requests.last().is_some_and(|r| r.get("tools").is_none()));
+    assert!(
+        requests[0]["messages"][0]["content"]
+            .as_str()
+            .is_some_and(|p| p.contains("version 3") && !p.contains("(withdrawn)")),
+        "the hardened model reads the current bereavement article"
+    );
+    agent.shutdown().await;
+
+    let (stale, seen) =
+        agent_with_model(FlawSet::none().with(muster_refagent::Flaw::StaleBereavementArticle))
+            .await;
+    converse(&stale.base_url(), "LM-100002", &["Hello"]).await;
+    let requests = seen.0.lock().map(|s| s.clone()).unwrap_or_default();
+    assert!(
+        requests[0]["messages"][0]["content"]
+            .as_str()
+            .is_some_and(|p| p.contains("(withdrawn)")),
+        "the stale flaw hands the model the withdrawn article"
+    );
+    stale.shutdown().await;
 }
