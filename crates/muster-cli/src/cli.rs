@@ -87,6 +87,9 @@ pub struct DemoArgs {
     /// Conversations at once (default: `[drill] concurrency` in muster.toml, else 4).
     #[arg(long)]
     pub concurrency: Option<usize>,
+    /// Pin the reference agent's calendar (YYYY-MM-DD) so its dates, and the report, are reproducible.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<jiff::civil::Date>,
     /// Print the full result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -189,6 +192,9 @@ pub struct ServeArgs {
     /// Model name for --model-url.
     #[arg(long, default_value = "gpt-4o-mini")]
     pub model: String,
+    /// Pin the agent's calendar (YYYY-MM-DD); its CRM dates are relative to it.
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<jiff::civil::Date>,
     /// Print the flaws and exit.
     #[arg(long)]
     pub list_flaws: bool,

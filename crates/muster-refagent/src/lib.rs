@@ -31,7 +31,8 @@ pub fn customers() -> Vec<Customer> {
     crm::seeded_customers(today())
 }
 
-/// Dates in the CRM (deliveries, deaths, contract ends) are relative to the day the agent starts.
+/// Dates in the CRM (deliveries, deaths, contract ends) are relative to the day the agent starts,
+/// unless [`RefAgentConfig::today`] pins it.
 fn today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
@@ -46,6 +47,8 @@ pub struct RefAgentConfig {
     pub flaws: FlawSet,
     /// Let a real model drive the tools instead of the rule brain.
     pub model: Option<ModelConfig>,
+    /// Pin the agent's calendar (its CRM dates are relative to "today"), for reproducible output.
+    pub today: Option<jiff::civil::Date>,
 }
 
 #[derive(Clone, Debug)]

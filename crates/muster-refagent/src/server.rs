@@ -54,7 +54,7 @@ pub struct AppState {
 impl AppState {
     /// A fresh agent: a newly seeded CRM, the built-in knowledge base and no conversations.
     pub async fn new(config: RefAgentConfig) -> Result<Self, RefAgentError> {
-        let crm = Crm::open(crate::today()).await?;
+        let crm = Crm::open(config.today.unwrap_or_else(crate::today)).await?;
         let http = match &config.model {
             None => None,
             Some(_) => {

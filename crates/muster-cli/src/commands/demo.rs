@@ -160,6 +160,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
         seed: args.seed,
         flaws,
         model: None,
+        today: args.today,
     };
     let agent = muster_refagent::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .await

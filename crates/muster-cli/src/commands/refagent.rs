@@ -58,6 +58,7 @@ async fn serve(args: &ServeArgs) -> Result<u8, CliError> {
             seed: args.seed,
             flaws,
             model,
+            today: args.today,
         },
         std::net::SocketAddr::new(addr, args.port),
     )

@@ -75,7 +75,7 @@ fn the_flawed_demo_through_the_openai_interface_and_a_rewording_still_catches_ev
 #[test]
 fn the_demo_report_reads_the_same_every_time() {
     let env = TestEnv::new();
-    let run = env.run(&["demo", "--seed", "7"]);
+    let run = env.run(&["demo", "--seed", "7", "--today", "2026-11-27"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     insta::assert_snapshot!("demo_flawed_report", stable(&run.stdout));
 }

@@ -87,6 +87,7 @@ async fn drill(
             seed,
             flaws,
             model: None,
+            today: None,
         },
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     )

@@ -27,6 +27,7 @@ pub async fn start(flaws: FlawSet, seed: u64) -> Agent {
             seed,
             flaws,
             model: None,
+            today: None,
         },
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     )

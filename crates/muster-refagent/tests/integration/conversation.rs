@@ -175,6 +175,7 @@ async fn the_router_serves_in_process() {
         seed: 1,
         flaws: FlawSet::none(),
         model: None,
+        today: None,
     })
     .await
     .unwrap_or_else(|e| panic!("{e}"));

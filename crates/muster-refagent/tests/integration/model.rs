@@ -86,6 +86,7 @@ async fn agent_with_model(flaws: FlawSet) -> (muster_refagent::RunningRefAgent, 
             model: "scripted".into(),
             api_key: Some("test-key".into()),
         }),
+        today: None,
     };
     let agent = muster_refagent::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
