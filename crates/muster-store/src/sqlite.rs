@@ -153,24 +153,40 @@ impl SqliteStore {
     }
 
     async fn stream_heads(&self, drill_id: &str) -> Result<Vec<StreamHead>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT stream, length, head FROM streams WHERE drill_id = ?1 ORDER BY stream",
-        )
-        .bind(drill_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let head: String = r.get(2);
-                Ok(StreamHead {
-                    stream: r.get(0),
-                    length: u64::try_from(r.get::<i64, _>(1)).unwrap_or(0),
-                    head: Digest::from_str(&head)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                })
-            })
-            .collect()
+        load_stream_heads(&self.pool, drill_id).await
     }
+}
+
+/// Every stream's sealed length and last digest for a drill, in stream order.
+async fn load_stream_heads<'e, E>(
+    executor: E,
+    drill_id: &str,
+) -> Result<Vec<StreamHead>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let rows =
+        sqlx::query("SELECT stream, length, head FROM streams WHERE drill_id = ?1 ORDER BY stream")
+            .bind(drill_id)
+            .fetch_all(executor)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            let (length, head) = length_and_head(r, 1)?;
+            Ok(StreamHead {
+                stream: r.get(0),
+                length,
+                head,
+            })
+        })
+        .collect()
+}
+
+/// A stream row's `length` and `head` columns, starting at column `at`.
+fn length_and_head(row: &SqliteRow, at: usize) -> Result<(u64, Digest), StoreError> {
+    let head: String = row.get(at + 1);
+    let head = Digest::from_str(&head).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((u64::try_from(row.get::<i64, _>(at)).unwrap_or(0), head))
 }
 
 fn writer_stopped() -> StoreError {
@@ -325,15 +341,8 @@ async fn write_batch(
                     match row {
                         None => StreamChain::new(&key.0, &key.1),
                         Some(row) => {
-                            let head: String = row.get(1);
-                            let head = Digest::from_str(&head)
-                                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                            StreamChain::resume(
-                                &key.0,
-                                &key.1,
-                                u64::try_from(row.get::<i64, _>(0)).unwrap_or(0),
-                                head,
-                            )
+                            let (length, head) = length_and_head(&row, 0)?;
+                            StreamChain::resume(&key.0, &key.1, length, head)
                         }
                     }
                 }
@@ -408,19 +417,11 @@ async fn seal(
     finished_at_ns: i64,
     summary: &serde_json::Value,
 ) -> Result<Digest, StoreError> {
-    let rows = sqlx::query("SELECT stream, length, head FROM streams WHERE drill_id = ?1")
-        .bind(drill_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut tuples = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let head: String = r.get(2);
-        tuples.push((
-            r.get::<String, _>(0),
-            u64::try_from(r.get::<i64, _>(1)).unwrap_or(0),
-            Digest::from_str(&head).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        ));
-    }
+    let tuples: Vec<(String, u64, Digest)> = load_stream_heads(&mut *conn, drill_id)
+        .await?
+        .into_iter()
+        .map(|h| (h.stream, h.length, h.head))
+        .collect();
     let root = root_digest(drill_id, &tuples);
     let result = sqlx::query("UPDATE drills SET status = ?2, finished_at_ns = ?3, root_digest = ?4, summary = ?5 WHERE id = ?1 AND status = 'running'")
         .bind(drill_id)
