@@ -4,11 +4,11 @@
 use std::time::{Duration, Instant};
 
 use muster_model::agent::Action;
-use muster_model::template::{Vars, render_json, render_str};
+use muster_model::template::{Vars, render_str};
 use serde_json::{Value, json};
 
 use crate::adapter::Target;
-use crate::exchange::{Outgoing, now_ns, send};
+use crate::exchange::{now_ns, send, truncate};
 
 /// What an action did.
 #[derive(Clone, Debug)]
@@ -34,30 +34,16 @@ pub async fn run_action(target: &Target, action: &Action, vars: &Vars) -> Action
                 record: json!({"error": e}),
                 error: Some(e),
             };
-            let url = match target.resolve(&h.url, vars) {
-                Ok(u) => u,
+            let out = match target.render_request(
+                h.method,
+                &h.url,
+                &h.headers,
+                h.body.as_ref(),
+                vars,
+                false,
+            ) {
+                Ok(out) => out,
                 Err(e) => return fail(e.to_string()),
-            };
-            let body = match h.body.as_ref().map(|b| render_json(b, vars)).transpose() {
-                Ok(b) => b,
-                Err(e) => return fail(e.to_string()),
-            };
-            let mut headers = Vec::new();
-            for (k, v) in &h.headers {
-                match render_str(v, vars) {
-                    Ok(v) => headers.push((k.clone(), v)),
-                    Err(e) => return fail(e.to_string()),
-                }
-            }
-            let method = reqwest::Method::from_bytes(h.method.as_str().as_bytes())
-                .unwrap_or(reqwest::Method::POST);
-            let out = Outgoing {
-                method,
-                url,
-                headers,
-                secret_headers: Vec::new(),
-                body,
-                timeout: target.timeout(),
             };
             let (exchange, result) =
                 send(target.client(), target.interlock(), target.secrets(), out).await;
@@ -126,8 +112,8 @@ pub async fn run_action(target: &Target, action: &Action, vars: &Vars) -> Action
                     let code = out.status.code();
                     let doc = json!({
                         "exit": code,
-                        "stdout": clip(&String::from_utf8_lossy(&out.stdout)),
-                        "stderr": clip(&String::from_utf8_lossy(&out.stderr)),
+                        "stdout": truncate(&String::from_utf8_lossy(&out.stdout), MAX_OUTPUT),
+                        "stderr": truncate(&String::from_utf8_lossy(&out.stderr), MAX_OUTPUT),
                     });
                     let ok = code == Some(c.expect_exit);
                     let error =
@@ -144,15 +130,4 @@ pub async fn run_action(target: &Target, action: &Action, vars: &Vars) -> Action
             }
         }
     }
-}
-
-fn clip(text: &str) -> String {
-    if text.len() <= MAX_OUTPUT {
-        return text.to_owned();
-    }
-    let mut cut = MAX_OUTPUT;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}… [truncated]", &text[..cut])
 }

@@ -147,10 +147,6 @@ impl Target {
         &self.interlock
     }
 
-    pub(crate) fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     /// Resolve a manifest URL (absolute, or a path against the base URL) after filling placeholders.
     pub(crate) fn resolve(&self, template: &str, vars: &Vars) -> Result<Url, TurnError> {
         let text = render_str(template, vars).map_err(|e| TurnError::Request(e.to_string()))?;
@@ -188,36 +184,63 @@ impl Target {
         }
     }
 
+    /// Fill a request template's placeholders and resolve its URL. `with_auth` adds the target's
+    /// credentials (agent requests); operational actions carry only their own headers.
+    pub(crate) fn render_request(
+        &self,
+        method: muster_model::agent::HttpMethod,
+        url: &str,
+        headers: &BTreeMap<String, String>,
+        body: Option<&Value>,
+        vars: &Vars,
+        with_auth: bool,
+    ) -> Result<Outgoing, TurnError> {
+        let url = self.resolve(url, vars)?;
+        let headers = headers
+            .iter()
+            .map(|(name, value)| render_str(value, vars).map(|v| (name.clone(), v)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| TurnError::Request(e.to_string()))?;
+        let body = body
+            .map(|b| render_json(b, vars))
+            .transpose()
+            .map_err(|e| TurnError::Request(e.to_string()))?;
+        let method = reqwest::Method::from_bytes(method.as_str().as_bytes())
+            .unwrap_or(reqwest::Method::POST);
+        Ok(if with_auth {
+            self.outgoing(method, url, headers, body)
+        } else {
+            Outgoing {
+                method,
+                url,
+                headers,
+                secret_headers: Vec::new(),
+                body,
+                timeout: self.timeout,
+            }
+        })
+    }
+
     async fn send_template(
         &self,
         req: &HttpRequest,
         vars: &Vars,
     ) -> (Option<Exchange>, Result<Value, TurnError>) {
-        let url = match self.resolve(&req.url, vars) {
-            Ok(u) => u,
-            Err(e) => return (None, Err(e)),
-        };
-        let mut headers = Vec::new();
-        for (name, value) in &req.headers {
-            match render_str(value, vars) {
-                Ok(v) => headers.push((name.clone(), v)),
-                Err(e) => return (None, Err(TurnError::Request(e.to_string()))),
+        match self.render_request(
+            req.method,
+            &req.url,
+            &req.headers,
+            req.body.as_ref(),
+            vars,
+            true,
+        ) {
+            Err(e) => (None, Err(e)),
+            Ok(out) => {
+                let (exchange, result) =
+                    send(&self.client, &self.interlock, &self.secrets, out).await;
+                (Some(exchange), result)
             }
         }
-        let body = match req.body.as_ref().map(|b| render_json(b, vars)).transpose() {
-            Ok(b) => b,
-            Err(e) => return (None, Err(TurnError::Request(e.to_string()))),
-        };
-        let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes())
-            .unwrap_or(reqwest::Method::POST);
-        let (exchange, result) = send(
-            &self.client,
-            &self.interlock,
-            &self.secrets,
-            self.outgoing(method, url, headers, body),
-        )
-        .await;
-        (Some(exchange), result)
     }
 
     /// Open a conversation. For `http-json` with `open_session`, the agent supplies the id; otherwise

@@ -169,10 +169,12 @@ pub(crate) async fn send(
     let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
     exchange.response_body = Some(match &parsed {
         Some(v) => secrets.redact_json(v),
-        None => Value::String(secrets.redact(&truncate(&String::from_utf8_lossy(&bytes)))),
+        None => Value::String(
+            secrets.redact(&truncate(&String::from_utf8_lossy(&bytes), MAX_TEXT_BODY)),
+        ),
     });
     if !status.is_success() {
-        let excerpt: String = truncate(&String::from_utf8_lossy(&bytes))
+        let excerpt: String = truncate(&String::from_utf8_lossy(&bytes), MAX_TEXT_BODY)
             .chars()
             .take(300)
             .collect();
@@ -193,11 +195,13 @@ pub(crate) async fn send(
     }
 }
 
-fn truncate(text: &str) -> String {
-    if text.len() <= MAX_TEXT_BODY {
+/// At most `max` bytes of `text` (cut on a character boundary), marked when cut: evidence keeps
+/// bodies and command output bounded.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
         return text.to_owned();
     }
-    let mut cut = MAX_TEXT_BODY;
+    let mut cut = max;
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
