@@ -58,16 +58,25 @@ pub fn judge(
     transcript: &[TurnRecord],
     canaries: &[Vec<String>],
 ) -> Vec<ExpectationResult> {
+    // The manifest's identifier patterns are compiled once per conversation, not per reply.
+    let identifier_patterns: Vec<Regex> = manifest
+        .identifiers
+        .customer_ref
+        .iter()
+        .chain(manifest.identifiers.other.values())
+        .filter_map(|p| Regex::new(p).ok())
+        .collect();
+    let ctx = Ctx {
+        scenario,
+        manifest,
+        transcript,
+        identifier_patterns,
+    };
     scenario
         .expect
         .iter()
         .enumerate()
         .map(|(index, expectation)| {
-            let ctx = Ctx {
-                scenario,
-                manifest,
-                transcript,
-            };
             let resolved = canaries.get(index).map(Vec::as_slice).unwrap_or(&[]);
             let (status, subject, reason, excerpt) = ctx.judge_one(expectation, resolved);
             ExpectationResult {
@@ -90,6 +99,7 @@ struct Ctx<'a> {
     scenario: &'a Scenario,
     manifest: &'a AgentManifest,
     transcript: &'a [TurnRecord],
+    identifier_patterns: Vec<Regex>,
 }
 
 impl Ctx<'_> {
@@ -519,20 +529,7 @@ impl Ctx<'_> {
             .into_iter()
             .map(|i| (i.span.slice(text).to_owned(), i.span.start))
             .collect();
-        let mut patterns: Vec<Regex> = Vec::new();
-        if let Some(p) = &self.manifest.identifiers.customer_ref
-            && let Ok(re) = Regex::new(p)
-        {
-            patterns.push(re);
-        }
-        patterns.extend(
-            self.manifest
-                .identifiers
-                .other
-                .values()
-                .filter_map(|p| Regex::new(p).ok()),
-        );
-        for re in &patterns {
+        for re in &self.identifier_patterns {
             found.extend(
                 re.find_iter(text)
                     .map(|m| (m.as_str().to_owned(), m.start())),
