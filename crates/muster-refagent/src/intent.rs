@@ -83,10 +83,11 @@ impl Reading {
     }
 }
 
-/// Compiles a constant pattern of this module. Input never reaches it; the tests exercise every one.
+/// Compiles one of the crate's constant patterns (lexicons, note directives). Input never reaches
+/// it, and the unit tests exercise every pattern.
 #[allow(clippy::expect_used)]
-fn re(p: &str) -> Regex {
-    Regex::new(p).expect("constant intent pattern compiles")
+pub(crate) fn re(p: &str) -> Regex {
+    Regex::new(p).expect("constant pattern compiles")
 }
 
 struct Lexicon {
