@@ -40,19 +40,36 @@ fn serve(env: &TestEnv, extra: &[&str]) -> Server {
     Server { child, url }
 }
 
+/// `muster drill --json` with a reference manifest and the built-in scenarios.
 fn drill(env: &TestEnv, manifest: &str, base_url: &str) -> crate::common::Run {
-    let agent = repo().join("library/reference").join(manifest);
-    let scenarios = repo().join("library/scenarios");
-    env.run(&[
+    drill_with(
+        env,
+        &repo().join("library/reference").join(manifest),
+        &repo().join("library/scenarios"),
+        base_url,
+        &["--json"],
+    )
+}
+
+fn drill_with(
+    env: &TestEnv,
+    agent: &std::path::Path,
+    scenarios: &std::path::Path,
+    base_url: &str,
+    extra: &[&str],
+) -> crate::common::Run {
+    let (agent, scenarios) = (agent.display().to_string(), scenarios.display().to_string());
+    let mut args = vec![
         "drill",
         "--agent",
-        &agent.display().to_string(),
+        &agent,
         "--scenarios",
-        &scenarios.display().to_string(),
+        &scenarios,
         "--base-url",
         base_url,
-        "--json",
-    ])
+    ];
+    args.extend_from_slice(extra);
+    env.run(&args)
 }
 
 #[test]
@@ -109,15 +126,7 @@ fn the_interlock_refuses_production_and_undeclared_hosts_before_sending_anything
         &manifest.replace("environment: pre-production", "environment: production"),
     );
     let scenarios = repo().join("library/scenarios");
-    let run = env.run(&[
-        "drill",
-        "--agent",
-        &production.display().to_string(),
-        "--scenarios",
-        &scenarios.display().to_string(),
-        "--base-url",
-        &server.url,
-    ]);
+    let run = drill_with(&env, &production, &scenarios, &server.url, &[]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(
         run.stderr.contains("cannot be overridden"),
@@ -125,15 +134,13 @@ fn the_interlock_refuses_production_and_undeclared_hosts_before_sending_anything
         run.stderr
     );
     let agent = repo().join("library/reference/agent.yaml");
-    let run = env.run(&[
-        "drill",
-        "--agent",
-        &agent.display().to_string(),
-        "--scenarios",
-        &scenarios.display().to_string(),
-        "--base-url",
+    let run = drill_with(
+        &env,
+        &agent,
+        &scenarios,
         &server.url.replace("127.0.0.1", "localhost"),
-    ]);
+        &[],
+    );
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(
         run.stderr
@@ -160,15 +167,7 @@ fn a_broken_scenario_stops_the_drill_before_anything_is_sent() {
         .replace("name: process_return", "name: process_refund");
     let scenario = env.write("s/return.yaml", &text);
     let agent = repo().join("library/reference/agent.yaml");
-    let run = env.run(&[
-        "drill",
-        "--agent",
-        &agent.display().to_string(),
-        "--scenarios",
-        &scenario.display().to_string(),
-        "--base-url",
-        "http://127.0.0.1:9",
-    ]);
+    let run = drill_with(&env, &agent, &scenario, "http://127.0.0.1:9", &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("error[unknown-tool]: the agent manifest `larkspur-support` declares no tool `process_refund`"), "{}", run.stderr);
     assert!(
