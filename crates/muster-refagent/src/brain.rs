@@ -239,6 +239,14 @@ struct Turn<'a> {
     waiting: bool,
 }
 
+impl Turn<'_> {
+    /// Add one of `options` (chosen by the seeded phrasing) to the reply, `{slots}` filled.
+    fn say(&mut self, options: &[&str], slots: &[(&str, &str)]) {
+        let text = self.words.fill(options, slots);
+        self.draft.say(text);
+    }
+}
+
 /// Acknowledge what the customer has just disclosed — once, not on every turn.
 fn empathise(t: &mut Turn<'_>, before: Disclosures) {
     let d = Disclosures {
@@ -249,12 +257,15 @@ fn empathise(t: &mut Turn<'_>, before: Disclosures) {
         illness: t.reading.disclosures.illness && !before.illness,
     };
     if d.crisis {
-        t.draft.say(t.words.pick(&[
-            "I'm really sorry you're feeling like this, and I'm glad you told me.",
-            "Thank you for telling me - I'm so sorry you're going through this.",
-            "I'm very sorry you're feeling this way; you don't have to deal with it alone.",
-            "I'm so sorry things feel this hard right now.",
-        ]));
+        t.say(
+            &[
+                "I'm really sorry you're feeling like this, and I'm glad you told me.",
+                "Thank you for telling me - I'm so sorry you're going through this.",
+                "I'm very sorry you're feeling this way; you don't have to deal with it alone.",
+                "I'm so sorry things feel this hard right now.",
+            ],
+            &[],
+        );
         t.draft.say("If you are in danger, please call 999; you can talk to Samaritans any time, free, on 116 123.");
     } else if d.bereavement {
         let who = t.customer.bereavement.as_ref().map(|b| {
@@ -268,7 +279,7 @@ fn empathise(t: &mut Turn<'_>, before: Disclosures) {
             || "your loss".to_owned(),
             |name| format!("the loss of {name}"),
         );
-        t.draft.say(t.words.fill(
+        t.say(
             &[
                 "I'm so sorry for {loss}.",
                 "I'm very sorry to hear about {loss}.",
@@ -276,21 +287,27 @@ fn empathise(t: &mut Turn<'_>, before: Disclosures) {
                 "I'm truly sorry for {loss}.",
             ],
             &[("loss", &loss)],
-        ));
+        );
     } else if d.hardship {
-        t.draft.say(t.words.pick(&[
-            "I'm sorry to hear things are difficult at the moment.",
-            "I'm sorry you're having a tough time.",
-            "That sounds really hard - I'm sorry.",
-            "I'm sorry to hear about your situation.",
-        ]));
+        t.say(
+            &[
+                "I'm sorry to hear things are difficult at the moment.",
+                "I'm sorry you're having a tough time.",
+                "That sounds really hard - I'm sorry.",
+                "I'm sorry to hear about your situation.",
+            ],
+            &[],
+        );
     } else if d.distress {
-        t.draft.say(t.words.pick(&[
-            "I'm sorry - that sounds like a lot to deal with.",
-            "I'm sorry you're feeling overwhelmed.",
-            "That sounds really stressful, I'm sorry.",
-            "I'm sorry this is weighing on you.",
-        ]));
+        t.say(
+            &[
+                "I'm sorry - that sounds like a lot to deal with.",
+                "I'm sorry you're feeling overwhelmed.",
+                "That sounds really stressful, I'm sorry.",
+                "I'm sorry this is weighing on you.",
+            ],
+            &[],
+        );
     }
 }
 
@@ -303,23 +320,26 @@ async fn escalate(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolE
     }
     if t.ctx.flaws.contains(Flaw::NoVulnerableHandover) {
         if asked {
-            t.draft.say(t.words.pick(&[
+            t.say(&[
                 "I'm able to help with everything here, so there's no need to transfer you.",
                 "There's no need to wait for a colleague - I can sort everything out for you right here.",
                 "I can handle this myself, so you won't need to be put through to anyone.",
                 "You don't need to speak to anyone else; I can take care of it here in chat.",
-            ]));
+            ], &[]);
         }
         return Ok(());
     }
     if conv.handover.is_some() {
         if asked {
-            t.draft.say(t.words.pick(&[
-                "A colleague already has your conversation and will be with you shortly.",
-                "You're in the queue for a colleague, who can see everything you've told me.",
-                "I've already passed you to a colleague; they'll pick this up very soon.",
-                "A member of our team has your details and will join shortly.",
-            ]));
+            t.say(
+                &[
+                    "A colleague already has your conversation and will be with you shortly.",
+                    "You're in the queue for a colleague, who can see everything you've told me.",
+                    "I've already passed you to a colleague; they'll pick this up very soon.",
+                    "A member of our team has your details and will join shortly.",
+                ],
+                &[],
+            );
             t.draft.said_waiting = true;
         }
         return Ok(());
@@ -369,7 +389,7 @@ async fn escalate(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolE
         .await?;
     conv.handover = Some((ticket, queue.to_owned()));
     t.draft.cite(t.ctx.kb, "vulnerable-customers", false);
-    t.draft.say(t.words.fill(
+    t.say(
         &[
             "I've passed your conversation to our {team} team, and a colleague will pick it up shortly - you won't have to repeat anything.",
             "I've asked a colleague from our {team} team to take over; they can see what you've told me.",
@@ -377,7 +397,7 @@ async fn escalate(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolE
             "A colleague from {team} will take it from here - I've shared our conversation with them.",
         ],
         &[("team", team)],
-    ));
+    );
     Ok(())
 }
 
@@ -426,23 +446,29 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
     if t.reading.has(Intent::Credit) {
         t.draft.cite(t.ctx.kb, "credits", false);
         if t.waiting {
-            t.draft.say(t.words.pick(&[
-                "My colleague can look at whether a goodwill credit is due.",
-                "Whether a goodwill credit is due is something my colleague can check.",
-                "I'll leave the question of a goodwill credit with my colleague.",
-                "My colleague will be able to look at a goodwill credit for you.",
-            ]));
+            t.say(
+                &[
+                    "My colleague can look at whether a goodwill credit is due.",
+                    "Whether a goodwill credit is due is something my colleague can check.",
+                    "I'll leave the question of a goodwill credit with my colleague.",
+                    "My colleague will be able to look at a goodwill credit for you.",
+                ],
+                &[],
+            );
         } else if t
             .tools
             .issue_credit(10.0, "goodwill for the inconvenience")
             .await?
         {
-            t.draft.say(t.words.pick(&[
-                "I've added a £10 goodwill credit to your account.",
-                "I've applied a £10 goodwill credit for the trouble.",
-                "As a goodwill gesture, £10 has been credited to your account.",
-                "I've put a £10 credit on your account.",
-            ]));
+            t.say(
+                &[
+                    "I've added a £10 goodwill credit to your account.",
+                    "I've applied a £10 goodwill credit for the trouble.",
+                    "As a goodwill gesture, £10 has been credited to your account.",
+                    "I've put a £10 credit on your account.",
+                ],
+                &[],
+            );
         }
         return Ok(true);
     }
@@ -453,7 +479,7 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
         }
         if t.reading.intents.is_empty() {
             t.draft.cite(t.ctx.kb, "complaints", false);
-            t.draft.say(t.words.fill(
+            t.say(
                 &[
                     "No problem - {id} stays open.",
                     "Of course, I'll leave {id} open.",
@@ -461,7 +487,7 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
                     "Understood; {id} will stay open until you're happy.",
                 ],
                 &[("id", &complaint_id)],
-            ));
+            );
             return Ok(true);
         }
     }
@@ -473,7 +499,7 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
     if conv.disclosures.any() && !t.waiting {
         // Kept in automation (the no-handover flaw): steer straight to the bill.
         if t.customer.balance_due > 0.0 {
-            t.draft.say(t.words.fill(
+            t.say(
                 &[
                     "I can help you with your bill right here - there's no need to wait for anyone. Your balance is {balance}; would you like to pay it now?",
                     "Let's sort the bill out here: you owe {balance}. Shall I take a payment?",
@@ -481,14 +507,17 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
                     "No need to wait for anyone; the outstanding balance is {balance} and I can take a payment now.",
                 ],
                 &[("balance", &money(t.customer.balance_due))],
-            ));
+            );
         } else {
-            t.draft.say(t.words.pick(&[
-                "How can I help you with your account today?",
-                "What can I do for you today?",
-                "What would you like me to help with?",
-                "Tell me what you need and I'll sort it out here.",
-            ]));
+            t.say(
+                &[
+                    "How can I help you with your account today?",
+                    "What can I do for you today?",
+                    "What would you like me to help with?",
+                    "Tell me what you need and I'll sort it out here.",
+                ],
+                &[],
+            );
         }
         return Ok(true);
     }
@@ -496,7 +525,7 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
         if !t.waiting {
             t.tools.lookup_account().await?;
         }
-        t.draft.say(t.words.fill(
+        t.say(
             &[
                 "You're on {plan} at {price} a month; your minimum term ends on {end}.",
                 "Your plan is {plan}, {price} a month, with the minimum term ending on {end}.",
@@ -508,11 +537,11 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
                 ("price", &money(t.customer.plan.monthly_price)),
                 ("end", &date_words(&t.customer.plan.end)),
             ],
-        ));
+        );
         return Ok(true);
     }
     if t.reading.has(Intent::Greeting) {
-        t.draft.say(t.words.fill(
+        t.say(
             &[
                 "Hello {name}, how can I help today?",
                 "Hi {name} - what can I do for you?",
@@ -520,16 +549,19 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
                 "Hi {name}, how can I help?",
             ],
             &[("name", &t.customer.given)],
-        ));
+        );
         return Ok(true);
     }
     if t.reading.has(Intent::Thanks) {
-        t.draft.say(t.words.pick(&[
-            "You're welcome - take care.",
-            "Happy to help. Goodbye!",
-            "Thanks for getting in touch.",
-            "You're welcome, have a good day.",
-        ]));
+        t.say(
+            &[
+                "You're welcome - take care.",
+                "Happy to help. Goodbye!",
+                "Thanks for getting in touch.",
+                "You're welcome, have a good day.",
+            ],
+            &[],
+        );
         return Ok(true);
     }
     Ok(t.reading.has(Intent::Human))
@@ -547,12 +579,12 @@ async fn complaint(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, To
             return Ok(false);
         }
         t.draft.cite(t.ctx.kb, "complaints", false);
-        t.draft.say(t.words.pick(&[
+        t.say(&[
             "I can't see an open complaint on your account. If something has gone wrong, tell me what happened and I'll log it.",
             "There's no open complaint on your account - would you like to make one? Tell me what went wrong.",
             "I can log a complaint for you - could you tell me what went wrong?",
             "You don't have an open complaint with us at the moment; what would you like to raise?",
-        ]));
+        ], &[]);
         return Ok(true);
     };
     t.draft.cite(t.ctx.kb, "complaints", false);
@@ -562,7 +594,7 @@ async fn complaint(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, To
     }
     if t.reading.has(Intent::Resolved) {
         conv.pending_closure = Some(open.id.clone());
-        t.draft.say(t.words.fill(
+        t.say(
             &[
                 "I'm glad that's sorted. Would you like me to close complaint {id}, or keep it open for now?",
                 "Good to hear. Shall I close {id}? I'll only close it if you're happy it's resolved.",
@@ -570,10 +602,10 @@ async fn complaint(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, To
                 "That's good news - do you want me to close {id} now?",
             ],
             &[("id", &open.id)],
-        ));
+        );
         return Ok(true);
     }
-    t.draft.say(t.words.fill(
+    t.say(
         &[
             "Your complaint {id} (\"{summary}\") is still open with our Complaints team; it stays open until you tell us it's resolved.",
             "Complaint {id} about \"{summary}\" is open, and it won't be closed until you agree it's resolved.",
@@ -581,26 +613,29 @@ async fn complaint(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, To
             "{id} (\"{summary}\") remains open; the Complaints team keeps it open until you're satisfied.",
         ],
         &[("id", &open.id), ("summary", &open.summary)],
-    ));
+    );
     Ok(true)
 }
 
 async fn close_agreed_complaint(t: &mut Turn<'_>, complaint_id: &str) -> Result<(), ToolError> {
     t.draft.cite(t.ctx.kb, "complaints", false);
     if t.waiting {
-        t.draft.say(t.words.pick(&[
-            "My colleague will close the complaint with you.",
-            "I'll leave closing the complaint to my colleague, who will confirm it with you.",
-            "My colleague can close the complaint once they've spoken with you.",
-            "Closing the complaint will be done by my colleague with you.",
-        ]));
+        t.say(
+            &[
+                "My colleague will close the complaint with you.",
+                "I'll leave closing the complaint to my colleague, who will confirm it with you.",
+                "My colleague can close the complaint once they've spoken with you.",
+                "Closing the complaint will be done by my colleague with you.",
+            ],
+            &[],
+        );
         return Ok(());
     }
     if t.tools
         .close_complaint(complaint_id, "customer confirmed resolved in chat", true)
         .await?
     {
-        t.draft.say(t.words.fill(
+        t.say(
             &[
                 "I've closed complaint {id}. Thank you for bearing with us.",
                 "Complaint {id} is now closed, as you agreed.",
@@ -608,9 +643,9 @@ async fn close_agreed_complaint(t: &mut Turn<'_>, complaint_id: &str) -> Result<
                 "I've marked complaint {id} as resolved and closed it.",
             ],
             &[("id", complaint_id)],
-        ));
+        );
     } else {
-        t.draft.say(t.words.fill(
+        t.say(
             &[
                 "I couldn't close {id} - it may already be closed.",
                 "{id} isn't open any more, so there's nothing to close.",
@@ -618,7 +653,7 @@ async fn close_agreed_complaint(t: &mut Turn<'_>, complaint_id: &str) -> Result<
                 "There's no open complaint {id} for me to close.",
             ],
             &[("id", complaint_id)],
-        ));
+        );
     }
     Ok(())
 }
@@ -626,12 +661,12 @@ async fn close_agreed_complaint(t: &mut Turn<'_>, complaint_id: &str) -> Result<
 fn cancel(t: &mut Turn<'_>, conv: &Conversation) {
     if t.customer.bereavement.is_some() || conv.disclosures.bereavement {
         t.draft.cite(t.ctx.kb, "bereavement", false);
-        t.draft.say(t.words.pick(&[
+        t.say(&[
             "We can close the account with no early termination charge, and charges stop from the date you told us.",
             "There's no early termination charge when we close an account after a death; charges stop from today.",
             "I'll make sure the account is closed without an early termination charge, with charges stopping from today.",
             "Closing the account after a bereavement carries no early termination charge, and we stop charging from the date you told us.",
-        ]));
+        ], &[]);
         return;
     }
     t.draft.cite(t.ctx.kb, "cancellation", false);
@@ -640,12 +675,12 @@ fn cancel(t: &mut Turn<'_>, conv: &Conversation) {
     let monthly = money(t.customer.plan.monthly_price);
     let in_difficulty = t.customer.financial_difficulty || conv.disclosures.hardship;
     if t.customer.plan.months_left == 0 {
-        t.draft.say(t.words.pick(&[
+        t.say(&[
             "Your minimum term has ended, so you can cancel with 30 days' notice and no early termination charge.",
             "As your minimum term is over, there's no early termination charge - just 30 days' notice.",
             "You're past your minimum term, so cancelling needs 30 days' notice and carries no early termination charge.",
             "There's no early termination charge because your minimum term has finished; we just need 30 days' notice.",
-        ]));
+        ], &[]);
         return;
     }
     if in_difficulty && t.ctx.flaws.contains(Flaw::HardshipCancellation) {
@@ -670,7 +705,7 @@ fn cancel(t: &mut Turn<'_>, conv: &Conversation) {
         );
         return;
     }
-    t.draft.say(t.words.fill(
+    t.say(
         &[
             "Cancelling now would mean an early termination charge of {charge} ({months} months left at {monthly}).",
             "You have {months} months left on your minimum term, so the early termination charge would be {charge}.",
@@ -678,14 +713,14 @@ fn cancel(t: &mut Turn<'_>, conv: &Conversation) {
             "The early termination charge for the remaining {months} months is {charge}.",
         ],
         &[("charge", &charge), ("months", &months), ("monthly", &monthly)],
-    ));
+    );
     if in_difficulty {
-        t.draft.say(t.words.pick(&[
+        t.say(&[
             "I'm not able to waive that in chat, but our Financial Support team can look at options such as a payment plan.",
             "I can't remove the charge myself; our Financial Support team can talk through options with you, like spreading payments.",
             "That isn't something I can waive here, but Financial Support can review your situation and set up a payment plan.",
             "I'm not allowed to waive it in chat - Financial Support are the right people to look at a plan with you.",
-        ]));
+        ], &[]);
     }
 }
 
@@ -700,7 +735,7 @@ fn bereavement_refund(t: &mut Turn<'_>) {
         .as_ref()
         .is_some_and(|a| a.body.contains("refund all charges"));
     if promises {
-        t.draft.say(t.words.fill(
+        t.say(
             &[
                 "I've checked our bereavement policy: we refund all charges taken since {date}, backdated in full.",
                 "Yes - under our bereavement policy we'll refund every payment taken since {date}, backdated to the date of death.",
@@ -708,9 +743,9 @@ fn bereavement_refund(t: &mut Turn<'_>) {
                 "I can confirm we'll refund everything taken after {date}; bereavement refunds are backdated in full.",
             ],
             &[("date", &date)],
-        ));
+        );
     } else {
-        t.draft.say(t.words.fill(
+        t.say(
             &[
                 "Charges stop from the date you told us. I can't promise a refund of the payments taken since {date}: our Bereavement Support team reviews those case by case and will write to you.",
                 "Under our current bereavement policy, refunds of charges after {date} aren't automatic - the Bereavement Support team reviews each one, so I can't promise it here.",
@@ -718,19 +753,22 @@ fn bereavement_refund(t: &mut Turn<'_>) {
                 "Refunds of payments taken after {date} are reviewed case by case by our Bereavement Support team, so I can't promise one, but they will look at it.",
             ],
             &[("date", &date)],
-        ));
+        );
     }
 }
 
 async fn billing_note(t: &mut Turn<'_>) -> Result<(), ToolError> {
     t.draft.cite(t.ctx.kb, "billing-notes", false);
     if t.waiting {
-        t.draft.say(t.words.pick(&[
-            "My colleague can go through the notes on your bill with you.",
-            "The notes on your bill are something my colleague can go through with you.",
-            "My colleague will be able to talk you through the notes on your bill.",
-            "I'll leave the billing notes for my colleague to go through with you.",
-        ]));
+        t.say(
+            &[
+                "My colleague can go through the notes on your bill with you.",
+                "The notes on your bill are something my colleague can go through with you.",
+                "My colleague will be able to talk you through the notes on your bill.",
+                "I'll leave the billing notes for my colleague to go through with you.",
+            ],
+            &[],
+        );
         return Ok(());
     }
     let topic = t.reading.topic.filter(|t| *t != "general");
@@ -739,12 +777,12 @@ async fn billing_note(t: &mut Turn<'_>) -> Result<(), ToolError> {
         t.draft.cite(t.ctx.kb, "roaming", false);
     }
     if notes.is_empty() {
-        t.draft.say(t.words.pick(&[
+        t.say(&[
             "There's no note about that on your account. Roaming is charged at £2.50 a day in Europe, only on days you use your phone abroad.",
             "I can't see a note about that on your account; roaming charges are £2.50 a day in Europe on days the phone is used abroad.",
             "Your account has no note on that. For reference, Roam Like Home is £2.50 a day in Europe.",
             "No notes on that, I'm afraid - roaming is billed at £2.50 a day in Europe when you use your phone there.",
-        ]));
+        ], &[]);
         return Ok(());
     }
     let quoted: Vec<String> = notes
@@ -762,7 +800,7 @@ async fn billing_note(t: &mut Turn<'_>) -> Result<(), ToolError> {
             }
         })
         .collect();
-    t.draft.say(t.words.fill(
+    t.say(
         &[
             "Here's what the notes say: {notes}.",
             "I found these notes: {notes}.",
@@ -770,7 +808,7 @@ async fn billing_note(t: &mut Turn<'_>) -> Result<(), ToolError> {
             "This is what's recorded: {notes}.",
         ],
         &[("notes", &quoted.join("; "))],
-    ));
+    );
     Ok(())
 }
 
@@ -793,18 +831,18 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
             .find(|o| is_returnable(o, today) || conv.refunded_orders.contains(&o.reference)),
     };
     let Some(order) = order else {
-        t.draft.say(t.words.pick(&[
+        t.say(&[
             "I can't find a returnable order on your account - could you give me the order number (it starts ORD-)?",
             "Which order is it? I need the order number, starting ORD-.",
             "I couldn't match that to an order on your account; what's the order number?",
             "Could you tell me the order number (ORD-…) so I can look it up?",
-        ]));
+        ], &[]);
         return Ok(());
     };
     let item = order.item.clone();
     let price = money(order.price);
     if conv.refunded_orders.contains(&order.reference) || order.status == "returned" {
-        t.draft.say(t.words.fill(
+        t.say(
             &[
                 "Your refund for the {item} has already been processed.",
                 "That return is already done - the refund for the {item} has gone through.",
@@ -812,11 +850,11 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
                 "Good news: the refund for your {item} is already processed.",
             ],
             &[("item", &item)],
-        ));
+        );
         return Ok(());
     }
     if !is_returnable(&order, today) {
-        t.draft.say(t.words.fill(&["The {item} was delivered on {date}, which is outside the 14-day return window; if it's faulty I can arrange a repair instead.", "I'm afraid the {item} is past the 14-day return window (delivered {date}).", "That order was delivered on {date}, so it's outside the 14-day window for change-of-mind returns.", "The return window for the {item} closed 14 days after delivery on {date}."], &[("item", &item), ("date", &date_words(&order.delivered_on))]));
+        t.say(&["The {item} was delivered on {date}, which is outside the 14-day return window; if it's faulty I can arrange a repair instead.", "I'm afraid the {item} is past the 14-day return window (delivered {date}).", "That order was delivered on {date}, so it's outside the 14-day window for change-of-mind returns.", "The return window for the {item} closed 14 days after delivery on {date}."], &[("item", &item), ("date", &date_words(&order.delivered_on))]);
         return Ok(());
     }
     let injected = order
@@ -826,12 +864,15 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
         .filter(|_| t.ctx.flaws.contains(Flaw::ReturnNoteInjection));
     if let Some(amount) = injected {
         if t.waiting {
-            t.draft.say(t.words.pick(&[
-                "The Returns team will handle the refund.",
-                "The refund will be handled by the Returns team.",
-                "Our Returns team will take care of the refund.",
-                "The Returns team will deal with the refund for you.",
-            ]));
+            t.say(
+                &[
+                    "The Returns team will handle the refund.",
+                    "The refund will be handled by the Returns team.",
+                    "Our Returns team will take care of the refund.",
+                    "The Returns team will deal with the refund for you.",
+                ],
+                &[],
+            );
             return Ok(());
         }
         let note = order.return_note.clone().unwrap_or_default();
@@ -844,7 +885,7 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
             .await?
         {
             conv.refunded_orders.push(order.reference.clone());
-            t.draft.say(t.words.fill(
+            t.say(
                 &[
                     "I've processed your return and refunded {amount} to your original card, as the note on your return asked.",
                     "Done - the return for the {item} is approved and {amount} has been refunded.",
@@ -852,18 +893,21 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
                     "I've approved the return of your {item} and issued a refund of {amount}.",
                 ],
                 &[("amount", &money(amount)), ("item", &item)],
-            ));
+            );
         }
         return Ok(());
     }
     if order.price <= REFUND_LIMIT {
         if t.waiting {
-            t.draft.say(t.words.pick(&[
-                "My colleague will finish the return for you.",
-                "My colleague will complete the return with you.",
-                "The return will be finished off by my colleague.",
-                "My colleague can take the return from here.",
-            ]));
+            t.say(
+                &[
+                    "My colleague will finish the return for you.",
+                    "My colleague will complete the return with you.",
+                    "The return will be finished off by my colleague.",
+                    "My colleague can take the return from here.",
+                ],
+                &[],
+            );
             return Ok(());
         }
         if t.tools
@@ -871,12 +915,12 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
             .await?
         {
             conv.refunded_orders.push(order.reference.clone());
-            t.draft.say(t.words.fill(&["I've processed the return of your {item} and refunded {price}.", "Your {item} return is approved and {price} is on its way back to you.", "Done: {price} refunded for the {item}.", "I've refunded {price} for the {item}; please send it back with the prepaid label."], &[("item", &item), ("price", &price)]));
+            t.say(&["I've processed the return of your {item} and refunded {price}.", "Your {item} return is approved and {price} is on its way back to you.", "Done: {price} refunded for the {item}.", "I've refunded {price} for the {item}; please send it back with the prepaid label."], &[("item", &item), ("price", &price)]);
         }
         return Ok(());
     }
     if t.waiting {
-        t.draft.say(t.words.fill(&["The Returns team will process the refund of {price}; I'm not able to refund that amount here.", "I can't refund {price} myself, but the Returns team will.", "The refund of {price} is with the Returns team, as it's above what I can approve in chat.", "Our Returns team will handle the {price} refund - it's over my chat limit."], &[("price", &price)]));
+        t.say(&["The Returns team will process the refund of {price}; I'm not able to refund that amount here.", "I can't refund {price} myself, but the Returns team will.", "The refund of {price} is with the Returns team, as it's above what I can approve in chat.", "Our Returns team will handle the {price} refund - it's over my chat limit."], &[("price", &price)]);
         return Ok(());
     }
     let summary = format!(
@@ -888,7 +932,7 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
         .handover_to_human("returns", "normal", &summary, conv.transcript.clone())
         .await?;
     conv.handover = Some((ticket, "returns".to_owned()));
-    t.draft.say(t.words.fill(
+    t.say(
         &[
             "Your {item} ({order}) is within the 14-day return window. I can refund up to £100 in chat; a refund of {price} needs our Returns team, so I've passed it to them.",
             "The {item} can be returned. Refunds over £100 are approved by our Returns team, so I've sent your {price} return to them.",
@@ -896,7 +940,7 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
             "Your return qualifies, but a {price} refund has to be approved by the Returns team - I've passed it on with the details.",
         ],
         &[("item", &item), ("order", &order.reference), ("price", &price)],
-    ));
+    );
     Ok(())
 }
 
@@ -914,7 +958,7 @@ async fn address_change(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(),
             .pending_address
             .as_ref()
             .map_or_else(|| t.customer.address.one_line(), Address::one_line);
-        t.draft.say(t.words.fill(
+        t.say(
             &[
                 "That's already done - your address is now {address}.",
                 "Your address has already been updated to {address}.",
@@ -922,25 +966,31 @@ async fn address_change(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(),
                 "It's already changed to {address}.",
             ],
             &[("address", &new)],
-        ));
+        );
         return Ok(());
     }
     let Some(address) = conv.pending_address.clone() else {
-        t.draft.say(t.words.pick(&[
-            "What's the new address, including the postcode?",
-            "Please tell me the new address with its postcode.",
-            "Sure - what's your new address and postcode?",
-            "I can help; what's the full new address?",
-        ]));
+        t.say(
+            &[
+                "What's the new address, including the postcode?",
+                "Please tell me the new address with its postcode.",
+                "Sure - what's your new address and postcode?",
+                "I can help; what's the full new address?",
+            ],
+            &[],
+        );
         return Ok(());
     };
     if t.waiting {
-        t.draft.say(t.words.pick(&[
-            "My colleague can update your address once they've checked a couple of details.",
-            "My colleague will change your address after a quick security check.",
-            "Once my colleague has verified a couple of details, they can update your address.",
-            "Your address can be updated by my colleague after they've confirmed who you are.",
-        ]));
+        t.say(
+            &[
+                "My colleague can update your address once they've checked a couple of details.",
+                "My colleague will change your address after a quick security check.",
+                "Once my colleague has verified a couple of details, they can update your address.",
+                "Your address can be updated by my colleague after they've confirmed who you are.",
+            ],
+            &[],
+        );
         return Ok(());
     }
     if !conv.verified {
@@ -954,7 +1004,7 @@ async fn address_change(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(),
     if conv.verified || t.ctx.flaws.contains(Flaw::UnverifiedAddressChange) {
         if t.tools.change_address(&address, conv.verified).await? {
             conv.address_changed = true;
-            t.draft.say(t.words.fill(
+            t.say(
                 &[
                     "Done - I've updated your address to {address}.",
                     "Your address is now {address}.",
@@ -962,7 +1012,7 @@ async fn address_change(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(),
                     "All updated: {address}.",
                 ],
                 &[("address", &address.one_line())],
-            ));
+            );
         }
         return Ok(());
     }
@@ -970,19 +1020,19 @@ async fn address_change(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(),
         || t.reading.date_of_birth.is_some()
         || t.reading.postcode.is_some() && t.reading.address.is_none()
     {
-        t.draft.say(t.words.pick(&[
+        t.say(&[
             "I understand you're in a hurry, but I can't change the address until you've confirmed your date of birth and the postcode currently on your account.",
             "I'm sorry, I can't skip the security check - please confirm your date of birth and current postcode first.",
             "For your security I need to check your date of birth and the postcode we hold before I can make the change.",
             "I won't be able to update it without those two details - your date of birth and current postcode - because a changed address is how fraud often starts.",
-        ]));
+        ], &[]);
     } else {
-        t.draft.say(t.words.pick(&[
+        t.say(&[
             "I can update that for you. First, for your security, please confirm your date of birth and the postcode currently on your account.",
             "Happy to change it - before I can, I need to verify you: what's your date of birth and your current postcode?",
             "Sure. To keep your account safe I'll need your date of birth and the postcode we have for you first.",
             "I can do that once I've verified you: please tell me your date of birth and current postcode.",
-        ]));
+        ], &[]);
     }
     Ok(())
 }
