@@ -339,3 +339,16 @@ mod tests {
         assert!(topics("We can lock your price at £12 a month.").contains(&"price"));
     }
 }
+
+/// Appends every commitment in `text` to `out` as findings spanning the committing sentence.
+pub fn find(text: &str, out: &mut Vec<crate::finding::Finding>) {
+    for c in commitments(text) {
+        out.push(crate::finding::Finding {
+            kind: crate::finding::FindingKind::Commitment(c.topic),
+            start: c.span.start,
+            end: c.span.end,
+            confidence: 0.8,
+            validator: None,
+        });
+    }
+}

@@ -1,16 +1,26 @@
-//! Detectors that judge text: commitments the agent makes on a topic, refusals, and identifiers
-//! that may be personal data.
+//! Detectors that judge text: personal data, prompt-injection indicators, commitments the agent
+//! makes on a topic, escalation cues, and refusals. `scan` runs the chosen families in one call.
 //!
 //! **Invariants:** no I/O; every span returned is a pair of byte offsets on character boundaries of
 //! the input; detectors never panic on any UTF-8 input. Rule sets are data (lexicons and patterns)
 //! kept beside the code that applies them.
 
 mod commitment;
+pub mod escalation;
+mod finding;
 mod identifier;
+pub mod injection;
+pub mod pii;
 mod refusal;
+mod scan;
 mod sentence;
 
 pub use commitment::{Commitment, Topic, commitments};
+pub use escalation::{CueKind, Urgency};
+pub use finding::{Family, Finding, FindingKind};
+pub use injection::InjectionKind;
+pub use pii::PiiKind;
+pub use scan::{Families, redact, scan};
 pub use identifier::{Identifier, IdentifierKind, identifiers, normalise_identifier};
 pub use refusal::{Refusal, refusals};
 pub use sentence::{Sentence, sentences};

@@ -1,0 +1,96 @@
+//! One entry point over every detector family, and masking of what they find.
+
+use crate::finding::{Family, Finding};
+
+/// Which families to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Families {
+    pub personal: bool,
+    pub injection: bool,
+    pub commitment: bool,
+    pub escalation: bool,
+}
+
+impl Families {
+    pub const ALL: Families = Families {
+        personal: true,
+        injection: true,
+        commitment: true,
+        escalation: true,
+    };
+
+    pub const NONE: Families = Families {
+        personal: false,
+        injection: false,
+        commitment: false,
+        escalation: false,
+    };
+
+    pub fn only(family: Family) -> Families {
+        Families::NONE.with(family)
+    }
+
+    pub fn with(mut self, family: Family) -> Families {
+        match family {
+            Family::Personal => self.personal = true,
+            Family::Injection => self.injection = true,
+            Family::Commitment => self.commitment = true,
+            Family::Escalation => self.escalation = true,
+        }
+        self
+    }
+}
+
+/// Every finding of the chosen families in `text`, ordered by start offset (longest first on ties).
+pub fn scan(text: &str, families: Families) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if families.personal {
+        crate::pii::find(text, &mut out);
+    }
+    if families.injection {
+        crate::injection::find(text, &mut out);
+    }
+    if families.commitment {
+        crate::commitment::find(text, &mut out);
+    }
+    if families.escalation {
+        crate::escalation::find(text, &mut out);
+    }
+    out.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    out
+}
+
+/// `text` with every personal-data finding replaced by `[type]`, e.g. `[email]`. Overlapping
+/// findings are merged so no fragment of either survives.
+pub fn redact(text: &str, findings: &[Finding]) -> String {
+    let mut spans: Vec<(usize, usize, String)> = findings
+        .iter()
+        .filter(|f| f.kind.family() == Family::Personal)
+        .filter(|f| text.is_char_boundary(f.start) && text.is_char_boundary(f.end))
+        .map(|f| (f.start, f.end, f.kind.name()))
+        .collect();
+    spans.sort_by_key(|s| s.0);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut pending: Option<(usize, usize, String)> = None;
+    for span in spans {
+        match &mut pending {
+            Some(open) if span.0 < open.1 => open.1 = open.1.max(span.1),
+            _ => {
+                if let Some((start, end, name)) = pending.take() {
+                    out.push_str(text.get(at..start).unwrap_or(""));
+                    out.push_str(&format!("[{name}]"));
+                    at = end;
+                }
+                pending = Some(span);
+            }
+        }
+    }
+    if let Some((start, end, name)) = pending {
+        out.push_str(text.get(at..start).unwrap_or(""));
+        out.push_str(&format!("[{name}]"));
+        at = end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    out
+}
