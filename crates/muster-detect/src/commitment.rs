@@ -261,6 +261,19 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
     out
 }
 
+/// Appends every commitment in `text` to `out` as findings spanning the committing sentence.
+pub fn find(text: &str, out: &mut Vec<crate::finding::Finding>) {
+    for c in commitments(text) {
+        out.push(crate::finding::Finding {
+            kind: crate::finding::FindingKind::Commitment(c.topic),
+            start: c.span.start,
+            end: c.span.end,
+            confidence: 0.8,
+            validator: None,
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,18 +350,5 @@ mod tests {
         );
         assert!(topics("I guarantee the repair will be free.").contains(&"guarantee"));
         assert!(topics("We can lock your price at £12 a month.").contains(&"price"));
-    }
-}
-
-/// Appends every commitment in `text` to `out` as findings spanning the committing sentence.
-pub fn find(text: &str, out: &mut Vec<crate::finding::Finding>) {
-    for c in commitments(text) {
-        out.push(crate::finding::Finding {
-            kind: crate::finding::FindingKind::Commitment(c.topic),
-            start: c.span.start,
-            end: c.span.end,
-            confidence: 0.8,
-            validator: None,
-        });
     }
 }

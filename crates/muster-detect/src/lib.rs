@@ -18,11 +18,11 @@ mod sentence;
 pub use commitment::{Commitment, Topic, commitments};
 pub use escalation::{CueKind, Urgency};
 pub use finding::{Family, Finding, FindingKind};
+pub use identifier::{Identifier, IdentifierKind, identifiers, normalise_identifier};
 pub use injection::InjectionKind;
 pub use pii::PiiKind;
-pub use scan::{Families, redact, scan};
-pub use identifier::{Identifier, IdentifierKind, identifiers, normalise_identifier};
 pub use refusal::{Refusal, refusals};
+pub use scan::{Families, redact, scan};
 pub use sentence::{Sentence, sentences};
 
 /// A byte range in the input.
