@@ -57,7 +57,7 @@ pub enum Command {
 
     /// Print the JSON Schema of a file format, for editors and CI.
     #[command(
-        after_help = "Examples:\n  muster schema scenario > scenario.schema.json\n  muster schema --out docs/schema       write all three\n\nIn YAML files: # yaml-language-server: $schema=./scenario.schema.json"
+        after_help = "Examples:\n  muster schema scenario > scenario.schema.json\n  muster schema --out docs/schema       write them all\n\nIn YAML files: # yaml-language-server: $schema=./scenario.schema.json"
     )]
     Schema(SchemaArgs),
 
@@ -68,6 +68,107 @@ pub enum Command {
     /// Inspect and verify the evidence store.
     #[command(subcommand)]
     Store(StoreCommand),
+
+    /// Which drill an agent owes: risk tier and why, required controls, the automated-decision boundary, cadence.
+    #[command(
+        after_help = "Examples:\n  muster assess agent.yaml\n  muster assess library/reference/agent.yaml --json\n\nExit status: 0 when every control the tier requires is declared, 1 when one is missing or incomplete, 2 for a manifest with problems."
+    )]
+    Assess(AssessArgs),
+
+    /// List and explain the control-map keys (`framework@edition:id`) scenarios, findings and controls carry.
+    #[command(
+        after_help = "Examples:\n  muster controls                          the frameworks and their entry counts\n  muster controls owasp-llm@2025           the entries of one framework edition\n  muster controls muster@1:failure-mode/data   one key: what it means and what maps to it\n  muster controls --json"
+    )]
+    Controls(ControlsArgs),
+
+    /// CI gate: fail when the agent changed since its last drill, the cadence lapsed, a risk acceptance expired or critical findings are open.
+    #[command(
+        after_help = "Examples:\n  muster gate agent.yaml\n  muster gate agent.yaml --scenarios scenarios/ --json\n  muster gate agent.yaml --block-on high\n\nReads muster.lock (written by `muster drill`). Exit status: 0 clear to ship, 1 blocked (every reason is printed), 2 bad input."
+    )]
+    Gate(GateArgs),
+
+    /// Record a risk acceptance of an open finding in muster.lock: who, why, until when.
+    #[command(
+        after_help = "Example:\n  muster accept agent.yaml bereavement-backdated-refund --owner \"Priya Shah\" \\\n    --reason \"Refund tool disabled in production until the fix ships\" --expires 2027-01-31"
+    )]
+    Accept(AcceptArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// The agent manifest.
+    #[arg(value_name = "AGENT")]
+    pub agent: PathBuf,
+    /// muster.lock to read the last drill from (default: beside muster.toml, else ./muster.lock).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ControlsArgs {
+    /// A framework (`owasp-llm`), an edition (`owasp-llm@2025`) or a key (`owasp-llm@2025:LLM01`).
+    #[arg(value_name = "FRAMEWORK|KEY")]
+    pub query: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The agent manifest as it is now.
+    #[arg(value_name = "AGENT")]
+    pub agent: PathBuf,
+    /// The scenario set the team drills; when given, a set that differs from the one drilled fails the gate.
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// Open findings at or above this severity block.
+    #[arg(long, value_enum, default_value_t = BlockOn::Critical)]
+    pub block_on: BlockOn,
+    /// Judge as of this date (YYYY-MM-DD) instead of today (UTC).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<jiff::civil::Date>,
+    /// muster.lock to read (default: beside muster.toml, else ./muster.lock).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BlockOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// The agent manifest.
+    #[arg(value_name = "AGENT")]
+    pub agent: PathBuf,
+    /// The finding (its scenario id), as `muster gate` names it.
+    #[arg(value_name = "FINDING")]
+    pub finding: String,
+    /// Who accepts the risk (a named person).
+    #[arg(long)]
+    pub owner: String,
+    /// Why launching with it open is acceptable, and what mitigates it.
+    #[arg(long)]
+    pub reason: String,
+    /// Last day the acceptance holds (YYYY-MM-DD); at most a year ahead.
+    #[arg(long, value_name = "DATE")]
+    pub expires: jiff::civil::Date,
+    /// Date the acceptance is recorded on (default: today, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<jiff::civil::Date>,
+    /// muster.lock to amend (default: beside muster.toml, else ./muster.lock).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +227,12 @@ pub struct DrillArgs {
     /// Print the full result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Do not record the drill in muster.lock.
+    #[arg(long)]
+    pub no_lock: bool,
+    /// muster.lock to record the drill in (default: beside muster.toml, else ./muster.lock).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -143,10 +250,11 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// Which format; all three with --out.
+    /// Which format; all of them with --out.
     #[arg(value_enum)]
     pub format: Option<SchemaFormat>,
-    /// Write `agent.schema.json`, `scenario.schema.json` and `config.schema.json` into this folder.
+    /// Write `agent.schema.json`, `scenario.schema.json`, `config.schema.json` and
+    /// `control-map.schema.json` into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -156,6 +264,7 @@ pub enum SchemaFormat {
     Agent,
     Scenario,
     Config,
+    ControlMap,
 }
 
 #[derive(Debug, Subcommand)]

@@ -70,6 +70,18 @@ impl Context {
         .max(1)
     }
 
+    /// `muster.lock`: the flag, else beside muster.toml, else in the working directory.
+    pub fn lock_path(&self, flag: Option<&Path>) -> PathBuf {
+        match (flag, &self.config) {
+            (Some(p), _) => p.to_owned(),
+            (None, Some((path, _))) => path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(muster_assess::LOCK_FILE_NAME),
+            (None, None) => PathBuf::from(muster_assess::LOCK_FILE_NAME),
+        }
+    }
+
     pub async fn open_store(&self) -> Result<muster_store::SqliteStore, CliError> {
         Ok(muster_store::SqliteStore::open(&self.store_path).await?)
     }

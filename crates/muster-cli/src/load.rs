@@ -27,23 +27,13 @@ pub fn read(path: &Path) -> Result<String, CliError> {
         .map_err(|e| CliError::input(format!("cannot read {}: {e}", path.display())))
 }
 
-/// Expand folders into their `.yaml`/`.yml` files (sorted); files are kept as given.
+/// Expand folders (recursively) into their `.yaml`/`.yml` files, sorted; files are kept as given.
 pub fn expand(paths: &[PathBuf], with_toml: bool) -> Result<Vec<PathBuf>, CliError> {
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let entries = std::fs::read_dir(path).map_err(|e| {
-                CliError::input(format!("cannot read folder {}: {e}", path.display()))
-            })?;
-            let mut found: Vec<PathBuf> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.is_file()
-                        && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-                        || (with_toml && p.file_name().is_some_and(|n| n == "muster.toml"))
-                })
-                .collect();
+            let mut found = Vec::new();
+            collect(path, with_toml, &mut found)?;
             found.sort();
             if found.is_empty() {
                 return Err(CliError::input(format!(
@@ -62,6 +52,23 @@ pub fn expand(paths: &[PathBuf], with_toml: bool) -> Result<Vec<PathBuf>, CliErr
         }
     }
     Ok(out)
+}
+
+fn collect(dir: &Path, with_toml: bool, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CliError::input(format!("cannot read folder {}: {e}", dir.display())))?;
+    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+        if path.is_dir() {
+            collect(&path, with_toml, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) || (with_toml && path.file_name().is_some_and(|n| n == "muster.toml"))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// Load and validate an agent manifest from text.
@@ -97,6 +104,9 @@ pub fn plan_from_texts(
     for (label, text) in scenarios {
         let loaded = muster_model::load_scenario(text);
         let mut diagnostics = loaded.diagnostics.clone();
+        if let Some(s) = &loaded.value {
+            diagnostics.extend(check_taxonomy(s, &loaded.spans));
+        }
         if let (Some(s), Some(m)) = (&loaded.value, &manifest_value) {
             diagnostics.extend(muster_model::check_scenario_against(s, &loaded.spans, m));
             if let Some((_, first)) = ids.iter().find(|(id, _)| *id == s.id) {
@@ -136,6 +146,50 @@ pub fn plan_from_texts(
         }),
         _ => Err(problems),
     }
+}
+
+/// Every taxonomy key of a scenario must name a control-map entry, and every control it exercises
+/// must be one of muster's control checks or governance controls.
+pub fn check_taxonomy(
+    scenario: &muster_model::scenario::Scenario,
+    spans: &muster_model::tree::SpanIndex,
+) -> Vec<Diagnostic> {
+    let catalogue = match muster_controls::Catalogue::builtin() {
+        Ok(c) => c,
+        // The built-in map's validity is a test of muster-controls; say so rather than judge keys
+        // against nothing.
+        Err(e) => {
+            return vec![Diagnostic::error(
+                "control-map-unavailable",
+                format!("cannot check taxonomy keys: {e}"),
+            )];
+        }
+    };
+    let known = catalogue.keys();
+    let mut out = muster_model::check_keys_known(spans, "/taxonomy", &scenario.taxonomy, &known);
+    let controls: Vec<&str> = known
+        .iter()
+        .filter_map(|k| {
+            k.strip_prefix("muster@1:governance/")
+                .or_else(|| k.strip_prefix("muster@1:control/"))
+        })
+        .collect();
+    for (i, control) in scenario.controls.iter().enumerate() {
+        if !controls.contains(&control.as_str()) {
+            let pointer = format!("/controls/{i}");
+            let hint = match muster_model::diag::nearest(control, controls.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("known controls: {}", controls.join(", ")),
+            };
+            out.push(
+                Diagnostic::error("unknown-control", format!("unknown control `{control}`"))
+                    .with_pointer(&pointer)
+                    .at_opt(spans.value_span(&pointer))
+                    .with_hint(hint),
+            );
+        }
+    }
+    out
 }
 
 pub fn report_problems(problems: &[FileProblems], color: bool) -> CliError {

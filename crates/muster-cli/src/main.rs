@@ -6,6 +6,7 @@ mod commands;
 mod context;
 mod error;
 mod load;
+mod lockfile;
 mod progress;
 mod render;
 
@@ -42,6 +43,10 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Demo(args) => runtime()?.block_on(commands::demo::run(&ctx, args)),
         Command::Drill(args) => runtime()?.block_on(commands::drill::run(&ctx, args)),
         Command::Store(cmd) => runtime()?.block_on(commands::store::run(&ctx, cmd)),
+        Command::Assess(args) => commands::assess::run(&ctx, args),
+        Command::Controls(args) => commands::controls::run(&ctx, args),
+        Command::Gate(args) => commands::gate::run(&ctx, args),
+        Command::Accept(args) => commands::gate::accept(&ctx, args),
         Command::Schema(_) | Command::Refagent(_) => {
             Err(CliError::internal("command dispatched twice"))
         }

@@ -39,6 +39,21 @@ pub fn scenarios() -> Vec<EmbeddedFile> {
     files
 }
 
+/// The built-in control maps (`library/controls/*.yaml`), sorted by path.
+pub fn controls() -> Vec<EmbeddedFile> {
+    let mut files: Vec<EmbeddedFile> = LIBRARY
+        .get_dir("controls")
+        .map(|dir| {
+            dir.files()
+                .filter_map(embedded)
+                .filter(|f| f.path.ends_with(".yaml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort_by_key(|f| f.path);
+    files
+}
+
 /// The reference agent's manifest for one of its interfaces.
 pub fn reference_manifest(interface: ReferenceInterface) -> Option<EmbeddedFile> {
     let path = match interface {

@@ -144,6 +144,56 @@ pub struct Decision {
     /// The route to a person for this decision.
     #[serde(default)]
     pub human_review: HumanReview,
+    /// Whether the decision has a legal or similarly significant effect on the customer (UK GDPR
+    /// Art. 22A). Left out, muster presumes it for the high-impact areas and asks for the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub significant: Option<bool>,
+    /// Whether the decision draws on special-category data such as health (UK GDPR Art. 22B).
+    #[serde(default)]
+    pub special_category_data: bool,
+    /// The Art. 22B condition relied on when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_category_basis: Option<SpecialCategoryBasis>,
+    /// Art. 22C safeguards in place: the customer is told, can make representations, can obtain
+    /// human intervention and can contest the decision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub safeguards: Vec<AdmSafeguard>,
+}
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdmSafeguard {
+    Inform,
+    Representations,
+    HumanIntervention,
+    Contest,
+}
+
+impl AdmSafeguard {
+    pub const ALL: [AdmSafeguard; 4] = [
+        AdmSafeguard::Inform,
+        AdmSafeguard::Representations,
+        AdmSafeguard::HumanIntervention,
+        AdmSafeguard::Contest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdmSafeguard::Inform => "inform",
+            AdmSafeguard::Representations => "representations",
+            AdmSafeguard::HumanIntervention => "human-intervention",
+            AdmSafeguard::Contest => "contest",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpecialCategoryBasis {
+    ExplicitConsent,
+    RequiredByLaw,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -176,6 +226,58 @@ pub enum HumanReview {
     None,
     OnRequest,
     Always,
+}
+
+impl DecisionRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionRole::Makes => "makes",
+            DecisionRole::Influences => "influences",
+            DecisionRole::Informs => "informs",
+        }
+    }
+}
+
+impl DecisionArea {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionArea::Eligibility => "eligibility",
+            DecisionArea::Pricing => "pricing",
+            DecisionArea::Credit => "credit",
+            DecisionArea::Employment => "employment",
+            DecisionArea::Health => "health",
+            DecisionArea::Insurance => "insurance",
+            DecisionArea::ComplaintOutcome => "complaint-outcome",
+            DecisionArea::Refund => "refund",
+            DecisionArea::AccountChange => "account-change",
+            DecisionArea::Other => "other",
+        }
+    }
+
+    /// Eligibility, pricing, credit, employment, health, insurance and complaint outcomes: the
+    /// areas where making or materially influencing the decision puts an agent in the top tier.
+    pub fn is_high_impact(self) -> bool {
+        matches!(
+            self,
+            DecisionArea::Eligibility
+                | DecisionArea::Pricing
+                | DecisionArea::Credit
+                | DecisionArea::Employment
+                | DecisionArea::Health
+                | DecisionArea::Insurance
+                | DecisionArea::ComplaintOutcome
+        )
+    }
+}
+
+impl HumanReview {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HumanReview::None => "none",
+            HumanReview::OnRequest => "on-request",
+            HumanReview::Always => "always",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -7,10 +7,11 @@ use serde_json::Value as Json;
 use crate::agent::AgentManifest;
 use crate::check::Checker;
 use crate::config::ProjectConfig;
+use crate::controls::ControlMap;
 use crate::diag::Diagnostic;
 use crate::scenario::Scenario;
 use crate::tree::{Node, SpanIndex, Value};
-use crate::validate::{Problems, check_agent, check_scenario};
+use crate::validate::{Problems, check_agent, check_control_map, check_scenario};
 
 /// The format version this build reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -21,16 +22,18 @@ pub enum Kind {
     Agent,
     Scenario,
     Config,
+    ControlMap,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Agent, Kind::Scenario, Kind::Config];
+    pub const ALL: [Kind; 4] = [Kind::Agent, Kind::Scenario, Kind::Config, Kind::ControlMap];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Agent => "agent",
             Kind::Scenario => "scenario",
             Kind::Config => "config",
+            Kind::ControlMap => "control-map",
         }
     }
 
@@ -69,6 +72,7 @@ pub fn schema(kind: Kind) -> Json {
         Kind::Agent => schemars::schema_for!(AgentManifest),
         Kind::Scenario => schemars::schema_for!(Scenario),
         Kind::Config => schemars::schema_for!(ProjectConfig),
+        Kind::ControlMap => schemars::schema_for!(ControlMap),
     };
     let mut json = schema.to_value();
     // Pin `version` and `kind` so editors complete them; the loader reports them specially.
@@ -91,6 +95,7 @@ pub fn detect_kind(text: &str) -> Option<Kind> {
     match root.get("kind")?.value.as_str()? {
         "agent" => Some(Kind::Agent),
         "scenario" => Some(Kind::Scenario),
+        "control-map" => Some(Kind::ControlMap),
         _ => None,
     }
 }
@@ -101,6 +106,12 @@ pub fn load_agent(text: &str) -> Loaded<AgentManifest> {
 
 pub fn load_scenario(text: &str) -> Loaded<Scenario> {
     load_yaml(text, Kind::Scenario, |s: &Scenario, p| check_scenario(s, p))
+}
+
+pub fn load_control_map(text: &str) -> Loaded<ControlMap> {
+    load_yaml(text, Kind::ControlMap, |m: &ControlMap, p| {
+        check_control_map(m, p);
+    })
 }
 
 pub fn load_config(text: &str) -> Loaded<ProjectConfig> {
@@ -172,6 +183,7 @@ fn header_problems(root: &Node, kind: Kind) -> Vec<Diagnostic> {
             Kind::Agent => "an agent manifest",
             Kind::Scenario => "a scenario",
             Kind::Config => "a configuration",
+            Kind::ControlMap => "a control map",
         };
         out.push(
             Diagnostic::error(
@@ -253,6 +265,7 @@ fn header_problems(root: &Node, kind: Kind) -> Vec<Diagnostic> {
                         Kind::Scenario => {
                             "scenarios say `kind: scenario`; the manifest goes with `--agent`"
                         }
+                        Kind::ControlMap => "control maps say `kind: control-map`",
                         Kind::Config => "",
                     }),
                 );

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::agent::{Action, AdapterKind, AgentManifest, HttpRequest};
 use crate::common::FieldPath;
+use crate::controls::{ControlMap, split_key};
 use crate::diag::{Diagnostic, nearest};
 use crate::scenario::{Expectation, Scenario};
 use crate::template::{placeholders, placeholders_in};
@@ -677,6 +678,71 @@ pub(crate) fn check_scenario(scenario: &Scenario, p: &mut Problems<'_>) {
             | Expectation::MustRefuse(_) => {}
         }
     }
+}
+
+pub(crate) fn check_control_map(map: &ControlMap, p: &mut Problems<'_>) {
+    if map.kind != "control-map" {
+        p.error(
+            "/kind",
+            "wrong-kind",
+            format!(
+                "this is parsed as a control map but says `kind: {}`",
+                map.kind
+            ),
+            None,
+        );
+    }
+    p.unique(
+        "/entries",
+        map.entries.iter().map(|e| e.id.as_str()),
+        "entry",
+    );
+    for (i, entry) in map.entries.iter().enumerate() {
+        for (j, key) in entry.maps_to.iter().enumerate() {
+            if split_key(key).is_none() {
+                p.error(
+                    &format!("/entries/{i}/maps_to/{j}"),
+                    "invalid-key",
+                    format!("`{key}` is not a control key"),
+                    Some(
+                        "write keys as `framework@edition:id`, e.g. `owasp-llm@2025:LLM01`".into(),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Checks that every key in the list at `pointer` (e.g. a scenario's `/taxonomy`) names a known
+/// control-map entry, suggesting the nearest known key when one does not.
+pub fn check_keys_known(
+    spans: &SpanIndex,
+    pointer: &str,
+    keys: &[String],
+    known: &[&str],
+) -> Vec<Diagnostic> {
+    let mut p = Problems::new(spans);
+    for (i, key) in keys.iter().enumerate() {
+        let at = format!("{pointer}/{i}");
+        if split_key(key).is_none() {
+            p.error(
+                &at,
+                "invalid-key",
+                format!("`{key}` is not a control key"),
+                Some("write keys as `framework@edition:id`, e.g. `owasp-llm@2025:LLM01`; `muster controls` lists them".into()),
+            );
+        } else if !known.contains(&key.as_str()) {
+            let hint = suggestion(key, known)
+                .unwrap_or_else(|| "`muster controls` lists the known keys".to_owned());
+            p.error(
+                &at,
+                "unknown-key",
+                format!("unknown control key `{key}`"),
+                Some(hint),
+            );
+        }
+    }
+    p.out
 }
 
 /// Problems that show only when a scenario is run against a particular agent: fixtures and tools

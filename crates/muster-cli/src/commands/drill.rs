@@ -104,16 +104,112 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
         },
     )
     .await?;
+    let recorded = if args.no_lock || report.status != "sealed" {
+        None
+    } else {
+        let path = ctx.lock_path(args.lock.as_deref());
+        record_in_lock(&path, &plan, &report)?;
+        Some(path)
+    };
     if args.json {
         let mut value =
             serde_json::to_value(&report).map_err(|e| CliError::internal(e.to_string()))?;
         value["store"] = serde_json::Value::String(ctx.store_path.display().to_string());
+        if let Some(path) = &recorded {
+            value["lock"] = serde_json::Value::String(path.display().to_string());
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
     } else {
         print_report(ctx, &report);
+        if let Some(path) = &recorded {
+            println!(
+                "recorded in {} (`muster gate {}` checks it)",
+                path.display(),
+                args.agent.display()
+            );
+        }
     }
     Ok(exit_for(&report))
+}
+
+/// Records the drill's fingerprints, verdicts and findings in muster.lock.
+pub fn record_in_lock(
+    path: &std::path::Path,
+    plan: &DrillPlan,
+    report: &DrillReport,
+) -> Result<(), CliError> {
+    let catalogue = crate::commands::controls::catalogue()?;
+    let mut lock = crate::lockfile::read_lock(path)?;
+    let mut outcomes: Vec<muster_assess::ScenarioOutcome> = Vec::new();
+    for planned in &plan.scenarios {
+        let s = &planned.scenario;
+        let runs: Vec<_> = report.scenarios.iter().filter(|r| r.id == s.id).collect();
+        if runs.is_empty() {
+            continue;
+        }
+        let failures = runs.iter().filter(|r| r.verdict == Verdict::Fail).count() as u32;
+        let verdict = runs
+            .iter()
+            .map(|r| r.verdict)
+            .max()
+            .unwrap_or(Verdict::Inconclusive);
+        let reason = runs
+            .iter()
+            .find(|r| r.verdict == verdict)
+            .map(|r| r.reason.clone())
+            .unwrap_or_default();
+        let mut keys = s.taxonomy.clone();
+        keys.extend(catalogue.expand(&muster_controls::failure_mode_key(s.mode)));
+        if s.vectors
+            .contains(&muster_model::scenario::Vector::PromptInjection)
+        {
+            keys.extend(catalogue.expand(muster_controls::PROMPT_INJECTION_KEY));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        keys.retain(|k| seen.insert(k.clone()));
+        outcomes.push(muster_assess::ScenarioOutcome {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            severity: s.severity,
+            mode: s.mode,
+            verdict: verdict.as_str().to_owned(),
+            runs: runs.len() as u32,
+            failures,
+            reason,
+            keys,
+        });
+    }
+    let set: Vec<(&str, &str)> = plan
+        .scenarios
+        .iter()
+        .map(|p| (p.scenario.id.as_str(), p.digest.as_str()))
+        .collect();
+    let finished_at = report
+        .finished_at
+        .parse()
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    let lock_dir = path.parent().unwrap_or(std::path::Path::new("."));
+    let manifest = std::path::Path::new(&plan.manifest_source);
+    let manifest = manifest
+        .strip_prefix(lock_dir)
+        .unwrap_or(manifest)
+        .display()
+        .to_string();
+    lock.record_drill(muster_assess::DrillRecord {
+        agent: plan.manifest.name.clone(),
+        manifest,
+        manifest_digest: format!("sha256:{}", plan.manifest_digest),
+        tier: muster_assess::tier(&plan.manifest).0.number(),
+        drill_id: report.drill_id.clone(),
+        finished_at,
+        root_digest: report.root_digest.clone(),
+        verdict: report.verdict.as_str().to_owned(),
+        scenario_set: muster_assess::scenario_set_digest(&set),
+        fingerprints: muster_assess::fingerprint(&plan.manifest),
+        outcomes,
+    });
+    crate::lockfile::write_lock(path, &lock)
 }

@@ -1,7 +1,10 @@
 //! One module per command.
 
+pub mod assess;
+pub mod controls;
 pub mod demo;
 pub mod drill;
+pub mod gate;
 pub mod refagent;
 pub mod schema;
 pub mod store;

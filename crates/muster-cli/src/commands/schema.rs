@@ -26,12 +26,13 @@ pub fn run(args: &SchemaArgs) -> Result<u8, CliError> {
                 SchemaFormat::Agent => Kind::Agent,
                 SchemaFormat::Scenario => Kind::Scenario,
                 SchemaFormat::Config => Kind::Config,
+                SchemaFormat::ControlMap => Kind::ControlMap,
             };
             print!("{}", pretty(kind)?);
         }
         (None, None) => {
             return Err(CliError::input(
-                "name a format (agent, scenario, config) or pass --out DIR",
+                "name a format (agent, scenario, config, control-map) or pass --out DIR",
             )
             .hint("e.g. `muster schema scenario`"));
         }

@@ -43,11 +43,15 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<u8, CliError> {
         let diagnostics: Vec<Diagnostic> = match kind_of(path, &text) {
             Some(Kind::Agent) => muster_model::load_agent(&text).diagnostics,
             Some(Kind::Config) => muster_model::load_config(&text).diagnostics,
+            Some(Kind::ControlMap) => muster_model::load_control_map(&text).diagnostics,
             Some(Kind::Scenario) => {
                 let loaded = muster_model::load_scenario(&text);
                 let mut d = loaded.diagnostics.clone();
-                if let (Some(s), Some(m)) = (&loaded.value, &manifest) {
-                    d.extend(muster_model::check_scenario_against(s, &loaded.spans, m));
+                if let Some(s) = &loaded.value {
+                    d.extend(crate::load::check_taxonomy(s, &loaded.spans));
+                    if let Some(m) = &manifest {
+                        d.extend(muster_model::check_scenario_against(s, &loaded.spans, m));
+                    }
                 }
                 d
             }
@@ -66,7 +70,9 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<u8, CliError> {
                         Diagnostic::error("unknown-kind", message)
                             .with_pointer("/kind")
                             .at_opt(span)
-                            .with_hint("add `kind: agent` or `kind: scenario`"),
+                            .with_hint(
+                                "add `kind: agent`, `kind: scenario` or `kind: control-map`",
+                            ),
                     ]
                 }
             },

@@ -4,9 +4,9 @@ use std::process::{Child, Stdio};
 use crate::common::{TestEnv, repo};
 
 /// `muster refagent serve` as its own process on a free port.
-struct Server {
+pub struct Server {
     child: Child,
-    url: String,
+    pub url: String,
 }
 
 impl Drop for Server {
@@ -16,7 +16,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(env: &TestEnv, extra: &[&str]) -> Server {
+pub fn serve(env: &TestEnv, extra: &[&str]) -> Server {
     let mut args = vec!["refagent", "serve", "--port", "0"];
     args.extend_from_slice(extra);
     let mut child = env
