@@ -50,6 +50,8 @@ pub struct ScenarioResult {
     pub title: String,
     pub mode: Mode,
     pub severity: Severity,
+    /// The scenario's control-map keys (`framework@edition:id`).
+    pub taxonomy: Vec<String>,
     pub source: String,
     /// Which repetition (1-based).
     pub run: u32,

@@ -133,6 +133,7 @@ mod tests {
             title: id.into(),
             mode,
             severity: Severity::High,
+            taxonomy: Vec::new(),
             source: format!("builtin:scenarios/{id}.yaml"),
             run: 1,
             reword: 0,
