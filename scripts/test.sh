@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 say() { printf '\n== %s\n' "$*" >&2; }
 is_ci() { [ "${CI:-}" = "true" ]; }
 
-# Debian packages the tests need (none beyond a C compiler today; listed here as they are added).
-DEBIAN_PACKAGES=(gcc)
+# Debian packages the tests need: a C compiler, and a C++ one for libFuzzer (scripts/fuzz.sh).
+DEBIAN_PACKAGES=(gcc g++)
 
 need_packages=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
@@ -57,5 +57,12 @@ fi
 
 say "cargo test"
 cargo test --workspace --locked
+
+
+# Bounded fuzzing on the stable toolchain: always under CI, elsewhere when MUSTER_FUZZ_SECONDS is set.
+if is_ci || [ -n "${MUSTER_FUZZ_SECONDS:-}" ]; then
+  say "fuzz (${MUSTER_FUZZ_SECONDS:-30}s per target)"
+  scripts/fuzz.sh "${MUSTER_FUZZ_SECONDS:-30}"
+fi
 
 say "all checks passed"

@@ -87,11 +87,47 @@ pub enum Command {
     )]
     Gate(GateArgs),
 
+    /// Find personal data, prompt-injection indicators, commitments and escalation cues in text.
+    #[command(
+        after_help = "Examples:\n  muster scan --text \"call me on 07700 900123\"\n  muster scan transcript.txt                      one finding per line, as JSON\n  muster scan messages.jsonl --jsonl --only personal,injection\n  muster scan notes.txt --redact > notes.redacted.txt\n  cat chat.log | muster scan -\n\nJSON Lines input: one {\"id\": …, \"text\": …} object per line; a line that is not one is reported\nwith its line number and counted, and the rest are still scanned.\nOutput: {\"id\",\"type\",\"start\",\"end\",\"text\",\"confidence\",\"validator\"} per finding (byte offsets).\nExit status: 0 nothing found, 1 findings, 2 bad input (including malformed lines)."
+    )]
+    Scan(ScanArgs),
+
     /// Record a risk acceptance of an open finding in muster.lock: who, why, until when.
     #[command(
         after_help = "Example:\n  muster accept agent.yaml bereavement-backdated-refund --owner \"Priya Shah\" \\\n    --reason \"Refund tool disabled in production until the fix ships\" --expires 2027-01-31"
     )]
     Accept(AcceptArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A file to scan, or `-` for standard input (the default when --text is not given).
+    #[arg(value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Scan this text instead of a file.
+    #[arg(long, conflicts_with = "input")]
+    pub text: Option<String>,
+    /// Read JSON Lines, one `{"id": …, "text": …}` per line (the default for *.jsonl files).
+    #[arg(long)]
+    pub jsonl: bool,
+    /// Detector families to run (default: all).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub only: Vec<ScanFamily>,
+    /// Drop findings below this confidence (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub min_confidence: f32,
+    /// Print the text with personal data masked (`[email]`, `[phone]`…) instead of findings.
+    #[arg(long)]
+    pub redact: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScanFamily {
+    Personal,
+    Injection,
+    Commitment,
+    Escalation,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
     muster_target::install_crypto_provider();
     match &cli.command {
         Command::Schema(args) => return commands::schema::run(args),
+        Command::Scan(args) => return commands::scan::run(args),
         Command::Refagent(cmd) => return runtime()?.block_on(commands::refagent::run(cmd)),
         _ => {}
     }
@@ -47,7 +48,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Controls(args) => commands::controls::run(&ctx, args),
         Command::Gate(args) => commands::gate::run(&ctx, args),
         Command::Accept(args) => commands::gate::accept(&ctx, args),
-        Command::Schema(_) | Command::Refagent(_) => {
+        Command::Schema(_) | Command::Refagent(_) | Command::Scan(_) => {
             Err(CliError::internal("command dispatched twice"))
         }
     }

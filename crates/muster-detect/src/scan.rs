@@ -94,3 +94,20 @@ pub fn redact(text: &str, findings: &[Finding]) -> String {
     out.push_str(text.get(at..).unwrap_or(""));
     out
 }
+
+/// The personal-data types present in `text`, sorted and without repeats: the tag evidence events
+/// carry so a store can be searched and redacted by type.
+pub fn personal_data_types(text: &str) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    crate::pii::find(text, &mut found);
+    let mut types: Vec<&'static str> = found
+        .iter()
+        .filter_map(|f| match f.kind {
+            crate::finding::FindingKind::Personal(kind) => Some(kind.as_str()),
+            _ => None,
+        })
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    types
+}

@@ -469,6 +469,7 @@ async fn run_conversation(
                     let mut events = vec![
                         EventDraft::new("customer.message", customer_at)
                             .field("turn", turn)
+                            .field("personal_data", muster_detect::personal_data_types(text))
                             .field("text", text),
                     ];
                     events.extend(exchange_events(Some(turn), &outcome.exchanges));
@@ -478,6 +479,10 @@ async fn run_conversation(
                             events.push(
                                 EventDraft::new("agent.message", at)
                                     .field("turn", turn)
+                                    .field(
+                                        "personal_data",
+                                        muster_detect::personal_data_types(&reply.text),
+                                    )
                                     .field("text", reply.text.clone())
                                     .field("handover", reply.handover)
                                     .field("confidence", reply.confidence)

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod drill;
 pub mod gate;
 pub mod refagent;
+pub mod scan;
 pub mod schema;
 pub mod store;
 pub mod validate;

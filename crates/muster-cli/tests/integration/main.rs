@@ -5,5 +5,6 @@ mod common;
 mod test_demo;
 mod test_drill;
 mod test_gate;
+mod test_scan;
 mod test_store;
 mod test_validate;
