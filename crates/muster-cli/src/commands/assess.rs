@@ -29,6 +29,15 @@ pub fn run(ctx: &Context, args: &AssessArgs) -> Result<u8, CliError> {
             serde_json::to_value(&assessment).map_err(|e| CliError::internal(e.to_string()))?;
         annotate(&mut value, "reasons", &at);
         annotate(&mut value, "controls", &at);
+        let catalogue = crate::commands::controls::catalogue()?;
+        if let Some(controls) = value
+            .get_mut("controls")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            for (item, check) in controls.iter_mut().zip(&assessment.controls) {
+                item["keys"] = serde_json::json!(catalogue.expand(&check.control.key()));
+            }
+        }
         annotate(&mut value, "adm", &at);
         if let Some((date, due, drill)) = &last {
             value["last_drill"] = serde_json::json!({"date": date.to_string(), "drill_id": drill, "next_due": due.to_string()});
