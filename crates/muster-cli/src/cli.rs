@@ -221,6 +221,9 @@ pub struct DemoArgs {
     /// Rewording of the customer turns: 0 = as written, N = the scenario's N-th rewording.
     #[arg(long, default_value_t = 0)]
     pub reword: u32,
+    /// Run every scenario this many times (default: the pass policy's minimum for its severity).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub repeat: Option<u32>,
     /// Conversations at once (default: `[drill] concurrency` in muster.toml, else 4).
     #[arg(long)]
     pub concurrency: Option<usize>,
@@ -254,9 +257,10 @@ pub struct DrillArgs {
     /// Conversations at once (default: `[drill] concurrency` in muster.toml, else 4).
     #[arg(long)]
     pub concurrency: Option<usize>,
-    /// Run each scenario this many times.
-    #[arg(long, default_value_t = 1)]
-    pub repeat: u32,
+    /// Run every scenario this many times (default: the scenario's `repeat`, else the pass
+    /// policy's minimum for its severity: 30 critical, 10 high, 5 medium, 1 low).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub repeat: Option<u32>,
     /// Rewording of the customer turns: 0 = as written, N = the scenario's N-th rewording.
     #[arg(long, default_value_t = 0)]
     pub reword: u32,

@@ -70,6 +70,14 @@ impl Context {
         .max(1)
     }
 
+    /// The pass policy: muster's defaults with `[drill.policy]` from muster.toml.
+    pub fn policy(&self) -> muster_drill::PassPolicy {
+        match &self.config {
+            Some((_, c)) => muster_drill::PassPolicy::from_config(&c.drill.policy),
+            None => muster_drill::PassPolicy::default(),
+        }
+    }
+
     /// `muster.lock`: the flag, else beside muster.toml, else in the working directory.
     pub fn lock_path(&self, flag: Option<&Path>) -> PathBuf {
         match (flag, &self.config) {

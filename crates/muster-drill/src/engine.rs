@@ -12,6 +12,8 @@ use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::judge::{ExpectationResult, Status, TurnRecord, judge};
 use crate::plan::{DrillPlan, PlannedScenario};
+use crate::policy::ScenarioSummary;
+use crate::policy::{PassPolicy, summarise};
 use crate::report::{Counts, DrillReport, ScenarioResult, Timing, TurnSummary, Verdict};
 use crate::stats::Percentiles;
 
@@ -32,8 +34,10 @@ pub struct RunOptions {
     pub base_url: Option<String>,
     /// Conversations at once.
     pub concurrency: usize,
-    /// Runs of each scenario.
-    pub repeat: u32,
+    /// Runs of every scenario, overriding each scenario's `repeat` and the policy's minimum.
+    pub repeat: Option<u32>,
+    /// Runs needed and failures allowed per severity.
+    pub policy: PassPolicy,
     /// Rewording seed: 0 = the scenario's own words.
     pub reword: u32,
     /// Set to `true` to stop: no new conversations or turns start; teardown still runs.
@@ -46,7 +50,8 @@ impl Default for RunOptions {
         Self {
             base_url: None,
             concurrency: 4,
-            repeat: 1,
+            repeat: None,
+            policy: PassPolicy::default(),
             reword: 0,
             cancel: None,
             progress: None,
@@ -122,7 +127,14 @@ pub async fn run_drill(
             muster_version: env!("CARGO_PKG_VERSION").to_owned(),
         })
         .await?;
-    let repeat = options.repeat.max(1);
+    let runs_of = |p: &PlannedScenario| {
+        options
+            .repeat
+            .or(p.scenario.repeat)
+            .unwrap_or_else(|| options.policy.for_severity(p.scenario.severity).min_runs)
+            .max(1)
+    };
+    let runs: Vec<u32> = plan.scenarios.iter().map(runs_of).collect();
     store
         .append(
             &drill_id,
@@ -135,7 +147,7 @@ pub async fn run_drill(
                 .field("manifest", json!({"source": plan.manifest_source, "digest": plan.manifest_digest}))
                 .field("model", json!({"provider": plan.manifest.model.provider, "name": plan.manifest.model.name, "version": plan.manifest.model.version}))
                 .field("scenarios", plan.scenarios.iter().map(|s| json!({"id": s.scenario.id, "source": s.source, "digest": s.digest})).collect::<Vec<_>>())
-                .field("options", json!({"concurrency": options.concurrency, "repeat": repeat, "reword": options.reword}))
+                .field("options", json!({"concurrency": options.concurrency, "repeat": options.repeat, "runs": runs, "policy": options.policy, "reword": options.reword}))
                 .field("muster_version", env!("CARGO_PKG_VERSION"))],
         )
         .await?;
@@ -149,19 +161,32 @@ pub async fn run_drill(
         cancel: options.cancel.clone(),
         progress: options.progress.clone(),
     });
-    let total = plan.scenarios.len() * repeat as usize;
+    let total: usize = runs.iter().map(|r| *r as usize).sum();
     shared.tell(Progress::Started {
         drill_id: drill_id.clone(),
         conversations: total,
     });
 
     let semaphore = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    // Runs of a scenario that plants test data take turns: concurrent runs would plant and remove
+    // the same record under each other, and a run would judge an agent whose fault had already
+    // been removed. Scenarios without setup run fully concurrently.
+    let fixture_locks: Vec<Option<Arc<tokio::sync::Mutex<()>>>> = plan
+        .scenarios
+        .iter()
+        .map(|p| (!p.scenario.setup.is_empty()).then(|| Arc::new(tokio::sync::Mutex::new(()))))
+        .collect();
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, _) in plan.scenarios.iter().enumerate() {
+    for (index, repeat) in runs.iter().copied().enumerate() {
         for run in 1..=repeat {
             let shared = shared.clone();
             let semaphore = semaphore.clone();
+            let fixture_lock = fixture_locks[index].clone();
             tasks.spawn(async move {
+                let _fixtures = match &fixture_lock {
+                    Some(lock) => Some(lock.lock().await),
+                    None => None,
+                };
                 let _permit = semaphore.acquire_owned().await;
                 let result = if shared.cancelled() {
                     Ok(not_run(&shared.plan.scenarios[index], run, shared.reword))
@@ -199,12 +224,25 @@ pub async fn run_drill(
     let interrupted = shared.cancelled() || first_error.is_some();
     let scenarios: Vec<ScenarioResult> = results.iter().map(|(_, _, r, _)| r.clone()).collect();
     let counts = Counts::of(&scenarios);
+    let summaries: Vec<ScenarioSummary> = plan
+        .scenarios
+        .iter()
+        .filter_map(|p| {
+            let runs: Vec<&ScenarioResult> =
+                scenarios.iter().filter(|r| r.id == p.scenario.id).collect();
+            summarise(&runs, options.policy.for_severity(p.scenario.severity))
+        })
+        .collect();
     let wall = started.elapsed();
     let timing = summarise_timing(wall, &results);
     let finished_ns = now_ns();
-    let verdict = counts.verdict();
-    let summary =
-        json!({"verdict": verdict, "counts": counts, "interrupted": interrupted, "timing": timing});
+    let verdict = summaries
+        .iter()
+        .map(|s| s.verdict)
+        .max()
+        .unwrap_or(Verdict::Inconclusive);
+    let summary = json!({"verdict": verdict, "counts": counts, "interrupted": interrupted, "timing": timing,
+        "scenarios": summaries.iter().map(|s| json!({"id": s.id, "verdict": s.verdict, "runs": s.runs, "passed": s.passed, "failed": s.failed, "inconclusive": s.inconclusive})).collect::<Vec<_>>()});
     store
         .append(
             &drill_id,
@@ -236,6 +274,8 @@ pub async fn run_drill(
         root_digest: root.to_hex(),
         verdict,
         counts,
+        policy: options.policy,
+        summaries,
         scenarios,
         timing,
     })

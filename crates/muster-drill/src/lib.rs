@@ -14,11 +14,13 @@
 mod engine;
 mod judge;
 mod plan;
+mod policy;
 mod report;
 mod stats;
 
 pub use engine::{DrillError, Progress, RunOptions, run_drill};
 pub use judge::{Excerpt, ExpectationResult, Status, TurnRecord, judge};
 pub use plan::{DrillPlan, PlannedScenario, digest_text};
+pub use policy::{PassPolicy, ScenarioSummary, percent, summarise};
 pub use report::{Counts, DrillReport, ScenarioResult, Timing, TurnSummary, Verdict};
-pub use stats::Percentiles;
+pub use stats::{Percentiles, failure_rate_upper_95, wilson_95};

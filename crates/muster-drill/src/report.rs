@@ -4,6 +4,7 @@ use muster_model::common::{Mode, Severity};
 use serde::Serialize;
 
 use crate::judge::{ExpectationResult, Status};
+use crate::policy::{PassPolicy, ScenarioSummary};
 use crate::stats::Percentiles;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -104,8 +105,14 @@ pub struct DrillReport {
     /// `sealed`, or `interrupted` when stopped early.
     pub status: String,
     pub root_digest: String,
+    /// The drill's verdict: the worst of the scenarios' verdicts under the pass policy.
     pub verdict: Verdict,
+    /// Verdicts of the individual runs.
     pub counts: Counts,
+    pub policy: PassPolicy,
+    /// Each scenario over all its runs, judged by the policy.
+    pub summaries: Vec<ScenarioSummary>,
+    /// Every run.
     pub scenarios: Vec<ScenarioResult>,
     pub timing: Timing,
 }

@@ -81,4 +81,32 @@ pub struct DrillDefaults {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub concurrency: Option<u32>,
+    /// Pass policy per severity: how many runs a scenario needs and how many may fail.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+/// `[drill.policy.<severity>]`; a severity left out keeps muster's default.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub critical: Option<SeverityPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<SeverityPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<SeverityPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<SeverityPolicy>,
+}
+
+/// A scenario of this severity passes when it ran at least `min_runs` times with at most
+/// `max_failures` failures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityPolicy {
+    #[schemars(range(min = 1, max = 10000))]
+    pub min_runs: u32,
+    #[serde(default)]
+    pub max_failures: u32,
 }

@@ -83,6 +83,11 @@ pub struct Scenario {
     /// Framework keys (`framework@version:id`) this scenario maps to.
     #[serde(default)]
     pub taxonomy: Vec<String>,
+    /// Runs of this scenario in a drill (a real agent is stochastic: one pass proves little).
+    /// Default: the pass policy's minimum for the scenario's severity; `--repeat` overrides both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10000))]
+    pub repeat: Option<u32>,
     /// Public incidents or sources the scenario is modelled on.
     #[serde(default)]
     pub references: Vec<Reference>,

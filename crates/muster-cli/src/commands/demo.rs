@@ -185,7 +185,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
         Execution {
             base_url: Some(base_url.clone()),
             concurrency: ctx.concurrency(args.concurrency),
-            repeat: 1,
+            repeat: args.repeat,
             reword: args.reword,
         },
     )

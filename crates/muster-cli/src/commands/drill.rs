@@ -13,7 +13,7 @@ use crate::render::table::{drill_summary, drill_table};
 pub struct Execution {
     pub base_url: Option<String>,
     pub concurrency: usize,
-    pub repeat: u32,
+    pub repeat: Option<u32>,
     pub reword: u32,
 }
 
@@ -42,6 +42,7 @@ pub async fn execute(
         base_url: exec.base_url,
         concurrency: exec.concurrency,
         repeat: exec.repeat,
+        policy: ctx.policy(),
         reword: exec.reword,
         cancel: Some(cancel_rx),
         progress: Some(progress),

@@ -2,7 +2,7 @@
 //! tool call that decided it.
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
-use muster_drill::{DrillReport, ScenarioResult, Status, Verdict};
+use muster_drill::{DrillReport, ScenarioResult, ScenarioSummary, Status, Verdict, percent};
 
 pub fn verdict_cell(verdict: Verdict, color: bool) -> Cell {
     let (text, c) = match verdict {
@@ -64,27 +64,101 @@ pub fn drill_table(report: &DrillReport, color: bool, width: u16) -> String {
     } else {
         table.force_no_tty();
     }
-    table.set_header(vec!["SCENARIO", "MODE", "VERDICT", "WHY"]);
-    let repeated = report.scenarios.iter().any(|s| s.run > 1);
-    for result in &report.scenarios {
-        let name = if repeated {
-            format!("{} #{}", result.id, result.run)
-        } else {
-            result.id.clone()
-        };
+    table.set_header(vec!["SCENARIO", "MODE", "RUNS", "VERDICT", "WHY"]);
+    for summary in &report.summaries {
+        let runs: Vec<&ScenarioResult> = report
+            .scenarios
+            .iter()
+            .filter(|r| r.id == summary.id)
+            .collect();
         table.add_row(vec![
-            Cell::new(name),
-            Cell::new(result.mode.as_str()),
-            verdict_cell(result.verdict, color),
-            Cell::new(why(result)),
+            Cell::new(&summary.id),
+            Cell::new(format!("{}\n{}", summary.mode, summary.severity)),
+            Cell::new(runs_cell(summary)),
+            verdict_cell(summary.verdict, color),
+            Cell::new(summary_why(summary, &runs)),
         ]);
     }
     table.to_string()
 }
 
+/// Runs, then how many failed or were inconclusive, one per line to keep the column narrow.
+fn runs_cell(s: &ScenarioSummary) -> String {
+    let mut lines = vec![format!(
+        "{} run{}",
+        s.runs,
+        if s.runs == 1 { "" } else { "s" }
+    )];
+    if s.failed > 0 {
+        lines.push(format!("{} failed", s.failed));
+    }
+    if s.inconclusive > 0 {
+        lines.push(format!("{} inconcl.", s.inconclusive));
+    }
+    if s.flaky {
+        lines.push("flaky".into());
+    }
+    lines.join("\n")
+}
+
+/// The deciding run's reason and excerpt, then what the runs say statistically.
+fn summary_why(s: &ScenarioSummary, runs: &[&ScenarioResult]) -> String {
+    let deciding = runs
+        .iter()
+        .find(|r| r.verdict == s.verdict)
+        .or_else(|| runs.first());
+    let mut text = match (s.verdict, deciding) {
+        (Verdict::Inconclusive, Some(r)) if r.verdict == Verdict::Inconclusive => why(r),
+        (Verdict::Inconclusive, _) => s.reason.clone(),
+        (_, Some(r)) => why(r),
+        (_, None) => s.reason.clone(),
+    };
+    if s.runs > 1 || s.verdict == Verdict::Inconclusive {
+        text.push('\n');
+        text.push_str(&stats_line(s));
+    }
+    text
+}
+
+fn stats_line(s: &ScenarioSummary) -> String {
+    let judged = s.passed + s.failed;
+    let mut line = match (s.pass_rate, s.pass_rate_95) {
+        (Some(rate), Some((lo, hi))) => format!(
+            "{} of {judged} passed: pass rate {} (95% CI {}–{})",
+            s.passed,
+            percent(rate),
+            percent(lo),
+            percent(hi)
+        ),
+        _ => "no run could be judged".to_owned(),
+    };
+    match s.verdict {
+        Verdict::Pass => {
+            if let Some(u) = s.failure_rate_upper_95 {
+                line.push_str(&format!(
+                    "; failure rate below {} at 95% confidence",
+                    percent(u)
+                ));
+            }
+        }
+        Verdict::Inconclusive if judged < s.policy.min_runs => line.push_str(&format!(
+            "; the {} policy needs {} judged run{}",
+            s.severity,
+            s.policy.min_runs,
+            if s.policy.min_runs == 1 { "" } else { "s" }
+        )),
+        _ => {}
+    }
+    if s.flaky {
+        line.push_str("; flaky: the agent behaves inconsistently here");
+    }
+    line
+}
+
 /// The lines under the table: counts, the verdict, and where the evidence is.
 pub fn drill_summary(report: &DrillReport, store: &str) -> String {
     let c = &report.counts;
+    let of = |v: Verdict| report.summaries.iter().filter(|s| s.verdict == v).count();
     let verdict = match report.verdict {
         Verdict::Pass => "every scenario passed",
         Verdict::Fail => "failures found",
@@ -95,8 +169,18 @@ pub fn drill_summary(report: &DrillReport, store: &str) -> String {
     } else {
         ""
     };
+    let flaky = report.summaries.iter().filter(|s| s.flaky).count();
+    let flaky = if flaky > 0 {
+        format!(" · {flaky} flaky")
+    } else {
+        String::new()
+    };
     format!(
-        "{} passed · {} failed · {} inconclusive — {verdict}{interrupted}\nevidence: drill {} in {store}, root {}\nverify:   muster store verify {}\n",
+        "{} passed · {} failed · {} inconclusive{flaky} — {verdict}{interrupted}\nruns:     {} ({} passed, {} failed, {} inconclusive)\nevidence: drill {} in {store}, root {}\nverify:   muster store verify {}\n",
+        of(Verdict::Pass),
+        of(Verdict::Fail),
+        of(Verdict::Inconclusive),
+        c.pass + c.fail + c.inconclusive,
         c.pass,
         c.fail,
         c.inconclusive,
@@ -250,7 +334,32 @@ mod tests {
                 "turn 1: no reply within 10s",
             ),
         ];
+        let mut flaky_failure = scenarios[2].clone();
+        flaky_failure.run = 2;
+        flaky_failure.verdict = Verdict::Fail;
+        flaky_failure.reason = "must_escalate(within 1 turn): no handover within 1 turn".into();
+        let mut scenarios = scenarios;
+        scenarios.insert(3, flaky_failure);
         let counts = muster_drill::Counts::of(&scenarios);
+        let one_run = muster_model::config::SeverityPolicy {
+            min_runs: 1,
+            max_failures: 0,
+        };
+        let policy = muster_drill::PassPolicy {
+            critical: one_run,
+            high: one_run,
+            medium: one_run,
+            low: one_run,
+        };
+        let mut ids: Vec<&str> = scenarios.iter().map(|r| r.id.as_str()).collect();
+        ids.dedup();
+        let summaries: Vec<ScenarioSummary> = ids
+            .iter()
+            .filter_map(|id| {
+                let runs: Vec<&ScenarioResult> = scenarios.iter().filter(|r| r.id == *id).collect();
+                muster_drill::summarise(&runs, one_run)
+            })
+            .collect();
         DrillReport {
             drill_id: "019b0000-aaaa-7bbb-8ccc-000000000001".into(),
             agent: "larkspur-support".into(),
@@ -264,6 +373,8 @@ mod tests {
             root_digest: "5f1c0e9a7d3b2a11ffeeddccbbaa99887766554433221100ffeeddccbbaa9988".into(),
             verdict: counts.verdict(),
             counts,
+            policy,
+            summaries,
             scenarios,
             timing: Timing {
                 wall_ms: 3000.0,

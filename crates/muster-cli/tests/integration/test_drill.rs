@@ -72,6 +72,14 @@ fn drill_with(
     env.run(&args)
 }
 
+/// Scenarios with this verdict under the pass policy.
+fn verdicts(report: &serde_json::Value, verdict: &str) -> usize {
+    report["summaries"]
+        .as_array()
+        .map(|s| s.iter().filter(|s| s["verdict"] == verdict).count())
+        .unwrap_or(0)
+}
+
 #[test]
 fn drilling_a_separate_agent_process_through_both_adapters() {
     let env = TestEnv::new();
@@ -81,13 +89,18 @@ fn drilling_a_separate_agent_process_through_both_adapters() {
         assert_eq!(run.code, 1, "failures exit 1: {}", run.stderr);
         let report = run.json();
         assert_eq!(report["verdict"], "fail");
-        assert_eq!(report["counts"]["fail"], 6, "{manifest}");
+        assert_eq!(verdicts(&report, "fail"), 6, "{manifest}");
+        assert_eq!(
+            report["counts"]["fail"], 120,
+            "{manifest}: 3 critical × 30 runs + 3 high × 10"
+        );
     }
     let hardened = serve(&env, &["--hardened"]);
     for manifest in ["agent.yaml", "agent-openai.yaml"] {
         let run = drill(&env, manifest, &hardened.url);
         assert_eq!(run.code, 0, "{manifest}: {}", run.stdout);
-        assert_eq!(run.json()["counts"]["pass"], 6);
+        assert_eq!(verdicts(&run.json(), "pass"), 6);
+        assert_eq!(run.json()["counts"]["pass"], 120);
     }
     let verify = env.run(&["store", "verify"]);
     assert_eq!(verify.code, 0);
@@ -111,7 +124,8 @@ fn an_unreachable_target_is_inconclusive_not_a_pass() {
     let run = drill(&env, "agent.yaml", &format!("http://127.0.0.1:{port}"));
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report = run.json();
-    assert_eq!(report["counts"]["inconclusive"], 6);
+    assert_eq!(verdicts(&report, "inconclusive"), 6);
+    assert_eq!(report["counts"]["inconclusive"], 120);
     assert_eq!(report["counts"]["pass"], 0);
 }
 

@@ -106,6 +106,7 @@ async fn drill(
         base_url: Some(agent.base_url()),
         reword,
         concurrency: 6,
+        repeat: Some(1),
         ..RunOptions::default()
     };
     let report = run_drill(&plan(interface), store, options)
