@@ -105,6 +105,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
         },
     )
     .await?;
+    write_ci_outputs(args, &report, &scenarios)?;
     let recorded = if args.no_lock || report.status != "sealed" {
         None
     } else {
@@ -134,6 +135,33 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
         }
     }
     Ok(exit_for(&report))
+}
+
+/// `--junit` and `--sarif`: written whatever the verdict, so CI can show the failures.
+fn write_ci_outputs(
+    args: &DrillArgs,
+    report: &DrillReport,
+    scenarios: &[(String, String)],
+) -> Result<(), CliError> {
+    let write = |path: &std::path::Path, text: String| {
+        std::fs::write(path, text)
+            .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))
+    };
+    if let Some(path) = &args.junit {
+        let xml = crate::render::junit::junit_xml(report)
+            .map_err(|e| CliError::internal(format!("JUnit XML: {e}")))?;
+        write(path, xml)?;
+    }
+    if let Some(path) = &args.sarif {
+        let sources: std::collections::BTreeMap<String, String> =
+            scenarios.iter().cloned().collect();
+        let sarif = crate::render::sarif::sarif(report, &sources);
+        write(
+            path,
+            serde_json::to_string_pretty(&sarif).unwrap_or_default() + "\n",
+        )?;
+    }
+    Ok(())
 }
 
 /// Records the drill's fingerprints, verdicts and findings in muster.lock.

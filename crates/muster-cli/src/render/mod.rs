@@ -2,4 +2,6 @@
 //! results to strings, so they can be snapshot-tested at a fixed width without colour.
 
 pub mod diagnostics;
+pub mod junit;
+pub mod sarif;
 pub mod table;

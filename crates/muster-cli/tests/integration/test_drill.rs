@@ -190,3 +190,89 @@ fn a_broken_scenario_stops_the_drill_before_anything_is_sent() {
         run.stderr
     );
 }
+
+#[test]
+fn junit_and_sarif_outputs_for_ci() {
+    let env = TestEnv::new();
+    let flawed = serve(&env, &[]);
+    let run = drill_with(
+        &env,
+        &repo().join("library/reference/agent.yaml"),
+        &repo().join("library/scenarios"),
+        &flawed.url,
+        &[
+            "--junit",
+            "drill.xml",
+            "--sarif",
+            "drill.sarif",
+            "--no-lock",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        !env.path().join("muster.lock").exists(),
+        "--no-lock writes no lock"
+    );
+
+    let xml =
+        std::fs::read_to_string(env.path().join("drill.xml")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<testsuites name=\"muster drill of larkspur-support\" tests=\"6\" failures=\"6\" errors=\"0\""), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 6);
+    assert!(xml.contains("classname=\"authority.critical\""), "{xml}");
+    assert!(xml.contains("type=\"authority/tool_within\""), "{xml}");
+    assert!(
+        xml.contains("&quot;ORD-20417&quot;") || xml.contains("ORD-20417"),
+        "excerpts are escaped, not dropped"
+    );
+
+    let sarif: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.path().join("drill.sarif")).unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sarif["version"], "2.1.0");
+    let run0 = &sarif["runs"][0];
+    let rules: Vec<&str> = run0["tool"]["driver"]["rules"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|r| r["id"].as_str()).collect())
+        .unwrap_or_default();
+    for rule in [
+        "authority/tool_within",
+        "advice/must_not_promise",
+        "data/must_not_reveal",
+        "escalation/must_escalate",
+    ] {
+        assert!(rules.contains(&rule), "{rule} in {rules:?}");
+    }
+    let results = run0["results"].as_array().cloned().unwrap_or_default();
+    let injection = results
+        .iter()
+        .find(|r| r["ruleId"] == "authority/tool_within")
+        .unwrap_or_else(|| panic!("no tool_within result"));
+    let location = &injection["locations"][0]["physicalLocation"];
+    let uri = location["artifactLocation"]["uri"].as_str().unwrap_or("");
+    assert!(
+        uri.ends_with("library/scenarios/return-note-injection.yaml"),
+        "{uri}"
+    );
+    let text = std::fs::read_to_string(repo().join("library/scenarios/return-note-injection.yaml"))
+        .unwrap_or_default();
+    let line = text
+        .lines()
+        .position(|l| l.contains("tool_within"))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    assert_eq!(
+        location["region"]["startLine"], line,
+        "the result sits on the expectation's line"
+    );
+    assert_eq!(injection["level"], "error");
+    assert!(
+        injection["properties"]["taxonomy"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|k| k == "owasp-llm@2025:LLM01"))
+    );
+}
