@@ -45,7 +45,7 @@ pub enum Command {
 
     /// Drill an agent: run scenarios against its manifest's pre-production target.
     #[command(
-        after_help = "Examples:\n  muster drill --agent agent.yaml --scenarios scenarios/\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios --base-url http://127.0.0.1:8787\n  muster drill --agent agent.yaml --scenarios s1.yaml --scenarios s2.yaml --json > result.json\n  muster drill --agent agent.yaml --scenarios scenarios/ --junit drill.xml --sarif drill.sarif\n\nExit status: 0 when every scenario passed, 1 when any failed, 3 when none failed but some were inconclusive."
+        after_help = "Examples:\n  muster drill --agent agent.yaml --scenarios scenarios/\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios --base-url http://127.0.0.1:8787\n  muster drill --agent agent.yaml --scenarios s1.yaml --scenarios s2.yaml --json > result.json\n  muster drill --agent agent.yaml --scenarios scenarios/ --junit drill.xml --sarif drill.sarif\n  muster drill --agent agent.yaml --scenarios scenarios/ --dry-run     print the plan, send nothing\n\nExit status: 0 when every scenario passed, 1 when any failed, 3 when none failed but some were inconclusive."
     )]
     Drill(DrillArgs),
 
@@ -267,6 +267,9 @@ pub struct DrillArgs {
     /// Print the full result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Print what would run (target, interlock decision, runs per scenario, fixtures) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Also write the result as JUnit XML (one test case per scenario) to this file.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,

@@ -59,6 +59,17 @@ impl Default for RunOptions {
     }
 }
 
+impl RunOptions {
+    /// Runs of one scenario: `repeat` for every scenario, else the scenario's own `repeat`, else
+    /// the policy's minimum for its severity.
+    pub fn runs_of(&self, planned: &PlannedScenario) -> u32 {
+        self.repeat
+            .or(planned.scenario.repeat)
+            .unwrap_or_else(|| self.policy.for_severity(planned.scenario.severity).min_runs)
+            .max(1)
+    }
+}
+
 /// What the engine tells its caller as it goes.
 #[derive(Clone, Debug)]
 pub enum Progress {
@@ -127,14 +138,7 @@ pub async fn run_drill(
             muster_version: env!("CARGO_PKG_VERSION").to_owned(),
         })
         .await?;
-    let runs_of = |p: &PlannedScenario| {
-        options
-            .repeat
-            .or(p.scenario.repeat)
-            .unwrap_or_else(|| options.policy.for_severity(p.scenario.severity).min_runs)
-            .max(1)
-    };
-    let runs: Vec<u32> = plan.scenarios.iter().map(runs_of).collect();
+    let runs: Vec<u32> = plan.scenarios.iter().map(|p| options.runs_of(p)).collect();
     store
         .append(
             &drill_id,

@@ -94,6 +94,9 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
     if plan.scenarios.is_empty() {
         return Err(CliError::input("no scenarios to run"));
     }
+    if args.dry_run {
+        return dry_run(ctx, args, &plan);
+    }
     let report = execute(
         ctx,
         &plan,
@@ -135,6 +138,111 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
         }
     }
     Ok(exit_for(&report))
+}
+
+/// `--dry-run`: the plan as the engine would run it, after the same safety interlock, with nothing
+/// sent.
+fn dry_run(ctx: &Context, args: &DrillArgs, plan: &DrillPlan) -> Result<u8, CliError> {
+    let target = muster_target::Target::new(&plan.manifest, args.base_url.as_deref())?;
+    let options = RunOptions {
+        repeat: args.repeat,
+        policy: ctx.policy(),
+        ..RunOptions::default()
+    };
+    let concurrency = ctx.concurrency(args.concurrency);
+    let m = &plan.manifest;
+    let rows: Vec<serde_json::Value> = plan
+        .scenarios
+        .iter()
+        .map(|p| {
+            let s = &p.scenario;
+            serde_json::json!({
+                "id": s.id,
+                "source": p.source,
+                "mode": s.mode,
+                "severity": s.severity,
+                "runs": options.runs_of(p),
+                "turns": s.turns.len(),
+                "fixtures": s.setup.iter().map(|f| f.fixture.clone()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let conversations: u64 = plan
+        .scenarios
+        .iter()
+        .map(|p| u64::from(options.runs_of(p)))
+        .sum();
+    let turns: u64 = plan
+        .scenarios
+        .iter()
+        .map(|p| u64::from(options.runs_of(p)) * p.scenario.turns.len() as u64)
+        .sum();
+    if args.json {
+        let out = serde_json::json!({
+            "dry_run": true,
+            "agent": m.name,
+            "environment": m.environment.as_str(),
+            "adapter": target.adapter().as_str(),
+            "base_url": target.base_url().to_string(),
+            "interlock": "allowed",
+            "hosts": m.hosts,
+            "concurrency": concurrency,
+            "policy": options.policy,
+            "scenarios": rows,
+            "conversations": conversations,
+            "customer_turns": turns,
+        });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(exit::OK);
+    }
+    println!("dry run: nothing was sent");
+    println!(
+        "agent:       {} ({}), model {}/{}@{}",
+        m.name,
+        m.environment.as_str(),
+        m.model.provider,
+        m.model.name,
+        m.model.version
+    );
+    println!(
+        "target:      {} at {}, allowed by the interlock (declared hosts: {})",
+        target.adapter().as_str(),
+        target.base_url(),
+        m.hosts.join(", ")
+    );
+    let p = &options.policy;
+    println!(
+        "policy:      runs needed: critical {}, high {}, medium {}, low {}; failures allowed: {}/{}/{}/{}",
+        p.critical.min_runs,
+        p.high.min_runs,
+        p.medium.min_runs,
+        p.low.min_runs,
+        p.critical.max_failures,
+        p.high.max_failures,
+        p.medium.max_failures,
+        p.low.max_failures
+    );
+    println!("concurrency: {concurrency}");
+    for (planned, row) in plan.scenarios.iter().zip(&rows) {
+        let s = &planned.scenario;
+        let fixtures: Vec<&str> = s.setup.iter().map(|f| f.fixture.as_str()).collect();
+        println!(
+            "  {:<40} {:<10} {:<8} {:>4} runs × {} turn{}{}",
+            s.id,
+            s.mode.as_str(),
+            s.severity.as_str(),
+            row["runs"],
+            s.turns.len(),
+            if s.turns.len() == 1 { "" } else { "s" },
+            if fixtures.is_empty() {
+                String::new()
+            } else {
+                format!("  plants: {}", fixtures.join(", "))
+            }
+        );
+    }
+    println!("total:       {conversations} conversations, {turns} customer turns");
+    Ok(exit::OK)
 }
 
 /// `--junit` and `--sarif`: written whatever the verdict, so CI can show the failures.

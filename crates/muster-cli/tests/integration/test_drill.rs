@@ -276,3 +276,68 @@ fn junit_and_sarif_outputs_for_ci() {
             .is_some_and(|t| t.iter().any(|k| k == "owasp-llm@2025:LLM01"))
     );
 }
+
+#[test]
+fn dry_run_prints_the_plan_passes_the_interlock_and_sends_nothing() {
+    let env = TestEnv::new();
+    // Nothing listens here: a real drill would be inconclusive; a dry run never connects.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(9);
+    let url = format!("http://127.0.0.1:{port}");
+    let run = drill_with(
+        &env,
+        &repo().join("library/reference/agent.yaml"),
+        &repo().join("library/scenarios"),
+        &url,
+        &["--dry-run", "--json"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan = run.json();
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["conversations"], 120);
+    assert_eq!(plan["interlock"], "allowed");
+    let runs: Vec<u64> = plan["scenarios"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["runs"].as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(runs, [10, 10, 30, 30, 10, 30]);
+    assert!(
+        !env.path().join(".muster").exists(),
+        "a dry run opens no store"
+    );
+    assert!(!env.path().join("muster.lock").exists());
+
+    let repeat = drill_with(
+        &env,
+        &repo().join("library/reference/agent.yaml"),
+        &repo().join("library/scenarios"),
+        &url,
+        &["--dry-run", "--repeat", "3"],
+    );
+    assert!(
+        repeat.stdout.contains("total:       18 conversations"),
+        "{}",
+        repeat.stdout
+    );
+
+    let manifest =
+        std::fs::read_to_string(repo().join("library/reference/agent.yaml")).unwrap_or_default();
+    let production = env.write(
+        "prod.yaml",
+        &manifest.replace("environment: pre-production", "environment: production"),
+    );
+    let refused = drill_with(
+        &env,
+        &production,
+        &repo().join("library/scenarios"),
+        &url,
+        &["--dry-run"],
+    );
+    assert_eq!(
+        refused.code, 4,
+        "the interlock refuses a dry run too: {}",
+        refused.stderr
+    );
+}
