@@ -306,12 +306,29 @@ pub struct Target {
     /// Credentials, read from an environment variable at run time and never stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,
+    /// Most requests per second muster sends to this target, all conversations together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.01, max = 100000.0))]
+    pub rate_limit: Option<f64>,
+    /// Most requests to this target in flight at once, whatever `--concurrency` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100000))]
+    pub max_in_flight: Option<u32>,
+    /// Retries of a request the target did not act on: a connection that could not be made, or a
+    /// 429/503 answer (honouring `Retry-After`). Never a reply that was judged. Default 2.
+    #[serde(default = "default_retries")]
+    #[schemars(range(min = 0, max = 10))]
+    pub retries: u32,
     /// Settings for `adapter: http-json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_json: Option<HttpJsonTarget>,
     /// Settings for `adapter: openai-chat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openai_chat: Option<OpenAiChatTarget>,
+}
+
+fn default_retries() -> u32 {
+    2
 }
 
 fn default_timeout() -> Duration {

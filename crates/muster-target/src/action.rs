@@ -8,7 +8,7 @@ use muster_model::template::{Vars, render_str};
 use serde_json::{Value, json};
 
 use crate::adapter::Target;
-use crate::exchange::{now_ns, send, truncate};
+use crate::exchange::{Exchange, now_ns, send, truncate};
 
 /// What an action did.
 #[derive(Clone, Debug)]
@@ -45,8 +45,17 @@ pub async fn run_action(target: &Target, action: &Action, vars: &Vars) -> Action
                 Ok(out) => out,
                 Err(e) => return fail(e.to_string()),
             };
-            let (exchange, result) =
-                send(target.client(), target.interlock(), target.secrets(), out).await;
+            let (exchanges, result) = send(
+                target.client(),
+                target.interlock(),
+                target.secrets(),
+                target.traffic(),
+                out,
+            )
+            .await;
+            let Some(exchange) = exchanges.last() else {
+                return fail("no request was sent".to_owned());
+            };
             let status_ok = exchange.status.is_some_and(|s| {
                 if h.expect_status.is_empty() {
                     (200..300).contains(&s)
@@ -66,7 +75,11 @@ pub async fn run_action(target: &Target, action: &Action, vars: &Vars) -> Action
             ActionOutcome {
                 ok: status_ok,
                 output,
-                record: exchange.to_json(),
+                record: if exchanges.len() == 1 {
+                    exchange.to_json()
+                } else {
+                    Value::Array(exchanges.iter().map(Exchange::to_json).collect())
+                },
                 error,
             }
         }

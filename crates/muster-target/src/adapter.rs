@@ -1,6 +1,7 @@
 //! The adapters: one way of holding a conversation per agent interface.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use muster_model::agent::{
@@ -16,6 +17,7 @@ use crate::interlock::Interlock;
 use crate::reply::{
     AgentReply, ToolCall, arguments_value, flag_at, from_mapping, number_at, string_at,
 };
+use crate::traffic::Traffic;
 use crate::{TargetError, TurnError};
 
 /// A configured target: the manifest's adapter, credentials and interlock.
@@ -30,6 +32,8 @@ pub struct Target {
     openai_chat: Option<OpenAiChatTarget>,
     auth_header: Option<(String, String)>,
     secrets: Secrets,
+    /// Shared by every clone, so the rate limit and in-flight cap hold across conversations.
+    traffic: Arc<Traffic>,
 }
 
 /// One conversation with the agent.
@@ -124,6 +128,11 @@ impl Target {
             openai_chat: manifest.target.openai_chat.clone(),
             auth_header,
             secrets,
+            traffic: Arc::new(Traffic::new(
+                manifest.target.rate_limit,
+                manifest.target.max_in_flight,
+                manifest.target.retries,
+            )),
         })
     }
 
@@ -145,6 +154,10 @@ impl Target {
 
     pub(crate) fn interlock(&self) -> &Interlock {
         &self.interlock
+    }
+
+    pub(crate) fn traffic(&self) -> &Traffic {
+        &self.traffic
     }
 
     /// Resolve a manifest URL (absolute, or a path against the base URL) after filling placeholders.
@@ -225,7 +238,7 @@ impl Target {
         &self,
         req: &HttpRequest,
         vars: &Vars,
-    ) -> (Option<Exchange>, Result<Value, TurnError>) {
+    ) -> (Vec<Exchange>, Result<Value, TurnError>) {
         match self.render_request(
             req.method,
             &req.url,
@@ -234,11 +247,16 @@ impl Target {
             vars,
             true,
         ) {
-            Err(e) => (None, Err(e)),
+            Err(e) => (Vec::new(), Err(e)),
             Ok(out) => {
-                let (exchange, result) =
-                    send(&self.client, &self.interlock, &self.secrets, out).await;
-                (Some(exchange), result)
+                send(
+                    &self.client,
+                    &self.interlock,
+                    &self.secrets,
+                    &self.traffic,
+                    out,
+                )
+                .await
             }
         }
     }
@@ -257,8 +275,7 @@ impl Target {
                 .as_ref()
                 .and_then(|h| h.open_session.as_ref()),
         ) {
-            let (exchange, result) = self.send_template(&open.request, &conversation.vars).await;
-            let exchanges: Vec<Exchange> = exchange.into_iter().collect();
+            let (exchanges, result) = self.send_template(&open.request, &conversation.vars).await;
             let doc = match result {
                 Ok(doc) => doc,
                 Err(e) => return (exchanges, Err(e)),
@@ -295,9 +312,9 @@ impl Target {
         vars.insert("turn".into(), Value::from(turn));
         match (self.kind, &self.http_json, &self.openai_chat) {
             (AdapterKind::HttpJson, Some(h), _) => {
-                let (exchange, result) = self.send_template(&h.send, &vars).await;
+                let (exchanges, result) = self.send_template(&h.send, &vars).await;
                 TurnOutcome {
-                    exchanges: exchange.into_iter().collect(),
+                    exchanges,
                     reply: result.and_then(|doc| from_mapping(&doc, &h.reply)),
                 }
             }
@@ -360,10 +377,11 @@ impl Target {
         if !metadata.is_empty() {
             body["metadata"] = json!(metadata);
         }
-        let (exchange, result) = send(
+        let (exchanges, result) = send(
             &self.client,
             &self.interlock,
             &self.secrets,
+            &self.traffic,
             self.outgoing(reqwest::Method::POST, url, headers, Some(body)),
         )
         .await;
@@ -376,10 +394,7 @@ impl Target {
                 .history
                 .push(json!({"role": "assistant", "content": r.text}));
         }
-        TurnOutcome {
-            exchanges: vec![exchange],
-            reply,
-        }
+        TurnOutcome { exchanges, reply }
     }
 }
 

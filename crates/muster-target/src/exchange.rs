@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::TurnError;
 use crate::interlock::Interlock;
+use crate::traffic::{MAX_RETRY_WAIT, Traffic, backoff, retry_after};
 
 /// Values that must never be written to evidence (API keys, tokens).
 #[derive(Clone, Debug, Default)]
@@ -94,13 +95,59 @@ pub(crate) struct Outgoing {
     pub timeout: Duration,
 }
 
-/// Send after the interlock check; returns the exchange (always) and the parsed JSON (on success).
+/// Send, paced and retried as `traffic` says, each attempt after the interlock check. Returns
+/// every attempt's exchange (always at least one) and the parsed JSON of the last (on success).
 pub(crate) async fn send(
     client: &reqwest::Client,
     interlock: &Interlock,
     secrets: &Secrets,
+    traffic: &Traffic,
     out: Outgoing,
-) -> (Exchange, Result<Value, TurnError>) {
+) -> (Vec<Exchange>, Result<Value, TurnError>) {
+    let mut exchanges = Vec::new();
+    let mut attempt = 0;
+    loop {
+        let permit = traffic.admit().await;
+        let (mut exchange, result, retry) = attempt_once(client, interlock, secrets, &out).await;
+        drop(permit);
+        let wait = match retry {
+            Retry::No => None,
+            Retry::After(Some(wait)) => Some(wait),
+            Retry::After(None) => Some(backoff(attempt, now_ns().unsigned_abs())),
+        };
+        match wait {
+            Some(wait) if attempt < traffic.retries && wait <= MAX_RETRY_WAIT => {
+                attempt += 1;
+                let note = format!(
+                    "; retry {attempt} of {} in {:.1}s",
+                    traffic.retries,
+                    wait.as_secs_f64()
+                );
+                exchange.error = Some(exchange.error.unwrap_or_default() + &note);
+                exchanges.push(exchange);
+                tokio::time::sleep(wait).await;
+            }
+            _ => {
+                exchanges.push(exchange);
+                return (exchanges, result);
+            }
+        }
+    }
+}
+
+/// Whether an attempt may be repeated: only when the target did not act on it.
+enum Retry {
+    No,
+    /// After the target's `Retry-After`, or a backoff when it gave none.
+    After(Option<Duration>),
+}
+
+async fn attempt_once(
+    client: &reqwest::Client,
+    interlock: &Interlock,
+    secrets: &Secrets,
+    out: &Outgoing,
+) -> (Exchange, Result<Value, TurnError>, Retry) {
     let mut exchange = Exchange {
         method: out.method.as_str().to_owned(),
         url: out.url.to_string(),
@@ -128,9 +175,11 @@ pub(crate) async fn send(
     };
     if let Err(refused) = interlock.check(&out.url) {
         exchange.error = Some(refused.to_string());
-        return (exchange, Err(TurnError::Refused(refused)));
+        return (exchange, Err(TurnError::Refused(refused)), Retry::No);
     }
-    let mut request = client.request(out.method, out.url).timeout(out.timeout);
+    let mut request = client
+        .request(out.method.clone(), out.url.clone())
+        .timeout(out.timeout);
     for (k, v) in &out.headers {
         request = request.header(k, v);
     }
@@ -148,20 +197,36 @@ pub(crate) async fn send(
     let received = match request.send().await {
         Ok(response) => {
             let status = response.status();
+            let after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| retry_after(v, jiff::Timestamp::now()));
             response
                 .bytes()
                 .await
-                .map(|bytes| (status, bytes))
+                .map(|bytes| (status, after, bytes))
                 .map_err(failed)
         }
-        Err(e) => Err(failed(e)),
+        Err(e) => {
+            // A connection that was never made is the one transport error safe to repeat.
+            let retry = if e.is_connect() && !e.is_timeout() {
+                Retry::After(None)
+            } else {
+                Retry::No
+            };
+            let err = failed(e);
+            exchange.elapsed = started.elapsed();
+            exchange.error = Some(err.to_string());
+            return (exchange, Err(err), retry);
+        }
     };
-    let (status, bytes) = match received {
+    let (status, after, bytes) = match received {
         Ok(r) => r,
         Err(err) => {
             exchange.elapsed = started.elapsed();
             exchange.error = Some(err.to_string());
-            return (exchange, Err(err));
+            return (exchange, Err(err), Retry::No);
         }
     };
     exchange.status = Some(status.as_u16());
@@ -183,14 +248,19 @@ pub(crate) async fn send(
             excerpt: secrets.redact(&excerpt),
         };
         exchange.error = Some(err.to_string());
-        return (exchange, Err(err));
+        let retry = if matches!(status.as_u16(), 429 | 503) {
+            Retry::After(after)
+        } else {
+            Retry::No
+        };
+        return (exchange, Err(err), retry);
     }
     match parsed {
-        Some(v) => (exchange, Ok(v)),
+        Some(v) => (exchange, Ok(v), Retry::No),
         None => {
             let err = TurnError::Malformed("the response body is not JSON".to_owned());
             exchange.error = Some(err.to_string());
-            (exchange, Err(err))
+            (exchange, Err(err), Retry::No)
         }
     }
 }

@@ -16,6 +16,7 @@ mod adapter;
 mod exchange;
 mod interlock;
 mod reply;
+mod traffic;
 
 pub use action::{ActionOutcome, run_action};
 pub use adapter::{Conversation, Target, TurnOutcome};

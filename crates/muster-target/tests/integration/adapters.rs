@@ -171,18 +171,31 @@ target:
     assert!(recorded.contains("[redacted]"));
 }
 
-async fn failing_turn(send_url: &str) -> TurnError {
-    let (base, _) = server::start().await;
-    let target = match Target::new(&manifest(&http_json(&base, send_url, "")), None) {
-        Ok(t) => t,
+/// A target whose turns go to `send_url`, with `settings` added under `target:`.
+async fn target_at(send_url: &str, settings: &str) -> (Target, server::Seen) {
+    let (base, seen) = server::start().await;
+    let yaml = http_json(&base, send_url, "").replace(
+        "  timeout: 500ms\n",
+        &format!("  timeout: 500ms\n{settings}"),
+    );
+    match Target::new(&manifest(&yaml), None) {
+        Ok(t) => (t, seen),
         Err(e) => panic!("{e}"),
-    };
+    }
+}
+
+async fn turn(target: &Target) -> muster_target::TurnOutcome {
     let (_, opened) = target.open(vars()).await;
     let mut conversation = match opened {
         Ok(c) => c,
         Err(e) => panic!("{e}"),
     };
-    let outcome = target.send(&mut conversation, "hi", 1).await;
+    target.send(&mut conversation, "hi", 1).await
+}
+
+async fn failing_turn(send_url: &str) -> TurnError {
+    let (target, _) = target_at(send_url, "  retries: 0\n").await;
+    let outcome = turn(&target).await;
     assert_eq!(
         outcome.exchanges.len(),
         1,
@@ -223,6 +236,91 @@ async fn timeouts_errors_and_garbage_are_turn_errors() {
 }
 
 #[tokio::test]
+async fn a_refused_request_is_retried_after_the_targets_retry_after() {
+    let (target, seen) = target_at("/flaky", "").await;
+    let outcome = turn(&target).await;
+    let reply = outcome.reply.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reply.text, "third time lucky");
+    let statuses: Vec<Option<u16>> = outcome.exchanges.iter().map(|x| x.status).collect();
+    assert_eq!(
+        statuses,
+        [Some(503), Some(503), Some(200)],
+        "every attempt is evidence"
+    );
+    assert!(
+        outcome.exchanges[0]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .ends_with("retry 1 of 2 in 0.0s")
+    );
+    assert_eq!(seen.calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn retries_run_out_and_the_turn_is_an_error_never_a_reply() {
+    let (target, _) = target_at("/busy", "  retries: 1\n").await;
+    let started = std::time::Instant::now();
+    let outcome = turn(&target).await;
+    assert!(matches!(
+        outcome.reply,
+        Err(TurnError::Status { status: 429, .. })
+    ));
+    assert_eq!(outcome.exchanges.len(), 2);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(950),
+        "Retry-After: 1 was honoured"
+    );
+
+    let (target, seen) = target_at("/busy-long", "").await;
+    let started = std::time::Instant::now();
+    let outcome = turn(&target).await;
+    assert!(matches!(
+        outcome.reply,
+        Err(TurnError::Status { status: 429, .. })
+    ));
+    assert_eq!(
+        outcome.exchanges.len(),
+        1,
+        "an hour's Retry-After is not waited for"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(seen.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn errors_the_target_may_have_acted_on_are_never_retried() {
+    for url in ["/broken", "/slow", "/not-json"] {
+        let (target, _) = target_at(url, "").await;
+        let outcome = turn(&target).await;
+        assert!(outcome.reply.is_err(), "{url}");
+        assert_eq!(outcome.exchanges.len(), 1, "{url} was sent once");
+    }
+}
+
+#[tokio::test]
+async fn the_in_flight_cap_holds_across_conversations() {
+    for (settings, most) in [("  max_in_flight: 1\n", 1), ("", 4)] {
+        let (target, seen) = target_at("/held", settings).await;
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let target = target.clone();
+            tasks.push(tokio::spawn(async move { turn(&target).await }));
+        }
+        for t in tasks {
+            let outcome = t.await.unwrap_or_else(|e| panic!("{e}"));
+            assert!(outcome.reply.is_ok());
+        }
+        assert_eq!(
+            seen.most_in_flight
+                .load(std::sync::atomic::Ordering::SeqCst),
+            most,
+            "{settings:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn connection_refused_is_a_transport_error() {
     let listener = match std::net::TcpListener::bind("127.0.0.1:0") {
         Ok(l) => l,
@@ -235,8 +333,13 @@ async fn connection_refused_is_a_transport_error() {
         Ok(t) => t,
         Err(e) => panic!("{e}"),
     };
-    let (_, opened) = target.open(vars()).await;
+    let (exchanges, opened) = target.open(vars()).await;
     assert!(matches!(opened, Err(TurnError::Transport(_))), "{opened:?}");
+    assert_eq!(
+        exchanges.len(),
+        3,
+        "a connection never made is retried twice, and each attempt recorded"
+    );
 }
 
 #[tokio::test]

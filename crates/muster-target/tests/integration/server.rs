@@ -1,5 +1,6 @@
 //! A scripted agent on 127.0.0.1:0 that records what it received.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,6 +14,11 @@ use serde_json::{Value, json};
 #[derive(Clone, Default)]
 pub struct Seen {
     pub requests: Arc<Mutex<Vec<(HeaderMap, Value)>>>,
+    /// Calls to the retry routes so far.
+    pub calls: Arc<AtomicUsize>,
+    /// Requests in progress now, and the most seen at once.
+    pub in_flight: Arc<AtomicUsize>,
+    pub most_in_flight: Arc<AtomicUsize>,
 }
 
 impl Seen {
@@ -93,6 +99,62 @@ async fn wrong_shape() -> impl IntoResponse {
     Json(json!({"reply": {"nested": true}}))
 }
 
+fn answer(text: &str) -> Value {
+    json!({"data": {"answer": text, "actions": [], "state": {"human": false, "kb": "kb-7", "score": 0.9}}})
+}
+
+/// 503 with `Retry-After: 0` twice, then an answer.
+async fn flaky(State(seen): State<Seen>) -> axum::response::Response {
+    if seen.calls.fetch_add(1, Ordering::SeqCst) < 2 {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("retry-after", "0")],
+            Json(json!({"error": "warming up"})),
+        )
+            .into_response()
+    } else {
+        Json(answer("third time lucky")).into_response()
+    }
+}
+
+/// Always 429, asking for a one-second pause.
+async fn busy(State(seen): State<Seen>) -> impl IntoResponse {
+    seen.calls.fetch_add(1, Ordering::SeqCst);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("retry-after", "1")],
+        Json(json!({"error": "slow down"})),
+    )
+}
+
+/// Always 429, asking for an hour.
+async fn busy_long(State(seen): State<Seen>) -> impl IntoResponse {
+    seen.calls.fetch_add(1, Ordering::SeqCst);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("retry-after", "3600")],
+        Json(json!({"error": "come back later"})),
+    )
+}
+
+/// A 500 is never retried.
+async fn broken(State(seen): State<Seen>) -> impl IntoResponse {
+    seen.calls.fetch_add(1, Ordering::SeqCst);
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({"error": "boom"})),
+    )
+}
+
+/// Holds each request 100 ms and records the most in flight at once.
+async fn held(State(seen): State<Seen>) -> impl IntoResponse {
+    let now = seen.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    seen.most_in_flight.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    seen.in_flight.fetch_sub(1, Ordering::SeqCst);
+    Json(answer("held"))
+}
+
 async fn redirect() -> impl IntoResponse {
     (StatusCode::FOUND, [("location", "http://example.com/")], "")
 }
@@ -108,6 +170,11 @@ pub async fn start() -> (String, Seen) {
         .route("/unavailable", post(unavailable))
         .route("/wrong-shape", post(wrong_shape))
         .route("/redirect", post(redirect))
+        .route("/flaky", post(flaky))
+        .route("/busy", post(busy))
+        .route("/busy-long", post(busy_long))
+        .route("/broken", post(broken))
+        .route("/held", post(held))
         .with_state(seen.clone());
     let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
         Ok(l) => l,
