@@ -1,0 +1,80 @@
+//! UK sort codes (`20-00-00`, or `200000` / `20 00 00` beside a sort-code cue) and 8-digit account
+//! numbers (beside an account cue or a sort code).
+
+use super::numeric::{Run, reference_before};
+use super::text::{after_has, before_has};
+use super::{PiiKind, hit};
+use crate::finding::{Finding, FindingKind};
+
+const SORT_CUES: &[&str] = &["sort code", "sort-code", "sortcode", "sort", "s/c"];
+const ACCOUNT_CUES: &[&str] = &["account", "acc", "acct", "a/c", "bank"];
+
+pub(crate) fn sort_code(bytes: &[u8], run: &Run) -> Option<Finding> {
+    if run.len() != 6 {
+        return None;
+    }
+    let cued = before_has(bytes, run.start, 32, SORT_CUES);
+    let dashed = run.shape_is(&[2, 2, 2]) && run.sep == b'-';
+    let shaped = run.shape_is(&[2, 2, 2]) || run.shape_is(&[6]);
+    if !shaped || !(cued || dashed) {
+        return None;
+    }
+    if !cued && reference_before(bytes, run.start) {
+        return None;
+    }
+    let confidence = if cued { 0.95 } else { 0.7 };
+    Some(hit(
+        PiiKind::SortCode,
+        run.start,
+        run.end,
+        confidence,
+        cued.then_some("context"),
+    ))
+}
+
+pub(crate) fn account(bytes: &[u8], run: &Run, found: &[Finding]) -> Option<Finding> {
+    if run.len() != 8 || !(run.shape_is(&[8]) || run.shape_is(&[4, 4])) {
+        return None;
+    }
+    let cued = before_has(bytes, run.start, 32, ACCOUNT_CUES);
+    let near_sort = found.iter().rev().take(3).any(|f| {
+        f.kind == FindingKind::Personal(PiiKind::SortCode)
+            && f.end <= run.start
+            && run.start - f.end < 40
+    }) || after_has(bytes, run.end, 24, SORT_CUES);
+    if !(cued || near_sort) {
+        return None;
+    }
+    if reference_before(bytes, run.start) && !before_has(bytes, run.start, 16, ACCOUNT_CUES) {
+        return None;
+    }
+    Some(hit(
+        PiiKind::AccountNumber,
+        run.start,
+        run.end,
+        0.9,
+        Some("context"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pii::tests::kinds;
+
+    #[test]
+    fn sort_code_and_account() {
+        assert_eq!(
+            kinds("sort code 20-00-00, account 12345678"),
+            vec![
+                ("sort-code", "20-00-00".into()),
+                ("account-number", "12345678".into())
+            ]
+        );
+        assert_eq!(
+            kinds("sort code 200000"),
+            vec![("sort-code", "200000".into())]
+        );
+        assert!(kinds("order 12345678").is_empty());
+        assert!(kinds("I have 12345678 reasons").is_empty());
+    }
+}

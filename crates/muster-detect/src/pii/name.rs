@@ -1,0 +1,249 @@
+//! Person names without a network model: gazetteers of common UK given names and surnames, titles
+//! (`Mrs Price`) and context cues (`my name is`, `Hi`, `speaking to`). A given name followed by a
+//! capitalised word reads as a full name; an unknown capitalised word needs a cue.
+
+use std::sync::LazyLock;
+
+use super::text::Gazetteer;
+use super::{PiiKind, address, hit};
+use crate::finding::Finding;
+
+static GIVEN: LazyLock<Gazetteer> =
+    LazyLock::new(|| Gazetteer::from_lines(include_str!("../../data/given_names.txt")));
+static SURNAMES: LazyLock<Gazetteer> =
+    LazyLock::new(|| Gazetteer::from_lines(include_str!("../../data/surnames.txt")));
+static NOT_NAMES: LazyLock<Gazetteer> =
+    LazyLock::new(|| Gazetteer::from_lines(include_str!("../../data/not_names.txt")));
+static AMBIGUOUS: LazyLock<Gazetteer> =
+    LazyLock::new(|| Gazetteer::from_lines(include_str!("../../data/ambiguous_given_names.txt")));
+
+const TITLES: &[&[u8]] = &[
+    b"mr", b"mrs", b"ms", b"miss", b"mx", b"dr", b"sir", b"dame", b"lady", b"lord", b"prof",
+];
+
+/// Cues that, right before a capitalised word, say it is a name.
+const CUES: &[&str] = &[
+    "name is",
+    "name's",
+    "names",
+    "name:",
+    "i'm",
+    "im",
+    "i am",
+    "this is",
+    "speaking to",
+    "speaking with",
+    "spoke to",
+    "spoke with",
+    "speak to",
+    "speak with",
+    "holder is",
+    "holder:",
+    "dear",
+    "hi",
+    "hello",
+    "hiya",
+    "thanks",
+    "thank you",
+    "cheers",
+    "regards",
+    "surname is",
+    "called",
+    "ask for",
+    "it's",
+    "from",
+    "by",
+    "signed",
+    "yours",
+    "agent",
+];
+
+/// The end of a capitalised name word at `s`: `Price`, `McDonald`, `O'Brien`, `Smith-Jones`.
+pub(crate) fn name_word(bytes: &[u8], s: usize) -> Option<usize> {
+    let up = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_uppercase);
+    let low = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_lowercase);
+    if !up(s) {
+        return None;
+    }
+    let mut e = s + 1;
+    if bytes.get(e) == Some(&b'\'') && up(e + 1) {
+        e += 2;
+    }
+    let body = e;
+    while low(e) {
+        e += 1;
+    }
+    if e == body {
+        return None;
+    }
+    let w = &bytes[s..e];
+    if up(e) && (w == b"Mc" || w == b"Mac") && low(e + 1) {
+        e += 1;
+        while low(e) {
+            e += 1;
+        }
+    }
+    while matches!(bytes.get(e), Some(b'-' | b'\'')) && up(e + 1) && low(e + 2) {
+        e += 2;
+        while low(e) {
+            e += 1;
+        }
+    }
+    if bytes.get(e).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    Some(e)
+}
+
+/// A capitalised word after `end` (one space) that can be a surname.
+fn next_name(bytes: &[u8], end: usize) -> Option<(usize, usize)> {
+    if bytes.get(end) != Some(&b' ') {
+        return None;
+    }
+    let s = end + 1;
+    let e = name_word(bytes, s)?;
+    let w = &bytes[s..e];
+    if NOT_NAMES.contains(w) || address::is_suffix(w) || (w.len() < 2) {
+        return None;
+    }
+    Some((s, e))
+}
+
+fn cue_before(bytes: &[u8], i: usize) -> bool {
+    let mut k = i;
+    while k > 0 && matches!(bytes[k - 1], b' ' | b',' | b':' | b'-') && i - k < 3 {
+        k -= 1;
+    }
+    if k == i {
+        return false;
+    }
+    let colon = bytes[k..i].contains(&b':');
+    CUES.iter().any(|c| {
+        let c = c.as_bytes();
+        let c = c.strip_suffix(b":").filter(|_| colon).unwrap_or(c);
+        k >= c.len()
+            && bytes[k - c.len()..k].eq_ignore_ascii_case(c)
+            && (k == c.len() || !bytes[k - c.len() - 1].is_ascii_alphabetic())
+    })
+}
+
+fn sentence_start(bytes: &[u8], i: usize) -> bool {
+    let mut k = i;
+    while k > 0 && matches!(bytes[k - 1], b' ' | b'"' | b'\n' | b'\r' | b'\t') {
+        k -= 1;
+    }
+    k == 0 || matches!(bytes[k - 1], b'.' | b'!' | b'?' | b'\n')
+}
+
+/// Handles the capitalised word at `i` (a word start); returns where scanning resumes.
+pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>) -> usize {
+    let Some(e) = name_word(bytes, i) else {
+        return word_end;
+    };
+    let w = &bytes[i..e];
+    if TITLES.iter().any(|t| w.eq_ignore_ascii_case(t)) {
+        let after = if bytes.get(e) == Some(&b'.') {
+            e + 1
+        } else {
+            e
+        };
+        if let Some((s, mut end)) = next_name(bytes, after) {
+            if let Some((_, e2)) = next_name(bytes, end) {
+                end = e2;
+            }
+            out.push(hit(PiiKind::PersonName, s, end, 0.9, Some("context")));
+            return end;
+        }
+        return e;
+    }
+    if NOT_NAMES.contains(w) {
+        return e;
+    }
+    let cued = cue_before(bytes, i);
+    let next = next_name(bytes, e);
+    if GIVEN.contains(w) {
+        if let Some((_, mut end)) = next {
+            let mut known = SURNAMES.contains(&bytes[e + 1..end]);
+            // A middle name: `Mary Ann Smith`.
+            if let Some((s2, e2)) = next_name(bytes, end)
+                && SURNAMES.contains(&bytes[s2..e2])
+            {
+                end = e2;
+                known = true;
+            }
+            let confidence = if known { 0.9 } else { 0.75 };
+            out.push(hit(
+                PiiKind::PersonName,
+                i,
+                end,
+                confidence,
+                Some("gazetteer"),
+            ));
+            return end;
+        }
+        if AMBIGUOUS.contains(w) && !cued {
+            return e;
+        }
+        let confidence = if cued {
+            0.85
+        } else if sentence_start(bytes, i) {
+            0.55
+        } else {
+            0.65
+        };
+        out.push(hit(
+            PiiKind::PersonName,
+            i,
+            e,
+            confidence,
+            Some("gazetteer"),
+        ));
+        return e;
+    }
+    if cued && !address::is_suffix(w) {
+        let end = next.map_or(e, |n| n.1);
+        out.push(hit(PiiKind::PersonName, i, end, 0.75, Some("context")));
+        return end;
+    }
+    if let Some((s, end)) = next
+        && SURNAMES.contains(w)
+        && SURNAMES.contains(&bytes[s..end])
+        && !sentence_start(bytes, i)
+    {
+        out.push(hit(PiiKind::PersonName, i, end, 0.6, Some("gazetteer")));
+        return end;
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::pii::tests::kinds;
+
+    #[test]
+    fn names() {
+        for (text, want) in [
+            ("I spoke to Hannah Price yesterday", "Hannah Price"),
+            ("Account holder is Mrs O'Brien.", "O'Brien"),
+            ("my name is Zephyrine Quaintance", "Zephyrine Quaintance"),
+            ("Hi Oliver, thanks", "Oliver"),
+            ("Mr Alan McDonald-Smith called", "Alan McDonald-Smith"),
+        ] {
+            assert_eq!(kinds(text), vec![("person-name", want.into())], "{text}");
+        }
+        assert!(kinds("The parcel arrives Monday. Thanks!").is_empty());
+        assert!(kinds("May I ask about my order?").is_empty());
+    }
+
+    #[test]
+    fn gazetteers_are_lower_case() {
+        for g in [
+            &*super::GIVEN,
+            &*super::SURNAMES,
+            &*super::NOT_NAMES,
+            &*super::AMBIGUOUS,
+        ] {
+            assert!(g.entries().all(|w| !w.iter().any(u8::is_ascii_uppercase)));
+        }
+    }
+}

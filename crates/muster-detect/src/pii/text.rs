@@ -1,0 +1,160 @@
+//! Byte-level helpers shared by the personal-data detectors: word extents, context windows and
+//! case-folded gazetteer look-ups. Everything works on ASCII bytes of UTF-8 text, so any offset it
+//! returns that sits next to an ASCII byte is on a character boundary.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: gazetteer keys are short, so a simple hash beats SipHash here.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A set of lower-case words, looked up case-insensitively without allocating.
+pub(crate) struct Gazetteer(HashSet<&'static [u8], BuildHasherDefault<Fnv>>);
+
+impl Gazetteer {
+    /// One entry a line, `#` starts a comment; entries are folded to lower case, so the data file
+    /// must already be lower case (checked by a test).
+    pub(crate) fn from_lines(data: &'static str) -> Gazetteer {
+        Gazetteer(
+            data.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::as_bytes)
+                .collect(),
+        )
+    }
+
+    pub(crate) fn contains(&self, word: &[u8]) -> bool {
+        let mut buf = [0u8; 32];
+        if word.is_empty() || word.len() > buf.len() {
+            return false;
+        }
+        for (slot, b) in buf.iter_mut().zip(word) {
+            *slot = b.to_ascii_lowercase();
+        }
+        self.0.contains(&buf[..word.len()])
+    }
+
+    #[cfg(test)]
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &&'static [u8]> {
+        self.0.iter()
+    }
+}
+
+pub(crate) fn is_alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// The end of the run of ASCII letters and digits starting at `i`.
+pub(crate) fn word_end(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && is_alnum(bytes[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the run of ASCII digits starting at `i`.
+pub(crate) fn digits_end(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
+}
+
+/// Whether `i` starts a word: at the start, or after a byte that is not an ASCII letter or digit.
+pub(crate) fn at_word_start(bytes: &[u8], i: usize) -> bool {
+    i == 0 || !is_alnum(bytes[i - 1])
+}
+
+/// Whether the byte at `i` (if any) ends a word: not an ASCII letter or digit.
+pub(crate) fn at_word_end(bytes: &[u8], i: usize) -> bool {
+    i >= bytes.len() || !is_alnum(bytes[i])
+}
+
+/// Whether one of `words` occurs (case-insensitively, starting a word) in the `window` bytes before
+/// `start`. Multi-word cues are written with single spaces.
+pub(crate) fn before_has(bytes: &[u8], start: usize, window: usize, words: &[&str]) -> bool {
+    let from = start.saturating_sub(window);
+    let hay = &bytes[from..start];
+    words.iter().any(|w| contains_word(hay, w.as_bytes()))
+}
+
+/// Whether one of `words` occurs in the `window` bytes after `end`.
+pub(crate) fn after_has(bytes: &[u8], end: usize, window: usize, words: &[&str]) -> bool {
+    let to = (end + window).min(bytes.len());
+    let hay = &bytes[end..to];
+    words.iter().any(|w| contains_word(hay, w.as_bytes()))
+}
+
+fn contains_word(hay: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() || needle.len() > hay.len() {
+        return false;
+    }
+    (0..=hay.len() - needle.len()).any(|at| {
+        (at == 0 || !hay[at - 1].is_ascii_alphabetic())
+            && hay[at..at + needle.len()].eq_ignore_ascii_case(needle)
+    })
+}
+
+/// Cues before a number that say it is a reference, not personal data.
+pub(crate) const REFERENCE_CUES: &[&str] = &[
+    "order",
+    "ref",
+    "reference",
+    "tracking",
+    "invoice",
+    "voucher",
+    "booking",
+    "ticket",
+    "case",
+    "parcel",
+    "consignment",
+    "receipt",
+    "transaction",
+    "confirmation",
+    "claim",
+    "policy",
+    "serial",
+    "item",
+    "sku",
+    "no.",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_words_start_words() {
+        let t = b"your order number is ";
+        assert!(before_has(t, t.len(), 30, &["order"]));
+        assert!(!before_has(b"border ", 7, 30, &["order"]));
+        assert!(after_has(b"123 is my NHS", 3, 20, &["nhs"]));
+    }
+
+    #[test]
+    fn gazetteer_is_case_insensitive() {
+        let g = Gazetteer::from_lines("hannah\n# comment\nprice\n");
+        assert!(g.contains(b"Hannah") && g.contains(b"PRICE"));
+        assert!(!g.contains(b"Han"));
+    }
+}
