@@ -2,7 +2,7 @@
 //! numbers (beside an account cue or a sort code).
 
 use super::numeric::{Run, reference_before};
-use super::text::{after_has, before_has};
+use super::text::{after_has, at_word_end, before_has, digits_end};
 use super::{PiiKind, hit};
 use crate::finding::{Finding, FindingKind};
 
@@ -13,7 +13,7 @@ pub(crate) fn sort_code(bytes: &[u8], run: &Run) -> Option<Finding> {
     if run.len() != 6 {
         return None;
     }
-    let cued = before_has(bytes, run.start, 32, SORT_CUES);
+    let cued = before_has(bytes, run.start, 32, SORT_CUES) || account_follows(bytes, run.end);
     let dashed = run.shape_is(&[2, 2, 2]) && run.sep == b'-';
     let shaped = run.shape_is(&[2, 2, 2]) || run.shape_is(&[6]);
     if !shaped || !(cued || dashed) {
@@ -30,6 +30,17 @@ pub(crate) fn sort_code(bytes: &[u8], run: &Run) -> Option<Finding> {
         confidence,
         cued.then_some("context"),
     ))
+}
+
+/// Whether an 8-digit number follows after a short joiner (`20-00-00 / 12345678`,
+/// `200000, 12345678`): a sort code and account pair written without cues.
+fn account_follows(bytes: &[u8], end: usize) -> bool {
+    let mut at = end;
+    while at < bytes.len() && at - end < 4 && matches!(bytes[at], b' ' | b'/' | b',' | b'|' | b';')
+    {
+        at += 1;
+    }
+    at > end && digits_end(bytes, at) - at == 8 && at_word_end(bytes, at + 8)
 }
 
 pub(crate) fn account(bytes: &[u8], run: &Run, found: &[Finding]) -> Option<Finding> {

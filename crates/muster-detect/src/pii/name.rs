@@ -51,12 +51,29 @@ const CUES: &[&str] = &[
     "called",
     "ask for",
     "it's",
-    "from",
-    "by",
     "signed",
     "yours",
     "agent",
+    "mum",
+    "mom",
+    "dad",
+    "husband",
+    "wife",
+    "partner",
+    "son",
+    "daughter",
+    "mother",
+    "father",
+    "brother",
+    "sister",
+    "customer",
+    "holder",
+    "name of",
+    "prescription",
 ];
+
+/// Cues that count only before a two-word name (`send it to Ottilie Nankervis`).
+const WEAK_CUES: &[&str] = &["to", "for", "from", "by", "with", "and", "or"];
 
 /// The end of a capitalised name word at `s`: `Price`, `McDonald`, `O'Brien`, `Smith-Jones`.
 pub(crate) fn name_word(bytes: &[u8], s: usize) -> Option<usize> {
@@ -109,7 +126,7 @@ fn next_name(bytes: &[u8], end: usize) -> Option<(usize, usize)> {
     Some((s, e))
 }
 
-fn cue_before(bytes: &[u8], i: usize) -> bool {
+fn cue_before(bytes: &[u8], i: usize, cues: &[&str]) -> bool {
     let mut k = i;
     while k > 0 && matches!(bytes[k - 1], b' ' | b',' | b':' | b'-') && i - k < 3 {
         k -= 1;
@@ -118,7 +135,7 @@ fn cue_before(bytes: &[u8], i: usize) -> bool {
         return false;
     }
     let colon = bytes[k..i].contains(&b':');
-    CUES.iter().any(|c| {
+    cues.iter().any(|c| {
         let c = c.as_bytes();
         let c = c.strip_suffix(b":").filter(|_| colon).unwrap_or(c);
         k >= c.len()
@@ -159,7 +176,7 @@ pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>
     if NOT_NAMES.contains(w) {
         return e;
     }
-    let cued = cue_before(bytes, i);
+    let cued = cue_before(bytes, i, CUES);
     let next = next_name(bytes, e);
     if GIVEN.contains(w) {
         if let Some((_, mut end)) = next {
@@ -205,12 +222,17 @@ pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>
         out.push(hit(PiiKind::PersonName, i, end, 0.75, Some("context")));
         return end;
     }
+    if let Some((_, end)) = next
+        && cue_before(bytes, i, WEAK_CUES)
+    {
+        out.push(hit(PiiKind::PersonName, i, end, 0.7, Some("context")));
+        return end;
+    }
     if let Some((s, end)) = next
-        && SURNAMES.contains(w)
         && SURNAMES.contains(&bytes[s..end])
         && !sentence_start(bytes, i)
     {
-        out.push(hit(PiiKind::PersonName, i, end, 0.6, Some("gazetteer")));
+        out.push(hit(PiiKind::PersonName, i, end, 0.65, Some("gazetteer")));
         return end;
     }
     e
@@ -228,6 +250,8 @@ mod tests {
             ("my name is Zephyrine Quaintance", "Zephyrine Quaintance"),
             ("Hi Oliver, thanks", "Oliver"),
             ("Mr Alan McDonald-Smith called", "Alan McDonald-Smith"),
+            ("send it to Ottilie Nankervis please", "Ottilie Nankervis"),
+            ("the holder is Khadija Wong.", "Khadija Wong"),
         ] {
             assert_eq!(kinds(text), vec![("person-name", want.into())], "{text}");
         }

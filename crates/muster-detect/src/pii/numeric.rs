@@ -167,6 +167,13 @@ pub(crate) fn at(bytes: &[u8], i: usize, out: &mut Vec<Finding>) -> usize {
     if !at_word_end(bytes, run.end) {
         return word_end(bytes, run.end);
     }
+    let card_shaped = (13..=19).contains(&run.len()) && run.shape().all(|g| g >= 3);
+    if card_shaped {
+        if let Some(f) = classify(bytes, &run, out) {
+            out.push(f);
+        }
+        return run.end;
+    }
     for k in (1..=run.ngroups()).rev() {
         let r = if k == run.ngroups() {
             run
@@ -205,8 +212,15 @@ fn skip_code(bytes: &[u8], mut i: usize) -> usize {
 }
 
 /// Whether a reference cue (order, ref, tracking…) sits shortly before `start`.
+/// The window stops at a clause break (`/ ; | @ ! ?` or a newline), so `orders@shop.example /
+/// 07700 900123` keeps its phone.
 pub(crate) fn reference_before(bytes: &[u8], start: usize) -> bool {
-    before_has(bytes, start, 28, REFERENCE_CUES)
+    let from = start.saturating_sub(28);
+    let from = bytes[from..start]
+        .iter()
+        .rposition(|b| matches!(b, b'/' | b';' | b'|' | b'@' | b'!' | b'?' | b'\n'))
+        .map_or(from, |k| from + k + 1);
+    before_has(bytes, start, start - from, REFERENCE_CUES)
 }
 
 #[cfg(test)]
@@ -221,6 +235,14 @@ mod tests {
         let t = b"12345678 20-00-00";
         let r = Run::parse(t, 0);
         assert!(r.shape_is(&[8, 2]));
+    }
+
+    #[test]
+    fn reference_window_stops_at_clause_breaks() {
+        let t = b"orders@shop.example / 0";
+        assert!(!reference_before(t, t.len() - 1));
+        let t = b"order no 0";
+        assert!(reference_before(t, t.len() - 1));
     }
 
     #[test]

@@ -112,6 +112,9 @@ fn contains_word(hay: &[u8], needle: &[u8]) -> bool {
     (0..=hay.len() - needle.len()).any(|at| {
         (at == 0 || !hay[at - 1].is_ascii_alphabetic())
             && hay[at..at + needle.len()].eq_ignore_ascii_case(needle)
+            && hay
+                .get(at + needle.len())
+                .is_none_or(|b| !b.is_ascii_alphabetic())
     })
 }
 
@@ -148,6 +151,7 @@ mod tests {
         let t = b"your order number is ";
         assert!(before_has(t, t.len(), 30, &["order"]));
         assert!(!before_has(b"border ", 7, 30, &["order"]));
+        assert!(!before_has(b"orders ", 7, 30, &["order"]));
         assert!(after_has(b"123 is my NHS", 3, 20, &["nhs"]));
     }
 
