@@ -188,7 +188,10 @@ fn upper_word(bytes: &[u8], i: usize, e: usize, out: &mut Vec<Finding>) -> usize
             return next;
         }
     }
-    if let Some(end) = date::named_month_first(bytes, i) {
+    let month_like = (3..=9).contains(&(e - i))
+        && bytes.get(e) == Some(&b' ')
+        && bytes.get(e + 1).is_some_and(u8::is_ascii_digit);
+    if month_like && let Some(end) = date::named_month_first(bytes, i) {
         if date::birth_context(bytes, i) {
             out.push(date::finding(i, end));
         }

@@ -94,28 +94,41 @@ pub(crate) fn at_word_end(bytes: &[u8], i: usize) -> bool {
 /// `start`. Multi-word cues are written with single spaces.
 pub(crate) fn before_has(bytes: &[u8], start: usize, window: usize, words: &[&str]) -> bool {
     let from = start.saturating_sub(window);
-    let hay = &bytes[from..start];
-    words.iter().any(|w| contains_word(hay, w.as_bytes()))
+    contains_any_word(&bytes[from..start], words)
 }
 
 /// Whether one of `words` occurs in the `window` bytes after `end`.
 pub(crate) fn after_has(bytes: &[u8], end: usize, window: usize, words: &[&str]) -> bool {
     let to = (end + window).min(bytes.len());
-    let hay = &bytes[end..to];
-    words.iter().any(|w| contains_word(hay, w.as_bytes()))
+    contains_any_word(&bytes[end..to], words)
 }
 
-fn contains_word(hay: &[u8], needle: &[u8]) -> bool {
-    if needle.is_empty() || needle.len() > hay.len() {
-        return false;
+/// Whether one of `words` occurs in `hay` as whole words (case-insensitive). Visits each word start
+/// once and compares only the cues that begin with its letter.
+fn contains_any_word(hay: &[u8], words: &[&str]) -> bool {
+    let mut at = 0;
+    while at < hay.len() {
+        let c = hay[at];
+        if !c.is_ascii_alphabetic() || (at > 0 && hay[at - 1].is_ascii_alphabetic()) {
+            at += 1;
+            continue;
+        }
+        let lc = c.to_ascii_lowercase();
+        for w in words {
+            let w = w.as_bytes();
+            if w.first() == Some(&lc)
+                && hay.len() - at >= w.len()
+                && hay[at..at + w.len()].eq_ignore_ascii_case(w)
+                && hay
+                    .get(at + w.len())
+                    .is_none_or(|b| !b.is_ascii_alphabetic())
+            {
+                return true;
+            }
+        }
+        at += 1;
     }
-    (0..=hay.len() - needle.len()).any(|at| {
-        (at == 0 || !hay[at - 1].is_ascii_alphabetic())
-            && hay[at..at + needle.len()].eq_ignore_ascii_case(needle)
-            && hay
-                .get(at + needle.len())
-                .is_none_or(|b| !b.is_ascii_alphabetic())
-    })
+    false
 }
 
 /// Cues before a number that say it is a reference, not personal data.
