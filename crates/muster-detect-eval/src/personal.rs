@@ -596,7 +596,7 @@ pub fn corpus(seed: u64, n: usize) -> Vec<LabelledMessage> {
 
 fn customer_turn(g: &mut Gen, m: &mut Msg) {
     use PiiKind as K;
-    match g.n(0, 33) {
+    match g.n(0, 43) {
         0 => {
             m.t(g.pick(&["Hi, my name is ", "Hello, my name's ", "Hiya, I'm "]));
             g.name(m);
@@ -862,6 +862,88 @@ fn customer_turn(g: &mut Gen, m: &mut Msg) {
                 )
                 .t(" crashes");
         }
+        34 => {
+            let name = format!("{} {}", g.given(), g.surname()).to_lowercase();
+            m.t(g.pick(&["hi its ", "hiya this is ", "hello my name is "]))
+                .p(K::PersonName, &name)
+                .t(" here, my number is ")
+                .p(K::Phone, &g.phone());
+        }
+        35 => {
+            m.p(K::PersonName, &format!("{} {}", g.given(), g.surname()))
+                .t(" here - I ordered from ")
+                .d(
+                    "organisation",
+                    g.pick(&["Marks and Spencer", "John Lewis", "Currys PC World"]),
+                )
+                .t(" but ")
+                .d(
+                    "organisation",
+                    g.pick(&["Royal Mail", "Parcelforce", "Evri"]),
+                )
+                .t(" lost it.");
+        }
+        36 => {
+            m.t("details: ")
+                .p(K::PersonName, &format!("{} {}", g.given(), g.surname()))
+                .t(", ")
+                .p(K::Phone, &g.phone())
+                .t(", ");
+            let (_, o) = g.town();
+            let pc = g.postcode_for(o);
+            m.p(K::UkPostcode, &pc);
+        }
+        37 => {
+            m.p(K::DateOfBirth, &g.date(1940, 2005)).t(g.pick(&[
+                " is my date of birth",
+                " (DOB)",
+                " - that's my d.o.b",
+            ]));
+        }
+        38 => {
+            m.t("it was delivered on ")
+                .d(
+                    "date",
+                    &format!("{:02}-{:02}-{}", g.n(1, 28), g.n(1, 12), g.n(24, 26)),
+                )
+                .t(" but the box was damaged");
+        }
+        39 => {
+            let street = format!("{} {}", g.pick(&LISTS.streets), g.pick(&LISTS.suffixes));
+            m.t("I live on ")
+                .d("street-no-number", &street)
+                .t(" near the Co-op, is there a locker?");
+        }
+        40 => {
+            let d = digits_str(&g.digits(3));
+            let p = match g.n(0, 2) {
+                0 => format!("0044 7700 900{d}"),
+                1 => format!("+44 7700 900 {d}"),
+                _ => format!("07700-900-{d}"),
+            };
+            m.t(g.pick(&["WhatsApp me on ", "text ", "my new number: "]))
+                .p(K::Phone, &p);
+        }
+        41 => {
+            m.t("Customer Services told me to ring Head Office in ")
+                .d(
+                    "place",
+                    g.pick(&["Milton Keynes", "Leeds", "Swindon", "Bristol"]),
+                )
+                .t(" on Monday, but the Black Friday offer had ended.");
+        }
+        42 => {
+            m.t("the name on the card is ");
+            g.name(m);
+            m.t(" and the long number is ")
+                .p(K::PaymentCard, &g.card(true));
+        }
+        43 => {
+            m.t("Dr ")
+                .p(K::PersonName, g.surname())
+                .t(" at the Riverside Surgery has my NHS number, it's ")
+                .p(K::NhsNumber, &g.nhs());
+        }
         _ => {
             m.t("Hi, ")
                 .p(K::PersonName, &format!("{} {}", g.given(), g.surname()));
@@ -873,7 +955,7 @@ fn customer_turn(g: &mut Gen, m: &mut Msg) {
 
 fn agent_turn(g: &mut Gen, m: &mut Msg) {
     use PiiKind as K;
-    match g.n(0, 17) {
+    match g.n(0, 21) {
         0 => {
             m.t("Thanks ")
                 .p(K::PersonName, g.given())
@@ -997,6 +1079,36 @@ fn agent_turn(g: &mut Gen, m: &mut Msg) {
                 .p(K::SortCode, &g.sort_code().0)
                 .t(" / ")
                 .p(K::AccountNumber, &g.account())
+                .t(".");
+        }
+        18 => {
+            m.t("Hi ");
+            g.name(m);
+            m.t(", I've checked with Royal Mail and your parcel is at the ")
+                .d("place", g.town().0)
+                .t(" depot.");
+        }
+        19 => {
+            m.t("Can you confirm the first line of your address and postcode? I have ")
+                .p(K::StreetAddress, &g.street())
+                .t(" and ");
+            let (_, o) = g.town();
+            let pc = g.postcode_for(o);
+            m.p(K::UkPostcode, &pc).t(".");
+        }
+        20 => {
+            m.t("I've passed this to my colleague ")
+                .p(K::PersonName, g.given())
+                .t(" in the Returns team.");
+        }
+        21 => {
+            m.t("Please never share passwords here. Your reference is ")
+                .d("order-ref", &g.order_ref())
+                .t(" and the engineer visit is booked for ")
+                .d(
+                    "date",
+                    &format!("{:02}-{:02}-{}", g.n(1, 28), g.n(1, 12), g.n(25, 27)),
+                )
                 .t(".");
         }
         _ => {

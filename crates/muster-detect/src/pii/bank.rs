@@ -7,6 +7,20 @@ use super::{PiiKind, hit};
 use crate::finding::{Finding, FindingKind};
 
 const SORT_CUES: &[&str] = &["sort code", "sort-code", "sortcode", "sort", "s/c"];
+/// Words before a dashed `dd-mm-yy` that make it a date rather than a sort code.
+const DATE_CUES: &[&str] = &[
+    "on",
+    "by",
+    "until",
+    "till",
+    "dated",
+    "from",
+    "since",
+    "due",
+    "delivered",
+    "expires",
+    "date",
+];
 const ACCOUNT_CUES: &[&str] = &["account", "acc", "acct", "a/c", "bank"];
 
 pub(crate) fn sort_code(bytes: &[u8], run: &Run) -> Option<Finding> {
@@ -19,7 +33,18 @@ pub(crate) fn sort_code(bytes: &[u8], run: &Run) -> Option<Finding> {
     if !shaped || !(cued || dashed) {
         return None;
     }
-    if !cued && reference_before(bytes, run.start) {
+    if !cued && (reference_before(bytes, run.start) || before_has(bytes, run.start, 16, DATE_CUES))
+    {
+        return None;
+    }
+    // Without a cue, `dd-mm-yy` with a day, a month and a recent year reads as a date.
+    let d = run.digits();
+    let pair = |k: usize| d[k] * 10 + d[k + 1];
+    if !cued
+        && (1..=31).contains(&pair(0))
+        && (1..=12).contains(&pair(2))
+        && (15..=35).contains(&pair(4))
+    {
         return None;
     }
     let confidence = if cued { 0.95 } else { 0.7 };
@@ -86,6 +111,12 @@ mod tests {
             vec![("sort-code", "200000".into())]
         );
         assert!(kinds("order 12345678").is_empty());
+        assert!(kinds("delivered on 12-09-26").is_empty());
+        assert!(kinds("see you 12-09-26").is_empty());
+        assert_eq!(
+            kinds("use 40-47-84"),
+            vec![("sort-code", "40-47-84".into())]
+        );
         assert!(kinds("I have 12345678 reasons").is_empty());
     }
 }

@@ -6,7 +6,7 @@ use super::{PiiKind, checksum, hit};
 use crate::finding::Finding;
 
 pub(crate) fn check(bytes: &[u8], run: &Run) -> Option<Finding> {
-    if !(13..=19).contains(&run.len()) || run.shape().any(|g| g < 3) {
+    if !(13..=19).contains(&run.len()) || run.shape().any(|g| g < 3) || run.digits()[0] == 0 {
         return None;
     }
     if !checksum::luhn_valid(run.digits()) {

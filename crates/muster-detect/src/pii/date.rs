@@ -1,7 +1,7 @@
 //! Dates of birth: a date (`14/03/1985`, `14-03-1985`, `1985-03-14`, `3 May 1990`, `3rd of May
 //! 1990`, `May 3, 1990`) with a birth cue shortly before it. Other dates are not personal data.
 
-use super::text::{at_word_end, before_has, digits_end, is_alnum};
+use super::text::{after_has, at_word_end, before_has, digits_end, is_alnum};
 use super::{PiiKind, hit};
 use crate::finding::Finding;
 
@@ -24,8 +24,9 @@ const MONTHS: [&str; 12] = [
     "december",
 ];
 
-pub(crate) fn birth_context(bytes: &[u8], start: usize) -> bool {
-    before_has(bytes, start, 36, BIRTH_CUES)
+/// A birth cue shortly before the date, or right after it (`14/03/1985 is my date of birth`).
+pub(crate) fn birth_context(bytes: &[u8], start: usize, end: usize) -> bool {
+    before_has(bytes, start, 36, BIRTH_CUES) || after_has(bytes, end, 24, BIRTH_CUES)
 }
 
 pub(crate) fn finding(start: usize, end: usize) -> Finding {
@@ -179,6 +180,7 @@ mod tests {
             ("I was born on 3rd of May 1990.", "3rd of May 1990"),
             ("born May 3, 1990", "May 3, 1990"),
             ("d.o.b 14.03.85", "14.03.85"),
+            ("14/03/1985 is my date of birth", "14/03/1985"),
         ] {
             assert_eq!(kinds(text), vec![("date-of-birth", want.into())], "{text}");
         }

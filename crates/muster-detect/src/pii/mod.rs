@@ -130,10 +130,18 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
                     digit |= bytes[e].is_ascii_digit();
                     e += 1;
                 }
-                if text::at_word_start(bytes, start)
-                    && (digit || (e - start == 2 && bytes.get(e) == Some(&b' ')))
-                {
-                    coded_word(bytes, start, e, out)
+                let len = e - start;
+                if !text::at_word_start(bytes, start) {
+                    e
+                } else if digit || (len == 2 && bytes.get(e) == Some(&b' ')) {
+                    let next = coded_word(bytes, start, e, out);
+                    if next == e && len <= 3 && name::lower_cue(bytes, start, &bytes[start..e]) {
+                        name::lower_after_cue(bytes, e, out)
+                    } else {
+                        next
+                    }
+                } else if len <= 3 && name::lower_cue(bytes, start, &bytes[start..e]) {
+                    name::lower_after_cue(bytes, e, out)
                 } else {
                     e
                 }
@@ -192,7 +200,7 @@ fn upper_word(bytes: &[u8], i: usize, e: usize, out: &mut Vec<Finding>) -> usize
         && bytes.get(e) == Some(&b' ')
         && bytes.get(e + 1).is_some_and(u8::is_ascii_digit);
     if month_like && let Some(end) = date::named_month_first(bytes, i) {
-        if date::birth_context(bytes, i) {
+        if date::birth_context(bytes, i, end) {
             out.push(date::finding(i, end));
         }
         return end;

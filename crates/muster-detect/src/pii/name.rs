@@ -70,10 +70,15 @@ const CUES: &[&str] = &[
     "holder",
     "name of",
     "prescription",
+    "colleague",
+    "manager",
+    "engineer",
+    "driver",
+    "courier",
 ];
 
 /// Cues that count only before a two-word name (`send it to Ottilie Nankervis`).
-const WEAK_CUES: &[&str] = &["to", "for", "from", "by", "with", "and", "or"];
+const WEAK_CUES: &[&str] = &["to", "for", "from", "by", "with", "and", "or", "is", "was"];
 
 /// The end of a capitalised name word at `s`: `Price`, `McDonald`, `O'Brien`, `Smith-Jones`.
 pub(crate) fn name_word(bytes: &[u8], s: usize) -> Option<usize> {
@@ -230,12 +235,102 @@ pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>
     }
     if let Some((s, end)) = next
         && SURNAMES.contains(&bytes[s..end])
-        && !sentence_start(bytes, i)
     {
-        out.push(hit(PiiKind::PersonName, i, end, 0.65, Some("gazetteer")));
+        let confidence = if sentence_start(bytes, i) { 0.55 } else { 0.65 };
+        out.push(hit(
+            PiiKind::PersonName,
+            i,
+            end,
+            confidence,
+            Some("gazetteer"),
+        ));
         return end;
     }
     e
+}
+
+/// Words that end a lower-case name rather than continue it.
+const NAME_STOP: &[&[u8]] = &[
+    b"here",
+    b"and",
+    b"from",
+    b"calling",
+    b"speaking",
+    b"again",
+    b"i",
+    b"im",
+    b"the",
+    b"my",
+    b"on",
+    b"at",
+    b"about",
+    b"please",
+    b"thanks",
+    b"with",
+    b"for",
+    b"to",
+    b"is",
+    b"its",
+    b"it",
+];
+
+/// Lower-case chat (`my name is sarah jones`, `hi its jude harding-lee here`): after the cue word
+/// ending at `cue_end`, a given name from the gazetteer, and the next word as its surname.
+pub(crate) fn lower_after_cue(bytes: &[u8], cue_end: usize, out: &mut Vec<Finding>) -> usize {
+    let s = cue_end + 1;
+    if bytes.get(cue_end) != Some(&b' ') {
+        return cue_end;
+    }
+    let word = |at: usize| {
+        let mut e = at;
+        while e < bytes.len()
+            && (bytes[e].is_ascii_lowercase()
+                || (matches!(bytes[e], b'-' | b'\'')
+                    && bytes.get(e + 1).is_some_and(u8::is_ascii_lowercase)
+                    && e > at))
+        {
+            e += 1;
+        }
+        (e > at && !bytes.get(e).is_some_and(u8::is_ascii_alphanumeric)).then_some(e)
+    };
+    let Some(e) = word(s) else { return cue_end };
+    let w = &bytes[s..e];
+    if !GIVEN.contains(w) || AMBIGUOUS.contains(w) || NOT_NAMES.contains(w) {
+        return cue_end;
+    }
+    let mut end = e;
+    if bytes.get(e) == Some(&b' ')
+        && let Some(e2) = word(e + 1)
+        && !NAME_STOP.contains(&&bytes[e + 1..e2])
+        && e2 - e > 2
+    {
+        end = e2;
+    }
+    out.push(hit(PiiKind::PersonName, s, end, 0.7, Some("gazetteer")));
+    end
+}
+
+/// Whether the lower-case word `w` ending at `e` is a cue before a lower-case name: `is` after
+/// `name` or `this`, `its`, `im`, or `i'm` / `it's`.
+pub(crate) fn lower_cue(bytes: &[u8], start: usize, w: &[u8]) -> bool {
+    let prev = |word: &[u8]| {
+        start > word.len()
+            && bytes[start - 1] == b' '
+            && bytes[start - 1 - word.len()..start - 1].eq_ignore_ascii_case(word)
+    };
+    match w {
+        b"is" => prev(b"name") || prev(b"this"),
+        b"its" | b"im" => true,
+        b"m" => {
+            start >= 2 && bytes[start - 1] == b'\'' && bytes[start - 2].eq_ignore_ascii_case(&b'i')
+        }
+        b"s" => {
+            start >= 3
+                && bytes[start - 1] == b'\''
+                && bytes[start - 3..start - 1].eq_ignore_ascii_case(b"it")
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -252,11 +347,16 @@ mod tests {
             ("Mr Alan McDonald-Smith called", "Alan McDonald-Smith"),
             ("send it to Ottilie Nankervis please", "Ottilie Nankervis"),
             ("the holder is Khadija Wong.", "Khadija Wong"),
+            ("hi its jude harding-lee here", "jude harding-lee"),
+            ("my name is sarah jones", "sarah jones"),
+            ("i'm oliver", "oliver"),
         ] {
             assert_eq!(kinds(text), vec![("person-name", want.into())], "{text}");
         }
         assert!(kinds("The parcel arrives Monday. Thanks!").is_empty());
         assert!(kinds("May I ask about my order?").is_empty());
+        assert!(kinds("this is grace under pressure").is_empty());
+        assert!(kinds("my name is on the account").is_empty());
     }
 
     #[test]

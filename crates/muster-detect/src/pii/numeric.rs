@@ -120,7 +120,7 @@ pub(crate) fn at(bytes: &[u8], i: usize, out: &mut Vec<Finding>) -> usize {
     let after_is_digit = bytes.get(d1 + 1).is_some_and(u8::is_ascii_digit);
     if matches!(next, b'/' | b'.' | b'-') && after_is_digit {
         if let Some(d) = date::numeric(bytes, i) {
-            if date::birth_context(bytes, i) {
+            if date::birth_context(bytes, i, d.end) {
                 out.push(date::finding(i, d.end));
                 return d.end;
             }
@@ -147,7 +147,7 @@ pub(crate) fn at(bytes: &[u8], i: usize, out: &mut Vec<Finding>) -> usize {
     if d1 - i <= 2
         && let Some(end) = date::named_day_first(bytes, i)
     {
-        if date::birth_context(bytes, i) {
+        if date::birth_context(bytes, i, end) {
             out.push(date::finding(i, end));
         }
         return end;

@@ -27,6 +27,9 @@ fn confidence(bytes: &[u8], start: usize, plausible: bool) -> f32 {
 /// A national-format UK number: 10 or 11 digits starting with a single 0.
 pub(crate) fn national(bytes: &[u8], run: &Run) -> Option<Finding> {
     let d = run.digits();
+    if d.len() >= 2 && d[0] == 0 && d[1] == 0 {
+        return international_prefix(bytes, run);
+    }
     if !(10..=11).contains(&d.len()) || d[0] != 0 || d[1] == 0 {
         return None;
     }
@@ -41,6 +44,21 @@ pub(crate) fn national(bytes: &[u8], run: &Run) -> Option<Finding> {
         run.end,
         confidence(bytes, run.start, plausible),
         plausible.then_some("uk-format"),
+    ))
+}
+
+/// `0044 7700 900123`: the international call prefix written out instead of `+`.
+fn international_prefix(bytes: &[u8], run: &Run) -> Option<Finding> {
+    let d = run.digits();
+    if !(11..=17).contains(&d.len()) || d[2] == 0 || run.shape().next().is_some_and(|g| g < 4) {
+        return None;
+    }
+    Some(hit(
+        PiiKind::Phone,
+        run.start,
+        run.end,
+        confidence(bytes, run.start, d[2] == 4 && d[3] == 4),
+        Some("e164"),
     ))
 }
 
@@ -137,6 +155,7 @@ mod tests {
             ("tel +44 7700 900123", "+44 7700 900123"),
             ("Dublin +353 1 234 5678", "+353 1 234 5678"),
             ("020-7946-0958", "020-7946-0958"),
+            ("call 0044 7700 900123", "0044 7700 900123"),
         ] {
             assert_eq!(kinds(text), vec![("phone", want.into())], "{text}");
         }
