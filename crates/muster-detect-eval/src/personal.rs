@@ -444,6 +444,17 @@ impl Gen {
     }
 
     fn ip(&mut self) -> String {
+        if self.chance(0.2) {
+            let h = |g: &mut Gen| format!("{:x}", g.n(1, 0xffff));
+            return match self.n(0, 2) {
+                0 => format!("2001:db8::{}:{}", h(self), h(self)),
+                1 => format!("fe80::{}:{}:{}:{}", h(self), h(self), h(self), h(self)),
+                _ => (0..8)
+                    .map(|_| format!("{:04x}", self.n(0, 0xffff)))
+                    .collect::<Vec<_>>()
+                    .join(":"),
+            };
+        }
         format!(
             "{}.{}.{}.{}",
             self.n(1, 223),

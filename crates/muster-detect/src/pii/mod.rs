@@ -24,7 +24,10 @@ mod numeric;
 mod passport;
 mod phone;
 mod postcode;
+mod stream;
 mod text;
+
+pub use stream::Stream;
 
 use crate::finding::{Finding, FindingKind};
 
@@ -172,6 +175,13 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
             }
             b'+' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 let (f, end) = phone::at_symbol(bytes, i);
+                out.extend(f);
+                end
+            }
+            b':' if i > 0 && bytes[i - 1].is_ascii_hexdigit()
+                || bytes.get(i + 1) == Some(&b':') =>
+            {
+                let (f, end) = ip::v6_at_colon(bytes, i);
                 out.extend(f);
                 end
             }

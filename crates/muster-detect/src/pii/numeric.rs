@@ -142,7 +142,7 @@ pub(crate) fn at(bytes: &[u8], i: usize, out: &mut Vec<Finding>) -> usize {
         }
     }
     if next == b':' {
-        return d1 + 1;
+        return d1;
     }
     if d1 - i <= 2
         && let Some(end) = date::named_day_first(bytes, i)
