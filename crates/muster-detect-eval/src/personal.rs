@@ -607,7 +607,7 @@ pub fn corpus(seed: u64, n: usize) -> Vec<LabelledMessage> {
 
 fn customer_turn(g: &mut Gen, m: &mut Msg) {
     use PiiKind as K;
-    match g.n(0, 43) {
+    match g.n(0, 46) {
         0 => {
             m.t(g.pick(&["Hi, my name is ", "Hello, my name's ", "Hiya, I'm "]));
             g.name(m);
@@ -872,6 +872,42 @@ fn customer_turn(g: &mut Gen, m: &mut Msg) {
                     &format!("{}.{}.{}.{}", g.n(1, 9), g.n(0, 20), g.n(0, 9), g.n(0, 99)),
                 )
                 .t(" crashes");
+        }
+        44 => {
+            // A pasted form, one field a line.
+            m.t("Name: ");
+            g.name(m);
+            m.t("\nAddress: ");
+            g.full_address(m);
+            m.t("\nPhone: ")
+                .p(K::Phone, &g.phone())
+                .t("\nEmail: ")
+                .p(K::Email, &g.email())
+                .t("\nDOB: ")
+                .p(K::DateOfBirth, &g.date(1940, 2005));
+        }
+        45 => {
+            let (open, close) =
+                g.pick(&[("(", ")"), ("<", ">"), ("\"", "\""), ("[", "]"), ("'", "'")]);
+            m.t("contact me ")
+                .t(open)
+                .p(K::Email, &g.email())
+                .t(close)
+                .t(" or ")
+                .t(open)
+                .p(K::Phone, &g.phone())
+                .t(close)
+                .t(g.pick(&["!", "?", ";", "...", " :)"]));
+        }
+        46 => {
+            m.t(g.pick(&["Thanks so much ", "Cheers ", "Thank you "]));
+            m.p(K::PersonName, g.given()).t(g.pick(&[
+                "!",
+                "!!",
+                ".",
+                " :)",
+                ", you've been great",
+            ]));
         }
         34 => {
             let name = format!("{} {}", g.given(), g.surname()).to_lowercase();

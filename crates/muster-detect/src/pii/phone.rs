@@ -75,6 +75,9 @@ pub(crate) fn at_symbol(bytes: &[u8], i: usize) -> (Option<Finding>, usize) {
     let mut first = [0u8; 3];
     let mut end = i + 1;
     let mut closed_paren = intl;
+    let mut groups = 0;
+    // `(0161) 496 0123` keeps its bracket; `(07700 900123)` is a number in brackets.
+    let mut area_code_bracket = false;
     loop {
         if bytes.get(at) == Some(&b'(')
             && intl
@@ -99,8 +102,10 @@ pub(crate) fn at_symbol(bytes: &[u8], i: usize) -> (Option<Finding>, usize) {
         digits += e - at;
         end = e;
         at = e;
+        groups += 1;
         if !closed_paren && bytes.get(at) == Some(&b')') {
             closed_paren = true;
+            area_code_bracket = groups == 1;
             at += 1;
         }
         match bytes.get(at) {
@@ -130,7 +135,7 @@ pub(crate) fn at_symbol(bytes: &[u8], i: usize) -> (Option<Finding>, usize) {
     } else {
         true
     };
-    let start = i;
+    let start = if intl || area_code_bracket { i } else { i + 1 };
     let f = hit(
         PiiKind::Phone,
         start,
@@ -156,6 +161,7 @@ mod tests {
             ("Dublin +353 1 234 5678", "+353 1 234 5678"),
             ("020-7946-0958", "020-7946-0958"),
             ("call 0044 7700 900123", "0044 7700 900123"),
+            ("or (07700 900123)!", "07700 900123"),
         ] {
             assert_eq!(kinds(text), vec![("phone", want.into())], "{text}");
         }
