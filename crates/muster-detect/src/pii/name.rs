@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use super::text::Gazetteer;
+use super::text::{self, Gazetteer};
 use super::{PiiKind, address, hit};
 use crate::finding::Finding;
 
@@ -53,7 +53,10 @@ const CUES: &[&str] = &[
     "it's",
     "signed",
     "yours",
-    "agent",
+];
+
+/// Relation words that are cues only in lower case (`my mum Ines`, not `Customer Operations`).
+const LOWER_CUES: &[&str] = &[
     "mum",
     "mom",
     "dad",
@@ -131,7 +134,11 @@ fn next_name(bytes: &[u8], end: usize) -> Option<(usize, usize)> {
     Some((s, e))
 }
 
-fn cue_before(bytes: &[u8], i: usize, cues: &[&str]) -> bool {
+fn cued(bytes: &[u8], i: usize) -> bool {
+    cue_before(bytes, i, CUES, false) || cue_before(bytes, i, LOWER_CUES, true)
+}
+
+fn cue_before(bytes: &[u8], i: usize, cues: &[&str], lower_only: bool) -> bool {
     let mut k = i;
     while k > 0 && matches!(bytes[k - 1], b' ' | b',' | b':' | b'-') && i - k < 3 {
         k -= 1;
@@ -145,6 +152,7 @@ fn cue_before(bytes: &[u8], i: usize, cues: &[&str]) -> bool {
         let c = c.strip_suffix(b":").filter(|_| colon).unwrap_or(c);
         k >= c.len()
             && bytes[k - c.len()..k].eq_ignore_ascii_case(c)
+            && (!lower_only || bytes[k - c.len()].is_ascii_lowercase())
             && (k == c.len() || !bytes[k - c.len() - 1].is_ascii_alphabetic())
     })
 }
@@ -181,7 +189,7 @@ pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>
     if NOT_NAMES.contains(w) {
         return e;
     }
-    let cued = cue_before(bytes, i, CUES);
+    let cued = cued(bytes, i);
     let next = next_name(bytes, e);
     if GIVEN.contains(w) {
         if let Some((_, mut end)) = next {
@@ -203,7 +211,13 @@ pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>
             ));
             return end;
         }
-        if AMBIGUOUS.contains(w) && !cued {
+        // `Aurora X5`: a given name before a model number is a product.
+        let model = bytes.get(e) == Some(&b' ')
+            && bytes.get(e + 1).is_some_and(u8::is_ascii_uppercase)
+            && bytes[e + 1..text::word_end(bytes, e + 1)]
+                .iter()
+                .any(u8::is_ascii_digit);
+        if model || (AMBIGUOUS.contains(w) && !cued) {
             return e;
         }
         let confidence = if cued {
@@ -228,7 +242,7 @@ pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>
         return end;
     }
     if let Some((_, end)) = next
-        && cue_before(bytes, i, WEAK_CUES)
+        && cue_before(bytes, i, WEAK_CUES, false)
     {
         out.push(hit(PiiKind::PersonName, i, end, 0.7, Some("context")));
         return end;
@@ -356,6 +370,8 @@ mod tests {
         assert!(kinds("The parcel arrives Monday. Thanks!").is_empty());
         assert!(kinds("May I ask about my order?").is_empty());
         assert!(kinds("this is grace under pressure").is_empty());
+        assert!(kinds("Head of Customer Operations").is_empty());
+        assert!(kinds("the Oliver X5 phone").is_empty());
         assert!(kinds("my name is on the account").is_empty());
     }
 
