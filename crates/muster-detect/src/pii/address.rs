@@ -2,14 +2,9 @@
 //! ending in a street-type word from the gazetteer (`Road`, `Lane`, `Close`…). A postcode shortly
 //! after raises confidence.
 
-use std::sync::LazyLock;
-
-use super::text::{Gazetteer, at_word_end, digits_end};
+use super::text::{at_word_end, digits_end, flags, lex};
 use super::{PiiKind, hit, postcode};
 use crate::finding::Finding;
-
-static SUFFIXES: LazyLock<Gazetteer> =
-    LazyLock::new(|| Gazetteer::from_lines(include_str!("../../data/street_suffixes.txt")));
 
 const STOP: &[&[u8]] = &[
     b"a", b"an", b"and", b"or", b"of", b"to", b"in", b"on", b"at", b"for", b"by", b"with", b"from",
@@ -20,7 +15,7 @@ const STOP: &[&[u8]] = &[
 ];
 
 pub(crate) fn is_suffix(word: &[u8]) -> bool {
-    SUFFIXES.contains(word)
+    flags(word) & lex::STREET_SUFFIX != 0
 }
 
 /// The end of a street-name word at `s` (letters with inner `'` or `-`).
@@ -125,14 +120,5 @@ mod tests {
             vec![("street-address", "27b st john's road".into())]
         );
         assert!(kinds("it takes 3 working days on the way").is_empty());
-    }
-
-    #[test]
-    fn suffix_data_is_lower_case() {
-        assert!(
-            super::SUFFIXES
-                .entries()
-                .all(|w| !w.iter().any(u8::is_ascii_uppercase))
-        );
     }
 }

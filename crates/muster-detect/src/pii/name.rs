@@ -2,20 +2,9 @@
 //! (`Mrs Price`) and context cues (`my name is`, `Hi`, `speaking to`). A given name followed by a
 //! capitalised word reads as a full name; an unknown capitalised word needs a cue.
 
-use std::sync::LazyLock;
-
-use super::text::{self, Gazetteer};
-use super::{PiiKind, address, hit};
+use super::text::{self, flags, lex};
+use super::{PiiKind, hit};
 use crate::finding::Finding;
-
-static GIVEN: LazyLock<Gazetteer> =
-    LazyLock::new(|| Gazetteer::from_lines(include_str!("../../data/given_names.txt")));
-static SURNAMES: LazyLock<Gazetteer> =
-    LazyLock::new(|| Gazetteer::from_lines(include_str!("../../data/surnames.txt")));
-static NOT_NAMES: LazyLock<Gazetteer> =
-    LazyLock::new(|| Gazetteer::from_lines(include_str!("../../data/not_names.txt")));
-static AMBIGUOUS: LazyLock<Gazetteer> =
-    LazyLock::new(|| Gazetteer::from_lines(include_str!("../../data/ambiguous_given_names.txt")));
 
 const TITLES: &[&[u8]] = &[
     b"mr", b"mrs", b"ms", b"miss", b"mx", b"dr", b"sir", b"dame", b"lady", b"lord", b"prof",
@@ -121,17 +110,18 @@ pub(crate) fn name_word(bytes: &[u8], s: usize) -> Option<usize> {
 }
 
 /// A capitalised word after `end` (one space) that can be a surname.
-fn next_name(bytes: &[u8], end: usize) -> Option<(usize, usize)> {
+fn next_name(bytes: &[u8], end: usize) -> Option<(usize, usize, u8)> {
     if bytes.get(end) != Some(&b' ') {
         return None;
     }
     let s = end + 1;
     let e = name_word(bytes, s)?;
     let w = &bytes[s..e];
-    if NOT_NAMES.contains(w) || address::is_suffix(w) || (w.len() < 2) {
+    let f = flags(w);
+    if f & (lex::NOT_NAME | lex::STREET_SUFFIX) != 0 || w.len() < 2 {
         return None;
     }
-    Some((s, e))
+    Some((s, e, f))
 }
 
 fn cued(bytes: &[u8], i: usize) -> bool {
@@ -177,8 +167,8 @@ pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>
         } else {
             e
         };
-        if let Some((s, mut end)) = next_name(bytes, after) {
-            if let Some((_, e2)) = next_name(bytes, end) {
+        if let Some((s, mut end, _)) = next_name(bytes, after) {
+            if let Some((_, e2, _)) = next_name(bytes, end) {
                 end = e2;
             }
             out.push(hit(PiiKind::PersonName, s, end, 0.9, Some("context")));
@@ -186,17 +176,17 @@ pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>
         }
         return e;
     }
-    if NOT_NAMES.contains(w) {
+    let f = flags(w);
+    if f & lex::NOT_NAME != 0 {
         return e;
     }
-    let cued = cued(bytes, i);
     let next = next_name(bytes, e);
-    if GIVEN.contains(w) {
-        if let Some((_, mut end)) = next {
-            let mut known = SURNAMES.contains(&bytes[e + 1..end]);
+    if f & lex::GIVEN != 0 {
+        if let Some((_, mut end, nf)) = next {
+            let mut known = nf & lex::SURNAME != 0;
             // A middle name: `Mary Ann Smith`.
-            if let Some((s2, e2)) = next_name(bytes, end)
-                && SURNAMES.contains(&bytes[s2..e2])
+            if let Some((_, e2, f2)) = next_name(bytes, end)
+                && f2 & lex::SURNAME != 0
             {
                 end = e2;
                 known = true;
@@ -217,7 +207,11 @@ pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>
             && bytes[e + 1..text::word_end(bytes, e + 1)]
                 .iter()
                 .any(u8::is_ascii_digit);
-        if model || (AMBIGUOUS.contains(w) && !cued) {
+        if model {
+            return e;
+        }
+        let cued = cued(bytes, i);
+        if f & lex::AMBIGUOUS != 0 && !cued {
             return e;
         }
         let confidence = if cued {
@@ -236,19 +230,19 @@ pub(crate) fn at(bytes: &[u8], i: usize, word_end: usize, out: &mut Vec<Finding>
         ));
         return e;
     }
-    if cued && !address::is_suffix(w) {
+    if f & lex::STREET_SUFFIX == 0 && cued(bytes, i) {
         let end = next.map_or(e, |n| n.1);
         out.push(hit(PiiKind::PersonName, i, end, 0.75, Some("context")));
         return end;
     }
-    if let Some((_, end)) = next
+    if let Some((_, end, _)) = next
         && cue_before(bytes, i, WEAK_CUES, false)
     {
         out.push(hit(PiiKind::PersonName, i, end, 0.7, Some("context")));
         return end;
     }
-    if let Some((s, end)) = next
-        && SURNAMES.contains(&bytes[s..end])
+    if let Some((_, end, nf)) = next
+        && nf & lex::SURNAME != 0
     {
         let confidence = if sentence_start(bytes, i) { 0.55 } else { 0.65 };
         out.push(hit(
@@ -309,7 +303,8 @@ pub(crate) fn lower_after_cue(bytes: &[u8], cue_end: usize, out: &mut Vec<Findin
     };
     let Some(e) = word(s) else { return cue_end };
     let w = &bytes[s..e];
-    if !GIVEN.contains(w) || AMBIGUOUS.contains(w) || NOT_NAMES.contains(w) {
+    let f = flags(w);
+    if f & lex::GIVEN == 0 || f & (lex::AMBIGUOUS | lex::NOT_NAME) != 0 {
         return cue_end;
     }
     let mut end = e;
@@ -373,17 +368,5 @@ mod tests {
         assert!(kinds("Head of Customer Operations").is_empty());
         assert!(kinds("the Oliver X5 phone").is_empty());
         assert!(kinds("my name is on the account").is_empty());
-    }
-
-    #[test]
-    fn gazetteers_are_lower_case() {
-        for g in [
-            &*super::GIVEN,
-            &*super::SURNAMES,
-            &*super::NOT_NAMES,
-            &*super::AMBIGUOUS,
-        ] {
-            assert!(g.entries().all(|w| !w.iter().any(u8::is_ascii_uppercase)));
-        }
     }
 }

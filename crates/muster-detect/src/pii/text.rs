@@ -2,8 +2,9 @@
 //! case-folded gazetteer look-ups. Everything works on ASCII bytes of UTF-8 text, so any offset it
 //! returns that sits next to an ASCII byte is on a character boundary.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::LazyLock;
 
 /// FNV-1a: gazetteer keys are short, so a simple hash beats SipHash here.
 #[derive(Default)]
@@ -27,37 +28,69 @@ impl Hasher for Fnv {
     }
 }
 
-/// A set of lower-case words, looked up case-insensitively without allocating.
-pub(crate) struct Gazetteer(HashSet<&'static [u8], BuildHasherDefault<Fnv>>);
+/// What a word is in the gazetteers: any mix of the `lex` flags.
+pub(crate) mod lex {
+    pub const GIVEN: u8 = 1;
+    pub const SURNAME: u8 = 2;
+    pub const NOT_NAME: u8 = 4;
+    pub const AMBIGUOUS: u8 = 8;
+    pub const STREET_SUFFIX: u8 = 16;
+}
 
-impl Gazetteer {
-    /// One entry a line, `#` starts a comment; entries are folded to lower case, so the data file
-    /// must already be lower case (checked by a test).
-    pub(crate) fn from_lines(data: &'static str) -> Gazetteer {
-        Gazetteer(
-            data.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::as_bytes)
-                .collect(),
-        )
+/// The gazetteer files and the flag each gives its words. One entry a line, `#` starts a comment,
+/// lower case (checked by a test).
+pub(crate) const LEXICON_SOURCES: [(&str, u8); 5] = [
+    (include_str!("../../data/given_names.txt"), lex::GIVEN),
+    (include_str!("../../data/surnames.txt"), lex::SURNAME),
+    (include_str!("../../data/not_names.txt"), lex::NOT_NAME),
+    (
+        include_str!("../../data/ambiguous_given_names.txt"),
+        lex::AMBIGUOUS,
+    ),
+    (
+        include_str!("../../data/street_suffixes.txt"),
+        lex::STREET_SUFFIX,
+    ),
+];
+
+/// Every gazetteer word with its flags, so a word is looked up once whatever is asked of it.
+pub(crate) struct Lexicon(HashMap<&'static [u8], u8, BuildHasherDefault<Fnv>>);
+
+impl Lexicon {
+    pub(crate) fn new(sources: &[(&'static str, u8)]) -> Lexicon {
+        let mut map: HashMap<&'static [u8], u8, BuildHasherDefault<Fnv>> = HashMap::default();
+        for &(data, flag) in sources {
+            for word in entries(data) {
+                *map.entry(word.as_bytes()).or_default() |= flag;
+            }
+        }
+        Lexicon(map)
     }
 
-    pub(crate) fn contains(&self, word: &[u8]) -> bool {
+    /// The flags of `word`, case-insensitively, without allocating; 0 for an unknown word.
+    pub(crate) fn flags(&self, word: &[u8]) -> u8 {
         let mut buf = [0u8; 32];
         if word.is_empty() || word.len() > buf.len() {
-            return false;
+            return 0;
         }
         for (slot, b) in buf.iter_mut().zip(word) {
             *slot = b.to_ascii_lowercase();
         }
-        self.0.contains(&buf[..word.len()])
+        self.0.get(&buf[..word.len()]).copied().unwrap_or(0)
     }
+}
 
-    #[cfg(test)]
-    pub(crate) fn entries(&self) -> impl Iterator<Item = &&'static [u8]> {
-        self.0.iter()
-    }
+pub(crate) fn entries(data: &'static str) -> impl Iterator<Item = &'static str> {
+    data.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+pub(crate) static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::new(&LEXICON_SOURCES));
+
+/// The gazetteer flags of `word`.
+pub(crate) fn flags(word: &[u8]) -> u8 {
+    LEXICON.flags(word)
 }
 
 pub(crate) fn is_alnum(b: u8) -> bool {
@@ -106,10 +139,19 @@ pub(crate) fn after_has(bytes: &[u8], end: usize, window: usize, words: &[&str])
 /// Whether one of `words` occurs in `hay` as whole words (case-insensitive). Visits each word start
 /// once and compares only the cues that begin with its letter.
 fn contains_any_word(hay: &[u8], words: &[&str]) -> bool {
+    // Letters that start some cue: other word starts are skipped without a comparison.
+    let letter_bit = |c: u8| 1u32 << ((c.to_ascii_lowercase().wrapping_sub(b'a')) & 31);
+    let starts = words
+        .iter()
+        .filter_map(|w| w.as_bytes().first())
+        .fold(0u32, |m, &c| m | letter_bit(c));
     let mut at = 0;
     while at < hay.len() {
         let c = hay[at];
-        if !c.is_ascii_alphabetic() || (at > 0 && hay[at - 1].is_ascii_alphabetic()) {
+        if !c.is_ascii_alphabetic()
+            || (at > 0 && hay[at - 1].is_ascii_alphabetic())
+            || starts & letter_bit(c) == 0
+        {
             at += 1;
             continue;
         }
@@ -169,9 +211,22 @@ mod tests {
     }
 
     #[test]
-    fn gazetteer_is_case_insensitive() {
-        let g = Gazetteer::from_lines("hannah\n# comment\nprice\n");
-        assert!(g.contains(b"Hannah") && g.contains(b"PRICE"));
-        assert!(!g.contains(b"Han"));
+    fn lexicon_is_case_insensitive_and_merges_flags() {
+        let l = Lexicon::new(&[
+            ("hannah\n# comment\nprice\n", lex::GIVEN),
+            ("price\n", lex::SURNAME),
+        ]);
+        assert_eq!(l.flags(b"Hannah"), lex::GIVEN);
+        assert_eq!(l.flags(b"PRICE"), lex::GIVEN | lex::SURNAME);
+        assert_eq!(l.flags(b"Han"), 0);
+    }
+
+    #[test]
+    fn gazetteer_data_is_lower_case() {
+        for (data, _) in LEXICON_SOURCES {
+            for w in entries(data) {
+                assert!(!w.bytes().any(|b| b.is_ascii_uppercase()), "{w}");
+            }
+        }
     }
 }
