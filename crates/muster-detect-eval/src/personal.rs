@@ -1191,6 +1191,17 @@ pub struct PersonalReport {
     pub types: Vec<TypeScore>,
     /// All types together (micro-averaged).
     pub all: TypeScore,
+    /// Per lookalike type: how many there were and how many a prediction overlapped.
+    pub decoys: Vec<DecoyScore>,
+}
+
+/// How often one kind of lookalike was mistaken for personal data.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DecoyScore {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub count: usize,
+    pub flagged: usize,
 }
 
 impl PersonalReport {
@@ -1240,6 +1251,7 @@ fn score(kind: &str, c: Counts) -> TypeScore {
 pub fn evaluate(messages: &[LabelledMessage]) -> PersonalReport {
     let threshold = muster_detect::pii::LIKELY;
     let mut counts: BTreeMap<&'static str, Counts> = BTreeMap::new();
+    let mut decoys: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut found: Vec<Finding> = Vec::new();
     for msg in messages {
         found.clear();
@@ -1252,6 +1264,13 @@ pub fn evaluate(messages: &[LabelledMessage]) -> PersonalReport {
                 _ => None,
             })
             .collect();
+        for d in &msg.decoys {
+            let entry = decoys.entry(d.kind.clone()).or_default();
+            entry.0 += 1;
+            if preds.iter().any(|p| p.1 < d.end && d.start < p.2) {
+                entry.1 += 1;
+            }
+        }
         for kind in PiiKind::ALL.map(PiiKind::as_str) {
             let c = counts.entry(kind).or_default();
             let gold: Vec<&Entity> = msg.entities.iter().filter(|e| e.kind == kind).collect();
@@ -1291,6 +1310,14 @@ pub fn evaluate(messages: &[LabelledMessage]) -> PersonalReport {
         threshold,
         types,
         all: score("all", total),
+        decoys: decoys
+            .into_iter()
+            .map(|(kind, (count, flagged))| DecoyScore {
+                kind,
+                count,
+                flagged,
+            })
+            .collect(),
     }
 }
 
@@ -1321,6 +1348,12 @@ impl fmt::Display for PersonalReport {
                 t.exact_f1
             )?;
         }
+        let decoys: Vec<String> = self
+            .decoys
+            .iter()
+            .map(|d| format!("{} {}/{}", d.kind, d.flagged, d.count))
+            .collect();
+        writeln!(f, "lookalikes flagged: {}", decoys.join(", "))?;
         Ok(())
     }
 }
