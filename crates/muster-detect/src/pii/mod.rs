@@ -312,6 +312,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn checksummed_digits_inside_other_values_stay_inside() {
+        // `113 496 0476` passes mod-11 but is the tail of a Leeds drama-range number.
+        assert_eq!(
+            kinds("office +44 (0)113 496 0476"),
+            vec![("phone", "+44 (0)113 496 0476".into())]
+        );
+        assert_eq!(
+            kinds("IBAN DE89 3704 0044 0532 0130 00 please"),
+            vec![("iban", "DE89 3704 0044 0532 0130 00".into())]
+        );
+    }
+
+    #[test]
     fn lookalikes_are_quiet() {
         let text = "Order ORD-20417 for £749.00 on 12/09/2026 at 14:30, tracking JD0001234567891234, \
                     ref 4829103746, card 4111 1111 1111 1112, IBAN GB83 WEST 1234 5698 7654 32, \
