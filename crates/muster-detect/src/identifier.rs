@@ -1,13 +1,10 @@
 //! Identifiers that point at a person: email addresses and phone numbers (UK formats and E.164).
 //! Phone numbers are found by format alone — drama-range numbers such as 07700 900123 included — so
-//! a leaked test number is never missed. The full personal-data detectors build on this.
-
-use std::sync::LazyLock;
-
-use regex::Regex;
+//! a leaked test number is never missed. A view of the personal-data pass (`pii::find`).
 
 use crate::Span;
-use crate::commitment::re;
+use crate::finding::FindingKind;
+use crate::pii::PiiKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IdentifierKind {
@@ -30,41 +27,28 @@ pub struct Identifier {
     pub span: Span,
 }
 
-static EMAIL: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\b[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}\b"));
-static PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(\+44\s?\(?0?\)?\s?\d{2,4}|\(?0\d{2,4}\)?)[\s-]?\d{3,4}[\s-]?\d{3,4}\b|\+[1-9]\d{7,14}\b")
-});
-
-/// Emails and phone numbers in `text`, in order.
+/// Emails and phone numbers in `text`, in order: the personal-data pass's findings of those two
+/// types, reference-cued phone-shaped numbers included.
 pub fn identifiers(text: &str) -> Vec<Identifier> {
-    let mut out: Vec<Identifier> = EMAIL
-        .find_iter(text)
-        .map(|m| Identifier {
-            kind: IdentifierKind::Email,
-            span: Span {
-                start: m.start(),
-                end: m.end(),
-            },
-        })
-        .collect();
-    for m in PHONE.find_iter(text) {
-        let digits = m.as_str().chars().filter(char::is_ascii_digit).count();
-        let overlaps_email = out
-            .iter()
-            .any(|e| e.span.start < m.end() && m.start() < e.span.end);
-        if (10..=15).contains(&digits) && !overlaps_email {
-            out.push(Identifier {
-                kind: IdentifierKind::Phone,
+    let mut found = Vec::new();
+    crate::pii::find(text, &mut found);
+    found
+        .into_iter()
+        .filter_map(|f| {
+            let kind = match f.kind {
+                FindingKind::Personal(PiiKind::Email) => IdentifierKind::Email,
+                FindingKind::Personal(PiiKind::Phone) => IdentifierKind::Phone,
+                _ => return None,
+            };
+            Some(Identifier {
+                kind,
                 span: Span {
-                    start: m.start(),
-                    end: m.end(),
+                    start: f.start,
+                    end: f.end,
                 },
-            });
-        }
-    }
-    out.sort_by_key(|i| i.span.start);
-    out
+            })
+        })
+        .collect()
 }
 
 /// A form for comparing identifiers: lower case, without spaces, dashes or brackets, and UK
