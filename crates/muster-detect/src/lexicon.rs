@@ -1,0 +1,173 @@
+//! Word lists as data, matched in one pass: the cheap prefilter in front of the per-sentence
+//! patterns of the injection, escalation and commitment detectors.
+//!
+//! A list is plain text, one entry a line; `#` starts a comment line. `word` matches a whole word
+//! (ASCII case-insensitive), `word*` any word that starts with it. Entries may hold spaces.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+/// A compiled word list.
+pub(crate) struct Lexicon {
+    matcher: AhoCorasick,
+    prefix: Vec<bool>,
+    /// Entry i belongs to group `group[i]` (for lists built from several files).
+    group: Vec<u8>,
+}
+
+/// One whole-word hit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub group: u8,
+}
+
+impl Lexicon {
+    /// One list from several texts; hits report the index of the text they came from.
+    #[allow(clippy::expect_used)]
+    pub(crate) fn new(lists: &[&str]) -> Lexicon {
+        let mut words = Vec::new();
+        let mut prefix = Vec::new();
+        let mut group = Vec::new();
+        for (g, list) in lists.iter().enumerate() {
+            for line in list.lines() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let (word, is_prefix) = match line.strip_suffix('*') {
+                    Some(w) => (w, true),
+                    None => (line, false),
+                };
+                words.push(word.to_owned());
+                prefix.push(is_prefix);
+                group.push(u8::try_from(g).unwrap_or(u8::MAX));
+            }
+        }
+        let matcher = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&words)
+            .expect("constant word list compiles");
+        Lexicon {
+            matcher,
+            prefix,
+            group,
+        }
+    }
+
+    /// Calls `f` for every whole-word hit in `text`, in order.
+    pub(crate) fn for_each(&self, text: &str, mut f: impl FnMut(Hit)) {
+        let bytes = text.as_bytes();
+        for m in self.matcher.find_iter(text) {
+            let id = m.pattern().as_usize();
+            let (start, mut end) = (m.start(), m.end());
+            if start > 0 && is_word_byte(bytes[start - 1]) && is_word_byte(bytes[start]) {
+                continue;
+            }
+            if self.prefix[id] {
+                while end < bytes.len() && is_word_byte(bytes[end]) {
+                    end += 1;
+                }
+            } else if end < bytes.len()
+                && is_word_byte(bytes[end])
+                && end > 0
+                && is_word_byte(bytes[end - 1])
+            {
+                continue;
+            }
+            f(Hit {
+                start,
+                end,
+                group: self.group[id],
+            });
+        }
+    }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// The sentence around byte `at`: from just after the previous boundary to just after the next
+/// (`.`, `!`, `?`, `;` or `:` followed by white space, or a line break). Offsets are on character
+/// boundaries because every boundary byte is ASCII.
+pub(crate) fn sentence_around(text: &str, at: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let at = at.min(bytes.len());
+    let mut start = at;
+    while start > 0 {
+        let b = bytes[start - 1];
+        if b == b'\n' {
+            break;
+        }
+        if matches!(b, b'.' | b'!' | b'?' | b';')
+            && start < bytes.len()
+            && bytes[start].is_ascii_whitespace()
+        {
+            break;
+        }
+        start -= 1;
+    }
+    let mut end = at;
+    while end < bytes.len() {
+        let b = bytes[end];
+        if b == b'\n' {
+            break;
+        }
+        end += 1;
+        if matches!(b, b'.' | b'!' | b'?' | b';')
+            && (end == bytes.len() || bytes[end].is_ascii_whitespace())
+        {
+            break;
+        }
+    }
+    // Trim white space (ASCII, so boundaries stay on characters).
+    while start < end && bytes[start].is_ascii_whitespace() {
+        start += 1;
+    }
+    while end > start && bytes[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    (start, end)
+}
+
+/// `text` lower-cased into `buf` with typographic apostrophes and quotes made plain, reusing the
+/// buffer's allocation.
+pub(crate) fn lower_into(text: &str, buf: &mut String) {
+    buf.clear();
+    for c in text.chars() {
+        match c {
+            '\u{2019}' | '\u{2018}' | '\u{02BC}' => buf.push('\''),
+            '\u{201C}' | '\u{201D}' => buf.push('"'),
+            c if c.is_ascii() => buf.push(c.to_ascii_lowercase()),
+            c => buf.extend(c.to_lowercase()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_words_and_prefixes() {
+        let lex = Lexicon::new(&["ignore\ninstruction*\n# comment\nai"]);
+        let mut hits = Vec::new();
+        lex.for_each(
+            "Ignore the INSTRUCTIONS, said the aide; AI wins. ignored",
+            |h| hits.push(h),
+        );
+        assert_eq!(hits.len(), 3, "{hits:?}");
+        assert_eq!(hits[1].end - hits[1].start, "INSTRUCTIONS".len());
+    }
+
+    #[test]
+    fn sentence_bounds() {
+        let t = "First one. Second £1.50 here! Third\nFourth";
+        let (s, e) = sentence_around(t, t.find("Second").unwrap_or(0) + 2);
+        assert_eq!(&t[s..e], "Second £1.50 here!");
+        let (s, e) = sentence_around(t, t.len() - 1);
+        assert_eq!(&t[s..e], "Fourth");
+    }
+}
