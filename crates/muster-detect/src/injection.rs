@@ -187,7 +187,7 @@ const SENTENCE_PATTERNS: &[(InjectionKind, f32, &str)] = &[
     (
         K::OutputSteering,
         0.8,
-        r"\b(encode|encrypt|translate|render|reverse|rewrite|express|modify|enhance|augment|shift|replace|substitute|format|display|provide|give|write|present|output|cipher|convert|invert)\s+(\S+\s+){0,4}?your\s+(\S+\s+)?(responses?|repl(y|ies)|answers?|outputs?|messages?)\b",
+        r"\b(encode|encrypt|translate|render|reverse|rewrite|express|modify|enhance|augment|shift|replace|substitute|format|display|provide|give|write|present|output|cipher|convert|invert|use|represent)\s+(\S+\s+){0,6}?your\s+(\S+\s+)?(responses?|repl(y|ies)|answers?|outputs?|messages?)\b",
     ),
     (
         K::OutputSteering,
@@ -201,13 +201,18 @@ const SENTENCE_PATTERNS: &[(InjectionKind, f32, &str)] = &[
     ),
     (
         K::OutputSteering,
+        0.5,
+        r"\b(reply|respond|answer|write back|translate (it|this|that|everything))\s+(only\s+|back\s+|to me\s+)?(in|into)\s+(spanish|french|german|italian|portuguese|chinese|mandarin|japanese|russian|arabic|dutch|polish|korean|hindi|latin|klingon|esperanto)\b",
+    ),
+    (
+        K::OutputSteering,
         0.75,
         r"\b(caesar|substitution|monoalphabetic|vigen[eè]re) cipher\b|\bbase ?(16|32|58|64|85)\b.{0,20}\b(encod\w*|format|respon\w*|repl\w*|answer)|\b(encod\w*|respon\w*|repl\w*|answer)\b.{0,30}\bbase ?(16|32|58|64|85)\b",
     ),
     (
         K::OutputSteering,
         0.8,
-        r"\b(the|this)\s+(following|below|subsequent|above|attached)\s+(code|snippet|script|block|excerpt|section|command|link|url|text|sentence|line|statement|message|paragraph)\b.{0,80}\byour\b|\byour\b.{0,80}\b(the|this)\s+(following|below|subsequent)\s+(code|snippet|script|block|excerpt|section|command|link|url|text|sentence|line|statement|message|paragraph)\b",
+        r"\b(the|this)\s+(following|below|subsequent|above|attached)\s+(code|snippet|script|block|excerpt|section|command|link|url|text|sentence|line|statement|message|paragraph)\b.{0,80}\byour\s+(\S+\s+)?(responses?|repl(y|ies)|answers?|outputs?|messages?|code|codebase|implementation|algorithm|solution|program|elucidation|explanation)\b|\byour\s+(\S+\s+)?(responses?|repl(y|ies)|answers?|outputs?|code|codebase|implementation|algorithm|solution|program|elucidation)\b.{0,80}\b(the|this)\s+(following|below|subsequent)\s+(code|snippet|script|block|excerpt|section|command|link|url|text|sentence|line|statement|message|paragraph)\b",
     ),
     (
         K::OutputSteering,
@@ -245,6 +250,7 @@ struct Rules {
     code: Regex,
     markup: Regex,
     question: Regex,
+    benign_override: Regex,
     task_frame: Regex,
 }
 
@@ -263,9 +269,10 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
         .expect("constant injection patterns compile"),
     code: re(CODE_PAYLOAD),
     markup: re(MARKUP),
-    question: re(
-        r"^(what|how|why|which|who|where|when|is|are|does|do|did|has|have|can|could|should|would|will)\b[^?]{20,}\?$",
+    benign_override: re(
+        r"\b(delivery|washing|care|assembly|installation|cooking|setup|set-up|fitting|parking|access|special|house|site|dress|driving|previous email|previous message|earlier email|earlier message) (instructions|rules|guidelines|polic(y|ies)|code)\b",
     ),
+    question: re(r"^(what|how|why|which|who)\b[^?]{20,}\?$"),
     task_frame: re(
         r"^(please\s+|pls\s+|kindly\s+|also,?\s+|and\s+|now,?\s+|then,?\s+|next,?\s+|first,?\s+|ok,?\s+|lastly,?\s+|finally,?\s+)*((can|could|would|will) you\s+(please\s+)?|i (want|need|would like) you to\s+|i'd like you to\s+)?",
     ),
@@ -475,6 +482,9 @@ fn sentences(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
         let mut seen = [false; InjectionKind::ALL.len()];
         for index in matched.iter() {
             let (kind, confidence, _) = SENTENCE_PATTERNS[index];
+            if index == 0 && rules.benign_override.is_match(&buf) {
+                continue;
+            }
             let slot = kind as usize;
             if !seen[slot] {
                 seen[slot] = true;
@@ -538,9 +548,15 @@ fn embedded_tasks(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
 }
 
 /// Whether a lower-cased sentence with no domain word is a task: it opens (after politeness and a
-/// request frame) with a task verb, or is a long general question.
+/// request frame) with a task verb, or is a long open (wh-) question; yes/no questions ("Can I…",
+/// "Is there…") are how customers ask for service and are left alone.
 fn is_task(rules: &Rules, lower: &str) -> bool {
     let trimmed = lower.trim_start_matches(|c: char| !c.is_alphanumeric());
+    // Quoted material ("…this review: 'The product was…'") is what the task works on.
+    let trimmed = match trimmed.find([':', '\'', '"']) {
+        Some(i) if i > 12 => &trimmed[..i],
+        _ => trimmed,
+    };
     let words = trimmed.split_whitespace().count();
     if words < 4 {
         return false;
@@ -585,8 +601,9 @@ const NOT_TASK_AFTER_VERB: &[&str] = &[
 
 /// Questions about the customer's own situation or the conversation, not general knowledge.
 const PERSONAL_QUESTION: &[&str] = &[
-    " i ", " me ", " me?", " my ", " we ", " us ", " our ", " you ", " your ", " this ", " that ",
-    " it ", " it?", "next", "anyone", "someone", "somebody", "nobody",
+    " you ", " your ", " you?", " us ", " our ", "how long", "how much", "how many", "when ",
+    "next", "anyone", "someone", "somebody", "nobody", "supposed", "happen", "sorted", "wait",
+    "fix", "resolv", "do now", "still", " yet",
 ];
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ pub(crate) fn sentence_around(text: &str, at: usize) -> (usize, usize) {
         if b == b'\n' {
             break;
         }
-        if matches!(b, b'.' | b'!' | b'?' | b';')
+        if matches!(b, b'.' | b'!' | b'?' | b';' | b':')
             && start < bytes.len()
             && bytes[start].is_ascii_whitespace()
         {
@@ -116,7 +116,7 @@ pub(crate) fn sentence_around(text: &str, at: usize) -> (usize, usize) {
             break;
         }
         end += 1;
-        if matches!(b, b'.' | b'!' | b'?' | b';')
+        if matches!(b, b'.' | b'!' | b'?' | b';' | b':')
             && (end == bytes.len() || bytes[end].is_ascii_whitespace())
         {
             break;
