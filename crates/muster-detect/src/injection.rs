@@ -480,7 +480,7 @@ fn sentences(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
         lower_into(sentence, &mut buf);
         let matched = rules.set.matches(&buf);
         let mut seen = [false; InjectionKind::ALL.len()];
-        for index in matched.iter() {
+        for index in &matched {
             let (kind, confidence, _) = SENTENCE_PATTERNS[index];
             if index == 0 && rules.benign_override.is_match(&buf) {
                 continue;

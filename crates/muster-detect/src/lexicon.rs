@@ -10,6 +10,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 pub(crate) struct Lexicon {
     matcher: AhoCorasick,
     prefix: Vec<bool>,
+    /// Entries with no ASCII letter or digit (`£`, `%`) match anywhere.
+    symbol: Vec<bool>,
     /// Entry i belongs to group `group[i]` (for lists built from several files).
     group: Vec<u8>,
 }
@@ -28,6 +30,7 @@ impl Lexicon {
     pub(crate) fn new(lists: &[&str]) -> Lexicon {
         let mut words = Vec::new();
         let mut prefix = Vec::new();
+        let mut symbol = Vec::new();
         let mut group = Vec::new();
         for (g, list) in lists.iter().enumerate() {
             for line in list.lines() {
@@ -41,6 +44,7 @@ impl Lexicon {
                 };
                 words.push(word.to_owned());
                 prefix.push(is_prefix);
+                symbol.push(!word.bytes().any(|b| b.is_ascii_alphanumeric()));
                 group.push(u8::try_from(g).unwrap_or(u8::MAX));
             }
         }
@@ -52,6 +56,7 @@ impl Lexicon {
         Lexicon {
             matcher,
             prefix,
+            symbol,
             group,
         }
     }
@@ -62,6 +67,14 @@ impl Lexicon {
         for m in self.matcher.find_iter(text) {
             let id = m.pattern().as_usize();
             let (start, mut end) = (m.start(), m.end());
+            if self.symbol[id] {
+                f(Hit {
+                    start,
+                    end,
+                    group: self.group[id],
+                });
+                continue;
+            }
             if start > 0 && is_word_byte(bytes[start - 1]) && is_word_byte(bytes[start]) {
                 continue;
             }
