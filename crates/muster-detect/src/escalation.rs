@@ -11,8 +11,9 @@
 
 use std::sync::LazyLock;
 
-use regex::RegexSet;
+use regex::bytes::RegexSet;
 
+use crate::commitment::regex_set;
 use crate::finding::{Finding, FindingKind};
 use crate::lexicon::{Lexicon, lower_into, sentence_around};
 
@@ -284,9 +285,8 @@ const TRIGGERS: &str = include_str!("../data/escalation-triggers.txt");
 #[allow(clippy::expect_used)]
 static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
     triggers: Lexicon::new(&[TRIGGERS]),
-    cues: RegexSet::new(CUE_PATTERNS.iter().map(|p| p.2)).expect("constant cue patterns compile"),
-    blockers: RegexSet::new(CUE_BLOCKERS.iter().map(|p| p.1))
-        .expect("constant cue blockers compile"),
+    cues: regex_set(CUE_PATTERNS.iter().map(|p| p.2)),
+    blockers: regex_set(CUE_BLOCKERS.iter().map(|p| p.1)),
 });
 
 /// Appends every escalation cue in `text` to `out`, one finding per (sentence, kind), spanning the
@@ -305,11 +305,11 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
             return;
         };
         lower_into(sentence, &mut buf);
-        let matched = rules.cues.matches(&buf);
+        let matched = rules.cues.matches(buf.as_bytes());
         if !matched.matched_any() {
             return;
         }
-        let blocked = rules.blockers.matches(&buf);
+        let blocked = rules.blockers.matches(buf.as_bytes());
         let mut best = [0.0f32; CueKind::ALL.len()];
         for index in &matched {
             let (kind, confidence, _) = CUE_PATTERNS[index];

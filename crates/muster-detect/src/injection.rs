@@ -21,9 +21,11 @@
 
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
+use regex::bytes::RegexSet;
 
 use crate::commitment::re;
+use crate::commitment::regex_set;
 use crate::finding::{Finding, FindingKind};
 use crate::lexicon::{Lexicon, lower_into, sentence_around};
 
@@ -207,7 +209,7 @@ const SENTENCE_PATTERNS: &[(InjectionKind, f32, &str)] = &[
     (
         K::OutputSteering,
         0.75,
-        r"\b(caesar|substitution|monoalphabetic|vigen[eè]re) cipher\b|\bbase ?(16|32|58|64|85)\b.{0,20}\b(encod\w*|format|respon\w*|repl\w*|answer)|\b(encod\w*|respon\w*|repl\w*|answer)\b.{0,30}\bbase ?(16|32|58|64|85)\b",
+        r"\b(caesar|substitution|monoalphabetic|vigen(e|è)re) cipher\b|\bbase ?(16|32|58|64|85)\b.{0,20}\b(encod\w*|format|respon\w*|repl\w*|answer)|\b(encod\w*|respon\w*|repl\w*|answer)\b.{0,30}\bbase ?(16|32|58|64|85)\b",
     ),
     (
         K::OutputSteering,
@@ -244,7 +246,8 @@ const CODE_PAYLOAD: &str = r"(?s)```.{0,4000}?\b(import\s+(requests|socket|subpr
 const MARKUP: &str = r"(?i)<\s*/?\s*(script|iframe|img|object|embed|style|svg|meta|link|form|input|frame|frameset|base|audio|video|math)\b|<!--|javascript\s*:|\bon(error|load|click|mouseover|focus)\s*=|(display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0)\b|!\[[^\]\n]{0,200}\]\(\s*https?://|\[[^\]\n]{1,200}\]\(\s*(javascript|data):";
 
 struct Rules {
-    triggers: Lexicon,
+    scan: Lexicon,
+    anchors: Lexicon,
     task: Lexicon,
     set: RegexSet,
     code: Regex,
@@ -258,15 +261,14 @@ const TRIGGERS: &str = include_str!("../data/injection-triggers.txt");
 const TASK_VERBS: &str = include_str!("../data/task-verbs.txt");
 const DOMAIN_ANCHORS: &str = include_str!("../data/domain-anchors.txt");
 
-const GROUP_TASK_VERB: u8 = 0;
-const GROUP_ANCHOR: u8 = 1;
+const GROUP_TRIGGER: u8 = 0;
 
 #[allow(clippy::expect_used)]
 static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
-    triggers: Lexicon::new(&[TRIGGERS]),
-    task: Lexicon::new(&[TASK_VERBS, DOMAIN_ANCHORS]),
-    set: RegexSet::new(SENTENCE_PATTERNS.iter().map(|p| p.2))
-        .expect("constant injection patterns compile"),
+    scan: Lexicon::new(&[TRIGGERS, TASK_VERBS]),
+    anchors: Lexicon::new(&[DOMAIN_ANCHORS]),
+    task: Lexicon::new(&[TASK_VERBS]),
+    set: regex_set(SENTENCE_PATTERNS.iter().map(|p| p.2)),
     code: re(CODE_PAYLOAD),
     markup: re(MARKUP),
     benign_override: re(
@@ -284,8 +286,7 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
     invisible(text, out);
     encoded(text, out);
     markup(rules, text, out);
-    sentences(rules, text, out);
-    embedded_tasks(rules, text, out);
+    lexical(rules, text, out);
 }
 
 fn push(out: &mut Vec<Finding>, kind: InjectionKind, start: usize, end: usize, confidence: f32) {
@@ -445,7 +446,10 @@ fn decoded_readable(bytes: &[u8]) -> bool {
 
 fn markup(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
-    if memchr::memchr3(b'<', b'[', b':', bytes).is_some() {
+    if memchr::memchr(b'<', bytes).is_some()
+        || memchr::memmem::find(bytes, b"](").is_some()
+        || memchr::memmem::find(bytes, b"avascript").is_some()
+    {
         for m in rules.markup.find_iter(text) {
             let (s, e) = sentence_around(text, m.start());
             push(
@@ -464,21 +468,48 @@ fn markup(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
     }
 }
 
-/// Sentences holding a trigger word, matched against the sentence patterns.
-fn sentences(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
-    let mut last_end = usize::MAX;
-    let mut buf = String::new();
-    rules.triggers.for_each(text, |hit| {
-        if last_end != usize::MAX && hit.start < last_end {
-            return;
+/// What one sentence holds, from the single word-list pass.
+#[derive(Clone, Copy, Default)]
+struct SentenceHits {
+    start: usize,
+    end: usize,
+    trigger: bool,
+    task_verb: bool,
+}
+
+/// One pass over the trigger words, task verbs and domain anchors. Sentences holding a trigger are
+/// matched against the sentence patterns; then embedded tasks are looked for (module notes).
+fn lexical(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
+    let mut marked: Vec<SentenceHits> = Vec::new();
+    rules.scan.for_each(text, |hit| {
+        let current = match marked.last_mut() {
+            Some(m) if hit.start < m.end => m,
+            _ => {
+                let (start, end) = sentence_around(text, hit.start);
+                marked.push(SentenceHits {
+                    start,
+                    end: end.max(hit.end),
+                    ..SentenceHits::default()
+                });
+                let Some(m) = marked.last_mut() else {
+                    return;
+                };
+                m
+            }
+        };
+        if hit.group == GROUP_TRIGGER {
+            current.trigger = true;
+        } else {
+            current.task_verb = true;
         }
-        let (s, e) = sentence_around(text, hit.start);
-        last_end = e.max(hit.end);
-        let Some(sentence) = text.get(s..e) else {
-            return;
+    });
+    let mut buf = String::new();
+    for m in marked.iter().filter(|m| m.trigger) {
+        let Some(sentence) = text.get(m.start..m.end) else {
+            continue;
         };
         lower_into(sentence, &mut buf);
-        let matched = rules.set.matches(&buf);
+        let matched = rules.set.matches(buf.as_bytes());
         let mut seen = [false; InjectionKind::ALL.len()];
         for index in &matched {
             let (kind, confidence, _) = SENTENCE_PATTERNS[index];
@@ -488,61 +519,52 @@ fn sentences(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
             let slot = kind as usize;
             if !seen[slot] {
                 seen[slot] = true;
-                push(out, kind, s, e, confidence);
+                push(out, kind, m.start, m.end, confidence);
             }
         }
-    });
+    }
+    embedded_tasks(rules, text, &marked, &mut buf, out);
 }
 
-/// General-purpose task requests inside customer-service content (see the module notes).
-fn embedded_tasks(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
-    // One pass: task verbs and domain anchors, with the sentence each falls in.
-    let mut anchors: Vec<(usize, usize)> = Vec::new();
-    let mut candidates: Vec<(usize, usize)> = Vec::new();
-    let mut questions = false;
-    rules.task.for_each(text, |hit| {
-        let (s, e) = sentence_around(text, hit.start);
-        if hit.group == GROUP_ANCHOR {
-            if anchors.last() != Some(&(s, e)) {
-                anchors.push((s, e));
-            }
-        } else if hit.group == GROUP_TASK_VERB && candidates.last() != Some(&(s, e)) {
-            candidates.push((s, e));
+/// General-purpose task requests inside customer-service content (see the module notes). A
+/// candidate is a sentence with a task verb, or one ending in `?`; it must name no domain word,
+/// and some other sentence must.
+fn embedded_tasks(
+    rules: &Rules,
+    text: &str,
+    marked: &[SentenceHits],
+    buf: &mut String,
+    out: &mut Vec<Finding>,
+) {
+    let mut check = |s: usize, e: usize, out: &mut Vec<Finding>| {
+        let Some(sentence) = text.get(s..e) else {
+            return;
+        };
+        lower_into(sentence, buf);
+        if !is_task(rules, buf) || rules.anchors.any(sentence) {
+            return;
         }
-    });
-    if anchors.is_empty() {
-        return;
+        let mut outside = false;
+        rules.anchors.until(text, |h| {
+            outside = h.end <= s || h.start >= e;
+            !outside
+        });
+        if outside {
+            push(out, K::TaskHijack, s, e, 0.6);
+        }
+    };
+    for m in marked.iter().filter(|m| m.task_verb) {
+        check(m.start, m.end, out);
     }
-    // Long questions carry no verb from the list; look at each sentence ending in `?`.
+    // Open questions carry no verb from the list; look at each sentence ending in `?`.
     let bytes = text.as_bytes();
     let mut pos = 0;
     while let Some(i) = memchr::memchr(b'?', &bytes[pos..]) {
         let at = pos + i;
         pos = at + 1;
         let (s, e) = sentence_around(text, at);
-        if e == at + 1 && !candidates.contains(&(s, e)) {
-            candidates.push((s, e));
-            questions = true;
-        }
-    }
-    if questions {
-        candidates.sort_unstable();
-    }
-    let mut buf = String::new();
-    for (s, e) in candidates {
-        if anchors.iter().any(|&(a, b)| a == s && b == e) {
-            continue;
-        }
-        // Content around the sentence must be about the customer's dealings with the business.
-        if !anchors.iter().any(|&(a, b)| b <= s || a >= e) {
-            continue;
-        }
-        let Some(sentence) = text.get(s..e) else {
-            continue;
-        };
-        lower_into(sentence, &mut buf);
-        if is_task(rules, &buf) {
-            push(out, K::TaskHijack, s, e, 0.6);
+        if e == at + 1 && !marked.iter().any(|m| m.task_verb && m.start == s) {
+            check(s, e, out);
         }
     }
 }
@@ -571,7 +593,7 @@ fn is_task(rules: &Rules, lower: &str) -> bool {
         .unwrap_or("");
     let mut opens_with_verb = false;
     rules.task.for_each(first, |h| {
-        if h.start == 0 && h.end == first.len() && h.group == GROUP_TASK_VERB {
+        if h.start == 0 && h.end == first.len() {
             opens_with_verb = true;
         }
     });

@@ -4,7 +4,7 @@
 //! A list is plain text, one entry a line; `#` starts a comment line. `word` matches a whole word
 //! (ASCII case-insensitive), `word*` any word that starts with it. Entries may hold spaces.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// A compiled word list.
 pub(crate) struct Lexicon {
@@ -51,6 +51,7 @@ impl Lexicon {
         let matcher = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .expect("constant word list compiles");
         Lexicon {
@@ -63,16 +64,36 @@ impl Lexicon {
 
     /// Calls `f` for every whole-word hit in `text`, in order.
     pub(crate) fn for_each(&self, text: &str, mut f: impl FnMut(Hit)) {
+        self.until(text, |h| {
+            f(h);
+            true
+        });
+    }
+
+    /// Whether `text` holds a whole-word hit.
+    pub(crate) fn any(&self, text: &str) -> bool {
+        let mut found = false;
+        self.until(text, |_| {
+            found = true;
+            false
+        });
+        found
+    }
+
+    /// Calls `f` for every whole-word hit in `text`, in order, until it returns `false`.
+    pub(crate) fn until(&self, text: &str, mut f: impl FnMut(Hit) -> bool) {
         let bytes = text.as_bytes();
         for m in self.matcher.find_iter(text) {
             let id = m.pattern().as_usize();
             let (start, mut end) = (m.start(), m.end());
             if self.symbol[id] {
-                f(Hit {
+                if !f(Hit {
                     start,
                     end,
                     group: self.group[id],
-                });
+                }) {
+                    return;
+                }
                 continue;
             }
             if start > 0 && is_word_byte(bytes[start - 1]) && is_word_byte(bytes[start]) {
@@ -89,11 +110,13 @@ impl Lexicon {
             {
                 continue;
             }
-            f(Hit {
+            if !f(Hit {
                 start,
                 end,
                 group: self.group[id],
-            });
+            }) {
+                return;
+            }
         }
     }
 }
