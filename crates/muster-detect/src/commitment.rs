@@ -384,12 +384,14 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
     // lower-cased and judged.
     let mut hot = vec![false; all.len()];
     let mut index = 0;
-    rules.triggers.for_each(text, |hit| {
-        while index < all.len() && all[index].span.end <= hit.start {
+    rules.triggers.for_each_sentence(text, |s, e| {
+        while index < all.len() && all[index].span.end <= s {
             index += 1;
         }
-        if index < all.len() && all[index].span.start <= hit.start {
-            hot[index] = true;
+        let mut i = index;
+        while i < all.len() && all[i].span.start < e.max(s + 1) {
+            hot[i] = true;
+            i += 1;
         }
     });
     if !hot.iter().any(|h| *h) {

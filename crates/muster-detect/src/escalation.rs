@@ -15,7 +15,7 @@ use regex::bytes::RegexSet;
 
 use crate::commitment::regex_set;
 use crate::finding::{Finding, FindingKind};
-use crate::lexicon::{Lexicon, lower_into, sentence_around};
+use crate::lexicon::{Lexicon, lower_into};
 
 /// A kind of escalation cue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -293,14 +293,8 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
 /// sentence.
 pub fn find(text: &str, out: &mut Vec<Finding>) {
     let rules = &*RULES;
-    let mut last_end = usize::MAX;
     let mut buf = String::new();
-    rules.triggers.for_each(text, |hit| {
-        if last_end != usize::MAX && hit.start < last_end {
-            return;
-        }
-        let (s, e) = sentence_around(text, hit.start);
-        last_end = e.max(hit.end);
+    rules.triggers.for_each_sentence(text, |s, e| {
         let Some(sentence) = text.get(s..e) else {
             return;
         };

@@ -261,8 +261,6 @@ const TRIGGERS: &str = include_str!("../data/injection-triggers.txt");
 const TASK_VERBS: &str = include_str!("../data/task-verbs.txt");
 const DOMAIN_ANCHORS: &str = include_str!("../data/domain-anchors.txt");
 
-const GROUP_TRIGGER: u8 = 0;
-
 #[allow(clippy::expect_used)]
 static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
     scan: Lexicon::new(&[TRIGGERS, TASK_VERBS]),
@@ -480,28 +478,15 @@ struct SentenceHits {
 /// One pass over the trigger words, task verbs and domain anchors. Sentences holding a trigger are
 /// matched against the sentence patterns; then embedded tasks are looked for (module notes).
 fn lexical(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
+    // Sentences holding a trigger word or a task verb (which kind is settled per sentence below).
     let mut marked: Vec<SentenceHits> = Vec::new();
-    rules.scan.for_each(text, |hit| {
-        let current = match marked.last_mut() {
-            Some(m) if hit.start < m.end => m,
-            _ => {
-                let (start, end) = sentence_around(text, hit.start);
-                marked.push(SentenceHits {
-                    start,
-                    end: end.max(hit.end),
-                    ..SentenceHits::default()
-                });
-                let Some(m) = marked.last_mut() else {
-                    return;
-                };
-                m
-            }
-        };
-        if hit.group == GROUP_TRIGGER {
-            current.trigger = true;
-        } else {
-            current.task_verb = true;
-        }
+    rules.scan.for_each_sentence(text, |start, end| {
+        marked.push(SentenceHits {
+            start,
+            end,
+            trigger: true,
+            task_verb: true,
+        });
     });
     let mut buf = String::new();
     for m in marked.iter().filter(|m| m.trigger) {

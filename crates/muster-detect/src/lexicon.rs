@@ -12,8 +12,6 @@ pub(crate) struct Lexicon {
     prefix: Vec<bool>,
     /// Entries with no ASCII letter or digit (`£`, `%`) match anywhere.
     symbol: Vec<bool>,
-    /// Entry i belongs to group `group[i]` (for lists built from several files).
-    group: Vec<u8>,
 }
 
 /// One whole-word hit.
@@ -21,18 +19,16 @@ pub(crate) struct Lexicon {
 pub(crate) struct Hit {
     pub start: usize,
     pub end: usize,
-    pub group: u8,
 }
 
 impl Lexicon {
-    /// One list from several texts; hits report the index of the text they came from.
+    /// One list from several texts.
     #[allow(clippy::expect_used)]
     pub(crate) fn new(lists: &[&str]) -> Lexicon {
         let mut words = Vec::new();
         let mut prefix = Vec::new();
         let mut symbol = Vec::new();
-        let mut group = Vec::new();
-        for (g, list) in lists.iter().enumerate() {
+        for list in lists {
             for line in list.lines() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
@@ -45,7 +41,6 @@ impl Lexicon {
                 words.push(word.to_owned());
                 prefix.push(is_prefix);
                 symbol.push(!word.bytes().any(|b| b.is_ascii_alphanumeric()));
-                group.push(u8::try_from(g).unwrap_or(u8::MAX));
             }
         }
         let matcher = AhoCorasickBuilder::new()
@@ -58,7 +53,6 @@ impl Lexicon {
             matcher,
             prefix,
             symbol,
-            group,
         }
     }
 
@@ -68,6 +62,44 @@ impl Lexicon {
             f(h);
             true
         });
+    }
+
+    /// Calls `f(start, end)` once for every sentence (as `sentence_around` draws them) holding at
+    /// least one whole-word hit. After the first hit in a sentence the search jumps to its end, so
+    /// dense text costs one match per sentence rather than one per word.
+    pub(crate) fn for_each_sentence(&self, text: &str, mut f: impl FnMut(usize, usize)) {
+        let mut pos = 0;
+        while pos < text.len() {
+            let input = aho_corasick::Input::new(text).span(pos..text.len());
+            let Some(m) = self.matcher.find(input) else {
+                return;
+            };
+            if self.is_word(text, m.pattern().as_usize(), m.start(), m.end()) {
+                let (s, e) = sentence_around(text, m.start());
+                f(s, e);
+                // Past the sentence and any white space after it.
+                pos = e.max(m.end()).max(pos + 1);
+            } else {
+                pos = m.start() + 1;
+            }
+            while pos < text.len() && !text.is_char_boundary(pos) {
+                pos += 1;
+            }
+        }
+    }
+
+    fn is_word(&self, text: &str, id: usize, start: usize, end: usize) -> bool {
+        if self.symbol[id] {
+            return true;
+        }
+        let bytes = text.as_bytes();
+        if start > 0 && is_word_byte(bytes[start - 1]) && is_word_byte(bytes[start]) {
+            return false;
+        }
+        self.prefix[id]
+            || end >= bytes.len()
+            || !is_word_byte(bytes[end])
+            || !is_word_byte(bytes[end - 1])
     }
 
     /// Whether `text` holds a whole-word hit.
@@ -87,11 +119,7 @@ impl Lexicon {
             let id = m.pattern().as_usize();
             let (start, mut end) = (m.start(), m.end());
             if self.symbol[id] {
-                if !f(Hit {
-                    start,
-                    end,
-                    group: self.group[id],
-                }) {
+                if !f(Hit { start, end }) {
                     return;
                 }
                 continue;
@@ -110,11 +138,7 @@ impl Lexicon {
             {
                 continue;
             }
-            if !f(Hit {
-                start,
-                end,
-                group: self.group[id],
-            }) {
+            if !f(Hit { start, end }) {
                 return;
             }
         }
