@@ -5,7 +5,8 @@
 //! and repeated (seeded shuffle) to the requested size; each detector runs over each turn, or with
 //! `--transcripts` over each 30-turn transcript. The labelled sets are dense by design (nearly every
 //! line holds a cue, a commitment or a hard negative built on trigger words), so this is a
-//! pessimistic corpus for the trigger-word prefilters.
+//! pessimistic corpus for the trigger-word prefilters. `--mixed` takes the customer turns from the
+//! synthetic service requests of the injection evaluation instead.
 
 use std::time::Instant;
 
@@ -15,6 +16,23 @@ use rand_chacha::ChaCha8Rng;
 
 const CUES: &str = include_str!("../data/cues/customer-messages.jsonl");
 const REPLIES: &str = include_str!("../data/cues/commitment-replies.jsonl");
+const CONTENT: &str = include_str!("../data/injection/customer-content.json");
+
+/// The body sentences of the synthetic customer content (ordinary service requests).
+fn bodies() -> Vec<String> {
+    let value: serde_json::Value = serde_json::from_str(CONTENT).unwrap_or_default();
+    value
+        .get("bodies")
+        .and_then(|b| b.as_object())
+        .map(|b| {
+            b.values()
+                .filter_map(|v| v.as_array())
+                .flatten()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 fn texts(data: &str) -> Vec<String> {
     data.lines()
@@ -28,7 +46,10 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(20);
-    let mut pool = texts(CUES);
+    // Default: customer messages and agent replies from the labelled sets (dense in trigger
+    // words). `--mixed`: customer turns from the synthetic service requests instead.
+    let mixed = std::env::args().any(|a| a == "--mixed");
+    let mut pool = if mixed { bodies() } else { texts(CUES) };
     pool.extend(texts(REPLIES));
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     // Turns of one to three messages, like a chat transcript.

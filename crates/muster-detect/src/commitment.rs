@@ -284,7 +284,8 @@ fn p(pattern: impl Into<String>) -> String {
 struct Rules {
     triggers: Lexicon,
     set: regex::bytes::RegexSet,
-    groups: Vec<std::ops::Range<usize>>,
+    /// The group (a `G`) of each pattern in the set.
+    group_of: Vec<u8>,
 }
 
 /// Group numbers, in the order `Patterns::into_groups` lists them.
@@ -339,36 +340,36 @@ impl Patterns {
 
 static RULES: LazyLock<Rules> = LazyLock::new(|| {
     let mut all = Vec::new();
-    let mut groups = Vec::new();
-    for group in patterns().into_groups() {
-        let start = all.len();
+    let mut group_of = Vec::new();
+    for (g, group) in patterns().into_groups().into_iter().enumerate() {
+        group_of.extend(std::iter::repeat_n(
+            u8::try_from(g).unwrap_or(31),
+            group.len(),
+        ));
         all.extend(group);
-        groups.push(start..all.len());
     }
     Rules {
         triggers: Lexicon::new(&[TRIGGERS]),
         set: regex_set(all.iter().map(String::as_str)),
-        groups,
+        group_of,
     }
 });
 
 /// Which groups matched one sentence.
-struct Hits(Vec<bool>);
+#[derive(Clone, Copy)]
+struct Hits(u32);
 
 impl Hits {
     fn of(rules: &Rules, lower: &str) -> Hits {
-        let m = rules.set.matches(lower.as_bytes());
-        Hits(
-            rules
-                .groups
-                .iter()
-                .map(|r| r.clone().any(|i| m.matched(i)))
-                .collect(),
-        )
+        let mut bits = 0u32;
+        for i in &rules.set.matches(lower.as_bytes()) {
+            bits |= 1 << rules.group_of.get(i).copied().unwrap_or(31);
+        }
+        Hits(bits)
     }
 
-    fn has(&self, g: G) -> bool {
-        self.0.get(g as usize).copied().unwrap_or(false)
+    fn has(self, g: G) -> bool {
+        self.0 & (1 << g as u32) != 0
     }
 }
 
@@ -376,6 +377,9 @@ impl Hits {
 pub fn commitments(text: &str) -> Vec<Commitment> {
     let rules = &*RULES;
     let mut out = Vec::new();
+    if !rules.triggers.any(text) {
+        return out;
+    }
     let all = sentences(text);
     if all.is_empty() {
         return out;
@@ -414,13 +418,14 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
         let hi = (i + 1).min(hits.len().saturating_sub(1));
         (lo..=hi).any(|j| {
             hits.get(j)
-                .and_then(Option::as_ref)
+                .copied()
+                .flatten()
                 .is_some_and(|h| h.has(G::Retroactive))
         })
     };
     let mut previous_mentions_cancellation = false;
     for (index, sentence) in all.iter().enumerate() {
-        let Some(h) = hits[index].as_ref() else {
+        let Some(h) = hits[index] else {
             previous_mentions_cancellation = false;
             continue;
         };
