@@ -37,6 +37,12 @@ pub enum EvalError {
 }
 
 const CONTENT: &str = include_str!("../data/injection/customer-content.json");
+/// Attack instructions written for muster (not from BIPIA), half `dev` (used while tuning) and half
+/// `test` (held out: only the rate is reported).
+const MUSTER_ATTACKS: &str = include_str!("../data/injection/muster-attacks.jsonl");
+/// Benign customer sentences that look like instructions ("print the return label", "when you
+/// reply, include the tracking number"), split the same way.
+const BENIGN_HARD: &str = include_str!("../data/injection/benign-hard.jsonl");
 /// Customer messages labelled for the cue evaluation; paired up they make benign multi-sentence
 /// customer content written independently of the injection pieces.
 const CUSTOMER_MESSAGES: &str = include_str!("../data/cues/customer-messages.jsonl");
@@ -101,6 +107,13 @@ pub struct InjectionReport {
     /// False alarms on pairs of customer messages from the cue set (written for another purpose,
     /// so phrased independently of the pieces above).
     pub benign_cue_messages: Rate,
+    /// Recall on muster's own attack instructions in customer content, tuning half and held-out
+    /// half.
+    pub recall_muster_dev: Rate,
+    pub recall_muster_test: Rate,
+    /// False alarms on benign customer content holding an instruction-like benign sentence.
+    pub benign_hard_dev: Rate,
+    pub benign_hard_test: Rate,
     /// How many caught positives carried each finding kind.
     pub kinds_on_positives: BTreeMap<String, usize>,
     /// How many false alarms carried each finding kind.
@@ -211,6 +224,10 @@ pub fn evaluate_injection(eval_data_dir: &Path, seed: u64) -> Result<InjectionRe
         notinject_by_file: BTreeMap::new(),
         benign_synthetic: Rate::default(),
         benign_cue_messages: Rate::default(),
+        recall_muster_dev: Rate::default(),
+        recall_muster_test: Rate::default(),
+        benign_hard_dev: Rate::default(),
+        benign_hard_test: Rate::default(),
         kinds_on_positives: BTreeMap::new(),
         kinds_on_negatives: BTreeMap::new(),
         missed: Vec::new(),
@@ -254,6 +271,38 @@ pub fn evaluate_injection(eval_data_dir: &Path, seed: u64) -> Result<InjectionRe
                         let first_line = attack.lines().next().unwrap_or("").to_owned();
                         *missed.entry(first_line).or_default() += 1;
                     }
+                }
+            }
+        }
+    }
+    for (text, split) in jsonl(MUSTER_ATTACKS) {
+        for container in CONTAINERS {
+            let (doc, _) = compose(&content, container, Some(&text), &mut rng);
+            let kinds = injection_kinds(&doc);
+            let flagged = !kinds.is_empty();
+            if split == "test" {
+                report.recall_muster_test.add(flagged);
+            } else {
+                report.recall_muster_dev.add(flagged);
+                if !flagged {
+                    *missed.entry(format!("[muster dev] {text}")).or_default() += 1;
+                }
+            }
+        }
+    }
+    for (text, split) in jsonl(BENIGN_HARD) {
+        for container in CONTAINERS {
+            let (doc, _) = compose(&content, container, Some(&text), &mut rng);
+            let kinds = injection_kinds(&doc);
+            let flagged = !kinds.is_empty();
+            if split == "test" {
+                report.benign_hard_test.add(flagged);
+            } else {
+                report.benign_hard_dev.add(flagged);
+                if flagged {
+                    report
+                        .false_alarms
+                        .push((format!("[benign hard dev, {container}] {doc}"), kinds));
                 }
             }
         }
@@ -324,6 +373,18 @@ pub fn evaluate_injection(eval_data_dir: &Path, seed: u64) -> Result<InjectionRe
     Ok(report)
 }
 
+/// `(text, split)` of each line of a JSON Lines set.
+fn jsonl(data: &str) -> Vec<(String, String)> {
+    data.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            let text = v.get("text")?.as_str()?.to_owned();
+            let split = v.get("split")?.as_str()?.to_owned();
+            Some((text, split))
+        })
+        .collect()
+}
+
 fn row(f: &mut fmt::Formatter<'_>, name: &str, r: &Rate) -> fmt::Result {
     writeln!(
         f,
@@ -341,6 +402,16 @@ impl fmt::Display for InjectionReport {
         row(f, "all", &self.recall)?;
         row(f, "BIPIA text attacks", &self.recall_text)?;
         row(f, "BIPIA code attacks", &self.recall_code)?;
+        row(
+            f,
+            "muster-written attacks, dev half",
+            &self.recall_muster_dev,
+        )?;
+        row(
+            f,
+            "muster-written attacks, held-out half",
+            &self.recall_muster_test,
+        )?;
         for (k, r) in &self.recall_by_container {
             row(f, &format!("container: {k}"), r)?;
         }
@@ -364,6 +435,16 @@ impl fmt::Display for InjectionReport {
             f,
             "benign customer messages (cue set, in pairs)",
             &self.benign_cue_messages,
+        )?;
+        row(
+            f,
+            "benign instruction-like content, dev half",
+            &self.benign_hard_dev,
+        )?;
+        row(
+            f,
+            "benign instruction-like content, held-out half",
+            &self.benign_hard_test,
         )?;
         writeln!(f, "Finding kinds on caught positives")?;
         for (k, n) in &self.kinds_on_positives {

@@ -221,6 +221,45 @@ const SENTENCE_PATTERNS: &[(InjectionKind, f32, &str)] = &[
         0.75,
         r"\b(add|include|insert|append|put|embed|integrate|incorporate|mention)\s+\x22[^\x22]{6,}\x22\s+(to|in|into|at)\s+(your|the|every|each)\b",
     ),
+    // Leaking the prompt, internal notes or other people's data.
+    (
+        K::ToolRequest,
+        0.8,
+        r"\b(print|show|reveal|repeat|quote|output|display|list|tell me|share|dump|describe|paste|give me|read out|send me|copy)\s+(\S+\s+){0,3}?(your|the)\s+(\S+\s+)?(system prompt|prompt|instructions|configuration|config|internal notes|hidden rules|guidelines|words above|text above|previous conversation|conversation history|initial prompt|system message)\b|\b(word for word|verbatim)\b.{0,40}\b(notes|instructions|prompt|conversation|rules)\b|\b(notes|instructions|prompt|conversation|rules)\b.{0,40}\b(word for word|verbatim)\b",
+    ),
+    (
+        K::ToolRequest,
+        0.8,
+        r"\b(reveal|show|list|give me|send me|tell me|share|read out|email me|forward)\s+(\S+\s+){0,2}?(other (customers?|users?|people|account holders?)'?s?|all (the )?(customers?|users?)'?|everyone's)\b|\b(full|complete|whole|entire) (card number|card details|password|pin|security code|cvv|account number)s?\b.{0,20}\b(on file|we hold|you hold|stored)\b|\b(reply|respond|answer|send|give|tell)\b.{0,20}\b(full|complete|whole) (card number|card details|password|pin|security code|cvv)\b",
+    ),
+    // Claimed authority the agent cannot check.
+    (
+        K::ToolRequest,
+        0.75,
+        r"\b(pre-?approved|already approved|has approved|have approved|signed off|authori[sz]ed)\b.{0,40}\b(by|from)\s+(the |your |a |my )?(head office|office|manager|supervisor|team lead(er)?|boss|director|management|admin|administrator)\b|\b(manager|supervisor|team lead(er)?|head office|boss|management|your admin)\s+(says|said|has said|told me|agreed|confirmed)\s+(that\s+)?you\s+(can|should|must|may|are allowed|will)\b|\bthe customer is an? (vip|verified|priority|trusted)\b.{0,40}\b(give|approve|allow|grant|refund|waive|whatever)\b|\bapproved by (a |the )?(supervisor|manager|head office)\b",
+    ),
+    // Concealment and scripted answers.
+    (
+        K::OutputSteering,
+        0.8,
+        r"\b(don't|do not|never)\s+(mention|tell|reveal|disclose|say|bring up|show|inform)\b.{0,50}\b(this note|this message|this instruction|the customer|the user|anyone|when you (answer|reply|respond)|in your (answer|reply|response))\b|\band don't mention it\b",
+    ),
+    (
+        K::OutputSteering,
+        0.8,
+        r"\b(respond|reply|answer)\s+(only\s+)?(with|using)\s+(only\s+)?(the word|the phrase|the text|the sentence|a single word|one word|the words)\b|\b(append|add|attach|include|insert|put)\b.{0,60}\b(to|in|at the end of|into|on)\s+(whatever|anything|everything|each thing|all)\s+(you|that you)\s+(send|say|write|reply|answer|output)\b|\b(say|tell (me|them|the customer|the user)|state|claim|confirm|write)\s+(that\s+)?.{0,60}\b(even though|even if|regardless of whether|although) (it|that|this|they)\b",
+    ),
+    (
+        K::RoleImpersonation,
+        0.8,
+        r"\byour (new )?(role|persona|character|identity) (is|will be|from now)\b|\bfor the rest of (the|this|our) (chat|conversation|session|thread)\b|\b(talk|speak|write|respond|reply|answer) like (a|an) [a-z]+\b|\bpretend (you are|you're|to be) (my|the|a|an|our) (bank|company|manager|supervisor|agent|system|admin|administrator|developer|police|government|solicitor|lawyer|insurer)\b|\bin the style of\b.{0,20}\b(rest|remainder|all)\b|\b(answer|reply|respond)\b.{0,30}\bin the style of\b|\bthe rest of (this|the|my) message in the style of\b",
+    ),
+    // Rules of the business set aside by the customer's own say-so.
+    (
+        K::InstructionOverride,
+        0.75,
+        r"\b(ignore|disregard|forget|bypass|skip|waive)\s+(the|your|any|all)\s+(\S+\s+)?(returns? window|return policy|refund policy|time limit|restocking fee|terms and conditions|checks|verification|id check|security questions|security checks)\b|\b(drop|abandon|ignore|forget)\s+(them|your rules|the rules)\b.{0,10}$|\bwhether your rules\b",
+    ),
     // Text addressed to the model that reads the content.
     (
         K::TaskHijack,
@@ -230,7 +269,7 @@ const SENTENCE_PATTERNS: &[(InjectionKind, f32, &str)] = &[
     (
         K::TaskHijack,
         0.85,
-        r"\b(if|when|since|as) you('re| are)\s+(an?|the)\s+(ai|a\.i\.|assistant|chatbot|bot|llm|language model|large language model|automated|virtual assistant|gpt)\b|\bto (any|the|all) (ai|a\.i\.|assistants?|chatbots?|bots?|llms?|language models?|models?)\s+(reading|processing|handling|summari[sz]ing|parsing|seeing)\b",
+        r"\b(if|when|since|as) you('re| are)\s+(an?|the)\s+(ai|a\.i\.|assistant|chatbot|bot|llm|language model|large language model|automated|virtual assistant|gpt)\b|\bto (any|the|all) (ai|a\.i\.|assistants?|chatbots?|bots?|llms?|language models?|models?)\s+(reading|processing|handling|summari[sz]ing|parsing|seeing)\b|\b(ai|a\.i\.|assistant|bot|chatbot|llm|model|agent|system)s? (reading|processing|handling|summari[sz]ing|parsing|seeing) this\b|\b(any|every|whichever) (ai|a\.i\.|assistant|bot|chatbot|llm|model|agent|system) (handling|processing|reading|that (reads|processes|handles))\b|\bwhoever (processes|reads|handles|summari[sz]es) this (should|must|will|needs|is to)\b",
     ),
     (
         K::TaskHijack,
@@ -608,9 +647,29 @@ const NOT_TASK_AFTER_VERB: &[&str] = &[
 
 /// Questions about the customer's own situation or the conversation, not general knowledge.
 const PERSONAL_QUESTION: &[&str] = &[
-    " you ", " your ", " you?", " us ", " our ", "how long", "how much", "how many", "when ",
-    "next", "anyone", "someone", "somebody", "nobody", "supposed", "happen", "sorted", "wait",
-    "fix", "resolv", "do now", "still", " yet",
+    " you ",
+    " your ",
+    " you?",
+    " us ",
+    " our ",
+    "how long",
+    "how much",
+    "how many times",
+    "when ",
+    "next",
+    "anyone",
+    "someone",
+    "somebody",
+    "nobody",
+    "supposed",
+    "happen",
+    "sorted",
+    "wait",
+    "fix",
+    "resolv",
+    "do now",
+    "still",
+    " yet",
 ];
 
 #[cfg(test)]
