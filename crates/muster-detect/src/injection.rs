@@ -236,7 +236,7 @@ const SENTENCE_PATTERNS: &[(InjectionKind, f32, &str)] = &[
     (
         K::ToolRequest,
         0.75,
-        r"\b(pre-?approved|already approved|has approved|have approved|signed off|authori[sz]ed)\b.{0,40}\b(by|from)\s+(the |your |a |my )?(head office|office|manager|supervisor|team lead(er)?|boss|director|management|admin|administrator)\b|\b(manager|supervisor|team lead(er)?|head office|boss|management|your admin)\s+(says|said|has said|told me|agreed|confirmed)\s+(that\s+)?you\s+(can|should|must|may|are allowed|will)\b|\bthe customer is an? (vip|verified|priority|trusted)\b.{0,40}\b(give|approve|allow|grant|refund|waive|whatever)\b|\bapproved by (a |the )?(supervisor|manager|head office)\b",
+        r"\b(pre-?approved|already approved|has approved|have approved|authori[sz]ed)\b.{0,40}\b(by|from)\s+(the |your |a |my )?(head office|office|manager|supervisor|team lead(er)?|boss|director|management|admin|administrator)\b|\b(manager|supervisor|team lead(er)?|head office|boss|management|your admin)\s+(says|said|has said|told me|agreed|confirmed)\s+(that\s+)?you\s+(can|should|must|may|are allowed|will)\b|\bthe customer is an? (vip|verified|priority|trusted)\b.{0,40}\b(give|approve|allow|grant|refund|waive|whatever)\b|\bapproved by (a |the )?(supervisor|manager|head office)\b",
     ),
     // Concealment and scripted answers.
     (
