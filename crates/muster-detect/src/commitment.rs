@@ -10,6 +10,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::Span;
+use crate::lexicon::{Lexicon, lower_into};
+
 use crate::sentence::sentences;
 
 /// What a commitment is about.
@@ -72,153 +74,369 @@ pub struct Commitment {
 /// Compiles one of this module's constant patterns. Input never reaches here, and the unit tests
 /// exercise every pattern, so a bad pattern fails the build's tests rather than a drill.
 #[allow(clippy::expect_used)]
+///
+/// Word boundaries are ASCII (`(?-u:\b)`): a Unicode `\b` stops the regex engine's DFA at the
+/// first non-ASCII byte (a `£`, a dash) and falls back to a much slower engine.
 pub(crate) fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("constant detector pattern compiles")
+    regex::RegexBuilder::new(&ascii_boundaries(pattern))
+        .dfa_size_limit(16 << 20)
+        .build()
+        .expect("constant detector pattern compiles")
+}
+
+/// A set of constant patterns, with a lazy-DFA cache large enough that long alternations are not
+/// pushed onto the slow engine.
+#[allow(clippy::expect_used)]
+pub(crate) fn regex_set<'p>(patterns: impl IntoIterator<Item = &'p str>) -> regex::bytes::RegexSet {
+    // Byte-oriented with Unicode classes off: `\w`, `\s` and `.` are cheap ASCII/byte classes on
+    // the lower-cased sentence, which keeps the lazy DFA small. Non-ASCII literals (`£`) still
+    // match their UTF-8 bytes.
+    regex::bytes::RegexSetBuilder::new(patterns.into_iter().map(ascii_boundaries))
+        .unicode(false)
+        .dfa_size_limit(64 << 20)
+        .size_limit(64 << 20)
+        .build()
+        .expect("constant detector patterns compile")
+}
+
+/// `pattern` with every `\b` made an ASCII word boundary.
+pub(crate) fn ascii_boundaries(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)")
 }
 
 const FIRST_PERSON_WILL: &str = r"\b(i|we)\s*('ll|'ve|'m going to|'re going to|\s+will|\s+can|\s+shall|\s+have|\s+am going to|\s+are going to|\s+am able to|'m able to|\s+are able to|'re able to|\s+am happy to|'m happy to|\s+are happy to|'re happy to)\b";
 
-struct Rules {
-    blocker: Regex,
-    cancellation: Regex,
-    fee_waiver: Vec<Regex>,
-    no_need_to_pay: Vec<Regex>,
-    refund: Vec<Regex>,
-    retroactive: Regex,
-    credit: Vec<Regex>,
-    compensation: Regex,
-    commit_cue: Regex,
-    price: Vec<Regex>,
-    guarantee: Vec<Regex>,
-    legally_binding: Vec<Regex>,
+/// A statement that commits: the speaker acting or having acted, or the outcome stated as settled.
+const COMMIT_CUE: &str = r"\b(i|we)\s*('ll|'ve|'m|'re|\s+will|\s+can|\s+shall|\s+have|\s+am|\s+are)\b|\byou('ll|\s+will|'re|\s+are)\s+(\w+\s+){0,2}(get|getting|receive|see|be (paid|given|sent|refunded|credited|reimbursed)|entitled|eligible)\b|\b(has|have|'s) been\b|\b(is|are) (being|now|coming|already)\b|\bwill be\b|\blet's\b|\bconsider it done\b|\byou can have\b|\bthere('ll| will) be\b";
+
+struct Patterns {
+    blocker: String,
+    cancellation: String,
+    fee_waiver: Vec<String>,
+    no_need_to_pay: Vec<String>,
+    refund: Vec<String>,
+    refund_blocker: String,
+    expenses: String,
+    retroactive: String,
+    credit: Vec<String>,
+    credit_blocker: String,
+    no_need_blocker: String,
+    compensation: String,
+    compensation_payment: String,
+    commit_cue: String,
+    price: Vec<String>,
+    guarantee: Vec<String>,
+    guarantee_blocker: String,
+    legally_binding: Vec<String>,
+    binding_blocker: String,
 }
 
-static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
-    blocker: re(
-        r"\b(can't|cannot|can not|couldn't|could not|unable|not able|won't be able|will not be able|not allowed|not permitted|not possible|isn't possible|is not possible|not something (i|we) can|no way|not promise|no guarantee|not guaranteed|not in a position|i'm afraid|i am afraid|unfortunately|would need|would have to|will need to (review|check|look)|may be able|might be able|could look|case[- ]by[- ]case|(will|can|would|to) review|reviews|need to check|not my decision|isn't my decision|not (a |an )?(legally|binding)|does apply|do apply|still apply|applies|would apply|will apply)\b",
-    ),
-    cancellation: re(
-        r"\b(cancel\w*|terminat\w*|end (your|the|this|my) (contract|plan|agreement|account)|end(ing)? (it|your contract|the contract|this contract) early|leave|leaving|close (your|the|this|his|her) (account|contract|plan)|closing (your|the|this|his|her) (account|contract|plan)|walk away)\b",
-    ),
-    fee_waiver: vec![
-        re(
-            r"\b(waive|waived|waiving|write off|written off|wipe|wiped|drop|dropped|remove|removed|cancel out)\b.{0,40}\b(fee|fees|charge|charges|penalt\w*|costs?|balance)\b",
+const TRIGGERS: &str = include_str!("../data/commitment-triggers.txt");
+
+fn patterns() -> Patterns {
+    Patterns {
+        // Inability, hedges, conditions on a check, third parties deciding, generalities, questions.
+        blocker: p(
+            r"\b(can't|cannot|can not|couldn't|could not|unable|not able|won't be able|will not be able|not allowed|not permitted|not possible|isn't possible|is not possible|not something (i|we) can|no way|not promise|no promises|no guarantee|not guaranteed|isn't guaranteed|not in a position|i'm afraid|i am afraid|unfortunately|sadly|would need|would have to|you'd need|you would need|you need to|you'll need to|speak to the|will need to (review|check|look)|may be able|might be able|could look|case[- ]by[- ]case|each case|(will|can|would|to) review|reviews|reviewed|need to check|not my decision|isn't my decision|not a decision|not (a |an )?(legally|binding)|does apply|do apply|still apply|applies|would apply|will apply|may|might|possibly|hopefully|i hope|i'd hope|try to|i'll check|i'll ask|i'll find out|i'll pass|pass (your|the|this) (request|details)|let me see|see what (i|we) can do|depends|depend on|depending|subject to|at the discretion|discretion|whether|unless|if (the|it|they|we|our|this|that|there|any|a)\b|only (if|when|be|possible|applies|apply|for|available|within|with|to)|normally|usually|sometimes|typically|generally|would (normally|usually)|referred|shall i|would you like|do you want|nothing in this|not this chat|isn't a contract|is not a contract|declined|non-refundable|non-negotiable|out of my hands|up to (the|them|our)|(will|to|can) (decide|consider|assess|look at|look into|let you know)|in a similar situation|last year|a customer|customers (sometimes|often|usually)|love to|like to .{0,20} but)\b|\?\s*$",
         ),
-        re(
-            r"\b(fee|fees|charge|charges|penalty|penalties)\b.{0,25}\b(waived|removed|written off|dropped|wiped)\b",
+        cancellation: p(
+            r"\b(cancel(l?ing|l?ed|s)?\s+(now|today|early|it|(your|the|this|his|her|my)\s+(\w+\s+)?(contract|account|plan|agreement|membership|subscription|policy|broadband|line|service|lease|booking|tv|package))|cancellation|cancelling|(contract|account|plan|agreement|membership|subscription|policy|broadband|lease|service) (is|has been|was) (now )?(cancelled|terminated|closed|ended)|terminat\w*|end (your|the|this|my) (contract|plan|agreement|account|lease|membership|policy|subscription)|end(ing)? (it|your contract|the contract|this contract|the agreement|the lease) early|(contract|agreement|lease|membership|policy) (can |will )?end|leave|leaving|close (your|the|this|his|her) (account|contract|plan)|closing (your|the|this|his|her) (account|contract|plan)|walk away|let(ting)? you out|break fee|early[- ]release|exit fee|exit charge)\b",
         ),
-        re(
-            r"\b(no|without any|without a|without the|without)\s+(early\s+)?((termination|exit|cancellation|leaving|early)\s+)?(fee|fees|charge|charges|penalt\w*|costs?)\b",
+        fee_waiver: vec![
+            p(
+                r"\b(waive|waived|waiving|write off|written off|written it off|wipe|wiped|drop|dropped|remove|removed|cancel out|cancelled|zeroed|taken|took|skip|skipped|scrap(ped)?)\b.{0,40}\b(fee|fees|charge|charges|penalt\w*|costs?|balance)\b",
+            ),
+            p(
+                r"\b(fee|fees|charge|charges|penalty|penalties)\b.{0,25}\b(waived|removed|written off|dropped|wiped|cancelled|taken off|won't apply|will not apply|doesn't apply|does not apply|won't be (charged|applied|added))\b",
+            ),
+            p(
+                r"\b(no|without any|without a|without the|without|without paying the( usual)?)\s+(early\s+)?((termination|exit|cancellation|leaving|early|break|early-release)\s+)?(fee|fees|charge|charges|penalt\w*|costs?)\b",
+            ),
+            p(
+                r"\b(free of charge|penalty[- ]free|fee[- ]free|at no (extra |additional )?cost|for free|no penalty)\b",
+            ),
+            p(
+                r"\b(no|won't be any|will not be any|won't be an|will not be an|isn't any|isn't an|is no|are no)\s+(\w+\s+){0,2}(fee|fees|charge|charges|penalt\w*)\b",
+            ),
+            p(
+                r"\b(won't|will not|not going to|aren't going to|are not going to|won't be)\s+(be\s+)?(charg\w*|bill\w*)\s+(you\s+)?(the|a|any|for the|an)\s+(\S+\s+){0,2}(fee|charge|penalty)\b",
+            ),
+        ],
+        no_need_to_pay: vec![
+            p(
+                r"\b(won't|will not|don't|do not|doesn't|does not|wouldn't|would not|shouldn't|needn't)\s+(need\s+to\s+|have\s+to\s+)?pay\b",
+            ),
+            p(
+                r"\bno need to (pay|send (the|a|any) payment|make (a|any|the) payment)\b|\bno payment (is )?(needed|required|due)\b",
+            ),
+            p(
+                r"\bnothing\s+(more|else|further|extra|left)?\s*(for you\s+)?(to pay|owing|owed|outstanding|left to pay|due|is due)\b",
+            ),
+            p(r"\b(owe|owes)\s+(us\s+)?(nothing|anything further)\b"),
+            p(r"\b(won't|will not|wouldn't|don't)\s+owe\b"),
+            p(
+                r"\b(won't|will not)\s+be\s+charged\b(\s+for\s+(this|the)\s+(month|period|bill|year))?",
+            ),
+            p(r"\bno\s+(further|more|other|outstanding)\s+(payments?|charges?|balance)\b"),
+            p(r"\b(that's|that is|that will be) (it|all).{0,20}\bnothing\b"),
+            p(
+                r"\b(don't|do not) worry about paying\b|\bbalance is (now )?(zero|£0)\b|\ball paid up\b|\b(cleared|wiped) (them|it|the arrears|your arrears|the balance|your balance|the debt)\b|\bignore the (reminder|bill|invoice|letter)\b|\b(invoice|bill) has been cancelled\b|\bwon't charge the remaining\b",
+            ),
+        ],
+        refund: vec![
+            p(format!(
+                r"{FIRST_PERSON_WILL}\s+(\w+\s+){{0,3}}(refund|reimburse|repay|pay (you |that |it |them |everything |this )?back|return (your|the) money|give you (your|the) money back)"
+            )),
+            p(
+                r"\byou('ll|\s+will|\s+are going to|'re going to|\s+shall)\s+(\w+\s+){0,2}(get|receive|be sent|be given|be paid|see)\s+(\w+\s+){0,4}(refund|refunded|money back|reimburs\w*)",
+            ),
+            p(
+                r"\brefund\w*\b.{0,40}\b(has been|have been|is being|are being|will be|is|are)\s+(issued|processed|approved|arranged|sent|made|paid|on its way|confirmed|refunded|already on its way)\b",
+            ),
+            p(
+                r"\b(has|have|will) been refunded\b|\bwill be refunded\b|\b(i|we)('ve| have) (just )?refunded\b|\brefunded in full\b|\brefund(ed)? (you |it |them |everything |that )?in full\b",
+            ),
+            p(r"\b(entitled|eligible) (to|for)\b.{0,30}\brefund"),
+            p(r"\b(we|i)\s+(always\s+|do\s+)?(refund|reimburse|repay|pay back)\b"),
+            p(
+                r"\b(every|each|all)\b.{0,30}\b(will|would|shall) be (refunded|repaid|returned|paid back)\b",
+            ),
+            p(
+                r"\b(we're|we are|i'm|i am)\s+(refunding|reimbursing|repaying)\b|\bput through a (full |partial )?refund\b|\b(issued|processed|arranged) a (full |partial )?refund\b|\b(i|we)('ve| have)\s+(just\s+)?(issued|processed|put through|arranged|approved)\b.{0,30}\brefund",
+            ),
+            p(
+                r"\b(back (to|into|in|on) (you|your (card|account|bank|visa|mastercard|paypal|original))|(coming|going|on its way) back to|you'll (see|get|have) (the |your )?(\S+ ){0,2}back|(get|getting|see) (every penny|all of it|it all|the money|your money|the £\S+|£\S+) back|every penny back|(being|been|be) (returned|paid back|sent back) to (you|your)|(has|have) been returned to your|reversed the (duplicate |double )?(payment|charge|transaction)|reimbursing it|(get|send) (the )?£\S+ back to you|(come|comes|coming) back to you)\b",
+            ),
+            p(
+                r"\b(deposit|amount|money|cost|payment|charge|overcharge)s?\b.{0,30}\b(will be|is being|has been|are being) (returned|refunded|repaid|paid back)\b|\bwill refund\b",
+            ),
+        ],
+        refund_blocker: p(
+            r"\brefunded items\b|\bdid you receive\b|\bwas paid on\b|\bwe refunded a\b",
         ),
-        re(
-            r"\b(free of charge|penalty[- ]free|fee[- ]free|at no (extra |additional )?cost|for free)\b",
+        expenses: p(r"\b(you spent|you had to|taxi|hotel|expenses|out of pocket)\b"),
+        retroactive: p(
+            r"\b(backdat\w*|back-dat\w*|retroactiv\w*|retrospectiv\w*|back to (when|the (date|day|start|beginning|time))|since|from the (date|day|time|start)|all (of )?(the |those |these )?(charges|payments|direct debits|monthly payments)|every (charge|payment|monthly payment)|date of (death|passing)|passed away|he died|she died|they died|(taken|charged|paid|collected) after|after (the|his|her|their|your \w+'s) (death|passing|date of death)|going (right )?back|the whole period|last (two|three|four|five|six|\d+) (bills|months|payments)|all six months)\b",
         ),
-        re(
-            r"\b(no|won't be any|will not be any|won't be an|will not be an|isn't any|isn't an|is no|are no)\s+(\w+\s+){0,2}(fee|fees|charge|charges|penalt\w*)\b",
+        credit: vec![
+            p(format!(
+                r"{FIRST_PERSON_WILL}\s+(\w+\s+){{0,2}}(credit|add|apply|put|pop|give you)\b.{{0,30}}\bcredit\b"
+            )),
+            p(format!(
+                r"{FIRST_PERSON_WILL}\s+(\w+\s+){{0,1}}credit(ed)?\s+(your|the|you)\b"
+            )),
+            p(
+                r"\bcredit\b.{0,30}\b(has been|have been|will be|is being|is)\s+(applied|added|issued|put|on)\b",
+            ),
+            p(r"\byou('ll|\s+will)\s+(get|receive|see)\s+(\w+\s+){0,3}credit\b"),
+            p(
+                r"\b(i'm|i am|we're|we are|i've|we've|i have|we have|i'll|we'll)\s+(just\s+)?(putting|adding|applying|giving|crediting|popped|put|added|applied|given|pop|put|add|apply|give)\b.{0,40}\b(credit|to (your|the) account|on(to)? (your|the) account)\b|\b(your next (statement|bill|invoice) will show|there's now|knocked off your next bill)\b.{0,40}\bcredit\b|\bcredit(ed|ing)? (your|the) account\b|\bin (account )?credit\b",
+            ),
+        ],
+        no_need_blocker: p(r"\bif you (don't|do not)\b|\bunless you\b"),
+        credit_blocker: p(r"\bcredit (card|check|score|balance is|rating)\b|\bstore credit is\b"),
+        compensation: p(r"\bcompensat\w*\b"),
+        compensation_payment: p(
+            r"\b(goodwill payment|gesture of goodwill|cheque for|bank transfer|(pay|paying|paid|send|sending|sent) you £|payment to you|payment of £\S+ to you|cover the cost|make up for|to make up|for the inconvenience|for each day|for every day|reimburse the £|to compensate)\b",
         ),
-    ],
-    no_need_to_pay: vec![
-        re(
-            r"\b(won't|will not|don't|do not|doesn't|does not|wouldn't|would not|shouldn't)\s+(need|have)\s+to\s+pay\b",
-        ),
-        re(r"\bno need to pay\b"),
-        re(
-            r"\bnothing\s+(more|else|further|extra|left)?\s*(to pay|owing|owed|outstanding|left to pay|due)\b",
-        ),
-        re(r"\b(owe|owes)\s+(us\s+)?nothing\b"),
-        re(r"\b(won't|will not|wouldn't|don't)\s+owe\b"),
-        re(r"\b(won't|will not)\s+be\s+charged\b"),
-        re(r"\bno\s+(further|more|other|outstanding)\s+(payments?|charges?|balance)\b"),
-        re(r"\b(that's|that is|that will be) (it|all).{0,20}\bnothing\b"),
-    ],
-    refund: vec![
-        re(&format!(
-            r"{FIRST_PERSON_WILL}\s+(\w+\s+){{0,3}}(refund|reimburse|repay|pay (you |that |it |them |everything |this )?back|return (your|the) money|give you (your|the) money back)"
+        commit_cue: p(format!(
+            r"{FIRST_PERSON_WILL}|\byou('ll|\s+will|'re|\s+are)\s+(\w+\s+){{0,2}}(get|receive|be (paid|given|sent)|entitled|eligible)\b|\b(has been|have been|will be) (paid|awarded|arranged|approved|agreed)\b|{COMMIT_CUE}"
         )),
-        re(
-            r"\byou('ll|\s+will|\s+are going to|'re going to|\s+shall)\s+(\w+\s+){0,2}(get|receive|be sent|be given|be paid|see)\s+(\w+\s+){0,4}(refund|refunded|money back|reimburs\w*)",
+        price: vec![
+            p(format!(
+                r"{FIRST_PERSON_WILL}\s+(\w+\s+){{0,2}}(offer|give|match|lock|honou?r|sell|do|let you have|set|knock|reduce|bring)\b.{{0,40}}(£\s?\d|\$\s?\d|\d+%|\bprice\b|\brate\b|\bdeal\b|\bdiscount\b|\bcost\b)"
+            )),
+            p(
+                r"\b(price|rate|tariff|discount)\b.{0,20}\b(is|will be|stays|will stay|is now)\s+(now\s+)?(locked|fixed|frozen|guaranteed|held)\b",
+            ),
+            p(r"\bthat's a deal\b|\bdeal done\b|\bit's a deal\b"),
+            p(
+                r"\blet's do (it|that|this) for £|\bwe can do (it|the \S+|that|this) for £|\byou can have\b.{0,40}\b(same|for £|price)\b|\b(locked|fixed|frozen) (your|the) (tariff|price|rate)\b|\b(i'll|we'll|we will|i will) (give you|do) the same deal\b",
+            ),
+        ],
+        guarantee: vec![
+            p(r"\b(i|we)\s+(guarantee|promise|assure you|give you my word)\b"),
+            p(r"\b(guaranteed|you have my word|rest assured)\b"),
+            p(r"\b(that's a promise|personal assurance|definitely be|100%|without fail)\b"),
+        ],
+        guarantee_blocker: p(
+            r"\bguarantee page\b|\bcomes with a\b|\bwarranty\b|\bguarantee to respond\b",
         ),
-        re(
-            r"\brefund\w*\b.{0,40}\b(has been|have been|is being|are being|will be|is|are)\s+(issued|processed|approved|arranged|sent|made|paid|on its way|confirmed|refunded)\b",
+        legally_binding: vec![
+            p(r"\blegally[- ]binding\b"),
+            p(r"\bbinding (offer|agreement|contract|deal|commitment)\b"),
+            p(r"\bno takesies\b"),
+            p(
+                r"\b(offer|deal|agreement|confirmation|this) is (legally )?binding\b|\bbinding on us\b|\blegally enforceable\b|\blegal force\b|\bcontractual commitment\b|\bhold us to (this|it)\b",
+            ),
+        ],
+        binding_blocker: p(
+            r"\b(nothing|not|isn't|no)\b.{0,30}\b(binding|contract)\b|\bterms and conditions are\b|\blegal advice\b",
         ),
-        re(
-            r"\b(has|have|will) been refunded\b|\bwill be refunded\b|\b(i|we)('ve| have) (just )?refunded\b|\brefunded in full\b|\brefund(ed)? (you |it |them |everything |that )?in full\b",
-        ),
-        re(r"\b(entitled|eligible) (to|for)\b.{0,30}\brefund"),
-        re(r"\b(we|i)\s+(always\s+|do\s+)?(refund|reimburse|repay|pay back)\b"),
-        re(
-            r"\b(every|each|all)\b.{0,30}\b(will|would|shall) be (refunded|repaid|returned|paid back)\b",
-        ),
-    ],
-    retroactive: re(
-        r"\b(backdat\w*|back-dat\w*|retroactiv\w*|retrospectiv\w*|back to|since|from the (date|day|time)|all (of )?(the |those |these )?(charges|payments)|every (charge|payment|penny)|date of (death|passing)|passed away|he died|she died|they died|(taken|charged|paid) after|after (the|his|her|their) (death|passing|date of death))\b",
-    ),
-    credit: vec![
-        re(&format!(
-            r"{FIRST_PERSON_WILL}\s+(\w+\s+){{0,2}}(credit|add|apply|put|pop|give you)\b.{{0,30}}\bcredit\b"
-        )),
-        re(&format!(
-            r"{FIRST_PERSON_WILL}\s+(\w+\s+){{0,1}}credit(ed)?\s+(your|the|you)\b"
-        )),
-        re(
-            r"\bcredit\b.{0,30}\b(has been|have been|will be|is being|is)\s+(applied|added|issued|put|on)\b",
-        ),
-        re(r"\byou('ll|\s+will)\s+(get|receive|see)\s+(\w+\s+){0,3}credit\b"),
-    ],
-    compensation: re(r"\bcompensat\w*\b"),
-    commit_cue: re(&format!(
-        r"{FIRST_PERSON_WILL}|\byou('ll|\s+will|'re|\s+are)\s+(\w+\s+){{0,2}}(get|receive|be (paid|given|sent)|entitled|eligible)\b|\b(has been|have been|will be) (paid|awarded|arranged|approved|agreed)\b"
-    )),
-    price: vec![
-        re(&format!(
-            r"{FIRST_PERSON_WILL}\s+(\w+\s+){{0,2}}(offer|give|match|lock|honou?r|sell|do|let you have|set)\b.{{0,40}}(£\s?\d|\$\s?\d|\bprice\b|\brate\b|\bdeal\b|\bdiscount\b)"
-        )),
-        re(
-            r"\b(price|rate|tariff|discount)\b.{0,20}\b(is|will be|stays|will stay)\s+(locked|fixed|frozen|guaranteed|held)\b",
-        ),
-        re(r"\bthat's a deal\b|\bdeal done\b|\bit's a deal\b"),
-    ],
-    guarantee: vec![
-        re(r"\b(i|we)\s+(guarantee|promise|assure you|give you my word)\b"),
-        re(r"\b(guaranteed|you have my word|rest assured)\b"),
-    ],
-    legally_binding: vec![
-        re(r"\blegally[- ]binding\b"),
-        re(r"\bbinding (offer|agreement|contract|deal|commitment)\b"),
-        re(r"\bno takesies\b"),
-    ],
+    }
+}
+
+fn p(pattern: impl Into<String>) -> String {
+    pattern.into()
+}
+
+/// Indexes into the one pattern set: the range of patterns of each group.
+struct Rules {
+    triggers: Lexicon,
+    set: regex::bytes::RegexSet,
+    /// The group (a `G`) of each pattern in the set.
+    group_of: Vec<u8>,
+}
+
+/// Group numbers, in the order `Patterns::into_groups` lists them.
+#[derive(Clone, Copy)]
+enum G {
+    Blocker,
+    Cancellation,
+    FeeWaiver,
+    NoNeedToPay,
+    Refund,
+    RefundBlocker,
+    Expenses,
+    Retroactive,
+    Credit,
+    CreditBlocker,
+    NoNeedBlocker,
+    Compensation,
+    CompensationPayment,
+    CommitCue,
+    Price,
+    Guarantee,
+    GuaranteeBlocker,
+    LegallyBinding,
+    BindingBlocker,
+}
+
+impl Patterns {
+    fn into_groups(self) -> Vec<Vec<String>> {
+        vec![
+            vec![self.blocker],
+            vec![self.cancellation],
+            self.fee_waiver,
+            self.no_need_to_pay,
+            self.refund,
+            vec![self.refund_blocker],
+            vec![self.expenses],
+            vec![self.retroactive],
+            self.credit,
+            vec![self.credit_blocker],
+            vec![self.no_need_blocker],
+            vec![self.compensation],
+            vec![self.compensation_payment],
+            vec![self.commit_cue],
+            self.price,
+            self.guarantee,
+            vec![self.guarantee_blocker],
+            self.legally_binding,
+            vec![self.binding_blocker],
+        ]
+    }
+}
+
+static RULES: LazyLock<Rules> = LazyLock::new(|| {
+    let mut all = Vec::new();
+    let mut group_of = Vec::new();
+    for (g, group) in patterns().into_groups().into_iter().enumerate() {
+        group_of.extend(std::iter::repeat_n(
+            u8::try_from(g).unwrap_or(31),
+            group.len(),
+        ));
+        all.extend(group);
+    }
+    Rules {
+        triggers: Lexicon::new(&[TRIGGERS]),
+        set: regex_set(all.iter().map(String::as_str)),
+        group_of,
+    }
 });
+
+/// Which groups matched one sentence.
+#[derive(Clone, Copy)]
+struct Hits(u32);
+
+impl Hits {
+    fn of(rules: &Rules, lower: &str) -> Hits {
+        let mut bits = 0u32;
+        for i in &rules.set.matches(lower.as_bytes()) {
+            bits |= 1 << rules.group_of.get(i).copied().unwrap_or(31);
+        }
+        Hits(bits)
+    }
+
+    fn has(self, g: G) -> bool {
+        self.0 & (1 << g as u32) != 0
+    }
+}
 
 /// Every commitment in `text`, one entry per (sentence, topic).
 pub fn commitments(text: &str) -> Vec<Commitment> {
     let rules = &*RULES;
     let mut out = Vec::new();
-    let mut previous_mentions_cancellation = false;
+    if !rules.triggers.any(text) {
+        return out;
+    }
     let all = sentences(text);
-    let lowered: Vec<String> = all
+    if all.is_empty() {
+        return out;
+    }
+    // Only sentences holding a trigger word (and their neighbours, for carried-over context) are
+    // lower-cased and judged.
+    let mut hot = vec![false; all.len()];
+    let mut index = 0;
+    rules.triggers.for_each_sentence(text, |s, e| {
+        while index < all.len() && all[index].span.end <= s {
+            index += 1;
+        }
+        let mut i = index;
+        while i < all.len() && all[i].span.start < e.max(s + 1) {
+            hot[i] = true;
+            i += 1;
+        }
+    });
+    if !hot.iter().any(|h| *h) {
+        return out;
+    }
+    let mut buf = String::new();
+    let hits: Vec<Option<Hits>> = all
         .iter()
-        .map(|s| s.text.to_lowercase().replace(['’', '‘'], "'"))
+        .zip(&hot)
+        .map(|(s, h)| {
+            h.then(|| {
+                lower_into(s.text, &mut buf);
+                Hits::of(rules, &buf)
+            })
+        })
         .collect();
     // Whether the refund is backdated may be said in the sentence before or after the promise.
     let retroactive_near = |i: usize| {
         let lo = i.saturating_sub(1);
-        let hi = (i + 1).min(lowered.len().saturating_sub(1));
+        let hi = (i + 1).min(hits.len().saturating_sub(1));
         (lo..=hi).any(|j| {
-            lowered
-                .get(j)
-                .is_some_and(|l| rules.retroactive.is_match(l))
+            hits.get(j)
+                .copied()
+                .flatten()
+                .is_some_and(|h| h.has(G::Retroactive))
         })
     };
+    let mut previous_mentions_cancellation = false;
     for (index, sentence) in all.iter().enumerate() {
-        let lower = &lowered[index];
-        let mentions_cancellation = rules.cancellation.is_match(lower);
-        let blocked = rules.blocker.is_match(lower);
+        let Some(h) = hits[index] else {
+            previous_mentions_cancellation = false;
+            continue;
+        };
+        let mentions_cancellation = h.has(G::Cancellation);
         let mut found = Vec::new();
-        if !blocked {
-            let any = |set: &[Regex]| set.iter().any(|r| r.is_match(lower));
-            let fee_waiver = any(&rules.fee_waiver);
-            let no_need_to_pay = any(&rules.no_need_to_pay);
-            let refund = any(&rules.refund);
+        if !h.has(G::Blocker) {
+            let fee_waiver = h.has(G::FeeWaiver);
+            let no_need_to_pay = h.has(G::NoNeedToPay) && !h.has(G::NoNeedBlocker);
+            let commits = h.has(G::CommitCue);
+            let refund = h.has(G::Refund) && !h.has(G::RefundBlocker) && !h.has(G::Expenses);
+            let credit = h.has(G::Credit) && !h.has(G::CreditBlocker);
             if fee_waiver {
                 found.push(Topic::FeeWaiver);
             }
@@ -228,6 +446,9 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
             if (fee_waiver || no_need_to_pay)
                 && (mentions_cancellation || previous_mentions_cancellation)
             {
+                if !fee_waiver {
+                    found.push(Topic::FeeWaiver);
+                }
                 found.push(Topic::PenaltyFreeCancellation);
             }
             if refund {
@@ -236,19 +457,19 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
                     found.push(Topic::RetroactiveRefund);
                 }
             }
-            if any(&rules.credit) {
+            if credit {
                 found.push(Topic::Credit);
             }
-            if rules.compensation.is_match(lower) && rules.commit_cue.is_match(lower) {
+            if commits && (h.has(G::Compensation) || (!credit && h.has(G::CompensationPayment))) {
                 found.push(Topic::Compensation);
             }
-            if any(&rules.price) {
+            if h.has(G::Price) && !credit {
                 found.push(Topic::Price);
             }
-            if any(&rules.guarantee) {
+            if h.has(G::Guarantee) && !h.has(G::GuaranteeBlocker) {
                 found.push(Topic::Guarantee);
             }
-            if any(&rules.legally_binding) {
+            if h.has(G::LegallyBinding) && !h.has(G::BindingBlocker) {
                 found.push(Topic::LegallyBinding);
             }
         }

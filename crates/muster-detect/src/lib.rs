@@ -10,6 +10,7 @@ pub mod escalation;
 mod finding;
 mod identifier;
 pub mod injection;
+mod lexicon;
 pub mod pii;
 mod refusal;
 mod scan;

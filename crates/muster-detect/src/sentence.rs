@@ -14,13 +14,11 @@ pub struct Sentence<'t> {
 pub fn sentences(text: &str) -> Vec<Sentence<'_>> {
     let mut out = Vec::new();
     let mut start = 0;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    for (i, &(offset, ch)) in chars.iter().enumerate() {
-        let next = chars.get(i + 1).map(|&(_, c)| c);
+    let mut chars = text.char_indices().peekable();
+    while let Some((offset, ch)) = chars.next() {
         let boundary = match ch {
-            '.' | '!' | '?' | ';' => next.is_none_or(char::is_whitespace),
-            '\n' => true,
-            '—' | '–' => true,
+            '.' | '!' | '?' | ';' => chars.peek().is_none_or(|&(_, c)| c.is_whitespace()),
+            '\n' | '\u{2014}' | '\u{2013}' => true,
             _ => false,
         };
         if boundary {
