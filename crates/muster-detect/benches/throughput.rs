@@ -2,12 +2,12 @@
 //! text built from a fixed set of realistic support messages. Prints the median MB/s of 5 runs.
 //!
 //! `cargo bench -p muster-detect --bench throughput` (set `PII_ONLY=1` to skip `scan`, e.g. to
-//! profile the personal-data pass alone)
+//! profile the personal-data pass alone; `SCAN_ONLY=1` to time only `scan` message by message)
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use muster_detect::{Families, scan};
+use muster_detect::{Families, Family, scan};
 
 const MESSAGES: &[&str] = &[
     "Hi, my name is Hannah Price and my order 4829103746 never arrived.",
@@ -59,6 +59,14 @@ fn main() {
     }
     let mb = text.len() as f64 / 1e6;
     let mut out = Vec::with_capacity(1 << 20);
+    let lines: Vec<&str> = text.lines().collect();
+    if std::env::var_os("SCAN_ONLY").is_some() {
+        let (rate, _) = median_mbps(&text, |_| {
+            lines.iter().map(|l| scan(l, Families::ALL).len()).sum()
+        });
+        println!("scan(.., Families::ALL), message by message: {rate:.1} MB/s median of 5");
+        return;
+    }
     let (pii, n_pii) = median_mbps(&text, |t| {
         out.clear();
         muster_detect::pii::find(t, &mut out);
@@ -67,7 +75,6 @@ fn main() {
     println!(
         "personal-data pass, one 20 MB text: {pii:.0} MB/s median of 5 ({n_pii} findings, {mb:.1} MB)"
     );
-    let lines: Vec<&str> = text.lines().collect();
     let (per_msg, n_msg) = median_mbps(&text, |_| {
         let mut n = 0;
         for line in &lines {
@@ -87,4 +94,22 @@ fn main() {
     println!(
         "scan(.., Families::ALL), one 20 MB text: {all:.1} MB/s median of 5 ({n_all} findings)"
     );
+    let (all_msg, n_all_msg) = median_mbps(&text, |_| {
+        lines.iter().map(|l| scan(l, Families::ALL).len()).sum()
+    });
+    println!(
+        "scan(.., Families::ALL), message by message: {all_msg:.1} MB/s median of 5 ({n_all_msg} findings)"
+    );
+    for family in [Family::Injection, Family::Commitment, Family::Escalation] {
+        let (rate, n) = median_mbps(&text, |_| {
+            lines
+                .iter()
+                .map(|l| scan(l, Families::only(family)).len())
+                .sum()
+        });
+        println!(
+            "scan(.., {}) alone, message by message: {rate:.1} MB/s median of 5 ({n} findings)",
+            family.as_str()
+        );
+    }
 }

@@ -423,8 +423,21 @@ fn encoded(text: &str, out: &mut Vec<Finding>) {
 }
 
 fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_'
+    B64_BYTES[usize::from(b)]
 }
+
+/// Bytes that may appear in a base64 (standard or URL-safe) or hex run, as a table: this test runs
+/// on every byte of the input.
+static B64_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'-' || c == b'_';
+        b += 1;
+    }
+    table
+};
 
 fn hex_decode(run: &[u8]) -> Vec<u8> {
     let val = |b: u8| match b {
@@ -560,6 +573,10 @@ fn embedded_tasks(
     buf: &mut String,
     out: &mut Vec<Finding>,
 ) {
+    // The first and last domain-word hits in the whole text, found once: some hit lies outside a
+    // sentence exactly when the first ends before it or the last starts after it. (Hits come in
+    // order and do not overlap.) Searching the text again per sentence would be quadratic.
+    let mut bounds: Option<Option<(usize, usize)>> = None;
     let mut check = |s: usize, e: usize, out: &mut Vec<Finding>| {
         let Some(sentence) = text.get(s..e) else {
             return;
@@ -568,12 +585,20 @@ fn embedded_tasks(
         if !is_task(rules, buf) || rules.anchors.any(sentence) {
             return;
         }
-        let mut outside = false;
-        rules.anchors.until(text, |h| {
-            outside = h.end <= s || h.start >= e;
-            !outside
-        });
-        if outside {
+        let (first_end, last_start) = match *bounds.get_or_insert_with(|| {
+            let mut first_last: Option<(usize, usize)> = None;
+            rules.anchors.for_each(text, |h| {
+                first_last = Some(match first_last {
+                    None => (h.end, h.start),
+                    Some((first_end, _)) => (first_end, h.start),
+                });
+            });
+            first_last
+        }) {
+            Some(b) => b,
+            None => return,
+        };
+        if first_end <= s || last_start >= e {
             push(out, K::TaskHijack, s, e, 0.6);
         }
     };
@@ -587,7 +612,11 @@ fn embedded_tasks(
         let at = pos + i;
         pos = at + 1;
         let (s, e) = sentence_around(text, at);
-        if e == at + 1 && !marked.iter().any(|m| m.task_verb && m.start == s) {
+        // `marked` is in text order, so a binary search finds a sentence already checked.
+        let checked = marked
+            .binary_search_by_key(&s, |m| m.start)
+            .is_ok_and(|i| marked[i].task_verb);
+        if e == at + 1 && !checked {
             check(s, e, out);
         }
     }
