@@ -114,8 +114,9 @@ pub struct ScanArgs {
     /// Detector families to run (default: all).
     #[arg(long, value_delimiter = ',', value_enum)]
     pub only: Vec<ScanFamily>,
-    /// Drop findings below this confidence (0 to 1).
-    #[arg(long, default_value_t = 0.0)]
+    /// Drop findings below this confidence (0 to 1). The default keeps likely findings; 0 shows
+    /// every candidate, e.g. a number shaped like a phone number after the word "order".
+    #[arg(long, default_value_t = 0.5)]
     pub min_confidence: f32,
     /// Print the text with personal data masked (`[email]`, `[phone]`…) instead of findings.
     #[arg(long)]
