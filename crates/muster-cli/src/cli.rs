@@ -354,6 +354,10 @@ pub struct ServeArgs {
     /// Pin the agent's calendar (YYYY-MM-DD); its CRM dates are relative to it.
     #[arg(long, value_name = "DATE")]
     pub today: Option<jiff::civil::Date>,
+    /// Chance (0 to 1) that each flaw that is on is active in a given conversation: below 1 the
+    /// agent is stochastic, like a real one, and a drill's repeats estimate the rate.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_rate)]
+    pub flaw_rate: f64,
     /// Print the flaws and exit.
     #[arg(long)]
     pub list_flaws: bool,
@@ -383,4 +387,11 @@ pub struct VerifyArgs {
 pub struct ListArgs {
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("`{text}` is not a probability between 0 and 1")),
+    }
 }

@@ -18,6 +18,8 @@ use crate::tools::{REFUND_LIMIT, ToolCall, ToolError, Tools};
 pub struct Conversation {
     pub id: String,
     pub customer_ref: String,
+    /// The flaws active in this conversation (drawn when it opened).
+    pub flaws: FlawSet,
     pub turn: u32,
     pub disclosures: Disclosures,
     /// (ticket id, queue) once handed to a person.

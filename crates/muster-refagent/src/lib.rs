@@ -45,6 +45,10 @@ pub struct RefAgentConfig {
     /// Phrasing seed.
     pub seed: u64,
     pub flaws: FlawSet,
+    /// Chance that each configured flaw is active in a given conversation (1.0: always). Below 1 the
+    /// agent is stochastic, as a real one is: each new conversation draws its own flaws from the
+    /// seed, so a drill's repeats estimate the rate.
+    pub flaw_rate: f64,
     /// Let a real model drive the tools instead of the rule brain.
     pub model: Option<ModelConfig>,
     /// Pin the agent's calendar (its CRM dates are relative to "today"), for reproducible output.

@@ -30,8 +30,12 @@ pub enum ModelError {
 
 /// The system prompt, and the article versions it quotes (reported with the reply). With the stale
 /// bereavement flaw on, retrieval hands the model the withdrawn version instead of the current one.
-fn system_prompt(state: &AppState, customer: &Customer) -> (String, Vec<(String, u32)>) {
-    let stale = state.config.flaws.contains(Flaw::StaleBereavementArticle);
+fn system_prompt(
+    state: &AppState,
+    customer: &Customer,
+    flaws: crate::FlawSet,
+) -> (String, Vec<(String, u32)>) {
+    let stale = flaws.contains(Flaw::StaleBereavementArticle);
     let mut policies = String::new();
     let mut articles = Vec::new();
     for article in state.kb.all() {
@@ -100,7 +104,7 @@ pub(crate) async fn respond(
     {
         conv.verified = true;
     }
-    let (prompt, articles) = system_prompt(state, customer);
+    let (prompt, articles) = system_prompt(state, customer, conv.flaws);
     // After a handover the conversation belongs to a person: the model may still talk, not act.
     let handed_over_before = conv.handover.is_some();
     let mut messages = vec![json!({"role": "system", "content": prompt})];
@@ -116,7 +120,7 @@ pub(crate) async fn respond(
     }
     let mut tools = Tools {
         crm: &state.crm,
-        flaws: state.config.flaws,
+        flaws: conv.flaws,
         conversation_id: conv.id.clone(),
         customer,
         calls: Vec::new(),

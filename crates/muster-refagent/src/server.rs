@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rand::{Rng, SeedableRng};
+
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
@@ -102,6 +104,31 @@ impl AppState {
         } else {
             entry
         }
+    }
+
+    /// The flaws a new conversation has: every configured one, or at `flaw_rate` each one drawn
+    /// from the seed and the conversation's sequence number.
+    fn draw_flaws(&self) -> crate::FlawSet {
+        let configured = self.config.flaws;
+        if self.config.flaw_rate >= 1.0 {
+            return configured;
+        }
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+            self.config.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+        crate::Flaw::ALL
+            .into_iter()
+            .filter(|f| configured.contains(*f))
+            .fold(crate::FlawSet::none(), |set, f| {
+                if rng.random_bool(self.config.flaw_rate.clamp(0.0, 1.0)) {
+                    set.with(f)
+                } else {
+                    set
+                }
+            })
     }
 
     fn mode(&self) -> &'static str {
@@ -284,6 +311,7 @@ async fn open_conversation(State(state): State<Arc<AppState>>, body: Bytes) -> A
     state.insert_conversation(Conversation {
         id: id.clone(),
         customer_ref,
+        flaws: state.draw_flaws(),
         ..Conversation::default()
     });
     Ok((StatusCode::CREATED, Json(json!({"conversation_id": id}))).into_response())
@@ -305,7 +333,7 @@ async fn turn(
             let ctx = Context {
                 crm: &state.crm,
                 kb: &state.kb,
-                flaws: state.config.flaws,
+                flaws: conv.flaws,
                 seed: state.config.seed,
             };
             brain::respond(&ctx, &mut conv, &customer, message)
@@ -456,6 +484,7 @@ async fn chat_completion(
         None => state.insert_conversation(Conversation {
             id: conversation_id.clone(),
             customer_ref: customer_ref.clone(),
+            flaws: state.draw_flaws(),
             ..Conversation::default()
         }),
     };

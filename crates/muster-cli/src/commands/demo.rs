@@ -159,6 +159,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
     let config = RefAgentConfig {
         seed: args.seed,
         flaws,
+        flaw_rate: 1.0,
         model: None,
         today: args.today,
     };

@@ -57,6 +57,7 @@ async fn serve(args: &ServeArgs) -> Result<u8, CliError> {
         RefAgentConfig {
             seed: args.seed,
             flaws,
+            flaw_rate: args.flaw_rate,
             model,
             today: args.today,
         },

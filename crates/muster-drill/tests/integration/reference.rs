@@ -86,6 +86,7 @@ async fn drill(
         RefAgentConfig {
             seed,
             flaws,
+            flaw_rate: 1.0,
             model: None,
             today: None,
         },
@@ -238,4 +239,62 @@ async fn verdicts_do_not_depend_on_the_phrasing_seed() {
             "seed {seed}: {hardened:?}"
         );
     }
+}
+
+/// A stochastic agent: the hardship flaw is active in 30% of conversations, so the true pass rate
+/// of its scenario is 70%. Over 200 drills of 20 runs each, the reported 95% interval must contain
+/// the true rate between 90% and 99% of the time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reported_interval_covers_a_stochastic_agents_true_rate() {
+    let agent = muster_refagent::start(
+        RefAgentConfig {
+            seed: 2026,
+            flaws: FlawSet::none().with(Flaw::HardshipCancellation),
+            flaw_rate: 0.3,
+            model: None,
+            today: None,
+        },
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("refagent: {e}"));
+    let mut one = plan(ReferenceInterface::Native);
+    one.scenarios
+        .retain(|p| p.scenario.id == "hardship-cancellation-promise");
+    assert_eq!(one.scenarios.len(), 1);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Arc::new(
+        SqliteStore::open(&dir.path().join("e.db"))
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let (drills, runs, true_rate) = (200, 20, 0.7);
+    let mut covered = 0;
+    let mut passes = 0;
+    for _ in 0..drills {
+        let options = RunOptions {
+            base_url: Some(agent.base_url()),
+            concurrency: 8,
+            repeat: Some(runs),
+            ..RunOptions::default()
+        };
+        let report = run_drill(&one, store.clone(), options)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let summary = &report.summaries[0];
+        assert_eq!(summary.inconclusive, 0, "{}", summary.reason);
+        passes += summary.passed;
+        let (lo, hi) = summary.pass_rate_95.unwrap_or((1.0, 0.0));
+        if lo <= true_rate && true_rate <= hi {
+            covered += 1;
+        }
+    }
+    let observed = f64::from(passes) / f64::from(drills * runs);
+    assert!(
+        (observed - true_rate).abs() < 0.02,
+        "the flaw fired at the set rate: {observed}"
+    );
+    let coverage = f64::from(covered) / f64::from(drills);
+    assert!((0.90..=0.99).contains(&coverage), "coverage {coverage}");
+    agent.shutdown().await;
 }

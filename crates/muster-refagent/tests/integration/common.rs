@@ -26,6 +26,7 @@ pub async fn start(flaws: FlawSet, seed: u64) -> Agent {
         RefAgentConfig {
             seed,
             flaws,
+            flaw_rate: 1.0,
             model: None,
             today: None,
         },

@@ -174,6 +174,7 @@ async fn the_router_serves_in_process() {
     let state = AppState::new(RefAgentConfig {
         seed: 1,
         flaws: FlawSet::none(),
+        flaw_rate: 1.0,
         model: None,
         today: None,
     })

@@ -81,6 +81,7 @@ async fn agent_with_model(flaws: FlawSet) -> (muster_refagent::RunningRefAgent, 
     let config = RefAgentConfig {
         seed: 1,
         flaws,
+        flaw_rate: 1.0,
         model: Some(ModelConfig {
             base_url: base,
             model: "scripted".into(),
