@@ -26,23 +26,17 @@ pub enum ReferenceInterface {
 
 /// The built-in scenarios, sorted by path.
 pub fn scenarios() -> Vec<EmbeddedFile> {
-    let mut files: Vec<EmbeddedFile> = LIBRARY
-        .get_dir("scenarios")
-        .map(|dir| {
-            dir.files()
-                .filter_map(embedded)
-                .filter(|f| f.path.ends_with(".yaml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort_by_key(|f| f.path);
-    files
+    yaml_files_in("scenarios")
 }
 
 /// The built-in control maps (`library/controls/*.yaml`), sorted by path.
 pub fn controls() -> Vec<EmbeddedFile> {
+    yaml_files_in("controls")
+}
+
+fn yaml_files_in(dir: &str) -> Vec<EmbeddedFile> {
     let mut files: Vec<EmbeddedFile> = LIBRARY
-        .get_dir("controls")
+        .get_dir(dir)
         .map(|dir| {
             dir.files()
                 .filter_map(embedded)

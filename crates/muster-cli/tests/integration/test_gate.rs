@@ -251,23 +251,9 @@ fn controls_lists_explains_and_suggests() {
                 .collect()
         })
         .unwrap_or_default();
-    for expected in [
-        "owasp-llm@2025",
-        "owasp-llm@2026",
-        "owasp-asi@2026",
-        "mitre-atlas@5",
-        "nist-ai-rmf@1.0",
-        "nist-ai-600-1@2024",
-        "iso42001@2023",
-        "eu-ai-act@2024",
-        "uk-gdpr@2025",
-        "muster@1",
-    ] {
-        assert!(
-            prefixes.iter().any(|p| p == expected),
-            "{expected} in {prefixes:?}"
-        );
-    }
+    // The full list is muster-controls' test; here, that the command lists what the catalogue has.
+    assert_eq!(prefixes.len(), 10, "{prefixes:?}");
+    assert!(prefixes.iter().any(|p| p == "uk-gdpr@2025"));
     let explain = env.run(&["controls", "owasp-llm@2025:LLM01", "--json"]);
     assert_eq!(explain.code, 0, "{}", explain.stderr);
     let v = explain.json();
