@@ -301,7 +301,11 @@ fn assemble(events: &[Value]) -> Result<Value, TurnError> {
                 }
             }
             "message_delta" => {
-                let m = message.get_or_insert_with(Map::new);
+                let Some(m) = message.as_mut() else {
+                    return Err(TurnError::Malformed(
+                        "`message_delta` before `message_start`".to_owned(),
+                    ));
+                };
                 if let Some(Value::Object(delta)) = data.get("delta") {
                     for (k, v) in delta {
                         m.insert(k.clone(), v.clone());
@@ -374,4 +378,131 @@ fn index_of(data: &Value, kind: &str) -> Result<u64, TurnError> {
     data.get("index")
         .and_then(Value::as_u64)
         .ok_or_else(|| TurnError::Malformed(format!("`{kind}` has no block `index`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Streaming settings with every default, as the manifest loader gives them.
+    fn settings() -> AnthropicMessagesTarget {
+        match serde_json::from_value(json!({"model": "m", "stream": true})) {
+            Ok(s) => s,
+            Err(e) => panic!("settings: {e}"),
+        }
+    }
+
+    fn events(list: Value) -> Vec<Value> {
+        match list {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|data| {
+                    let name = data["type"].as_str().unwrap_or_default().to_owned();
+                    json!({"event": name, "data": data})
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn start() -> Value {
+        json!({"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "content": [], "stop_reason": null}})
+    }
+
+    fn malformed(result: Result<Value, TurnError>) -> String {
+        match result {
+            Err(TurnError::Malformed(m)) => m,
+            other => panic!("expected a malformed stream, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_delta_for_a_block_that_never_started_is_malformed() {
+        let m = malformed(assemble(&events(json!([
+            start(),
+            {"type": "content_block_delta", "index": 3, "delta": {"type": "text_delta", "text": "hi"}},
+            {"type": "message_stop"}
+        ]))));
+        assert!(m.contains("block 3"), "{m}");
+    }
+
+    #[test]
+    fn a_tool_input_that_does_not_parse_is_malformed() {
+        let m = malformed(assemble(&events(json!([
+            start(),
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "t", "name": "refund", "input": {}}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": "{\"amount\": 4"}},
+            {"type": "content_block_stop", "index": 0},
+            {"type": "message_stop"}
+        ]))));
+        assert!(m.contains("not JSON"), "{m}");
+    }
+
+    #[test]
+    fn a_stream_without_message_start_is_malformed() {
+        for list in [
+            json!([{"type": "message_stop"}]),
+            json!([{"type": "message_delta", "delta": {"stop_reason": "end_turn"}}, {"type": "message_stop"}]),
+        ] {
+            let m = malformed(assemble(&events(list)));
+            assert!(m.contains("message_start"), "{m}");
+        }
+    }
+
+    #[test]
+    fn thinking_and_unknown_events_leave_the_reply_alone() {
+        let message = match assemble(&events(json!([
+            start(),
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "refund?"}},
+            {"type": "content_block_stop", "index": 0},
+            {"type": "some_future_event", "index": 0},
+            {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
+            {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "No refund"}},
+            {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": " is due."}},
+            {"type": "content_block_start", "index": 2, "content_block": {"type": "tool_use", "id": "t", "name": "lookup", "input": {}}},
+            {"type": "message_delta", "delta": {"stop_reason": "tool_use"}},
+            {"type": "message_stop"},
+            {"type": "error", "error": {"type": "late", "message": "after the end"}}
+        ]))) {
+            Ok(m) => m,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(message["stop_reason"], "tool_use");
+        let (reply, content) = match read_message(&message, &settings()) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(reply.text, "No refund is due.");
+        assert_eq!(content.len(), 3);
+        // A tool call whose input never streamed keeps the empty object it started with.
+        assert_eq!(reply.tool_calls[0].arguments, json!({}));
+    }
+
+    #[test]
+    fn broken_blocks_are_malformed_not_skipped() {
+        let a = settings();
+        for (doc, expect) in [
+            (json!({"content": [{"type": "text"}]}), "without text"),
+            (
+                json!({"content": [{"type": "tool_use", "id": "t", "input": {}}]}),
+                "no `name`",
+            ),
+            (
+                json!({"content": [{"type": "text", "text": "hi"}], "stop_reason": 7}),
+                "stop_reason",
+            ),
+            (json!({"content": []}), "neither text nor tool calls"),
+            (json!({"content": "hi"}), "no `content` list"),
+            (
+                json!({"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}}),
+                "rate_limit_error: slow",
+            ),
+        ] {
+            match read_message(&doc, &a) {
+                Err(TurnError::Malformed(m)) => assert!(m.contains(expect), "{m} / {expect}"),
+                other => panic!("{doc}: expected malformed, got {other:?}"),
+            }
+        }
+    }
 }
