@@ -1,7 +1,8 @@
 //! The `anthropic-messages` adapter against a local server that checks the request the Messages API
 //! documents and answers with the API's own documented example payloads.
 //!
-//! The payloads below are copied verbatim from Anthropic's documentation (source URL beside each).
+//! The payloads below are copied verbatim from Anthropic's documentation (source URL beside each),
+//! as the pages read when this was written (later versions of a page may name a newer model).
 //! Where a case needs a shape the documentation gives no single example of, it is built from a
 //! documented payload and says so.
 
@@ -361,6 +362,10 @@ async fn start() -> (String, Seen) {
 }
 
 fn manifest(base: &str, case: &str, settings: &str) -> AgentManifest {
+    manifest_with_auth(base, case, settings, &format!("{{env: {KEY_ENV}}}"))
+}
+
+fn manifest_with_auth(base: &str, case: &str, settings: &str, auth: &str) -> AgentManifest {
     let yaml = format!(
         r#"version: 1
 kind: agent
@@ -374,7 +379,7 @@ target:
   base_url: {base}
   timeout: 2s
   retries: 0
-  auth: {{env: {KEY_ENV}}}
+  auth: {auth}
   anthropic_messages:
     path: /{case}/v1/messages
     model: claude-sonnet-4-5
@@ -660,4 +665,32 @@ async fn a_failed_turn_is_not_added_to_the_history() {
         Some(1)
     );
     assert_eq!(seen.problems(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_named_auth_header_carries_the_key_instead_of_x_api_key() {
+    let (base, seen) = start().await;
+    let manifest = manifest_with_auth(
+        &base,
+        "text",
+        "",
+        &format!("{{env: {KEY_ENV}, header: X-Gateway-Key, scheme: \"\"}}"),
+    );
+    let env = |name: &str| (name == KEY_ENV).then(|| SECRET.to_owned());
+    let target = match Target::with_env(&manifest, None, &env) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let outcomes = converse(&target, &["hello"]).await;
+    let requests = seen.requests();
+    let headers = &requests[0].0;
+    assert_eq!(
+        headers.get("x-gateway-key").and_then(|v| v.to_str().ok()),
+        Some(SECRET)
+    );
+    assert!(headers.get("x-api-key").is_none());
+    // The local server insists on Anthropic's own header, so it refused the turn.
+    assert!(outcomes[0].reply.is_err());
+    let recorded = outcomes[0].exchanges[0].to_json().to_string();
+    assert!(!recorded.contains(SECRET), "{recorded}");
 }
