@@ -325,6 +325,9 @@ pub struct Target {
     /// Settings for `adapter: openai-chat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openai_chat: Option<OpenAiChatTarget>,
+    /// Settings for `adapter: anthropic-messages`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anthropic_messages: Option<AnthropicMessagesTarget>,
 }
 
 fn default_retries() -> u32 {
@@ -342,6 +345,8 @@ pub enum AdapterKind {
     HttpJson,
     /// An OpenAI-compatible `/v1/chat/completions` endpoint.
     OpenaiChat,
+    /// An Anthropic Messages API (`/v1/messages`) endpoint.
+    AnthropicMessages,
 }
 
 impl AdapterKind {
@@ -349,6 +354,7 @@ impl AdapterKind {
         match self {
             AdapterKind::HttpJson => "http-json",
             AdapterKind::OpenaiChat => "openai-chat",
+            AdapterKind::AnthropicMessages => "anthropic-messages",
         }
     }
 }
@@ -506,6 +512,66 @@ pub struct OpenAiChatTarget {
 
 fn default_chat_path() -> String {
     "/v1/chat/completions".to_owned()
+}
+
+/// An Anthropic Messages API endpoint, or an agent service that speaks it. The credential goes in
+/// `x-api-key` (no scheme) unless `auth.header` names another header. In a black-box drill the
+/// `tool_use` blocks in a reply are actions the agent service has already executed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnthropicMessagesTarget {
+    /// Path or URL of the messages endpoint.
+    #[serde(default = "default_messages_path")]
+    pub path: String,
+    /// `model` sent in each request.
+    #[schemars(length(min = 1))]
+    pub model: String,
+    /// `max_tokens` sent in each request (the API requires it).
+    #[serde(default = "default_max_tokens")]
+    #[schemars(range(min = 1))]
+    pub max_tokens: u32,
+    /// An optional system prompt, sent as the top-level `system` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    /// The `anthropic-version` header sent with each request.
+    #[serde(default = "default_anthropic_version")]
+    pub anthropic_version: String,
+    /// Where the signed-in customer's identity goes: by default `metadata.user_id`, the API's own
+    /// field for it (`user` means the same here; the API has no top-level `user` field).
+    #[serde(default = "default_anthropic_identity")]
+    pub identity: IdentityPlacement,
+    /// How the conversation id is sent, so the service can keep its state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionPlacement>,
+    /// Ask for the reply as server-sent events (`"stream": true`) and assemble it.
+    #[serde(default)]
+    pub stream: bool,
+    /// Where the results of the executed tool calls sit (a list of objects with `tool_use_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_results: Option<FieldPath>,
+    /// Extension fields the service adds to the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<FieldPath>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<FieldPath>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_version: Option<FieldPath>,
+}
+
+fn default_messages_path() -> String {
+    "/v1/messages".to_owned()
+}
+
+fn default_max_tokens() -> u32 {
+    1024
+}
+
+fn default_anthropic_version() -> String {
+    "2023-06-01".to_owned()
+}
+
+fn default_anthropic_identity() -> IdentityPlacement {
+    IdentityPlacement::Metadata("user_id".to_owned())
 }
 
 /// Where the signed-in customer's reference is put in each request.

@@ -259,6 +259,26 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
                 }
             }
         },
+        AdapterKind::AnthropicMessages => match &target.anthropic_messages {
+            None => p.error_at_key(
+                "/target/adapter",
+                "missing-adapter-settings",
+                "`adapter: anthropic-messages` needs a `target.anthropic_messages` block",
+                Some("add `anthropic_messages:` with at least `model`".to_owned()),
+            ),
+            Some(a) => {
+                for (key, path) in [
+                    ("tool_results", &a.tool_results),
+                    ("handover", &a.handover),
+                    ("confidence", &a.confidence),
+                    ("content_version", &a.content_version),
+                ] {
+                    if let Some(path) = path {
+                        p.field_path(&format!("/target/anthropic_messages/{key}"), path);
+                    }
+                }
+            }
+        },
     }
     if target.adapter != AdapterKind::HttpJson && target.http_json.is_some() {
         p.warning(
@@ -273,6 +293,14 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
             "/target/openai_chat",
             "unused-settings",
             "`openai_chat` settings are ignored with this adapter",
+            None,
+        );
+    }
+    if target.adapter != AdapterKind::AnthropicMessages && target.anthropic_messages.is_some() {
+        p.warning(
+            "/target/anthropic_messages",
+            "unused-settings",
+            "`anthropic_messages` settings are ignored with this adapter",
             None,
         );
     }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use muster_model::agent::{
-    AdapterKind, AgentManifest, HttpJsonTarget, HttpRequest, IdentityPlacement, OpenAiChatTarget,
-    SessionPlacement,
+    AdapterKind, AgentManifest, AnthropicMessagesTarget, HttpJsonTarget, HttpRequest,
+    IdentityPlacement, OpenAiChatTarget, SessionPlacement,
 };
 use muster_model::template::{Vars, render_json, render_str};
 use serde_json::{Value, json};
@@ -30,6 +30,7 @@ pub struct Target {
     kind: AdapterKind,
     http_json: Option<HttpJsonTarget>,
     openai_chat: Option<OpenAiChatTarget>,
+    anthropic_messages: Option<AnthropicMessagesTarget>,
     auth_header: Option<(String, String)>,
     secrets: Secrets,
     /// Shared by every clone, so the rate limit and in-flight cap hold across conversations.
@@ -44,7 +45,7 @@ pub struct Conversation {
     /// Placeholder values for this conversation: customer identity, scenario and drill ids.
     pub vars: Vars,
     /// Chat history, for interfaces that resend it every turn.
-    history: Vec<Value>,
+    pub(crate) history: Vec<Value>,
 }
 
 /// The outcome of one turn: every exchange it took, and the reply or why there is none.
@@ -84,12 +85,20 @@ impl Target {
                 let secret =
                     env(&auth.env).ok_or_else(|| TargetError::MissingSecret(auth.env.clone()))?;
                 secrets.add(&secret);
-                let value = if auth.scheme.is_empty() {
-                    secret
+                // Anthropic's API takes the bare key in `x-api-key`; the manifest's default
+                // `Authorization: Bearer` suits the other adapters, so it gives way here.
+                if manifest.target.adapter == AdapterKind::AnthropicMessages
+                    && auth.header.eq_ignore_ascii_case("authorization")
+                {
+                    Some(("x-api-key".to_owned(), secret))
                 } else {
-                    format!("{} {secret}", auth.scheme)
-                };
-                Some((auth.header.clone(), value))
+                    let value = if auth.scheme.is_empty() {
+                        secret
+                    } else {
+                        format!("{} {secret}", auth.scheme)
+                    };
+                    Some((auth.header.clone(), value))
+                }
             }
         };
         match manifest.target.adapter {
@@ -103,6 +112,12 @@ impl Target {
                 return Err(TargetError::MissingSettings {
                     adapter: "openai-chat",
                     block: "openai_chat",
+                });
+            }
+            AdapterKind::AnthropicMessages if manifest.target.anthropic_messages.is_none() => {
+                return Err(TargetError::MissingSettings {
+                    adapter: "anthropic-messages",
+                    block: "anthropic_messages",
                 });
             }
             _ => {}
@@ -126,6 +141,7 @@ impl Target {
             kind: manifest.target.adapter,
             http_json: manifest.target.http_json.clone(),
             openai_chat: manifest.target.openai_chat.clone(),
+            anthropic_messages: manifest.target.anthropic_messages.clone(),
             auth_header,
             secrets,
             traffic: Arc::new(Traffic::new(
@@ -175,7 +191,7 @@ impl Target {
         }
     }
 
-    fn outgoing(
+    pub(crate) fn outgoing(
         &self,
         method: reqwest::Method,
         url: Url,
@@ -194,6 +210,7 @@ impl Target {
             secret_headers,
             body,
             timeout: self.timeout,
+            event_stream: false,
         }
     }
 
@@ -230,6 +247,7 @@ impl Target {
                 secret_headers: Vec::new(),
                 body,
                 timeout: self.timeout,
+                event_stream: false,
             }
         })
     }
@@ -310,6 +328,9 @@ impl Target {
         vars.insert("message".into(), Value::String(message.to_owned()));
         vars.insert("session_id".into(), Value::String(conversation.id.clone()));
         vars.insert("turn".into(), Value::from(turn));
+        if let (AdapterKind::AnthropicMessages, Some(a)) = (self.kind, &self.anthropic_messages) {
+            return self.send_anthropic(a, conversation, message, &vars).await;
+        }
         match (self.kind, &self.http_json, &self.openai_chat) {
             (AdapterKind::HttpJson, Some(h), _) => {
                 let (exchanges, result) = self.send_template(&h.send, &vars).await;

@@ -93,6 +93,9 @@ pub(crate) struct Outgoing {
     pub secret_headers: Vec<String>,
     pub body: Option<Value>,
     pub timeout: Duration,
+    /// The reply may come as server-sent events: a body that is not JSON is then read as an event
+    /// stream and recorded (and returned) as `{"event_stream": [{"event", "data"}…]}`.
+    pub event_stream: bool,
 }
 
 /// Send, paced and retried as `traffic` says, each attempt after the interlock check. Returns
@@ -231,7 +234,13 @@ async fn attempt_once(
     };
     exchange.status = Some(status.as_u16());
     exchange.elapsed = started.elapsed();
-    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok().or_else(|| {
+        if out.event_stream {
+            crate::sse::parse(&String::from_utf8_lossy(&bytes))
+        } else {
+            None
+        }
+    });
     exchange.response_body = Some(match &parsed {
         Some(v) => secrets.redact_json(v),
         None => Value::String(

@@ -13,9 +13,11 @@
 
 mod action;
 mod adapter;
+mod anthropic;
 mod exchange;
 mod interlock;
 mod reply;
+mod sse;
 mod traffic;
 
 pub use action::{ActionOutcome, run_action};
