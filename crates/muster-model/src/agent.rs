@@ -315,7 +315,7 @@ pub struct Target {
     #[schemars(range(min = 1, max = 100000))]
     pub max_in_flight: Option<u32>,
     /// Retries of a request the target did not act on: a connection that could not be made, or a
-    /// 429/503 answer (honouring `Retry-After`). Never a reply that was judged. Default 2.
+    /// 429/503/529 answer (honouring `Retry-After`). Never a reply that was judged. Default 2.
     #[serde(default = "default_retries")]
     #[schemars(range(min = 0, max = 10))]
     pub retries: u32,

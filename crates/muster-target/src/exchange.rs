@@ -257,7 +257,8 @@ async fn attempt_once(
             excerpt: secrets.redact(&excerpt),
         };
         exchange.error = Some(err.to_string());
-        let retry = if matches!(status.as_u16(), 429 | 503) {
+        // 529 is Anthropic's documented "overloaded": like 503, the request was not taken.
+        let retry = if matches!(status.as_u16(), 429 | 503 | 529) {
             Retry::After(after)
         } else {
             Retry::No

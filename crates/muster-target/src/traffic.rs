@@ -2,7 +2,7 @@
 //! conversation, and retries of requests the target did not act on.
 //!
 //! Only two failures are retried: a connection that could not be made (the request never reached
-//! the agent) and a 429 or 503 answer (the agent said it did not take the request). A timeout, a
+//! the agent) and a 429, 503 or 529 answer (the agent said it did not take the request). A timeout, a
 //! reset after sending, any other status or a reply that parsed are never retried: the agent may
 //! have acted, and a drill must judge what it did the first time.
 

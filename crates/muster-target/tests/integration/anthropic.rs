@@ -617,7 +617,7 @@ async fn overloaded_is_inconclusive() {
         matches!(&error, TurnError::Status { status: 529, excerpt } if excerpt.contains("overloaded_error")),
         "{error:?}"
     );
-    assert_eq!(outcome.exchanges.len(), 1);
+    assert_eq!(outcome.exchanges.len(), 3, "an overloaded answer is retried twice, then inconclusive");
 }
 
 #[tokio::test]
