@@ -617,7 +617,8 @@ async fn overloaded_is_inconclusive() {
         matches!(&error, TurnError::Status { status: 529, excerpt } if excerpt.contains("overloaded_error")),
         "{error:?}"
     );
-    assert_eq!(outcome.exchanges.len(), 3, "an overloaded answer is retried twice, then inconclusive");
+    // These manifests set `retries: 0`; with retries a 529 is repeated like a 503 (see traffic.rs).
+    assert_eq!(outcome.exchanges.len(), 1);
 }
 
 #[tokio::test]
