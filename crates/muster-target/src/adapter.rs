@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use muster_model::agent::{
     AdapterKind, AgentManifest, HttpJsonTarget, HttpRequest, IdentityPlacement, OpenAiChatTarget,
-    SessionPlacement,
+    OpenAiResponsesTarget, SessionPlacement,
 };
 use muster_model::template::{Vars, render_json, render_str};
 use serde_json::{Value, json};
@@ -30,6 +30,7 @@ pub struct Target {
     kind: AdapterKind,
     http_json: Option<HttpJsonTarget>,
     openai_chat: Option<OpenAiChatTarget>,
+    openai_responses: Option<OpenAiResponsesTarget>,
     auth_header: Option<(String, String)>,
     secrets: Secrets,
     /// Shared by every clone, so the rate limit and in-flight cap hold across conversations.
@@ -44,7 +45,9 @@ pub struct Conversation {
     /// Placeholder values for this conversation: customer identity, scenario and drill ids.
     pub vars: Vars,
     /// Chat history, for interfaces that resend it every turn.
-    history: Vec<Value>,
+    pub(crate) history: Vec<Value>,
+    /// The last response's id, for interfaces that keep the history themselves (Responses API).
+    pub(crate) previous_response_id: Option<String>,
 }
 
 /// The outcome of one turn: every exchange it took, and the reply or why there is none.
@@ -84,12 +87,13 @@ impl Target {
                 let secret =
                     env(&auth.env).ok_or_else(|| TargetError::MissingSecret(auth.env.clone()))?;
                 secrets.add(&secret);
-                let value = if auth.scheme.is_empty() {
-                    secret
-                } else {
-                    format!("{} {secret}", auth.scheme)
-                };
-                Some((auth.header.clone(), value))
+                match &manifest.target.azure {
+                    // Azure names its own header (`api-key`) or a bearer token, whatever
+                    // `auth.header`/`auth.scheme` say.
+                    Some(azure) => Some(crate::azure::auth_header(azure, &secret)),
+                    None if auth.scheme.is_empty() => Some((auth.header.clone(), secret)),
+                    None => Some((auth.header.clone(), format!("{} {secret}", auth.scheme))),
+                }
             }
         };
         match manifest.target.adapter {
@@ -105,7 +109,26 @@ impl Target {
                     block: "openai_chat",
                 });
             }
+            AdapterKind::OpenaiResponses if manifest.target.openai_responses.is_none() => {
+                return Err(TargetError::MissingSettings {
+                    adapter: "openai-responses",
+                    block: "openai_responses",
+                });
+            }
             _ => {}
+        }
+        // On Azure the endpoint paths are fixed by the deployment and API version.
+        let mut openai_chat = manifest.target.openai_chat.clone();
+        let mut openai_responses = manifest.target.openai_responses.clone();
+        if let Some(azure) = &manifest.target.azure {
+            if let Some(o) = openai_chat.as_mut() {
+                o.path = crate::azure::chat_path(azure).ok_or(TargetError::Azure(
+                    "chat completions need `azure.deployment` and `azure.api_version`",
+                ))?;
+            }
+            if let Some(o) = openai_responses.as_mut() {
+                o.path = crate::azure::responses_path(azure);
+            }
         }
         crate::install_crypto_provider();
         let client = reqwest::Client::builder()
@@ -125,7 +148,8 @@ impl Target {
             timeout: manifest.target.timeout.0,
             kind: manifest.target.adapter,
             http_json: manifest.target.http_json.clone(),
-            openai_chat: manifest.target.openai_chat.clone(),
+            openai_chat,
+            openai_responses,
             auth_header,
             secrets,
             traffic: Arc::new(Traffic::new(
@@ -175,7 +199,7 @@ impl Target {
         }
     }
 
-    fn outgoing(
+    pub(crate) fn outgoing(
         &self,
         method: reqwest::Method,
         url: Url,
@@ -268,6 +292,7 @@ impl Target {
             id: uuid::Uuid::now_v7().to_string(),
             vars,
             history: Vec::new(),
+            previous_response_id: None,
         };
         if let (AdapterKind::HttpJson, Some(open)) = (
             self.kind,
@@ -310,16 +335,24 @@ impl Target {
         vars.insert("message".into(), Value::String(message.to_owned()));
         vars.insert("session_id".into(), Value::String(conversation.id.clone()));
         vars.insert("turn".into(), Value::from(turn));
-        match (self.kind, &self.http_json, &self.openai_chat) {
-            (AdapterKind::HttpJson, Some(h), _) => {
+        match (
+            self.kind,
+            &self.http_json,
+            &self.openai_chat,
+            &self.openai_responses,
+        ) {
+            (AdapterKind::HttpJson, Some(h), _, _) => {
                 let (exchanges, result) = self.send_template(&h.send, &vars).await;
                 TurnOutcome {
                     exchanges,
                     reply: result.and_then(|doc| from_mapping(&doc, &h.reply)),
                 }
             }
-            (AdapterKind::OpenaiChat, _, Some(o)) => {
+            (AdapterKind::OpenaiChat, _, Some(o), _) => {
                 self.send_openai(o, conversation, message, &vars).await
+            }
+            (AdapterKind::OpenaiResponses, _, _, Some(o)) => {
+                self.send_responses(o, conversation, message, &vars).await
             }
             _ => TurnOutcome {
                 exchanges: Vec::new(),
@@ -360,6 +393,9 @@ impl Target {
         let mut metadata = BTreeMap::new();
         match &o.identity {
             IdentityPlacement::User => body["user"] = Value::String(customer),
+            IdentityPlacement::SafetyIdentifier => {
+                body["safety_identifier"] = Value::String(customer);
+            }
             IdentityPlacement::Header(name) => headers.push((name.clone(), customer)),
             IdentityPlacement::Metadata(key) => {
                 metadata.insert(key.clone(), customer);

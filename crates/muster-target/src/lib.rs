@@ -13,9 +13,11 @@
 
 mod action;
 mod adapter;
+mod azure;
 mod exchange;
 mod interlock;
 mod reply;
+mod responses;
 mod traffic;
 
 pub use action::{ActionOutcome, run_action};
@@ -53,6 +55,8 @@ pub enum TargetError {
         adapter: &'static str,
         block: &'static str,
     },
+    #[error("the manifest's `azure` settings are incomplete: {0}")]
+    Azure(&'static str),
     #[error("could not create the HTTP client: {0}")]
     Client(String),
 }
