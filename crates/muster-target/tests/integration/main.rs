@@ -1,4 +1,5 @@
 //! The adapters and the interlock against real HTTP servers on 127.0.0.1.
 
 mod adapters;
+mod responses;
 mod server;
