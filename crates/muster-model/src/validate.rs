@@ -901,6 +901,29 @@ fn check_azure(target: &Target, p: &mut Problems<'_>) {
             }
         }
     }
+    // Azure fixes the paths; a `path` someone wrote would silently not be used.
+    let custom_paths = [
+        (
+            "openai_chat",
+            target.openai_chat.as_ref().map(|o| o.path.as_str()),
+            "/v1/chat/completions",
+        ),
+        (
+            "openai_responses",
+            target.openai_responses.as_ref().map(|o| o.path.as_str()),
+            "/v1/responses",
+        ),
+    ];
+    for (block, path, default) in custom_paths {
+        if path.is_some_and(|p| p != default) {
+            p.warning(
+                &format!("/target/{block}/path"),
+                "unused-settings",
+                "`path` is not used with `azure`: muster builds the Azure path itself",
+                None,
+            );
+        }
+    }
     if target.auth.is_none() {
         p.error_at_key(
             "/target/azure",
@@ -974,7 +997,14 @@ mod tests {
         let responses = format!(
             "  adapter: openai-responses\n  openai_responses: {{model: support-4o}}\n{auth}"
         );
-        assert!(errors(&format!("{responses}  azure: {{}}\n")).is_empty());
+        assert!(target_codes(&format!("{responses}  azure: {{}}\n")).is_empty());
+        assert_eq!(
+            target_codes(&format!(
+                "  adapter: openai-responses\n  openai_responses: {{model: m, path: /x}}\n{auth}  azure: {{}}\n"
+            )),
+            [(crate::diag::Severity::Warning, "unused-settings")],
+            "a path of its own is ignored on Azure"
+        );
         assert_eq!(
             errors("  adapter: openai-responses\n  openai_responses: {model: m}\n  azure: {}\n"),
             ["missing-azure-setting"],

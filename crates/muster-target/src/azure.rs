@@ -3,10 +3,12 @@
 //!
 //! * Chat completions are per deployment, versioned by query:
 //!   `POST {endpoint}/openai/deployments/{deployment}/chat/completions?api-version={version}`
-//!   (<https://learn.microsoft.com/azure/ai-services/openai/reference>).
+//!   (<https://learn.microsoft.com/azure/ai-services/openai/reference>,
+//!   <https://learn.microsoft.com/training/modules/build-language-solution-azure-openai/3-use-openai-rest>).
 //! * The Responses API is on the v1 surface, `POST {endpoint}/openai/v1/responses`, with the
 //!   deployment name as `model`; the earlier preview is `POST {endpoint}/openai/responses?api-version=…`
-//!   (<https://learn.microsoft.com/azure/ai-services/openai/how-to/responses>).
+//!   (<https://learn.microsoft.com/azure/ai-services/openai/how-to/responses>,
+//!   <https://learn.microsoft.com/azure/ai-services/openai/quickstart>).
 //! * A resource key goes in an `api-key` header; a Microsoft Entra ID token in
 //!   `Authorization: Bearer`.
 

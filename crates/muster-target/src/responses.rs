@@ -90,6 +90,9 @@ impl Target {
         if !metadata.is_empty() {
             body.insert("metadata".into(), json!(metadata));
         }
+        if o.stream {
+            headers.push(("Accept".to_owned(), "text/event-stream".to_owned()));
+        }
         let out = self.outgoing(
             reqwest::Method::POST,
             url,
@@ -97,9 +100,6 @@ impl Target {
             Some(Value::Object(body)),
         );
         let (exchanges, doc) = if o.stream {
-            let mut out = out;
-            out.headers
-                .push(("Accept".to_owned(), "text/event-stream".to_owned()));
             let (exchanges, text) = send_text(
                 self.client(),
                 self.interlock(),
