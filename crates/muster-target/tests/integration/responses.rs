@@ -720,7 +720,7 @@ async fn azure_responses_v1_sends_the_api_key_header() {
 async fn azure_preview_responses_and_chat_carry_the_api_version() {
     let (base, seen) = start().await;
     let responses = "  adapter: openai-responses\n  openai_responses: {model: larkspur-gpt-41}\n  azure: {api_version: 2025-03-01-preview, auth: bearer}\n";
-    let chat = "  adapter: openai-chat\n  openai_chat: {model: gpt-4o}\n  azure: {deployment: larkspur-4o, api_version: 2024-10-21}\n";
+    let chat = "  adapter: openai-chat\n  openai_chat: {model: gpt-4o, identity: safety-identifier}\n  azure: {deployment: larkspur-4o, api_version: 2024-10-21}\n";
     let first = converse(&target(&base, responses), &["tell me a story"]).await;
     let second = converse(&target(&base, chat), &["hello"]).await;
     assert!(first[0].reply.is_ok(), "{:?}", first[0].reply);
@@ -743,5 +743,7 @@ async fn azure_preview_responses_and_chat_carry_the_api_version() {
         "/openai/deployments/larkspur-4o/chat/completions?api-version=2024-10-21"
     );
     assert_eq!(header(&requests[1].1, "api-key"), Some(SECRET));
+    assert_eq!(requests[1].2["safety_identifier"], "LM-100004");
+    assert!(requests[1].2.get("user").is_none());
     assert!(!recorded(&second).contains(SECRET));
 }
