@@ -328,6 +328,13 @@ pub struct Target {
     /// Settings for `adapter: anthropic-messages`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anthropic_messages: Option<AnthropicMessagesTarget>,
+    /// Settings for `adapter: openai-responses`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openai_responses: Option<OpenAiResponsesTarget>,
+    /// Azure OpenAI / Azure AI Foundry: deployment URLs and the `api-key` header, for the
+    /// `openai-chat` and `openai-responses` adapters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure: Option<AzureTarget>,
 }
 
 fn default_retries() -> u32 {
@@ -345,6 +352,8 @@ pub enum AdapterKind {
     HttpJson,
     /// An OpenAI-compatible `/v1/chat/completions` endpoint.
     OpenaiChat,
+    /// An OpenAI Responses API (`/v1/responses`) endpoint.
+    OpenaiResponses,
     /// An Anthropic Messages API (`/v1/messages`) endpoint.
     AnthropicMessages,
 }
@@ -354,6 +363,7 @@ impl AdapterKind {
         match self {
             AdapterKind::HttpJson => "http-json",
             AdapterKind::OpenaiChat => "openai-chat",
+            AdapterKind::OpenaiResponses => "openai-responses",
             AdapterKind::AnthropicMessages => "anthropic-messages",
         }
     }
@@ -514,6 +524,99 @@ fn default_chat_path() -> String {
     "/v1/chat/completions".to_owned()
 }
 
+/// An OpenAI Responses API endpoint (`POST /v1/responses`). Output `message` items are the reply
+/// text; `function_call` items are, in a black-box drill, actions the agent service has executed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAiResponsesTarget {
+    /// Path or URL of the responses endpoint.
+    #[serde(default = "default_responses_path")]
+    pub path: String,
+    /// `model` sent in each request (on Azure, the deployment name).
+    pub model: String,
+    /// `instructions` sent with every request: the API does not carry them over from a previous
+    /// response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// Where the signed-in customer's identity goes; `user` is deprecated in this API in favour
+    /// of `safety_identifier`.
+    #[serde(default = "default_responses_identity")]
+    pub identity: IdentityPlacement,
+    /// How the conversation id is sent, so the service can keep its own state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionPlacement>,
+    /// How earlier turns reach the model.
+    #[serde(default)]
+    pub conversation: ResponsesConversation,
+    /// Ask for server-sent events (`stream: true`); the reply is judged once the stream completes.
+    #[serde(default)]
+    pub stream: bool,
+    /// Where the results of the executed calls sit: a list of objects with `call_id` and `output`.
+    /// `function_call_output` items in `output` are read as results too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_results: Option<FieldPath>,
+    /// Extension fields the service adds to the response object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<FieldPath>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<FieldPath>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_version: Option<FieldPath>,
+}
+
+fn default_responses_path() -> String {
+    "/v1/responses".to_owned()
+}
+
+fn default_responses_identity() -> IdentityPlacement {
+    IdentityPlacement::SafetyIdentifier
+}
+
+/// How a Responses conversation carries its earlier turns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResponsesConversation {
+    /// Send the previous response's `id` as `previous_response_id`; the service keeps the history
+    /// (it must store responses).
+    #[default]
+    PreviousResponseId,
+    /// Resend the whole conversation as `input` every turn; nothing relies on stored responses.
+    ResendInput,
+}
+
+/// Azure OpenAI / Azure AI Foundry settings. `base_url` is the resource endpoint, e.g.
+/// `https://NAME.openai.azure.com`; muster builds the documented paths from these.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AzureTarget {
+    /// The model deployment. `openai-chat` puts it in the URL
+    /// (`/openai/deployments/{deployment}/chat/completions`); `openai-responses` sends the
+    /// deployment name as `model` instead and does not use this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), regex(pattern = r"^[A-Za-z0-9._-]+$"))]
+    pub deployment: Option<String>,
+    /// The `api-version` query parameter, e.g. `2024-10-21`. Required for `openai-chat`. For
+    /// `openai-responses`, leave it out (or `v1`) for the v1 API (`/openai/v1/responses`), or give a
+    /// preview version for `/openai/responses?api-version=…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1), regex(pattern = r"^[A-Za-z0-9.-]+$"))]
+    pub api_version: Option<String>,
+    /// How the secret from `target.auth.env` is sent: an `api-key` header (a resource key) or
+    /// `Authorization: Bearer` (a Microsoft Entra ID token).
+    #[serde(default)]
+    pub auth: AzureAuth,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AzureAuth {
+    /// `api-key: <secret>`.
+    #[default]
+    ApiKey,
+    /// `Authorization: Bearer <secret>`.
+    Bearer,
+}
+
 /// An Anthropic Messages API endpoint, or an agent service that speaks it. The credential goes in
 /// `x-api-key` (no scheme) unless `auth.header` names another header. In a black-box drill the
 /// `tool_use` blocks in a reply are actions the agent service has already executed.
@@ -581,6 +684,8 @@ pub enum IdentityPlacement {
     /// The request's `user` field.
     #[default]
     User,
+    /// The request's `safety_identifier` field.
+    SafetyIdentifier,
     /// A header with this name.
     Header(String),
     /// A key of the request's `metadata` object.

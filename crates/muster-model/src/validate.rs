@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::Value;
 
-use crate::agent::{Action, AdapterKind, AgentManifest, HttpRequest};
+use crate::agent::{Action, AdapterKind, AgentManifest, HttpRequest, Target};
 use crate::common::FieldPath;
 use crate::controls::{ControlMap, split_key};
 use crate::diag::{Diagnostic, nearest};
@@ -259,6 +259,26 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
                 }
             }
         },
+        AdapterKind::OpenaiResponses => match &target.openai_responses {
+            None => p.error_at_key(
+                "/target/adapter",
+                "missing-adapter-settings",
+                "`adapter: openai-responses` needs a `target.openai_responses` block",
+                Some("add `openai_responses:` with at least `model`".to_owned()),
+            ),
+            Some(o) => {
+                for (key, path) in [
+                    ("tool_results", &o.tool_results),
+                    ("handover", &o.handover),
+                    ("confidence", &o.confidence),
+                    ("content_version", &o.content_version),
+                ] {
+                    if let Some(path) = path {
+                        p.field_path(&format!("/target/openai_responses/{key}"), path);
+                    }
+                }
+            }
+        },
         AdapterKind::AnthropicMessages => match &target.anthropic_messages {
             None => p.error_at_key(
                 "/target/adapter",
@@ -280,6 +300,7 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
             }
         },
     }
+    check_azure(target, p);
     if target.adapter != AdapterKind::HttpJson && target.http_json.is_some() {
         p.warning(
             "/target/http_json",
@@ -293,6 +314,19 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
             "/target/openai_chat",
             "unused-settings",
             "`openai_chat` settings are ignored with this adapter",
+            None,
+        );
+    }
+    // An error, not a warning: a Responses block under another adapter means the drill would
+    // talk to the agent in a way its owners did not intend.
+    if target.adapter != AdapterKind::OpenaiResponses && target.openai_responses.is_some() {
+        p.error_at_key(
+            "/target/openai_responses",
+            "unused-settings",
+            format!(
+                "`openai_responses` settings need `adapter: openai-responses`, not `{}`",
+                target.adapter.as_str()
+            ),
             None,
         );
     }
@@ -856,9 +890,172 @@ fn first_line(s: &str) -> String {
     s.lines().last().unwrap_or(s).trim().to_owned()
 }
 
+/// `azure` only makes sense for the OpenAI adapters, and each needs different parts of it.
+fn check_azure(target: &Target, p: &mut Problems<'_>) {
+    let Some(azure) = &target.azure else { return };
+    match target.adapter {
+        AdapterKind::HttpJson => p.error_at_key(
+            "/target/azure",
+            "azure-needs-openai-adapter",
+            "`azure` works with `adapter: openai-chat` or `openai-responses`, not `http-json`",
+            Some("give the full deployment URL in `http_json.send.url` instead".to_owned()),
+        ),
+        AdapterKind::OpenaiChat => {
+            if azure.deployment.is_none() {
+                p.error_at_key(
+                    "/target/azure",
+                    "missing-azure-setting",
+                    "Azure chat completions need `azure.deployment`: it is part of the URL",
+                    None,
+                );
+            }
+            if azure.api_version.is_none() {
+                p.error_at_key(
+                    "/target/azure",
+                    "missing-azure-setting",
+                    "Azure chat completions need `azure.api_version`, e.g. `2024-10-21`",
+                    None,
+                );
+            }
+        }
+        AdapterKind::OpenaiResponses => {
+            if azure.deployment.is_some() {
+                p.warning(
+                    "/target/azure/deployment",
+                    "unused-settings",
+                    "the Responses API takes the deployment name as `openai_responses.model`, not in the URL",
+                    None,
+                );
+            }
+        }
+        AdapterKind::AnthropicMessages => p.error_at_key(
+            "/target/azure",
+            "azure-needs-openai-adapter",
+            "`azure` works with `adapter: openai-chat` or `openai-responses`, not `anthropic-messages`",
+            None,
+        ),
+    }
+    // Azure fixes the paths; a `path` someone wrote would silently not be used.
+    let custom_paths = [
+        (
+            "openai_chat",
+            target.openai_chat.as_ref().map(|o| o.path.as_str()),
+            "/v1/chat/completions",
+        ),
+        (
+            "openai_responses",
+            target.openai_responses.as_ref().map(|o| o.path.as_str()),
+            "/v1/responses",
+        ),
+    ];
+    for (block, path, default) in custom_paths {
+        if path.is_some_and(|p| p != default) {
+            p.warning(
+                &format!("/target/{block}/path"),
+                "unused-settings",
+                "`path` is not used with `azure`: muster builds the Azure path itself",
+                None,
+            );
+        }
+    }
+    if target.auth.is_none() {
+        p.error_at_key(
+            "/target/azure",
+            "missing-azure-setting",
+            "`azure` needs `target.auth.env`: the variable holding the API key or Entra ID token",
+            None,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The codes (with severity) a manifest with this `target:` block produces.
+    fn target_codes(target: &str) -> Vec<(crate::diag::Severity, &'static str)> {
+        let text = format!(
+            "version: 1\nkind: agent\nname: t\nowner: {{name: T}}\nenvironment: sandbox\n\
+             hosts: [127.0.0.1]\nmodel: {{provider: t, name: t, version: \"1\"}}\n\
+             target:\n  base_url: http://127.0.0.1:1\n{target}"
+        );
+        crate::load_agent(&text)
+            .diagnostics
+            .iter()
+            .map(|d| (d.severity, d.code))
+            .collect()
+    }
+
+    fn errors(target: &str) -> Vec<&'static str> {
+        target_codes(target)
+            .into_iter()
+            .filter(|(s, _)| *s == crate::diag::Severity::Error)
+            .map(|(_, c)| c)
+            .collect()
+    }
+
+    #[test]
+    fn responses_settings_and_adapter_go_together() {
+        assert_eq!(
+            errors("  adapter: openai-responses\n"),
+            ["missing-adapter-settings"]
+        );
+        assert!(errors("  adapter: openai-responses\n  openai_responses: {model: m}\n").is_empty());
+        assert_eq!(
+            errors(
+                "  adapter: openai-chat\n  openai_chat: {model: m}\n  openai_responses: {model: m}\n"
+            ),
+            ["unused-settings"]
+        );
+        assert!(
+            !errors("  adapter: openai-responses\n  openai_responses: {model: m, conversation: sideways}\n")
+                .is_empty(),
+            "an unknown conversation mode is refused"
+        );
+    }
+
+    #[test]
+    fn azure_only_with_the_openai_adapters_and_with_what_each_needs() {
+        let auth = "  auth: {env: AZURE_OPENAI_API_KEY}\n";
+        let chat = format!("  adapter: openai-chat\n  openai_chat: {{model: m}}\n{auth}");
+        assert!(
+            errors(&format!(
+                "{chat}  azure: {{deployment: support-4o, api_version: 2024-10-21}}\n"
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            errors(&format!("{chat}  azure: {{deployment: support-4o}}\n")),
+            ["missing-azure-setting"]
+        );
+        let responses = format!(
+            "  adapter: openai-responses\n  openai_responses: {{model: support-4o}}\n{auth}"
+        );
+        assert!(target_codes(&format!("{responses}  azure: {{}}\n")).is_empty());
+        assert_eq!(
+            target_codes(&format!(
+                "  adapter: openai-responses\n  openai_responses: {{model: m, path: /x}}\n{auth}  azure: {{}}\n"
+            )),
+            [(crate::diag::Severity::Warning, "unused-settings")],
+            "a path of its own is ignored on Azure"
+        );
+        assert_eq!(
+            errors("  adapter: openai-responses\n  openai_responses: {model: m}\n  azure: {}\n"),
+            ["missing-azure-setting"],
+            "azure without a credential"
+        );
+        let http = format!(
+            "  adapter: http-json\n{auth}  http_json: {{send: {{url: /x}}, reply: {{text: /t}}}}\n  azure: {{}}\n"
+        );
+        assert_eq!(errors(&http), ["azure-needs-openai-adapter"]);
+        assert!(
+            !errors(&format!(
+                "{responses}  azure: {{api_version: \"2024-10-21&x=1\"}}\n"
+            ))
+            .is_empty(),
+            "an api-version that would smuggle query parameters is refused"
+        );
+    }
 
     #[test]
     fn host_rules_match_exactly_or_by_suffix() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use muster_model::agent::{
     AdapterKind, AgentManifest, AnthropicMessagesTarget, HttpJsonTarget, HttpRequest,
-    IdentityPlacement, OpenAiChatTarget, SessionPlacement,
+    IdentityPlacement, OpenAiChatTarget, OpenAiResponsesTarget, SessionPlacement,
 };
 use muster_model::template::{Vars, render_json, render_str};
 use serde_json::{Value, json};
@@ -31,6 +31,7 @@ pub struct Target {
     http_json: Option<HttpJsonTarget>,
     openai_chat: Option<OpenAiChatTarget>,
     anthropic_messages: Option<AnthropicMessagesTarget>,
+    openai_responses: Option<OpenAiResponsesTarget>,
     auth_header: Option<(String, String)>,
     secrets: Secrets,
     /// Shared by every clone, so the rate limit and in-flight cap hold across conversations.
@@ -46,6 +47,8 @@ pub struct Conversation {
     pub vars: Vars,
     /// Chat history, for interfaces that resend it every turn.
     pub(crate) history: Vec<Value>,
+    /// The last response's id, for interfaces that keep the history themselves (Responses API).
+    pub(crate) previous_response_id: Option<String>,
 }
 
 /// The outcome of one turn: every exchange it took, and the reply or why there is none.
@@ -85,19 +88,19 @@ impl Target {
                 let secret =
                     env(&auth.env).ok_or_else(|| TargetError::MissingSecret(auth.env.clone()))?;
                 secrets.add(&secret);
-                // Anthropic's API takes the bare key in `x-api-key`; the manifest's default
-                // `Authorization: Bearer` suits the other adapters, so it gives way here.
-                if manifest.target.adapter == AdapterKind::AnthropicMessages
-                    && auth.header.eq_ignore_ascii_case("authorization")
-                {
-                    Some(("x-api-key".to_owned(), secret))
-                } else {
-                    let value = if auth.scheme.is_empty() {
-                        secret
-                    } else {
-                        format!("{} {secret}", auth.scheme)
-                    };
-                    Some((auth.header.clone(), value))
+                match &manifest.target.azure {
+                    // Azure names its own header (`api-key`) or a bearer token, whatever
+                    // `auth.header`/`auth.scheme` say.
+                    Some(azure) => Some(crate::azure::auth_header(azure, &secret)),
+                    // Anthropic's API takes the bare key in `x-api-key`; the manifest's default
+                    // `Authorization: Bearer` suits the other adapters, so it gives way here.
+                    None if manifest.target.adapter == AdapterKind::AnthropicMessages
+                        && auth.header.eq_ignore_ascii_case("authorization") =>
+                    {
+                        Some(("x-api-key".to_owned(), secret))
+                    }
+                    None if auth.scheme.is_empty() => Some((auth.header.clone(), secret)),
+                    None => Some((auth.header.clone(), format!("{} {secret}", auth.scheme))),
                 }
             }
         };
@@ -114,6 +117,12 @@ impl Target {
                     block: "openai_chat",
                 });
             }
+            AdapterKind::OpenaiResponses if manifest.target.openai_responses.is_none() => {
+                return Err(TargetError::MissingSettings {
+                    adapter: "openai-responses",
+                    block: "openai_responses",
+                });
+            }
             AdapterKind::AnthropicMessages if manifest.target.anthropic_messages.is_none() => {
                 return Err(TargetError::MissingSettings {
                     adapter: "anthropic-messages",
@@ -121,6 +130,19 @@ impl Target {
                 });
             }
             _ => {}
+        }
+        // On Azure the endpoint paths are fixed by the deployment and API version.
+        let mut openai_chat = manifest.target.openai_chat.clone();
+        let mut openai_responses = manifest.target.openai_responses.clone();
+        if let Some(azure) = &manifest.target.azure {
+            if let Some(o) = openai_chat.as_mut() {
+                o.path = crate::azure::chat_path(azure).ok_or(TargetError::Azure(
+                    "chat completions need `azure.deployment` and `azure.api_version`",
+                ))?;
+            }
+            if let Some(o) = openai_responses.as_mut() {
+                o.path = crate::azure::responses_path(azure);
+            }
         }
         crate::install_crypto_provider();
         let client = reqwest::Client::builder()
@@ -140,7 +162,8 @@ impl Target {
             timeout: manifest.target.timeout.0,
             kind: manifest.target.adapter,
             http_json: manifest.target.http_json.clone(),
-            openai_chat: manifest.target.openai_chat.clone(),
+            openai_chat,
+            openai_responses,
             anthropic_messages: manifest.target.anthropic_messages.clone(),
             auth_header,
             secrets,
@@ -286,6 +309,7 @@ impl Target {
             id: uuid::Uuid::now_v7().to_string(),
             vars,
             history: Vec::new(),
+            previous_response_id: None,
         };
         if let (AdapterKind::HttpJson, Some(open)) = (
             self.kind,
@@ -331,16 +355,24 @@ impl Target {
         if let (AdapterKind::AnthropicMessages, Some(a)) = (self.kind, &self.anthropic_messages) {
             return self.send_anthropic(a, conversation, message, &vars).await;
         }
-        match (self.kind, &self.http_json, &self.openai_chat) {
-            (AdapterKind::HttpJson, Some(h), _) => {
+        match (
+            self.kind,
+            &self.http_json,
+            &self.openai_chat,
+            &self.openai_responses,
+        ) {
+            (AdapterKind::HttpJson, Some(h), _, _) => {
                 let (exchanges, result) = self.send_template(&h.send, &vars).await;
                 TurnOutcome {
                     exchanges,
                     reply: result.and_then(|doc| from_mapping(&doc, &h.reply)),
                 }
             }
-            (AdapterKind::OpenaiChat, _, Some(o)) => {
+            (AdapterKind::OpenaiChat, _, Some(o), _) => {
                 self.send_openai(o, conversation, message, &vars).await
+            }
+            (AdapterKind::OpenaiResponses, _, _, Some(o)) => {
+                self.send_responses(o, conversation, message, &vars).await
             }
             _ => TurnOutcome {
                 exchanges: Vec::new(),
@@ -381,6 +413,9 @@ impl Target {
         let mut metadata = BTreeMap::new();
         match &o.identity {
             IdentityPlacement::User => body["user"] = Value::String(customer),
+            IdentityPlacement::SafetyIdentifier => {
+                body["safety_identifier"] = Value::String(customer);
+            }
             IdentityPlacement::Header(name) => headers.push((name.clone(), customer)),
             IdentityPlacement::Metadata(key) => {
                 metadata.insert(key.clone(), customer);

@@ -54,9 +54,9 @@ impl Target {
         ];
         let mut metadata = BTreeMap::new();
         match &a.identity {
-            // The API has no top-level `user`; its documented place for the end user is
-            // `metadata.user_id`.
-            IdentityPlacement::User => {
+            // The API has no top-level `user` (nor OpenAI's `safety_identifier`); its documented
+            // place for the end user is `metadata.user_id`.
+            IdentityPlacement::User | IdentityPlacement::SafetyIdentifier => {
                 metadata.insert("user_id".to_owned(), customer);
             }
             IdentityPlacement::Header(name) => headers.push((name.clone(), customer)),

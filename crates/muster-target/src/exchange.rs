@@ -107,11 +107,55 @@ pub(crate) async fn send(
     traffic: &Traffic,
     out: Outgoing,
 ) -> (Vec<Exchange>, Result<Value, TurnError>) {
+    let read = if out.event_stream {
+        read_json_or_events
+    } else {
+        read_json
+    };
+    send_reading(client, interlock, secrets, traffic, out, read).await
+}
+
+/// As [`send`], for bodies that are not one JSON document (server-sent events): the successful
+/// body is returned as text, for the caller to parse.
+pub(crate) async fn send_text(
+    client: &reqwest::Client,
+    interlock: &Interlock,
+    secrets: &Secrets,
+    traffic: &Traffic,
+    out: Outgoing,
+) -> (Vec<Exchange>, Result<String, TurnError>) {
+    send_reading(client, interlock, secrets, traffic, out, read_text).await
+}
+
+fn read_json(bytes: &[u8]) -> Result<Value, TurnError> {
+    serde_json::from_slice(bytes)
+        .map_err(|_| TurnError::Malformed("the response body is not JSON".to_owned()))
+}
+
+/// JSON, or else server-sent events as `{"event_stream": [{"event", "data"}…]}`.
+fn read_json_or_events(bytes: &[u8]) -> Result<Value, TurnError> {
+    read_json(bytes).or_else(|err| crate::sse::parse(&String::from_utf8_lossy(bytes)).ok_or(err))
+}
+
+fn read_text(bytes: &[u8]) -> Result<String, TurnError> {
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| TurnError::Malformed("the response body is not UTF-8 text".to_owned()))
+}
+
+async fn send_reading<T>(
+    client: &reqwest::Client,
+    interlock: &Interlock,
+    secrets: &Secrets,
+    traffic: &Traffic,
+    out: Outgoing,
+    read: fn(&[u8]) -> Result<T, TurnError>,
+) -> (Vec<Exchange>, Result<T, TurnError>) {
     let mut exchanges = Vec::new();
     let mut attempt = 0;
     loop {
         let permit = traffic.admit().await;
-        let (mut exchange, result, retry) = attempt_once(client, interlock, secrets, &out).await;
+        let (mut exchange, result, retry) =
+            attempt_once(client, interlock, secrets, &out, read).await;
         drop(permit);
         let wait = match retry {
             Retry::No => None,
@@ -145,12 +189,13 @@ enum Retry {
     After(Option<Duration>),
 }
 
-async fn attempt_once(
+async fn attempt_once<T>(
     client: &reqwest::Client,
     interlock: &Interlock,
     secrets: &Secrets,
     out: &Outgoing,
-) -> (Exchange, Result<Value, TurnError>, Retry) {
+    read: fn(&[u8]) -> Result<T, TurnError>,
+) -> (Exchange, Result<T, TurnError>, Retry) {
     let mut exchange = Exchange {
         method: out.method.as_str().to_owned(),
         url: out.url.to_string(),
@@ -265,10 +310,9 @@ async fn attempt_once(
         };
         return (exchange, Err(err), retry);
     }
-    match parsed {
-        Some(v) => (exchange, Ok(v), Retry::No),
-        None => {
-            let err = TurnError::Malformed("the response body is not JSON".to_owned());
+    match read(&bytes) {
+        Ok(v) => (exchange, Ok(v), Retry::No),
+        Err(err) => {
             exchange.error = Some(err.to_string());
             (exchange, Err(err), Retry::No)
         }

@@ -14,9 +14,11 @@
 mod action;
 mod adapter;
 mod anthropic;
+mod azure;
 mod exchange;
 mod interlock;
 mod reply;
+mod responses;
 mod sse;
 mod traffic;
 
@@ -55,6 +57,8 @@ pub enum TargetError {
         adapter: &'static str,
         block: &'static str,
     },
+    #[error("the manifest's `azure` settings are incomplete: {0}")]
+    Azure(&'static str),
     #[error("could not create the HTTP client: {0}")]
     Client(String),
 }

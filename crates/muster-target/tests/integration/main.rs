@@ -2,4 +2,5 @@
 
 mod adapters;
 mod anthropic;
+mod responses;
 mod server;
