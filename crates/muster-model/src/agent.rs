@@ -325,6 +325,9 @@ pub struct Target {
     /// Settings for `adapter: openai-chat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openai_chat: Option<OpenAiChatTarget>,
+    /// Settings for `adapter: bedrock-converse`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bedrock_converse: Option<BedrockConverseTarget>,
 }
 
 fn default_retries() -> u32 {
@@ -342,6 +345,8 @@ pub enum AdapterKind {
     HttpJson,
     /// An OpenAI-compatible `/v1/chat/completions` endpoint.
     OpenaiChat,
+    /// Amazon Bedrock's Converse API, signed with AWS Signature Version 4.
+    BedrockConverse,
 }
 
 impl AdapterKind {
@@ -349,6 +354,7 @@ impl AdapterKind {
         match self {
             AdapterKind::HttpJson => "http-json",
             AdapterKind::OpenaiChat => "openai-chat",
+            AdapterKind::BedrockConverse => "bedrock-converse",
         }
     }
 }
@@ -506,6 +512,36 @@ pub struct OpenAiChatTarget {
 
 fn default_chat_path() -> String {
     "/v1/chat/completions".to_owned()
+}
+
+/// Amazon Bedrock's Converse API (`POST /model/{modelId}/converse`). Requests are signed with AWS
+/// Signature Version 4 from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and, for temporary
+/// credentials, `AWS_SESSION_TOKEN`; the history is resent every turn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BedrockConverseTarget {
+    /// The model or inference profile id (or ARN), e.g. `anthropic.claude-3-haiku-20240307-v1:0`.
+    #[schemars(length(min = 1))]
+    pub model_id: String,
+    /// AWS region the requests are signed for; when absent, `AWS_REGION` at run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Path of the Converse endpoint; `{model_id}` is replaced by the URI-encoded model id.
+    #[serde(default = "default_converse_path")]
+    pub path: String,
+    /// An optional system prompt, sent as the request's `system` block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    /// Sent as the request's `inferenceConfig` (`maxTokens`, `temperature`, `topP`, `stopSequences`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference_config: Option<serde_json::Value>,
+    /// ConverseStream (event-stream framing). Not supported yet: validation refuses `true`.
+    #[serde(default)]
+    pub stream: bool,
+}
+
+fn default_converse_path() -> String {
+    "/model/{model_id}/converse".to_owned()
 }
 
 /// Where the signed-in customer's reference is put in each request.

@@ -12,6 +12,7 @@ use muster_model::template::{Vars, render_json, render_str};
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::bedrock::Bedrock;
 use crate::exchange::{Exchange, Outgoing, Secrets, send};
 use crate::interlock::Interlock;
 use crate::reply::{
@@ -30,6 +31,7 @@ pub struct Target {
     kind: AdapterKind,
     http_json: Option<HttpJsonTarget>,
     openai_chat: Option<OpenAiChatTarget>,
+    bedrock: Option<Bedrock>,
     auth_header: Option<(String, String)>,
     secrets: Secrets,
     /// Shared by every clone, so the rate limit and in-flight cap hold across conversations.
@@ -45,6 +47,16 @@ pub struct Conversation {
     pub vars: Vars,
     /// Chat history, for interfaces that resend it every turn.
     history: Vec<Value>,
+}
+
+impl Conversation {
+    pub(crate) fn history(&self) -> &[Value] {
+        &self.history
+    }
+
+    pub(crate) fn history_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.history
+    }
 }
 
 /// The outcome of one turn: every exchange it took, and the reply or why there is none.
@@ -105,8 +117,20 @@ impl Target {
                     block: "openai_chat",
                 });
             }
+            AdapterKind::BedrockConverse if manifest.target.bedrock_converse.is_none() => {
+                return Err(TargetError::MissingSettings {
+                    adapter: "bedrock-converse",
+                    block: "bedrock_converse",
+                });
+            }
             _ => {}
         }
+        let bedrock = match (&manifest.target.adapter, &manifest.target.bedrock_converse) {
+            (AdapterKind::BedrockConverse, Some(settings)) => {
+                Some(Bedrock::from_env(settings, env, &mut secrets)?)
+            }
+            _ => None,
+        };
         crate::install_crypto_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -126,6 +150,7 @@ impl Target {
             kind: manifest.target.adapter,
             http_json: manifest.target.http_json.clone(),
             openai_chat: manifest.target.openai_chat.clone(),
+            bedrock,
             auth_header,
             secrets,
             traffic: Arc::new(Traffic::new(
@@ -146,6 +171,15 @@ impl Target {
 
     pub fn secrets(&self) -> &Secrets {
         &self.secrets
+    }
+
+    /// The AWS region requests are signed for, with the `bedrock-converse` adapter.
+    pub fn aws_region(&self) -> Option<&str> {
+        self.bedrock.as_ref().map(Bedrock::region)
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub(crate) fn client(&self) -> &reqwest::Client {
@@ -321,9 +355,14 @@ impl Target {
             (AdapterKind::OpenaiChat, _, Some(o)) => {
                 self.send_openai(o, conversation, message, &vars).await
             }
-            _ => TurnOutcome {
-                exchanges: Vec::new(),
-                reply: Err(TurnError::Request("the adapter has no settings".into())),
+            _ => match (self.kind, &self.bedrock) {
+                (AdapterKind::BedrockConverse, Some(b)) => {
+                    self.send_bedrock(b, conversation, message, &vars).await
+                }
+                _ => TurnOutcome {
+                    exchanges: Vec::new(),
+                    reply: Err(TurnError::Request("the adapter has no settings".into())),
+                },
             },
         }
     }

@@ -13,9 +13,11 @@
 
 mod action;
 mod adapter;
+mod bedrock;
 mod exchange;
 mod interlock;
 mod reply;
+pub mod sigv4;
 mod traffic;
 
 pub use action::{ActionOutcome, run_action};
@@ -53,6 +55,10 @@ pub enum TargetError {
         adapter: &'static str,
         block: &'static str,
     },
+    #[error(
+        "the `bedrock-converse` adapter signs for an AWS region: set `target.bedrock_converse.region` or $AWS_REGION"
+    )]
+    MissingRegion,
     #[error("could not create the HTTP client: {0}")]
     Client(String),
 }

@@ -1,4 +1,6 @@
 //! The adapters and the interlock against real HTTP servers on 127.0.0.1.
 
 mod adapters;
+mod bedrock;
 mod server;
+mod sigv4;
