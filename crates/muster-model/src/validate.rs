@@ -266,7 +266,7 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
                 "`adapter: bedrock-converse` needs a `target.bedrock_converse` block",
                 Some("add `bedrock_converse:` with at least `model_id`".to_owned()),
             ),
-            Some(b) => check_bedrock(p, b),
+            Some(b) => check_bedrock(p, b, &target.base_url, target.auth.is_some()),
         },
     }
     if target.adapter != AdapterKind::BedrockConverse && target.bedrock_converse.is_some() {
@@ -423,7 +423,7 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
 }
 
 /// The `bedrock_converse` block: what would make every request fail, said before any is sent.
-fn check_bedrock(p: &mut Problems<'_>, b: &BedrockConverseTarget) {
+fn check_bedrock(p: &mut Problems<'_>, b: &BedrockConverseTarget, base_url: &str, has_auth: bool) {
     if b.model_id.trim().is_empty() || b.model_id.chars().any(char::is_whitespace) {
         p.error(
             "/target/bedrock_converse/model_id",
@@ -460,6 +460,32 @@ fn check_bedrock(p: &mut Problems<'_>, b: &BedrockConverseTarget) {
             "/target/bedrock_converse/inference_config",
             "invalid-value",
             "`inference_config` must be a mapping (maxTokens, temperature, topP, stopSequences)",
+            None,
+        );
+    }
+    // Requests signed for one region and sent to another region's endpoint are all refused by AWS
+    // (the signature does not match): say so before the drill rather than after every turn fails.
+    if let (Some(region), Ok(url)) = (&b.region, url::Url::parse(base_url))
+        && let Some(endpoint_region) = url
+            .host_str()
+            .and_then(|h| h.strip_prefix("bedrock-runtime."))
+            .and_then(|h| h.split('.').next())
+        && endpoint_region != region
+    {
+        p.error(
+            "/target/bedrock_converse/region",
+            "region-mismatch",
+            format!(
+                "requests would be signed for `{region}` but sent to the `{endpoint_region}` endpoint"
+            ),
+            Some(format!("use region `{endpoint_region}` or that region's base_url")),
+        );
+    }
+    if has_auth {
+        p.warning(
+            "/target/auth",
+            "unused-settings",
+            "`auth` is not used with `adapter: bedrock-converse`: requests are signed with the AWS_* credentials",
             None,
         );
     }
