@@ -9,8 +9,15 @@ use crate::interlock::Interlock;
 use crate::traffic::{MAX_RETRY_WAIT, Traffic, backoff, retry_after};
 
 /// Values that must never be written to evidence (API keys, tokens).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Secrets(Vec<String>);
+
+/// `Target` derives `Debug`; printing it must not print the secrets it holds.
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secrets({} redacted)", self.0.len())
+    }
+}
 
 impl Secrets {
     pub fn add(&mut self, secret: &str) {

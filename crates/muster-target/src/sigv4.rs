@@ -6,7 +6,8 @@
 //! published test suite in `tests/fixtures/sigv4`).
 //!
 //! Only what a non-S3 service needs is implemented: the path is encoded once more on top of how it
-//! is sent (AWS's "double encoding"), and the payload is always hashed (no unsigned payloads).
+//! is sent (AWS's "double encoding"), and the payload is always hashed (no unsigned payloads). Dot
+//! segments are not removed here: the adapter's URLs come from `url::Url`, which already has.
 
 use std::fmt;
 

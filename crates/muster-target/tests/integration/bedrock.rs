@@ -334,6 +334,12 @@ async fn text_replies_are_read_and_history_is_resent_signed() {
     );
     no_secrets(&first.exchanges);
     no_secrets(&second.exchanges);
+    // Nor in a debug print of the target (its credentials and secret list included).
+    let printed = format!("{target:?}");
+    assert!(
+        !printed.contains(SECRET) && !printed.contains(TOKEN),
+        "{printed}"
+    );
     let token_header = first.exchanges[0]
         .request_headers
         .iter()
