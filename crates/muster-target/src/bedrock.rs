@@ -295,6 +295,31 @@ mod tests {
     }
 
     #[test]
+    fn text_blocks_are_joined_around_tool_use_and_other_blocks_ignored() {
+        let doc = json!({"output": {"message": {"role": "assistant", "content": [
+            {"text": "<thinking>The user wants a refund.</thinking>"},
+            {"reasoningContent": {"reasoningText": {"text": "hidden"}}},
+            {"toolUse": {"toolUseId": "tooluse_1", "name": "process_return", "input": {"amount": 749}}},
+            {"text": "I have started your refund."}
+        ]}}, "stopReason": "tool_use"});
+        let reply = match read_converse(&doc) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(
+            reply.text,
+            "<thinking>The user wants a refund.</thinking>\nI have started your refund."
+        );
+        assert_eq!(reply.tool_calls.len(), 1);
+        assert_eq!(reply.tool_calls[0].number_argument("amount"), Some(749.0));
+        // A guardrail's intervention is what the customer sees: it is judged like any reply.
+        let guarded = json!({"output": {"message": {"role": "assistant", "content": [{"text": "Sorry, I can't help with that."}]}}, "stopReason": "guardrail_intervened"});
+        assert!(read_converse(&guarded).is_ok());
+        let nameless = json!({"output": {"message": {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "input": {}}}]}}, "stopReason": "tool_use"});
+        assert!(read_converse(&nameless).is_err());
+    }
+
+    #[test]
     fn truncated_empty_and_error_replies_are_not_judged() {
         let cut = json!({"output": {"message": {"role": "assistant", "content": [{"text": "Sure, I"}]}}, "stopReason": "max_tokens"});
         assert!(matches!(read_converse(&cut), Err(TurnError::Malformed(_))));
