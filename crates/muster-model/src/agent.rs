@@ -535,7 +535,8 @@ pub struct BedrockConverseTarget {
     /// Sent as the request's `inferenceConfig` (`maxTokens`, `temperature`, `topP`, `stopSequences`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inference_config: Option<serde_json::Value>,
-    /// ConverseStream (event-stream framing). Not supported yet: validation refuses `true`.
+    /// Use ConverseStream (`/model/{model_id}/converse-stream` when `path` is the default): the
+    /// event-stream answer is assembled into one reply before it is judged.
     #[serde(default)]
     pub stream: bool,
 }

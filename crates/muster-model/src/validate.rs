@@ -489,14 +489,6 @@ fn check_bedrock(p: &mut Problems<'_>, b: &BedrockConverseTarget, base_url: &str
             None,
         );
     }
-    if b.stream {
-        p.error(
-            "/target/bedrock_converse/stream",
-            "unsupported",
-            "`stream: true` (ConverseStream) is not supported yet; muster uses Converse",
-            Some("remove `stream` or set it to false".to_owned()),
-        );
-    }
 }
 
 fn check_request(

@@ -228,6 +228,7 @@ impl Target {
             secret_headers,
             body,
             timeout: self.timeout,
+            decode: None,
         }
     }
 
@@ -264,6 +265,7 @@ impl Target {
                 secret_headers: Vec::new(),
                 body,
                 timeout: self.timeout,
+                decode: None,
             }
         })
     }

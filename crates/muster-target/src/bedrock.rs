@@ -67,8 +67,14 @@ impl Bedrock {
 }
 
 /// The endpoint path with the model id URI-encoded as one path segment: ids contain `:` and
-/// inference-profile ARNs contain `/`, both of which AWS's SDKs send encoded.
+/// inference-profile ARNs contain `/`, both of which AWS's SDKs send encoded. With `stream`, the
+/// default path becomes ConverseStream's.
 fn endpoint_path(settings: &BedrockConverseTarget) -> String {
+    let path = if settings.stream && settings.path == DEFAULT_PATH {
+        STREAM_PATH
+    } else {
+        settings.path.as_str()
+    };
     let mut id = String::new();
     for b in settings.model_id.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -77,7 +83,103 @@ fn endpoint_path(settings: &BedrockConverseTarget) -> String {
             id.push_str(&format!("%{b:02X}"));
         }
     }
-    settings.path.replace("{model_id}", &id)
+    path.replace("{model_id}", &id)
+}
+
+const DEFAULT_PATH: &str = "/model/{model_id}/converse";
+const STREAM_PATH: &str = "/model/{model_id}/converse-stream";
+
+/// Read a ConverseStream answer into the shape of a Converse one, so one reader judges both and
+/// the evidence records the assembled reply. Exceptions in the stream and damaged framing are
+/// errors.
+fn assemble_stream(bytes: &[u8]) -> Result<Value, String> {
+    let messages = crate::eventstream::decode_all(bytes)
+        .map_err(|e| format!("the event stream is damaged: {e}"))?;
+    let mut role = Value::String("assistant".to_owned());
+    // Content blocks by index: text so far, or a tool use with its input text so far.
+    let mut blocks: std::collections::BTreeMap<u64, (Value, String)> = Default::default();
+    let mut stop = Value::Null;
+    let mut usage = Value::Null;
+    for m in &messages {
+        let payload: Value = serde_json::from_slice(&m.payload).unwrap_or(Value::Null);
+        match m.header(":message-type") {
+            Some("event") => {}
+            Some("exception") => {
+                return Err(format!(
+                    "the stream carries {}: {}",
+                    m.header(":exception-type").unwrap_or("an exception"),
+                    payload
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("no message")
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "the stream carries an error ({}): {}",
+                    other.unwrap_or("no message type"),
+                    m.header(":error-message").unwrap_or("no message")
+                ));
+            }
+        }
+        let index = payload
+            .get("contentBlockIndex")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        match m.header(":event-type") {
+            Some("messageStart") => {
+                if let Some(r) = payload.get("role") {
+                    role = r.clone();
+                }
+            }
+            Some("contentBlockStart") => {
+                if let Some(tool) = payload.pointer("/start/toolUse") {
+                    blocks.insert(index, (json!({"toolUse": tool}), String::new()));
+                }
+            }
+            Some("contentBlockDelta") => {
+                let entry = blocks
+                    .entry(index)
+                    .or_insert_with(|| (json!({"text": ""}), String::new()));
+                if let Some(text) = payload.pointer("/delta/text").and_then(Value::as_str) {
+                    entry.1.push_str(text);
+                } else if let Some(input) = payload
+                    .pointer("/delta/toolUse/input")
+                    .and_then(Value::as_str)
+                {
+                    entry.1.push_str(input);
+                }
+            }
+            Some("messageStop") => {
+                stop = payload.get("stopReason").cloned().unwrap_or(Value::Null);
+            }
+            Some("metadata") => usage = payload.get("usage").cloned().unwrap_or(Value::Null),
+            _ => {}
+        }
+    }
+    let mut content = Vec::new();
+    for (index, (mut block, text)) in blocks {
+        if let Some(tool) = block.get_mut("toolUse") {
+            // Tool input arrives as JSON text in pieces; the whole must parse.
+            let input = if text.trim().is_empty() {
+                json!({})
+            } else {
+                serde_json::from_str(&text).map_err(|e| {
+                    format!("the streamed input of tool-use block {index} is not JSON: {e}")
+                })?
+            };
+            tool["input"] = input;
+        } else {
+            block["text"] = Value::String(text);
+        }
+        content.push(block);
+    }
+    Ok(json!({
+        "output": {"message": {"role": role, "content": content}},
+        "stopReason": stop,
+        "usage": usage,
+        "streamEvents": messages.len(),
+    }))
 }
 
 /// The request body: system prompt, the history so far and the new customer message.
@@ -142,6 +244,11 @@ impl Target {
             ],
             body: Some(body),
             timeout: self.timeout(),
+            decode: if bedrock.settings.stream {
+                Some(assemble_stream)
+            } else {
+                None
+            },
         };
         let (exchanges, result) = send(
             self.client(),
@@ -276,6 +383,15 @@ mod tests {
             )),
             "/model/arn%3Aaws%3Abedrock%3Aeu-west-2%3A123456789012%3Ainference-profile%2Feu.x/converse"
         );
+    }
+
+    #[test]
+    fn streaming_uses_converse_stream_unless_the_path_is_set() {
+        let mut s = settings("m:1");
+        s.stream = true;
+        assert_eq!(endpoint_path(&s), "/model/m%3A1/converse-stream");
+        s.path = "/proxy/{model_id}/chat".to_owned();
+        assert_eq!(endpoint_path(&s), "/proxy/m%3A1/chat");
     }
 
     #[test]

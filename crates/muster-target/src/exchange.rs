@@ -91,6 +91,9 @@ pub(crate) fn now_ns() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
+/// Turns a successful non-JSON body into JSON, or says why it cannot.
+pub(crate) type Decode = fn(&[u8]) -> Result<Value, String>;
+
 /// A request about to be sent.
 pub(crate) struct Outgoing {
     pub method: reqwest::Method,
@@ -100,6 +103,9 @@ pub(crate) struct Outgoing {
     pub secret_headers: Vec<String>,
     pub body: Option<Value>,
     pub timeout: Duration,
+    /// Reads a successful response that is not JSON (an event stream) into the JSON the adapter
+    /// reads and the evidence records. `None`: the body must be JSON.
+    pub decode: Option<Decode>,
 }
 
 /// Send, paced and retried as `traffic` says, each attempt after the interlock check. Returns
@@ -238,7 +244,15 @@ async fn attempt_once(
     };
     exchange.status = Some(status.as_u16());
     exchange.elapsed = started.elapsed();
-    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+    let decoded = match out.decode {
+        Some(decode) if status.is_success() => Some(decode(&bytes)),
+        _ => None,
+    };
+    let parsed: Option<Value> = match &decoded {
+        Some(Ok(v)) => Some(v.clone()),
+        Some(Err(_)) => None,
+        None => serde_json::from_slice(&bytes).ok(),
+    };
     exchange.response_body = Some(match &parsed {
         Some(v) => secrets.redact_json(v),
         None => Value::String(
@@ -265,7 +279,10 @@ async fn attempt_once(
     match parsed {
         Some(v) => (exchange, Ok(v), Retry::No),
         None => {
-            let err = TurnError::Malformed("the response body is not JSON".to_owned());
+            let err = TurnError::Malformed(match decoded {
+                Some(Err(why)) => why,
+                _ => "the response body is not JSON".to_owned(),
+            });
             exchange.error = Some(err.to_string());
             (exchange, Err(err), Retry::No)
         }

@@ -14,6 +14,7 @@
 mod action;
 mod adapter;
 mod bedrock;
+pub mod eventstream;
 mod exchange;
 mod interlock;
 mod reply;

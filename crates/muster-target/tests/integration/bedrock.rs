@@ -29,6 +29,63 @@ enum Mode {
     Throttled,
     Invalid,
     Malformed,
+    /// ConverseStream: text in two pieces, then a tool use whose input arrives in two pieces.
+    Stream,
+    /// ConverseStream that fails part-way with an exception event.
+    StreamException,
+}
+
+/// One ConverseStream event frame (payload shapes as the ConverseStream API reference gives them;
+/// the values are made up).
+fn event(kind: &str, payload: Value) -> Vec<u8> {
+    muster_target::eventstream::encode(
+        &[
+            (":event-type", kind),
+            (":content-type", "application/json"),
+            (":message-type", "event"),
+        ],
+        payload.to_string().as_bytes(),
+    )
+}
+
+fn stream_body(fail: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend(event("messageStart", json!({"role": "assistant"})));
+    out.extend(event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 0, "delta": {"text": "Let me look "}}),
+    ));
+    out.extend(event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 0, "delta": {"text": "that up."}}),
+    ));
+    out.extend(event("contentBlockStop", json!({"contentBlockIndex": 0})));
+    if fail {
+        out.extend(muster_target::eventstream::encode(
+            &[
+                (":exception-type", "modelStreamErrorException"),
+                (":content-type", "application/json"),
+                (":message-type", "exception"),
+            ],
+            json!({"message": "The model stream failed."})
+                .to_string()
+                .as_bytes(),
+        ));
+        return out;
+    }
+    out.extend(event("contentBlockStart", json!({"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": "tooluse_20Z9zl0BQWSXjFuLKdTJcA", "name": "top_song"}}})));
+    out.extend(event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 1, "delta": {"toolUse": {"input": "{\"sign\": "}}}),
+    ));
+    out.extend(event(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 1, "delta": {"toolUse": {"input": "\"WZPZ\"}"}}}),
+    ));
+    out.extend(event("contentBlockStop", json!({"contentBlockIndex": 1})));
+    out.extend(event("messageStop", json!({"stopReason": "tool_use"})));
+    out.extend(event("metadata", json!({"usage": {"inputTokens": 390, "outputTokens": 53, "totalTokens": 443}, "metrics": {"latencyMs": 1043}})));
+    out
 }
 
 /// Each request's JSON body, and the verdict on its signature.
@@ -142,7 +199,11 @@ async fn converse(
 ) -> Response {
     let verdict = verify(&method, &uri, &headers, &body, stand.token);
     let doc: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let bad_path = uri.path() != PATH;
+    let expected_path = match stand.mode {
+        Mode::Stream | Mode::StreamException => PATH.replace("/converse", "/converse-stream"),
+        _ => PATH.to_owned(),
+    };
+    let bad_path = uri.path() != expected_path;
     if let Ok(mut seen) = stand.seen.lock() {
         seen.push((doc, verdict.clone()));
     }
@@ -175,6 +236,12 @@ async fn converse(
             Some("ValidationException"),
             json!({"message": "The provided model identifier is invalid."}).to_string(),
         ),
+        Mode::Stream | Mode::StreamException => (
+            StatusCode::OK,
+            [("content-type", "application/vnd.amazon.eventstream")],
+            stream_body(matches!(stand.mode, Mode::StreamException)),
+        )
+            .into_response(),
         Mode::Malformed => json_body(
             StatusCode::OK,
             None,
@@ -492,5 +559,62 @@ async fn missing_credentials_or_region_name_what_to_set() {
             .and_then(|t| t.aws_region().map(str::to_owned))
             .as_deref(),
         Some("eu-west-2")
+    );
+}
+
+#[tokio::test]
+async fn converse_stream_is_assembled_into_one_reply() {
+    let (base, stand) = start(Mode::Stream, None).await;
+    let target = match Target::with_env(
+        &manifest(&base, "    stream: true\n"),
+        None,
+        &env_with(None, true),
+    ) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let Ok(mut conversation) = target.open(vars()).await.1 else {
+        panic!("open failed")
+    };
+    let outcome = target.send(&mut conversation, "Top song on WZPZ?", 1).await;
+    let reply = match &outcome.reply {
+        Ok(r) => r.clone(),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(reply.text, "Let me look that up.");
+    assert_eq!(reply.tool_calls.len(), 1);
+    assert_eq!(reply.tool_calls[0].name, "top_song");
+    assert_eq!(reply.tool_calls[0].arguments, json!({"sign": "WZPZ"}));
+    // The evidence holds the assembled reply, not undecodable bytes.
+    let recorded = outcome.exchanges[0]
+        .response_body
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(recorded["stopReason"], "tool_use");
+    assert_eq!(recorded["streamEvents"], 10);
+    let seen = stand.seen.lock().map(|s| s.clone()).unwrap_or_default();
+    assert_eq!(seen[0].1, Ok(()));
+    no_secrets(&outcome.exchanges);
+}
+
+#[tokio::test]
+async fn an_exception_inside_the_stream_is_inconclusive() {
+    let (base, _) = start(Mode::StreamException, None).await;
+    let target = match Target::with_env(
+        &manifest(&base, "    stream: true\n"),
+        None,
+        &env_with(None, true),
+    ) {
+        Ok(t) => t,
+        Err(e) => panic!("{e}"),
+    };
+    let Ok(mut conversation) = target.open(vars()).await.1 else {
+        panic!("open failed")
+    };
+    let outcome = target.send(&mut conversation, "hello", 1).await;
+    assert!(
+        matches!(&outcome.reply, Err(TurnError::Malformed(m)) if m.contains("modelStreamErrorException")),
+        "{:?}",
+        outcome.reply
     );
 }

@@ -2,5 +2,6 @@
 
 mod adapters;
 mod bedrock;
+mod eventstream;
 mod server;
 mod sigv4;
