@@ -100,8 +100,13 @@ fn assemble_stream(bytes: &[u8]) -> Result<Value, String> {
     let mut blocks: std::collections::BTreeMap<u64, (Value, String)> = Default::default();
     let mut stop = Value::Null;
     let mut usage = Value::Null;
-    for m in &messages {
-        let payload: Value = serde_json::from_slice(&m.payload).unwrap_or(Value::Null);
+    for (n, m) in messages.iter().enumerate() {
+        let payload: Value = if m.payload.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&m.payload)
+                .map_err(|e| format!("event {} of the stream is not JSON: {e}", n + 1))?
+        };
         match m.header(":message-type") {
             Some("event") => {}
             Some("exception") => {
@@ -138,16 +143,26 @@ fn assemble_stream(bytes: &[u8]) -> Result<Value, String> {
                 }
             }
             Some("contentBlockDelta") => {
-                let entry = blocks
-                    .entry(index)
-                    .or_insert_with(|| (json!({"text": ""}), String::new()));
+                // Only text and tool input are kept; other deltas (reasoning) start no block, so
+                // they cannot add empty text to the reply.
                 if let Some(text) = payload.pointer("/delta/text").and_then(Value::as_str) {
-                    entry.1.push_str(text);
+                    blocks
+                        .entry(index)
+                        .or_insert_with(|| (json!({"text": ""}), String::new()))
+                        .1
+                        .push_str(text);
                 } else if let Some(input) = payload
                     .pointer("/delta/toolUse/input")
                     .and_then(Value::as_str)
                 {
-                    entry.1.push_str(input);
+                    match blocks.get_mut(&index) {
+                        Some(entry) if entry.0.get("toolUse").is_some() => entry.1.push_str(input),
+                        _ => {
+                            return Err(format!(
+                                "tool input for block {index} arrived before its contentBlockStart"
+                            ));
+                        }
+                    }
                 }
             }
             Some("messageStop") => {
@@ -320,7 +335,9 @@ pub(crate) fn read_converse(doc: &Value) -> Result<AgentReply, TurnError> {
             let text = text.as_str().ok_or_else(|| {
                 TurnError::Malformed(format!("content block #{} has a non-text `text`", i + 1))
             })?;
-            texts.push(text);
+            if !text.is_empty() {
+                texts.push(text);
+            }
         } else if let Some(tool) = block.get("toolUse") {
             let name = tool
                 .get("name")
@@ -433,6 +450,64 @@ mod tests {
         assert!(read_converse(&guarded).is_ok());
         let nameless = json!({"output": {"message": {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t", "input": {}}}]}}, "stopReason": "tool_use"});
         assert!(read_converse(&nameless).is_err());
+    }
+
+    fn frame(kind: &str, payload: &str) -> Vec<u8> {
+        crate::eventstream::encode(
+            &[(":event-type", kind), (":message-type", "event")],
+            payload.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn streams_without_an_end_or_with_bad_events_are_not_judged() {
+        let reasoning = [
+            frame("messageStart", r#"{"role":"assistant"}"#),
+            frame(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"reasoningContent":{"text":"hmm"}}}"#,
+            ),
+            frame(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":1,"delta":{"text":"Hello."}}"#,
+            ),
+            frame("messageStop", r#"{"stopReason":"end_turn"}"#),
+        ]
+        .concat();
+        let doc = assemble_stream(&reasoning).unwrap_or_default();
+        assert_eq!(read_converse(&doc).map(|r| r.text), Ok("Hello.".to_owned()));
+
+        // Cut before messageStop: no stopReason, so not a reply.
+        let unfinished = [
+            frame("messageStart", r#"{"role":"assistant"}"#),
+            frame(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"text":"I will ref"}}"#,
+            ),
+        ]
+        .concat();
+        let doc = assemble_stream(&unfinished).unwrap_or_default();
+        assert!(read_converse(&doc).is_err());
+
+        assert!(assemble_stream(&frame("contentBlockDelta", "not json")).is_err());
+        let orphan = frame(
+            "contentBlockDelta",
+            r#"{"contentBlockIndex":2,"delta":{"toolUse":{"input":"{}"}}}"#,
+        );
+        assert!(assemble_stream(&orphan).is_err());
+        let bad_input = [
+            frame(
+                "contentBlockStart",
+                r#"{"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"t","name":"refund"}}}"#,
+            ),
+            frame(
+                "contentBlockDelta",
+                r#"{"contentBlockIndex":0,"delta":{"toolUse":{"input":"{\"amount\": 7"}}}"#,
+            ),
+            frame("messageStop", r#"{"stopReason":"tool_use"}"#),
+        ]
+        .concat();
+        assert!(assemble_stream(&bad_input).is_err());
     }
 
     #[test]
