@@ -325,6 +325,9 @@ pub struct Target {
     /// Settings for `adapter: openai-chat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openai_chat: Option<OpenAiChatTarget>,
+    /// Settings for `adapter: bedrock-converse`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bedrock_converse: Option<BedrockConverseTarget>,
     /// Settings for `adapter: anthropic-messages`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anthropic_messages: Option<AnthropicMessagesTarget>,
@@ -356,6 +359,8 @@ pub enum AdapterKind {
     OpenaiResponses,
     /// An Anthropic Messages API (`/v1/messages`) endpoint.
     AnthropicMessages,
+    /// Amazon Bedrock's Converse API, signed with AWS Signature Version 4.
+    BedrockConverse,
 }
 
 impl AdapterKind {
@@ -365,6 +370,7 @@ impl AdapterKind {
             AdapterKind::OpenaiChat => "openai-chat",
             AdapterKind::OpenaiResponses => "openai-responses",
             AdapterKind::AnthropicMessages => "anthropic-messages",
+            AdapterKind::BedrockConverse => "bedrock-converse",
         }
     }
 }
@@ -675,6 +681,37 @@ fn default_anthropic_version() -> String {
 
 fn default_anthropic_identity() -> IdentityPlacement {
     IdentityPlacement::Metadata("user_id".to_owned())
+}
+
+/// Amazon Bedrock's Converse API (`POST /model/{modelId}/converse`). Requests are signed with AWS
+/// Signature Version 4 from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and, for temporary
+/// credentials, `AWS_SESSION_TOKEN`; the history is resent every turn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BedrockConverseTarget {
+    /// The model or inference profile id (or ARN), e.g. `anthropic.claude-3-haiku-20240307-v1:0`.
+    #[schemars(length(min = 1))]
+    pub model_id: String,
+    /// AWS region the requests are signed for; when absent, `AWS_REGION` at run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Path of the Converse endpoint; `{model_id}` is replaced by the URI-encoded model id.
+    #[serde(default = "default_converse_path")]
+    pub path: String,
+    /// An optional system prompt, sent as the request's `system` block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    /// Sent as the request's `inferenceConfig` (`maxTokens`, `temperature`, `topP`, `stopSequences`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference_config: Option<serde_json::Value>,
+    /// Use ConverseStream (`/model/{model_id}/converse-stream` when `path` is the default): the
+    /// event-stream answer is assembled into one reply before it is judged.
+    #[serde(default)]
+    pub stream: bool,
+}
+
+fn default_converse_path() -> String {
+    "/model/{model_id}/converse".to_owned()
 }
 
 /// Where the signed-in customer's reference is put in each request.

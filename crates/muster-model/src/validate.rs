@@ -5,7 +5,9 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::Value;
 
-use crate::agent::{Action, AdapterKind, AgentManifest, HttpRequest, Target};
+use crate::agent::{
+    Action, AdapterKind, AgentManifest, BedrockConverseTarget, HttpRequest, Target,
+};
 use crate::common::FieldPath;
 use crate::controls::{ControlMap, split_key};
 use crate::diag::{Diagnostic, nearest};
@@ -299,6 +301,25 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
                 }
             }
         },
+        AdapterKind::BedrockConverse => match &target.bedrock_converse {
+            None => p.error_at_key(
+                "/target/adapter",
+                "missing-adapter-settings",
+                "`adapter: bedrock-converse` needs a `target.bedrock_converse` block",
+                Some("add `bedrock_converse:` with at least `model_id`".to_owned()),
+            ),
+            Some(b) => check_bedrock(p, b, &target.base_url, target.auth.is_some()),
+        },
+    }
+    if target.adapter != AdapterKind::BedrockConverse && target.bedrock_converse.is_some() {
+        // An error rather than the other adapters' warning: the block names AWS credentials and a
+        // model, and a manifest that carries it but drills another adapter is almost surely wrong.
+        p.error(
+            "/target/bedrock_converse",
+            "unused-settings",
+            "`bedrock_converse` settings need `adapter: bedrock-converse`",
+            Some("set `adapter: bedrock-converse` or remove the block".to_owned()),
+        );
     }
     check_azure(target, p);
     if target.adapter != AdapterKind::HttpJson && target.http_json.is_some() {
@@ -462,6 +483,75 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
                 None,
             );
         }
+    }
+}
+
+/// The `bedrock_converse` block: what would make every request fail, said before any is sent.
+fn check_bedrock(p: &mut Problems<'_>, b: &BedrockConverseTarget, base_url: &str, has_auth: bool) {
+    if b.model_id.trim().is_empty() || b.model_id.chars().any(char::is_whitespace) {
+        p.error(
+            "/target/bedrock_converse/model_id",
+            "invalid-value",
+            "the model id must be non-empty and contain no spaces",
+            Some("e.g. anthropic.claude-3-haiku-20240307-v1:0".to_owned()),
+        );
+    }
+    if let Some(region) = &b.region
+        && (region.is_empty()
+            || !region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        p.error(
+            "/target/bedrock_converse/region",
+            "invalid-value",
+            format!("`{region}` is not an AWS region name"),
+            Some("e.g. eu-west-2".to_owned()),
+        );
+    }
+    if !b.path.contains("{model_id}") {
+        p.warning(
+            "/target/bedrock_converse/path",
+            "missing-placeholder",
+            "the Converse path does not contain `{model_id}`, so the model id is not sent",
+            Some("the default is /model/{model_id}/converse".to_owned()),
+        );
+    }
+    if let Some(config) = &b.inference_config
+        && !config.is_object()
+    {
+        p.error(
+            "/target/bedrock_converse/inference_config",
+            "invalid-value",
+            "`inference_config` must be a mapping (maxTokens, temperature, topP, stopSequences)",
+            None,
+        );
+    }
+    // Requests signed for one region and sent to another region's endpoint are all refused by AWS
+    // (the signature does not match): say so before the drill rather than after every turn fails.
+    if let (Some(region), Ok(url)) = (&b.region, url::Url::parse(base_url))
+        && let Some(endpoint_region) = url
+            .host_str()
+            .and_then(|h| h.strip_prefix("bedrock-runtime."))
+            .and_then(|h| h.split('.').next())
+        && endpoint_region != region
+    {
+        p.error(
+            "/target/bedrock_converse/region",
+            "region-mismatch",
+            format!(
+                "requests would be signed for `{region}` but sent to the `{endpoint_region}` endpoint"
+            ),
+            Some(format!("use region `{endpoint_region}` or that region's base_url")),
+        );
+    }
+    if has_auth {
+        p.warning(
+            "/target/auth",
+            "unused-settings",
+            "`auth` is not used with `adapter: bedrock-converse`: requests are signed with the AWS_* credentials",
+            None,
+        );
     }
 }
 
@@ -928,10 +1018,13 @@ fn check_azure(target: &Target, p: &mut Problems<'_>) {
                 );
             }
         }
-        AdapterKind::AnthropicMessages => p.error_at_key(
+        AdapterKind::AnthropicMessages | AdapterKind::BedrockConverse => p.error_at_key(
             "/target/azure",
             "azure-needs-openai-adapter",
-            "`azure` works with `adapter: openai-chat` or `openai-responses`, not `anthropic-messages`",
+            format!(
+                "`azure` works with `adapter: openai-chat` or `openai-responses`, not `{}`",
+                target.adapter.as_str()
+            ),
             None,
         ),
     }

@@ -12,6 +12,7 @@ use muster_model::template::{Vars, render_json, render_str};
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::bedrock::Bedrock;
 use crate::exchange::{Exchange, Outgoing, Secrets, send};
 use crate::interlock::Interlock;
 use crate::reply::{
@@ -30,6 +31,7 @@ pub struct Target {
     kind: AdapterKind,
     http_json: Option<HttpJsonTarget>,
     openai_chat: Option<OpenAiChatTarget>,
+    bedrock: Option<Bedrock>,
     anthropic_messages: Option<AnthropicMessagesTarget>,
     openai_responses: Option<OpenAiResponsesTarget>,
     auth_header: Option<(String, String)>,
@@ -49,6 +51,16 @@ pub struct Conversation {
     pub(crate) history: Vec<Value>,
     /// The last response's id, for interfaces that keep the history themselves (Responses API).
     pub(crate) previous_response_id: Option<String>,
+}
+
+impl Conversation {
+    pub(crate) fn history(&self) -> &[Value] {
+        &self.history
+    }
+
+    pub(crate) fn history_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.history
+    }
 }
 
 /// The outcome of one turn: every exchange it took, and the reply or why there is none.
@@ -129,8 +141,20 @@ impl Target {
                     block: "anthropic_messages",
                 });
             }
+            AdapterKind::BedrockConverse if manifest.target.bedrock_converse.is_none() => {
+                return Err(TargetError::MissingSettings {
+                    adapter: "bedrock-converse",
+                    block: "bedrock_converse",
+                });
+            }
             _ => {}
         }
+        let bedrock = match (&manifest.target.adapter, &manifest.target.bedrock_converse) {
+            (AdapterKind::BedrockConverse, Some(settings)) => {
+                Some(Bedrock::from_env(settings, env, &mut secrets)?)
+            }
+            _ => None,
+        };
         // On Azure the endpoint paths are fixed by the deployment and API version.
         let mut openai_chat = manifest.target.openai_chat.clone();
         let mut openai_responses = manifest.target.openai_responses.clone();
@@ -165,6 +189,7 @@ impl Target {
             openai_chat,
             openai_responses,
             anthropic_messages: manifest.target.anthropic_messages.clone(),
+            bedrock,
             auth_header,
             secrets,
             traffic: Arc::new(Traffic::new(
@@ -185,6 +210,15 @@ impl Target {
 
     pub fn secrets(&self) -> &Secrets {
         &self.secrets
+    }
+
+    /// The AWS region requests are signed for, with the `bedrock-converse` adapter.
+    pub fn aws_region(&self) -> Option<&str> {
+        self.bedrock.as_ref().map(Bedrock::region)
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub(crate) fn client(&self) -> &reqwest::Client {
@@ -233,6 +267,7 @@ impl Target {
             secret_headers,
             body,
             timeout: self.timeout,
+            decode: None,
             event_stream: false,
         }
     }
@@ -269,6 +304,7 @@ impl Target {
                 headers,
                 secret_headers: Vec::new(),
                 body,
+                decode: None,
                 timeout: self.timeout,
                 event_stream: false,
             }
@@ -374,9 +410,14 @@ impl Target {
             (AdapterKind::OpenaiResponses, _, _, Some(o)) => {
                 self.send_responses(o, conversation, message, &vars).await
             }
-            _ => TurnOutcome {
-                exchanges: Vec::new(),
-                reply: Err(TurnError::Request("the adapter has no settings".into())),
+            _ => match (self.kind, &self.bedrock) {
+                (AdapterKind::BedrockConverse, Some(b)) => {
+                    self.send_bedrock(b, conversation, message, &vars).await
+                }
+                _ => TurnOutcome {
+                    exchanges: Vec::new(),
+                    reply: Err(TurnError::Request("the adapter has no settings".into())),
+                },
             },
         }
     }

@@ -9,8 +9,15 @@ use crate::interlock::Interlock;
 use crate::traffic::{MAX_RETRY_WAIT, Traffic, backoff, retry_after};
 
 /// Values that must never be written to evidence (API keys, tokens).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Secrets(Vec<String>);
+
+/// `Target` derives `Debug`; printing it must not print the secrets it holds.
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secrets({} redacted)", self.0.len())
+    }
+}
 
 impl Secrets {
     pub fn add(&mut self, secret: &str) {
@@ -84,6 +91,9 @@ pub(crate) fn now_ns() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
+/// Turns a successful non-JSON body into JSON, or says why it cannot.
+pub(crate) type Decode = fn(&[u8]) -> Result<Value, String>;
+
 /// A request about to be sent.
 pub(crate) struct Outgoing {
     pub method: reqwest::Method,
@@ -93,6 +103,9 @@ pub(crate) struct Outgoing {
     pub secret_headers: Vec<String>,
     pub body: Option<Value>,
     pub timeout: Duration,
+    /// Reads a successful response that is not JSON (an event stream) into the JSON the adapter
+    /// reads and the evidence records. `None`: the body must be JSON.
+    pub decode: Option<Decode>,
     /// The reply may come as server-sent events: a body that is not JSON is then read as an event
     /// stream and recorded (and returned) as `{"event_stream": [{"event", "data"}…]}`.
     pub event_stream: bool,
@@ -107,10 +120,11 @@ pub(crate) async fn send(
     traffic: &Traffic,
     out: Outgoing,
 ) -> (Vec<Exchange>, Result<Value, TurnError>) {
-    let read = if out.event_stream {
-        read_json_or_events
-    } else {
-        read_json
+    let (decode, event_stream) = (out.decode, out.event_stream);
+    let read = move |bytes: &[u8]| match decode {
+        Some(decode) => decode(bytes).map_err(TurnError::Malformed),
+        None if event_stream => read_json_or_events(bytes),
+        None => read_json(bytes),
     };
     send_reading(client, interlock, secrets, traffic, out, read).await
 }
@@ -148,14 +162,14 @@ async fn send_reading<T>(
     secrets: &Secrets,
     traffic: &Traffic,
     out: Outgoing,
-    read: fn(&[u8]) -> Result<T, TurnError>,
+    read: impl Fn(&[u8]) -> Result<T, TurnError>,
 ) -> (Vec<Exchange>, Result<T, TurnError>) {
     let mut exchanges = Vec::new();
     let mut attempt = 0;
     loop {
         let permit = traffic.admit().await;
         let (mut exchange, result, retry) =
-            attempt_once(client, interlock, secrets, &out, read).await;
+            attempt_once(client, interlock, secrets, &out, &read).await;
         drop(permit);
         let wait = match retry {
             Retry::No => None,
@@ -194,7 +208,7 @@ async fn attempt_once<T>(
     interlock: &Interlock,
     secrets: &Secrets,
     out: &Outgoing,
-    read: fn(&[u8]) -> Result<T, TurnError>,
+    read: &impl Fn(&[u8]) -> Result<T, TurnError>,
 ) -> (Exchange, Result<T, TurnError>, Retry) {
     let mut exchange = Exchange {
         method: out.method.as_str().to_owned(),
@@ -279,13 +293,20 @@ async fn attempt_once<T>(
     };
     exchange.status = Some(status.as_u16());
     exchange.elapsed = started.elapsed();
-    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok().or_else(|| {
-        if out.event_stream {
-            crate::sse::parse(&String::from_utf8_lossy(&bytes))
-        } else {
-            None
-        }
-    });
+    // What the evidence records: a decoded event stream, else JSON, else server-sent events.
+    let decoded = match out.decode {
+        Some(decode) if status.is_success() => decode(&bytes).ok(),
+        _ => None,
+    };
+    let parsed: Option<Value> = decoded
+        .or_else(|| serde_json::from_slice(&bytes).ok())
+        .or_else(|| {
+            if out.event_stream {
+                crate::sse::parse(&String::from_utf8_lossy(&bytes))
+            } else {
+                None
+            }
+        });
     exchange.response_body = Some(match &parsed {
         Some(v) => secrets.redact_json(v),
         None => Value::String(

@@ -15,10 +15,13 @@ mod action;
 mod adapter;
 mod anthropic;
 mod azure;
+mod bedrock;
+pub mod eventstream;
 mod exchange;
 mod interlock;
 mod reply;
 mod responses;
+pub mod sigv4;
 mod sse;
 mod traffic;
 
@@ -57,6 +60,10 @@ pub enum TargetError {
         adapter: &'static str,
         block: &'static str,
     },
+    #[error(
+        "the `bedrock-converse` adapter signs for an AWS region: set `target.bedrock_converse.region` or $AWS_REGION"
+    )]
+    MissingRegion,
     #[error("the manifest's `azure` settings are incomplete: {0}")]
     Azure(&'static str),
     #[error("could not create the HTTP client: {0}")]

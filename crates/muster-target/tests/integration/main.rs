@@ -2,5 +2,8 @@
 
 mod adapters;
 mod anthropic;
+mod bedrock;
+mod eventstream;
 mod responses;
 mod server;
+mod sigv4;
