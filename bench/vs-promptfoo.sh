@@ -116,6 +116,8 @@ pf_config() {
   python3 - "$@" <<'PY'
 import json, os, sys
 n, port, label, out = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+# Conversation ids must be new to the agent (it keeps every conversation): label, N and a random nonce.
+nonce = os.urandom(4).hex()
 cfg = {
     "description": f"vs-promptfoo {label} N={n}",
     "prompts": ["{{message}}"],
@@ -128,7 +130,7 @@ cfg = {
         "transformResponse": "json.choices[0].message.content",
     }}],
     "defaultTest": {"assert": [{"type": "regex", "value": os.environ["PATTERN"]}]},
-    "tests": [{"vars": {"message": os.environ["MESSAGE"], "cid": f"pf-{label}-{i}"}} for i in range(n)],
+    "tests": [{"vars": {"message": os.environ["MESSAGE"], "cid": f"pf-{label}-n{n}-{nonce}-{i}"}} for i in range(n)],
     "evaluateOptions": {"maxConcurrency": 10},
 }
 json.dump(cfg, open(out, "w"), indent=1)  # JSON is YAML
