@@ -5,7 +5,8 @@
 #
 # Env: VS_PF_MAX_N (default 10000: N = 100, 1,000, 10,000; e.g. 1000 skips the 10,000 row),
 #      VS_PF_LATENCY_N (default 1000), VS_PF_RUNS (default 3: runs per row for N <= 1,000),
-#      MUSTER_BENCH_DIR (default ~/.cache/muster-bench: promptfoo is installed in its promptfoo/).
+#      MUSTER_BENCH_DIR (default ~/.cache/muster-bench: promptfoo is installed in its promptfoo/),
+#      VS_PF_OUT (default bench/results/vs-promptfoo.json).
 #
 # Starts `muster refagent serve --hardened` as a separate process on 127.0.0.1. Both tools send N
 # single-turn conversations — the same customer message, signed in as the same customer, one new
@@ -40,7 +41,7 @@ MESSAGE="What's your returns policy for a phone bought 10 days ago?"
 CUSTOMER=LM-100004
 # Matched case-sensitively by promptfoo (new RegExp(value), no flags) and by muster (case_sensitive).
 PATTERN='14-day return window'
-OUT=bench/results/vs-promptfoo.json
+OUT=${VS_PF_OUT:-bench/results/vs-promptfoo.json}
 
 for tool in node npm curl python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 2; }
@@ -180,7 +181,7 @@ for mode in on on off; do
   echo "  cache $mode: ${CACHE[-1]#*:} requests reached the agent" >&2
 done
 # The ids the agent saw: one distinct X-Conversation-Id per test (promptfoo templates the header).
-DISTINCT_IDS=$(grep -io 'x-conversation-id: [^|]*' "$WORK/count-proxy.log" | sort -u | wc -l)
+DISTINCT_IDS=$({ grep -io 'x-conversation-id: [^|]*' "$WORK/count-proxy.log" || true; } | sort -u | wc -l)
 echo "  distinct X-Conversation-Id values seen: $DISTINCT_IDS (100 expected)" >&2
 
 # 2. The rows, tools interleaved so both see the same machine state.
@@ -203,7 +204,7 @@ echo "muster alone, 1000 conversations at concurrency 1000:" >&2
 measure muster c1000 1000 1 "$AGENT_PORT" 1000
 
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-mkdir -p bench/results
+mkdir -p "$(dirname "$OUT")"
 python3 - "$RUNS_TSV" "$OUT" <<PY
 import json, os, statistics, subprocess, sys
 runs_tsv, out = sys.argv[1], sys.argv[2]
