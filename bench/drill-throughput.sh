@@ -21,12 +21,21 @@ BIN=${CARGO_TARGET_DIR:-target}/release/muster
 WORK=$(mktemp -d)
 trap 'kill "$AGENT_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
+if curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
+  echo "something already answers on 127.0.0.1:$PORT; stop it or set PORT=…" >&2
+  exit 1
+fi
 "$BIN" refagent serve --hardened --port "$PORT" 2>"$WORK/agent.log" &
 AGENT_PID=$!
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
+if ! kill -0 "$AGENT_PID" 2>/dev/null; then
+  echo "the reference agent did not start:" >&2
+  cat "$WORK/agent.log" >&2
+  exit 1
+fi
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(uname -sr)"
 echo "work: $(ls library/scenarios/*.yaml | wc -l) scenarios x $REPEAT runs, concurrency $CONCURRENCY, $ROUNDS rounds"
