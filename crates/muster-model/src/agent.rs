@@ -325,6 +325,9 @@ pub struct Target {
     /// Settings for `adapter: openai-chat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openai_chat: Option<OpenAiChatTarget>,
+    /// Settings for `adapter: command`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandTarget>,
     /// Settings for `adapter: bedrock-converse`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bedrock_converse: Option<BedrockConverseTarget>,
@@ -361,6 +364,8 @@ pub enum AdapterKind {
     AnthropicMessages,
     /// Amazon Bedrock's Converse API, signed with AWS Signature Version 4.
     BedrockConverse,
+    /// A local process speaking JSON Lines on its standard input and output.
+    Command,
 }
 
 impl AdapterKind {
@@ -371,6 +376,7 @@ impl AdapterKind {
             AdapterKind::OpenaiResponses => "openai-responses",
             AdapterKind::AnthropicMessages => "anthropic-messages",
             AdapterKind::BedrockConverse => "bedrock-converse",
+            AdapterKind::Command => "command",
         }
     }
 }
@@ -681,6 +687,23 @@ fn default_anthropic_version() -> String {
 
 fn default_anthropic_identity() -> IdentityPlacement {
     IdentityPlacement::Metadata("user_id".to_owned())
+}
+
+/// A local process that speaks JSON Lines: started once per conversation (no shell), one request
+/// line on its standard input per customer turn, one reply line expected on its standard output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandTarget {
+    /// Program and arguments. No shell is involved; `{{customer.ref}}` and other conversation
+    /// placeholders may appear in arguments.
+    #[schemars(length(min = 1))]
+    pub argv: Vec<String>,
+    /// Extra environment variables for the process (values are not secret: use `target.auth`'s
+    /// variable for a credential, which the process inherits).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Where the parts of a reply sit in each reply line.
+    pub reply: ReplyMapping,
 }
 
 /// Amazon Bedrock's Converse API (`POST /model/{modelId}/converse`). Requests are signed with AWS

@@ -301,6 +301,25 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
                 }
             }
         },
+        AdapterKind::Command => match &target.command {
+            None => p.error_at_key(
+                "/target/adapter",
+                "missing-adapter-settings",
+                "`adapter: command` needs a `target.command` block",
+                Some("add `command:` with `argv` and a `reply` mapping".to_owned()),
+            ),
+            Some(c) => {
+                if c.argv.first().is_none_or(|a| a.trim().is_empty()) {
+                    p.error(
+                        "/target/command/argv",
+                        "invalid-value",
+                        "`argv` must start with the program to run",
+                        None,
+                    );
+                }
+                p.field_path("/target/command/reply/text", &c.reply.text);
+            }
+        },
         AdapterKind::BedrockConverse => match &target.bedrock_converse {
             None => p.error_at_key(
                 "/target/adapter",
@@ -310,6 +329,14 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
             ),
             Some(b) => check_bedrock(p, b, &target.base_url, target.auth.is_some()),
         },
+    }
+    if target.adapter != AdapterKind::Command && target.command.is_some() {
+        p.error(
+            "/target/command",
+            "unused-settings",
+            "`command` settings need `adapter: command`",
+            Some("set `adapter: command` or remove the block".to_owned()),
+        );
     }
     if target.adapter != AdapterKind::BedrockConverse && target.bedrock_converse.is_some() {
         // An error rather than the other adapters' warning: the block names AWS credentials and a
@@ -1018,15 +1045,17 @@ fn check_azure(target: &Target, p: &mut Problems<'_>) {
                 );
             }
         }
-        AdapterKind::AnthropicMessages | AdapterKind::BedrockConverse => p.error_at_key(
-            "/target/azure",
-            "azure-needs-openai-adapter",
-            format!(
-                "`azure` works with `adapter: openai-chat` or `openai-responses`, not `{}`",
-                target.adapter.as_str()
-            ),
-            None,
-        ),
+        AdapterKind::AnthropicMessages | AdapterKind::BedrockConverse | AdapterKind::Command => {
+            p.error_at_key(
+                "/target/azure",
+                "azure-needs-openai-adapter",
+                format!(
+                    "`azure` works with `adapter: openai-chat` or `openai-responses`, not `{}`",
+                    target.adapter.as_str()
+                ),
+                None,
+            );
+        }
     }
     // Azure fixes the paths; a `path` someone wrote would silently not be used.
     let custom_paths = [

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use muster_model::agent::{
-    AdapterKind, AgentManifest, AnthropicMessagesTarget, HttpJsonTarget, HttpRequest,
-    IdentityPlacement, OpenAiChatTarget, OpenAiResponsesTarget, SessionPlacement,
+    AdapterKind, AgentManifest, AnthropicMessagesTarget, CommandTarget, HttpJsonTarget,
+    HttpRequest, IdentityPlacement, OpenAiChatTarget, OpenAiResponsesTarget, SessionPlacement,
 };
 use muster_model::template::{Vars, render_json, render_str};
 use serde_json::{Value, json};
@@ -32,6 +32,7 @@ pub struct Target {
     http_json: Option<HttpJsonTarget>,
     openai_chat: Option<OpenAiChatTarget>,
     bedrock: Option<Bedrock>,
+    command: Option<CommandTarget>,
     anthropic_messages: Option<AnthropicMessagesTarget>,
     openai_responses: Option<OpenAiResponsesTarget>,
     auth_header: Option<(String, String)>,
@@ -51,6 +52,8 @@ pub struct Conversation {
     pub(crate) history: Vec<Value>,
     /// The last response's id, for interfaces that keep the history themselves (Responses API).
     pub(crate) previous_response_id: Option<String>,
+    /// The agent process, with the `command` adapter.
+    pub(crate) process: Option<crate::command::SharedProcess>,
 }
 
 impl Conversation {
@@ -141,6 +144,12 @@ impl Target {
                     block: "anthropic_messages",
                 });
             }
+            AdapterKind::Command if manifest.target.command.is_none() => {
+                return Err(TargetError::MissingSettings {
+                    adapter: "command",
+                    block: "command",
+                });
+            }
             AdapterKind::BedrockConverse if manifest.target.bedrock_converse.is_none() => {
                 return Err(TargetError::MissingSettings {
                     adapter: "bedrock-converse",
@@ -190,6 +199,7 @@ impl Target {
             openai_responses,
             anthropic_messages: manifest.target.anthropic_messages.clone(),
             bedrock,
+            command: manifest.target.command.clone(),
             auth_header,
             secrets,
             traffic: Arc::new(Traffic::new(
@@ -346,7 +356,17 @@ impl Target {
             vars,
             history: Vec::new(),
             previous_response_id: None,
+            process: None,
         };
+        if let (AdapterKind::Command, Some(c)) = (self.kind, &self.command) {
+            return match crate::command::spawn(c, &conversation.vars) {
+                Ok(process) => {
+                    conversation.process = Some(process);
+                    (Vec::new(), Ok(conversation))
+                }
+                Err(e) => (Vec::new(), Err(e)),
+            };
+        }
         if let (AdapterKind::HttpJson, Some(open)) = (
             self.kind,
             self.http_json
@@ -391,6 +411,9 @@ impl Target {
         if let (AdapterKind::AnthropicMessages, Some(a)) = (self.kind, &self.anthropic_messages) {
             return self.send_anthropic(a, conversation, message, &vars).await;
         }
+        if let (AdapterKind::Command, Some(c)) = (self.kind, &self.command) {
+            return self.send_command(c, conversation, message, turn).await;
+        }
         match (
             self.kind,
             &self.http_json,
@@ -419,6 +442,36 @@ impl Target {
                     reply: Err(TurnError::Request("the adapter has no settings".into())),
                 },
             },
+        }
+    }
+
+    async fn send_command(
+        &self,
+        c: &CommandTarget,
+        conversation: &Conversation,
+        message: &str,
+        turn: u32,
+    ) -> TurnOutcome {
+        let Some(process) = &conversation.process else {
+            return TurnOutcome {
+                exchanges: Vec::new(),
+                reply: Err(TurnError::Request(
+                    "the conversation has no agent process".into(),
+                )),
+            };
+        };
+        let request = json!({
+            "type": "message",
+            "conversation_id": conversation.id,
+            "customer_ref": conversation.vars.get("customer.ref").cloned().unwrap_or(Value::Null),
+            "turn": turn,
+            "message": message,
+        });
+        let (exchange, result) =
+            crate::command::exchange(process, &request, self.timeout, &self.secrets).await;
+        TurnOutcome {
+            exchanges: vec![exchange],
+            reply: result.and_then(|doc| from_mapping(&doc, &c.reply)),
         }
     }
 

@@ -16,6 +16,7 @@ mod adapter;
 mod anthropic;
 mod azure;
 mod bedrock;
+mod command;
 pub mod eventstream;
 mod exchange;
 mod interlock;

@@ -3,6 +3,7 @@
 mod adapters;
 mod anthropic;
 mod bedrock;
+mod command;
 mod eventstream;
 mod responses;
 mod server;
