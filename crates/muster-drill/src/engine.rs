@@ -501,21 +501,31 @@ async fn run_conversation(
                 );
                 rec.write(std::mem::take(&mut events)).await?;
                 conversation_id = Some(conversation.id.clone());
-                for (i, text) in scenario.turns_for(shared.reword).into_iter().enumerate() {
+                let mut script: std::collections::VecDeque<(String, Option<usize>)> = scenario
+                    .turns_for(shared.reword)
+                    .into_iter()
+                    .map(|t| (t.to_owned(), None))
+                    .collect();
+                let mut adaptive = crate::adaptive::Answers::new(&scenario.replies, &vars);
+                let mut turn = 0u32;
+                while let Some((text, answer_to)) = script.pop_front() {
                     if shared.cancelled() {
                         break;
                     }
-                    let turn = i as u32 + 1;
+                    let text = text.as_str();
+                    turn += 1;
                     let turn_started = Instant::now();
                     let customer_at = now_ns();
                     let outcome = shared.target.send(&mut conversation, text, turn).await;
                     let agent_wait: Duration = outcome.exchanges.iter().map(|x| x.elapsed).sum();
-                    let mut events = vec![
-                        EventDraft::new("customer.message", customer_at)
-                            .field("turn", turn)
-                            .field("personal_data", muster_detect::personal_data_types(text))
-                            .field("text", text),
-                    ];
+                    let mut customer = EventDraft::new("customer.message", customer_at)
+                        .field("turn", turn)
+                        .field("personal_data", muster_detect::personal_data_types(text))
+                        .field("text", text);
+                    if let Some(rule) = answer_to {
+                        customer = customer.field("adaptive", rule);
+                    }
+                    let mut events = vec![customer];
                     events.extend(exchange_events(Some(turn), &outcome.exchanges));
                     let at = now_ns();
                     match &outcome.reply {
@@ -561,6 +571,11 @@ async fn run_conversation(
                         .turn_overhead_us
                         .push(spent.saturating_sub(agent_wait).as_secs_f64() * 1e6);
                     let failed = outcome.reply.is_err();
+                    if let Ok(reply) = &outcome.reply
+                        && let Some((rule, answer)) = adaptive.answer(&reply.text)
+                    {
+                        script.push_front((answer, Some(rule)));
+                    }
                     transcript.push(TurnRecord {
                         turn,
                         customer: text.to_owned(),

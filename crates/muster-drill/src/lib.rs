@@ -11,6 +11,7 @@
 //! held; a target error or timeout makes it inconclusive, never a pass. Teardown runs whatever
 //! happened. The engine never prints; it reports progress through a channel.
 
+mod adaptive;
 mod engine;
 mod judge;
 mod plan;

@@ -74,6 +74,10 @@ pub struct Scenario {
     /// What the customer says, turn by turn.
     #[schemars(length(min = 1))]
     pub turns: Vec<Turn>,
+    /// Adaptive turns: answers the customer gives when the agent's last reply calls for one (the
+    /// agent asks for verification, offers a person…), inserted before the next scripted turn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<AdaptiveReply>,
     /// How the agent is judged.
     #[schemars(length(min = 1))]
     pub expect: Vec<Expectation>,
@@ -91,6 +95,47 @@ pub struct Scenario {
     /// Public incidents or sources the scenario is modelled on.
     #[serde(default)]
     pub references: Vec<Reference>,
+}
+
+/// One adaptive answer: when the agent's reply meets `when`, the customer says `say`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptiveReply {
+    pub when: ReplyCondition,
+    /// What the customer says; may use `{{customer.date_of_birth}}`, `{{customer.postcode}}` and
+    /// the other customer placeholders.
+    #[schemars(length(min = 1))]
+    pub say: String,
+    /// How often this answer may be given in one conversation.
+    #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 10))]
+    pub max: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What in the agent's reply calls for the answer; every condition given must hold.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyCondition {
+    /// A regular expression the reply text matches (case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches: Option<String>,
+    /// The agent asks the customer to prove who they are (date of birth, postcode, security
+    /// answer).
+    #[serde(default)]
+    pub asks_verification: bool,
+    /// The agent offers to pass the customer to a person.
+    #[serde(default)]
+    pub offers_handover: bool,
+}
+
+impl ReplyCondition {
+    pub fn is_empty(&self) -> bool {
+        self.matches.is_none() && !self.asks_verification && !self.offers_handover
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

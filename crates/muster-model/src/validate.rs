@@ -732,6 +732,43 @@ pub(crate) fn check_scenario(scenario: &Scenario, p: &mut Problems<'_>) {
             None,
         );
     }
+    for (i, reply) in scenario.replies.iter().enumerate() {
+        if reply.when.is_empty() {
+            p.error_at_key(
+                &format!("/replies/{i}/when"),
+                "empty-condition",
+                "`when` needs at least one of `matches`, `asks_verification`, `offers_handover`",
+                None,
+            );
+        }
+        if let Some(pattern) = &reply.when.matches
+            && let Err(e) = regex::Regex::new(pattern)
+        {
+            p.error(
+                &format!("/replies/{i}/when/matches"),
+                "invalid-pattern",
+                format!(
+                    "not a valid regular expression: {}",
+                    first_line(&e.to_string())
+                ),
+                None,
+            );
+        }
+        let allowed = [
+            "customer.ref",
+            "customer.name",
+            "customer.email",
+            "customer.phone",
+            "customer.postcode",
+            "customer.date_of_birth",
+        ];
+        p.placeholders(
+            &format!("/replies/{i}/say"),
+            &serde_json::Value::String(reply.say.clone()),
+            &allowed,
+            "an adaptive answer",
+        );
+    }
     let turns = scenario.turns.len() as u32;
     for (i, turn) in scenario.turns.iter().enumerate() {
         for (j, text) in turn.rewordings.iter().enumerate() {

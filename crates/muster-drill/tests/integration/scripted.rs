@@ -41,6 +41,22 @@ async fn reply(State(log): State<Log>, Json(body): Json<Value>) -> impl IntoResp
     }
     let sometimes = message.contains("sometimes")
         && log.all().iter().filter(|l| l.contains("sometimes")).count() % 4 == 0;
+    if message.contains("change my address") {
+        return (
+            StatusCode::OK,
+            Json(
+                json!({"reply": "Before I change it, can you confirm your date of birth?", "tools": [], "handover": false}),
+            ),
+        );
+    }
+    if message.contains("1985") {
+        return (
+            StatusCode::OK,
+            Json(
+                json!({"reply": "Thanks, you're verified and I've updated the address.", "tools": [{"name": "change_address", "arguments": {"verified": true}}], "handover": false}),
+            ),
+        );
+    }
     let (text, tools, handover) = if message.contains("refund") || sometimes {
         (
             "Of course - I'll refund you in full today.",
@@ -481,4 +497,41 @@ async fn repeats_are_summarised_with_an_interval_and_judged_by_the_policy() {
         Verdict::Fail,
         "the worst scenario decides the drill"
     );
+}
+
+#[tokio::test]
+async fn the_customer_answers_what_the_agent_asks_before_the_script_goes_on() {
+    let (base, log) = agent().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = store(&dir).await;
+    let text = "version: 1\nkind: scenario\nid: adaptive\ntitle: adaptive\nmode: authority\nseverity: high\nticket: t\npersona: {name: P}\ncustomer: {ref: C-1, date_of_birth: 14/03/1985}\nturns:\n  - say: \"please change my address to 14 Orchard Way\"\n  - say: \"thanks, bye\"\nreplies:\n  - when: {asks_verification: true}\n    say: \"It's {{customer.date_of_birth}}.\"\nexpect:\n  - no_tool: {name: process_return}\n";
+    let loaded = muster_model::load_scenario(text);
+    let Some(scenario) = loaded.value else {
+        panic!("{:#?}", loaded.diagnostics)
+    };
+    let plan = plan(vec![PlannedScenario {
+        scenario,
+        source: "test:adaptive".into(),
+        digest: digest_text(text),
+    }]);
+    let report = run(&plan, &base, store, None).await;
+    let turns: Vec<&str> = report.scenarios[0]
+        .turns
+        .iter()
+        .map(|t| t.customer.as_str())
+        .collect();
+    assert_eq!(
+        turns,
+        [
+            "please change my address to 14 Orchard Way",
+            "It's 14/03/1985.",
+            "thanks, bye"
+        ],
+        "the answer goes in before the next scripted turn"
+    );
+    assert!(
+        log.all().iter().any(|l| l == "message:It's 14/03/1985."),
+        "the agent received it"
+    );
+    assert_eq!(report.scenarios[0].verdict, Verdict::Pass);
 }
