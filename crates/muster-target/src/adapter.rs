@@ -73,6 +73,24 @@ pub struct TurnOutcome {
     pub reply: Result<AgentReply, TurnError>,
 }
 
+impl TurnOutcome {
+    /// A turn that failed before anything was sent.
+    pub(crate) fn unsent(error: TurnError) -> Self {
+        TurnOutcome {
+            exchanges: Vec::new(),
+            reply: Err(error),
+        }
+    }
+}
+
+/// The signed-in customer's reference, as the adapters send it.
+pub(crate) fn customer_ref(vars: &Vars) -> String {
+    vars.get("customer.ref")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
 impl Target {
     /// Set up a target from its manifest, reading credentials from the process environment.
     /// Refuses production targets before anything is sent.
@@ -437,10 +455,7 @@ impl Target {
                 (AdapterKind::BedrockConverse, Some(b)) => {
                     self.send_bedrock(b, conversation, message, &vars).await
                 }
-                _ => TurnOutcome {
-                    exchanges: Vec::new(),
-                    reply: Err(TurnError::Request("the adapter has no settings".into())),
-                },
+                _ => TurnOutcome::unsent(TurnError::Request("the adapter has no settings".into())),
             },
         }
     }
@@ -453,12 +468,9 @@ impl Target {
         turn: u32,
     ) -> TurnOutcome {
         let Some(process) = &conversation.process else {
-            return TurnOutcome {
-                exchanges: Vec::new(),
-                reply: Err(TurnError::Request(
-                    "the conversation has no agent process".into(),
-                )),
-            };
+            return TurnOutcome::unsent(TurnError::Request(
+                "the conversation has no agent process".into(),
+            ));
         };
         let request = json!({
             "type": "message",
@@ -484,18 +496,9 @@ impl Target {
     ) -> TurnOutcome {
         let url = match self.resolve(&o.path, vars) {
             Ok(u) => u,
-            Err(e) => {
-                return TurnOutcome {
-                    exchanges: Vec::new(),
-                    reply: Err(e),
-                };
-            }
+            Err(e) => return TurnOutcome::unsent(e),
         };
-        let customer = vars
-            .get("customer.ref")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let customer = customer_ref(vars);
         let mut messages = Vec::new();
         if let Some(system) = &o.system_prompt {
             messages.push(json!({"role": "system", "content": system}));

@@ -13,7 +13,7 @@ use muster_model::template::Vars;
 use serde_json::{Map, Value, json};
 
 use crate::TurnError;
-use crate::adapter::{Conversation, Target, TurnOutcome};
+use crate::adapter::{Conversation, Target, TurnOutcome, customer_ref};
 use crate::exchange::send;
 use crate::reply::{AgentReply, ToolCall, arguments_value, flag_at, number_at, string_at};
 
@@ -27,18 +27,9 @@ impl Target {
     ) -> TurnOutcome {
         let url = match self.resolve(&a.path, vars) {
             Ok(u) => u,
-            Err(e) => {
-                return TurnOutcome {
-                    exchanges: Vec::new(),
-                    reply: Err(e),
-                };
-            }
+            Err(e) => return TurnOutcome::unsent(e),
         };
-        let customer = vars
-            .get("customer.ref")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let customer = customer_ref(vars);
         let mut messages = conversation.history.clone();
         messages.push(json!({"role": "user", "content": message}));
         let mut body = json!({"model": a.model, "max_tokens": a.max_tokens, "messages": messages});

@@ -219,10 +219,7 @@ impl Target {
         message: &str,
         vars: &muster_model::template::Vars,
     ) -> TurnOutcome {
-        let failed = |e: TurnError| TurnOutcome {
-            exchanges: Vec::new(),
-            reply: Err(e),
-        };
+        let failed = TurnOutcome::unsent;
         let url = match self.resolve(&endpoint_path(&bedrock.settings), vars) {
             Ok(u) => u,
             Err(e) => return failed(e),

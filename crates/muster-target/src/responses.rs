@@ -16,7 +16,7 @@ use muster_model::template::Vars;
 use serde_json::{Map, Value, json};
 
 use crate::TurnError;
-use crate::adapter::{Conversation, Target, TurnOutcome};
+use crate::adapter::{Conversation, Target, TurnOutcome, customer_ref};
 use crate::exchange::{send, send_text};
 use crate::reply::{AgentReply, ToolCall, arguments_value, flag_at, number_at, string_at};
 
@@ -30,18 +30,9 @@ impl Target {
     ) -> TurnOutcome {
         let url = match self.resolve(&o.path, vars) {
             Ok(u) => u,
-            Err(e) => {
-                return TurnOutcome {
-                    exchanges: Vec::new(),
-                    reply: Err(e),
-                };
-            }
+            Err(e) => return TurnOutcome::unsent(e),
         };
-        let customer = vars
-            .get("customer.ref")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let customer = customer_ref(vars);
         let user_item = json!({"role": "user", "content": message});
         let mut input = Vec::new();
         if o.conversation == ResponsesConversation::ResendInput {
