@@ -72,6 +72,25 @@ impl<'a> Problems<'a> {
         self.push(Diagnostic::warning(code, message), pointer, false, hint);
     }
 
+    /// The manifest names an adapter but not its settings block.
+    fn missing_adapter_block(&mut self, adapter: &str, block: &str, needs: &str) {
+        self.error_at_key(
+            "/target/adapter",
+            "missing-adapter-settings",
+            format!("`adapter: {adapter}` needs a `target.{block}` block"),
+            Some(format!("add `{block}:` with {needs}")),
+        );
+    }
+
+    /// Each optional field path under `base`, checked.
+    fn field_paths(&mut self, base: &str, paths: [(&str, &Option<FieldPath>); 4]) {
+        for (key, path) in paths {
+            if let Some(path) = path {
+                self.field_path(&format!("{base}/{key}"), path);
+            }
+        }
+    }
+
     fn field_path(&mut self, pointer: &str, path: &FieldPath) {
         if let Err(msg) = path.validate() {
             self.error(pointer, "invalid-field-path", msg, None);
@@ -188,12 +207,7 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
 
     match target.adapter {
         AdapterKind::HttpJson => match &target.http_json {
-            None => p.error_at_key(
-                "/target/adapter",
-                "missing-adapter-settings",
-                "`adapter: http-json` needs a `target.http_json` block",
-                Some("add `http_json:` with `send` and `reply`".to_owned()),
-            ),
+            None => p.missing_adapter_block("http-json", "http_json", "`send` and `reply`"),
             Some(h) => {
                 if let Some(open) = &h.open_session {
                     check_request(
@@ -242,72 +256,49 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
             }
         },
         AdapterKind::OpenaiChat => match &target.openai_chat {
-            None => p.error_at_key(
-                "/target/adapter",
-                "missing-adapter-settings",
-                "`adapter: openai-chat` needs a `target.openai_chat` block",
-                Some("add `openai_chat:` with at least `model`".to_owned()),
-            ),
-            Some(o) => {
-                for (key, path) in [
+            None => p.missing_adapter_block("openai-chat", "openai_chat", "at least `model`"),
+            Some(o) => p.field_paths(
+                "/target/openai_chat",
+                [
                     ("tool_results", &o.tool_results),
                     ("handover", &o.handover),
                     ("confidence", &o.confidence),
                     ("content_version", &o.content_version),
-                ] {
-                    if let Some(path) = path {
-                        p.field_path(&format!("/target/openai_chat/{key}"), path);
-                    }
-                }
-            }
+                ],
+            ),
         },
         AdapterKind::OpenaiResponses => match &target.openai_responses {
-            None => p.error_at_key(
-                "/target/adapter",
-                "missing-adapter-settings",
-                "`adapter: openai-responses` needs a `target.openai_responses` block",
-                Some("add `openai_responses:` with at least `model`".to_owned()),
-            ),
-            Some(o) => {
-                for (key, path) in [
+            None => {
+                p.missing_adapter_block("openai-responses", "openai_responses", "at least `model`");
+            }
+            Some(o) => p.field_paths(
+                "/target/openai_responses",
+                [
                     ("tool_results", &o.tool_results),
                     ("handover", &o.handover),
                     ("confidence", &o.confidence),
                     ("content_version", &o.content_version),
-                ] {
-                    if let Some(path) = path {
-                        p.field_path(&format!("/target/openai_responses/{key}"), path);
-                    }
-                }
-            }
+                ],
+            ),
         },
         AdapterKind::AnthropicMessages => match &target.anthropic_messages {
-            None => p.error_at_key(
-                "/target/adapter",
-                "missing-adapter-settings",
-                "`adapter: anthropic-messages` needs a `target.anthropic_messages` block",
-                Some("add `anthropic_messages:` with at least `model`".to_owned()),
+            None => p.missing_adapter_block(
+                "anthropic-messages",
+                "anthropic_messages",
+                "at least `model`",
             ),
-            Some(a) => {
-                for (key, path) in [
+            Some(a) => p.field_paths(
+                "/target/anthropic_messages",
+                [
                     ("tool_results", &a.tool_results),
                     ("handover", &a.handover),
                     ("confidence", &a.confidence),
                     ("content_version", &a.content_version),
-                ] {
-                    if let Some(path) = path {
-                        p.field_path(&format!("/target/anthropic_messages/{key}"), path);
-                    }
-                }
-            }
+                ],
+            ),
         },
         AdapterKind::Command => match &target.command {
-            None => p.error_at_key(
-                "/target/adapter",
-                "missing-adapter-settings",
-                "`adapter: command` needs a `target.command` block",
-                Some("add `command:` with `argv` and a `reply` mapping".to_owned()),
-            ),
+            None => p.missing_adapter_block("command", "command", "`argv` and a `reply` mapping"),
             Some(c) => {
                 if c.argv.first().is_none_or(|a| a.trim().is_empty()) {
                     p.error(
@@ -321,11 +312,10 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
             }
         },
         AdapterKind::BedrockConverse => match &target.bedrock_converse {
-            None => p.error_at_key(
-                "/target/adapter",
-                "missing-adapter-settings",
-                "`adapter: bedrock-converse` needs a `target.bedrock_converse` block",
-                Some("add `bedrock_converse:` with at least `model_id`".to_owned()),
+            None => p.missing_adapter_block(
+                "bedrock-converse",
+                "bedrock_converse",
+                "at least `model_id`",
             ),
             Some(b) => check_bedrock(p, b, &target.base_url, target.auth.is_some()),
         },
