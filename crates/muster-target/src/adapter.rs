@@ -83,6 +83,43 @@ impl TurnOutcome {
     }
 }
 
+/// Puts the signed-in customer's reference and the conversation id where the manifest says, in a
+/// chat-style request: a top-level body field, a header, or the body's `metadata` object.
+pub(crate) fn place_identity(
+    identity: &IdentityPlacement,
+    session: Option<&SessionPlacement>,
+    customer: String,
+    conversation_id: &str,
+    body: &mut serde_json::Map<String, Value>,
+    headers: &mut Vec<(String, String)>,
+) {
+    let mut metadata = BTreeMap::new();
+    match identity {
+        IdentityPlacement::User => {
+            body.insert("user".into(), Value::String(customer));
+        }
+        IdentityPlacement::SafetyIdentifier => {
+            body.insert("safety_identifier".into(), Value::String(customer));
+        }
+        IdentityPlacement::Header(name) => headers.push((name.clone(), customer)),
+        IdentityPlacement::Metadata(key) => {
+            metadata.insert(key.clone(), customer);
+        }
+    }
+    match session {
+        Some(SessionPlacement::Header(name)) => {
+            headers.push((name.clone(), conversation_id.to_owned()));
+        }
+        Some(SessionPlacement::Metadata(key)) => {
+            metadata.insert(key.clone(), conversation_id.to_owned());
+        }
+        None => {}
+    }
+    if !metadata.is_empty() {
+        body.insert("metadata".into(), json!(metadata));
+    }
+}
+
 /// The signed-in customer's reference, as the adapters send it.
 pub(crate) fn customer_ref(vars: &Vars) -> String {
     vars.get("customer.ref")
@@ -505,31 +542,20 @@ impl Target {
         }
         messages.extend(conversation.history.iter().cloned());
         messages.push(json!({"role": "user", "content": message}));
-        let mut body = json!({"model": o.model, "messages": messages, "stream": false});
+        let mut body = serde_json::Map::new();
+        body.insert("model".into(), Value::String(o.model.clone()));
+        body.insert("messages".into(), Value::Array(messages));
+        body.insert("stream".into(), Value::Bool(false));
         let mut headers = Vec::new();
-        let mut metadata = BTreeMap::new();
-        match &o.identity {
-            IdentityPlacement::User => body["user"] = Value::String(customer),
-            IdentityPlacement::SafetyIdentifier => {
-                body["safety_identifier"] = Value::String(customer);
-            }
-            IdentityPlacement::Header(name) => headers.push((name.clone(), customer)),
-            IdentityPlacement::Metadata(key) => {
-                metadata.insert(key.clone(), customer);
-            }
-        }
-        match &o.session {
-            Some(SessionPlacement::Header(name)) => {
-                headers.push((name.clone(), conversation.id.clone()));
-            }
-            Some(SessionPlacement::Metadata(key)) => {
-                metadata.insert(key.clone(), conversation.id.clone());
-            }
-            None => {}
-        }
-        if !metadata.is_empty() {
-            body["metadata"] = json!(metadata);
-        }
+        place_identity(
+            &o.identity,
+            o.session.as_ref(),
+            customer,
+            &conversation.id,
+            &mut body,
+            &mut headers,
+        );
+        let body = Value::Object(body);
         let (exchanges, result) = send(
             &self.client,
             &self.interlock,

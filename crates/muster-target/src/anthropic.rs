@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use muster_model::agent::{AnthropicMessagesTarget, IdentityPlacement, SessionPlacement};
+use muster_model::agent::{AnthropicMessagesTarget, IdentityPlacement};
 use muster_model::template::Vars;
 use serde_json::{Map, Value, json};
 
 use crate::TurnError;
-use crate::adapter::{Conversation, Target, TurnOutcome, customer_ref};
+use crate::adapter::{Conversation, Target, TurnOutcome, customer_ref, place_identity};
 use crate::exchange::send;
 use crate::reply::{AgentReply, ToolCall, arguments_value, flag_at, number_at, string_at};
 
@@ -43,29 +43,23 @@ impl Target {
             ("anthropic-version".to_owned(), a.anthropic_version.clone()),
             ("content-type".to_owned(), "application/json".to_owned()),
         ];
-        let mut metadata = BTreeMap::new();
-        match &a.identity {
-            // The API has no top-level `user` (nor OpenAI's `safety_identifier`); its documented
-            // place for the end user is `metadata.user_id`.
+        // The API has no top-level `user` (nor OpenAI's `safety_identifier`); its documented place
+        // for the end user is `metadata.user_id`.
+        let identity = match &a.identity {
             IdentityPlacement::User | IdentityPlacement::SafetyIdentifier => {
-                metadata.insert("user_id".to_owned(), customer);
+                IdentityPlacement::Metadata("user_id".to_owned())
             }
-            IdentityPlacement::Header(name) => headers.push((name.clone(), customer)),
-            IdentityPlacement::Metadata(key) => {
-                metadata.insert(key.clone(), customer);
-            }
-        }
-        match &a.session {
-            Some(SessionPlacement::Header(name)) => {
-                headers.push((name.clone(), conversation.id.clone()));
-            }
-            Some(SessionPlacement::Metadata(key)) => {
-                metadata.insert(key.clone(), conversation.id.clone());
-            }
-            None => {}
-        }
-        if !metadata.is_empty() {
-            body["metadata"] = json!(metadata);
+            other => other.clone(),
+        };
+        if let Some(fields) = body.as_object_mut() {
+            place_identity(
+                &identity,
+                a.session.as_ref(),
+                customer,
+                &conversation.id,
+                fields,
+                &mut headers,
+            );
         }
         let mut out = self.outgoing(reqwest::Method::POST, url, headers, Some(body));
         out.event_stream = a.stream;

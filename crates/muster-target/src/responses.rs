@@ -9,14 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use muster_model::agent::{
-    IdentityPlacement, OpenAiResponsesTarget, ResponsesConversation, SessionPlacement,
-};
+use muster_model::agent::{OpenAiResponsesTarget, ResponsesConversation};
 use muster_model::template::Vars;
 use serde_json::{Map, Value, json};
 
 use crate::TurnError;
-use crate::adapter::{Conversation, Target, TurnOutcome, customer_ref};
+use crate::adapter::{Conversation, Target, TurnOutcome, customer_ref, place_identity};
 use crate::exchange::{send, send_text};
 use crate::reply::{AgentReply, ToolCall, arguments_value, flag_at, number_at, string_at};
 
@@ -56,31 +54,14 @@ impl Target {
         }
         body.insert("stream".into(), Value::Bool(o.stream));
         let mut headers = Vec::new();
-        let mut metadata = BTreeMap::new();
-        match &o.identity {
-            IdentityPlacement::User => {
-                body.insert("user".into(), Value::String(customer));
-            }
-            IdentityPlacement::SafetyIdentifier => {
-                body.insert("safety_identifier".into(), Value::String(customer));
-            }
-            IdentityPlacement::Header(name) => headers.push((name.clone(), customer)),
-            IdentityPlacement::Metadata(key) => {
-                metadata.insert(key.clone(), customer);
-            }
-        }
-        match &o.session {
-            Some(SessionPlacement::Header(name)) => {
-                headers.push((name.clone(), conversation.id.clone()));
-            }
-            Some(SessionPlacement::Metadata(key)) => {
-                metadata.insert(key.clone(), conversation.id.clone());
-            }
-            None => {}
-        }
-        if !metadata.is_empty() {
-            body.insert("metadata".into(), json!(metadata));
-        }
+        place_identity(
+            &o.identity,
+            o.session.as_ref(),
+            customer,
+            &conversation.id,
+            &mut body,
+            &mut headers,
+        );
         if o.stream {
             headers.push(("Accept".to_owned(), "text/event-stream".to_owned()));
         }
