@@ -154,7 +154,7 @@ pub fn check_taxonomy(
     scenario: &muster_model::scenario::Scenario,
     spans: &muster_model::tree::SpanIndex,
 ) -> Vec<Diagnostic> {
-    let catalogue = match muster_controls::Catalogue::builtin() {
+    let catalogue = match crate::commands::controls::catalogue() {
         Ok(c) => c,
         // The built-in map's validity is a test of muster-controls; say so rather than judge keys
         // against nothing.

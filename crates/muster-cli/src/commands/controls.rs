@@ -7,16 +7,21 @@ use crate::cli::ControlsArgs;
 use crate::context::Context;
 use crate::error::{CliError, exit};
 
-pub fn catalogue() -> Result<Catalogue, CliError> {
-    Catalogue::builtin().map_err(|e| CliError::internal(format!("built-in control map: {e}")))
+/// The built-in control map, parsed once per process however many files ask for it.
+pub fn catalogue() -> Result<&'static Catalogue, CliError> {
+    static BUILTIN: std::sync::OnceLock<Result<Catalogue, String>> = std::sync::OnceLock::new();
+    BUILTIN
+        .get_or_init(|| Catalogue::builtin().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| CliError::internal(format!("built-in control map: {e}")))
 }
 
 pub fn run(_ctx: &Context, args: &ControlsArgs) -> Result<u8, CliError> {
     let catalogue = catalogue()?;
     match args.query.as_deref() {
-        None => list_frameworks(&catalogue, args.json),
-        Some(key) if key.contains(':') => explain(&catalogue, key, args.json),
-        Some(framework) => list_entries(&catalogue, framework, args.json),
+        None => list_frameworks(catalogue, args.json),
+        Some(key) if key.contains(':') => explain(catalogue, key, args.json),
+        Some(framework) => list_entries(catalogue, framework, args.json),
     }
 }
 
