@@ -45,7 +45,7 @@ pub enum Command {
 
     /// Drill an agent: run scenarios against its manifest's pre-production target.
     #[command(
-        after_help = "Examples:\n  muster drill --agent agent.yaml --scenarios scenarios/\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios --base-url http://127.0.0.1:8787\n  muster drill --agent agent.yaml --scenarios s1.yaml --scenarios s2.yaml --json > result.json\n  muster drill --agent agent.yaml --scenarios scenarios/ --junit drill.xml --sarif drill.sarif\n  muster drill --agent agent.yaml --scenarios scenarios/ --dry-run     print the plan, send nothing\n\nExit status: 0 when every scenario passed, 1 when any failed, 3 when none failed but some were inconclusive."
+        after_help = "Examples:\n  muster drill --agent agent.yaml --scenarios scenarios/\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios --base-url http://127.0.0.1:8787\n  muster drill --agent agent.yaml --scenarios s1.yaml --scenarios s2.yaml --json > result.json\n  muster drill --agent agent.yaml --scenarios scenarios/ --junit drill.xml --sarif drill.sarif\n  muster drill --agent agent.yaml --scenarios scenarios/ --dry-run     print the plan, send nothing\n  muster drill --agent agent.yaml --scenarios scenarios/ --controls    also prove the kill switch, handover, rollback…\n  muster drill --agent agent.yaml --controls kill-switch,handover       control drills only\n\nExit status: 0 when every scenario and control passed, 1 when any failed, 3 when none failed but some were inconclusive."
     )]
     Drill(DrillArgs),
 
@@ -98,6 +98,12 @@ pub enum Command {
         after_help = "Example:\n  muster accept agent.yaml bereavement-backdated-refund --owner \"Priya Shah\" \\\n    --reason \"Refund tool disabled in production until the fix ships\" --expires 2027-01-31"
     )]
     Accept(AcceptArgs),
+
+    /// Approve (or reject) a drill's customer correction notice, as one of its approver roles.
+    #[command(
+        after_help = "Examples:\n  muster approve 0193a7 --role comms-lead --name \"Sam Okafor\"\n  muster approve 0193a7 --role legal --name \"Ruth Grant\" --reject --note \"remove the promise of a refund\"\n\nThe approval is added to the sealed drill's addenda; the comms-approval control then reports\nthe time from the notice to the last approval against the manifest's claim.\nExit status: 0 when the notice is approved within its claim, 1 when rejected or late, 3 while\napprovals are still missing."
+    )]
+    Approve(ApproveArgs),
 }
 
 #[derive(Debug, Args)]
@@ -250,8 +256,12 @@ pub struct DrillArgs {
     #[arg(long, value_name = "FILE")]
     pub agent: PathBuf,
     /// Scenario files or folders of them (repeatable).
-    #[arg(long = "scenarios", value_name = "PATH", required = true)]
+    #[arg(long = "scenarios", value_name = "PATH", required_unless_present = "controls")]
     pub scenarios: Vec<PathBuf>,
+    /// Also run the control drills the manifest declares, after the scenarios: all of them, or a
+    /// comma-separated list of kill-switch, handover, content-rollback, comms-approval, experiments.
+    #[arg(long, value_name = "CONTROL", num_args = 0.., value_delimiter = ',')]
+    pub controls: Option<Vec<String>>,
     /// Override the manifest's target.base_url (the host must still be declared in `hosts`).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
@@ -394,4 +404,25 @@ fn parse_rate(text: &str) -> Result<f64, String> {
         Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
         _ => Err(format!("`{text}` is not a probability between 0 and 1")),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The drill (id or unique prefix).
+    pub drill: String,
+    /// The approver role, one of the notice's `approvers` (e.g. comms-lead, legal).
+    #[arg(long)]
+    pub role: String,
+    /// Who approves.
+    #[arg(long)]
+    pub name: String,
+    /// Reject the notice instead.
+    #[arg(long)]
+    pub reject: bool,
+    /// Why (shown with a rejection).
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -48,6 +48,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Controls(args) => commands::controls::run(&ctx, args),
         Command::Gate(args) => commands::gate::run(&ctx, args),
         Command::Accept(args) => commands::gate::accept(&ctx, args),
+        Command::Approve(args) => runtime()?.block_on(commands::approve::run(&ctx, args)),
         Command::Schema(_) | Command::Refagent(_) | Command::Scan(_) => {
             Err(CliError::internal("command dispatched twice"))
         }

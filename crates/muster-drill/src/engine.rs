@@ -123,166 +123,268 @@ pub async fn run_drill(
     store: Arc<dyn EvidenceStore>,
     options: RunOptions,
 ) -> Result<DrillReport, DrillError> {
-    // The interlock runs here, before anything is stored or sent.
-    let target = Target::new(&plan.manifest, options.base_url.as_deref())?;
-    let drill_id = uuid::Uuid::now_v7().to_string();
-    let started_ns = now_ns();
-    let started = Instant::now();
-    store
-        .begin_drill(&DrillHeader {
-            id: drill_id.clone(),
-            started_at_ns: started_ns,
+    let mut session = DrillSession::begin(plan, store, options).await?;
+    session.run_scenarios().await;
+    session.finish(Vec::new()).await
+}
+
+/// More of a drill than its scenarios (the control drills): recorded in the same evidence before
+/// the seal, with a verdict that counts toward the drill's.
+#[derive(Clone, Debug)]
+pub struct DrillPart {
+    /// Key in the sealed summary, e.g. `controls`.
+    pub key: String,
+    pub summary: Value,
+    pub verdict: Verdict,
+}
+
+/// One drill from start to seal. [`run_drill`] is `begin`, `run_scenarios`, `finish`; callers with
+/// more to record between the scenarios and the seal use the steps themselves.
+pub struct DrillSession {
+    shared: Arc<Shared>,
+    options: RunOptions,
+    runs: Vec<u32>,
+    started_ns: i64,
+    started: Instant,
+    results: Vec<(usize, u32, ScenarioResult, ConversationTiming)>,
+    first_error: Option<DrillError>,
+}
+
+impl DrillSession {
+    /// Check the interlock, open the drill in the store and record what is about to run.
+    pub async fn begin(
+        plan: &DrillPlan,
+        store: Arc<dyn EvidenceStore>,
+        options: RunOptions,
+    ) -> Result<Self, DrillError> {
+        // The interlock runs here, before anything is stored or sent.
+        let target = Target::new(&plan.manifest, options.base_url.as_deref())?;
+        let drill_id = uuid::Uuid::now_v7().to_string();
+        let started_ns = now_ns();
+        let started = Instant::now();
+        store
+            .begin_drill(&DrillHeader {
+                id: drill_id.clone(),
+                started_at_ns: started_ns,
+                agent: plan.manifest.name.clone(),
+                environment: plan.manifest.environment.as_str().to_owned(),
+                manifest_digest: plan.manifest_digest.clone(),
+                muster_version: env!("CARGO_PKG_VERSION").to_owned(),
+            })
+            .await?;
+        let runs: Vec<u32> = plan.scenarios.iter().map(|p| options.runs_of(p)).collect();
+        store
+            .append(
+                &drill_id,
+                "drill",
+                vec![EventDraft::new("drill.started", started_ns)
+                    .field("agent", plan.manifest.name.clone())
+                    .field("environment", plan.manifest.environment.as_str())
+                    .field("adapter", target.adapter().as_str())
+                    .field("base_url", target.base_url().to_string())
+                    .field("manifest", json!({"source": plan.manifest_source, "digest": plan.manifest_digest}))
+                    .field("model", json!({"provider": plan.manifest.model.provider, "name": plan.manifest.model.name, "version": plan.manifest.model.version}))
+                    .field("scenarios", plan.scenarios.iter().map(|s| json!({"id": s.scenario.id, "source": s.source, "digest": s.digest})).collect::<Vec<_>>())
+                    .field("options", json!({"concurrency": options.concurrency, "repeat": options.repeat, "runs": runs, "policy": options.policy, "reword": options.reword}))
+                    .field("muster_version", env!("CARGO_PKG_VERSION"))],
+            )
+            .await?;
+        let shared = Arc::new(Shared {
+            target,
+            plan: plan.clone(),
+            store,
+            drill_id,
+            reword: options.reword,
+            cancel: options.cancel.clone(),
+            progress: options.progress.clone(),
+        });
+        Ok(Self {
+            shared,
+            options,
+            runs,
+            started_ns,
+            started,
+            results: Vec::new(),
+            first_error: None,
+        })
+    }
+
+    pub fn drill_id(&self) -> &str {
+        &self.shared.drill_id
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.shared.target
+    }
+
+    pub fn plan(&self) -> &DrillPlan {
+        &self.shared.plan
+    }
+
+    pub fn store(&self) -> Arc<dyn EvidenceStore> {
+        self.shared.store.clone()
+    }
+
+    /// The stop signal the drill was started with.
+    pub fn cancel(&self) -> Option<watch::Receiver<bool>> {
+        self.shared.cancel.clone()
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.shared.cancelled()
+    }
+
+    /// The scenario results so far, in plan order.
+    pub fn scenario_results(&self) -> Vec<ScenarioResult> {
+        self.results.iter().map(|(_, _, r, _)| r.clone()).collect()
+    }
+
+    /// Run every scenario's conversations, concurrently up to the drill's concurrency.
+    pub async fn run_scenarios(&mut self) {
+        let shared = &self.shared;
+        let plan = &shared.plan;
+        let runs = &self.runs;
+        let total: usize = runs.iter().map(|r| *r as usize).sum();
+        shared.tell(Progress::Started {
+            drill_id: shared.drill_id.clone(),
+            conversations: total,
+        });
+
+        let semaphore = Arc::new(Semaphore::new(self.options.concurrency.max(1)));
+        // Runs of a scenario that plants test data take turns: concurrent runs would plant and
+        // remove the same record under each other, and a run would judge an agent whose fault had
+        // already been removed. Scenarios without setup run fully concurrently.
+        let fixture_locks: Vec<Option<Arc<tokio::sync::Mutex<()>>>> = plan
+            .scenarios
+            .iter()
+            .map(|p| (!p.scenario.setup.is_empty()).then(|| Arc::new(tokio::sync::Mutex::new(()))))
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, repeat) in runs.iter().copied().enumerate() {
+            for run in 1..=repeat {
+                let shared = shared.clone();
+                let semaphore = semaphore.clone();
+                let fixture_lock = fixture_locks[index].clone();
+                tasks.spawn(async move {
+                    let _fixtures = match &fixture_lock {
+                        Some(lock) => Some(lock.lock().await),
+                        None => None,
+                    };
+                    let _permit = semaphore.acquire_owned().await;
+                    let result = if shared.cancelled() {
+                        Ok(not_run(&shared.plan.scenarios[index], run, shared.reword))
+                    } else {
+                        run_conversation(&shared, index, run).await
+                    };
+                    (index, run, result)
+                });
+            }
+        }
+
+        let mut results: Vec<(usize, u32, ScenarioResult, ConversationTiming)> =
+            Vec::with_capacity(total);
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((index, run, Ok((result, timing)))) => {
+                    shared.tell(Progress::ScenarioFinished(Box::new(result.clone())));
+                    results.push((index, run, result, timing));
+                }
+                Ok((_, _, Err(e))) => {
+                    if self.first_error.is_none() {
+                        self.first_error = Some(e);
+                    }
+                }
+                Err(e) => {
+                    if self.first_error.is_none() {
+                        self.first_error = Some(DrillError::Task(e.to_string()));
+                    }
+                }
+            }
+        }
+        results.sort_by_key(|(index, run, _, _)| (*index, *run));
+        self.results = results;
+    }
+
+    /// Summarise, record the summary and seal the drill. `parts` are the drill's other results.
+    pub async fn finish(self, parts: Vec<DrillPart>) -> Result<DrillReport, DrillError> {
+        let DrillSession {
+            shared,
+            options,
+            started_ns,
+            started,
+            results,
+            first_error,
+            ..
+        } = self;
+        let plan = &shared.plan;
+        let drill_id = shared.drill_id.clone();
+        let store = shared.store.clone();
+        let interrupted = shared.cancelled() || first_error.is_some();
+        let scenarios: Vec<ScenarioResult> =
+            results.iter().map(|(_, _, r, _)| r.clone()).collect();
+        let counts = Counts::of(&scenarios);
+        let summaries: Vec<ScenarioSummary> = plan
+            .scenarios
+            .iter()
+            .filter_map(|p| {
+                let runs: Vec<&ScenarioResult> =
+                    scenarios.iter().filter(|r| r.id == p.scenario.id).collect();
+                summarise(&runs, options.policy.for_severity(p.scenario.severity))
+            })
+            .collect();
+        let wall = started.elapsed();
+        let timing = summarise_timing(wall, &results);
+        let finished_ns = now_ns();
+        let verdict = summaries
+            .iter()
+            .map(|s| s.verdict)
+            .chain(parts.iter().map(|p| p.verdict))
+            .max()
+            .unwrap_or(Verdict::Inconclusive);
+        let mut summary = json!({"verdict": verdict, "counts": counts, "interrupted": interrupted, "timing": timing,
+            "scenarios": summaries.iter().map(|s| json!({"id": s.id, "verdict": s.verdict, "runs": s.runs, "passed": s.passed, "failed": s.failed, "inconclusive": s.inconclusive})).collect::<Vec<_>>()});
+        if let Some(object) = summary.as_object_mut() {
+            for part in &parts {
+                object.insert(part.key.clone(), part.summary.clone());
+            }
+        }
+        store
+            .append(
+                &drill_id,
+                "drill",
+                vec![EventDraft::new("drill.finished", finished_ns).field("summary", summary.clone())],
+            )
+            .await?;
+        let status = if interrupted {
+            DrillStatus::Interrupted
+        } else {
+            DrillStatus::Sealed
+        };
+        let root = store
+            .seal_drill(&drill_id, status, finished_ns, &summary)
+            .await?;
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        Ok(DrillReport {
+            drill_id,
             agent: plan.manifest.name.clone(),
             environment: plan.manifest.environment.as_str().to_owned(),
+            adapter: shared.target.adapter().as_str().to_owned(),
+            base_url: shared.target.base_url().to_string(),
             manifest_digest: plan.manifest_digest.clone(),
-            muster_version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_at: rfc3339(started_ns),
+            finished_at: rfc3339(finished_ns),
+            status: status.as_str().to_owned(),
+            root_digest: root.to_hex(),
+            verdict,
+            counts,
+            policy: options.policy,
+            summaries,
+            scenarios,
+            timing,
         })
-        .await?;
-    let runs: Vec<u32> = plan.scenarios.iter().map(|p| options.runs_of(p)).collect();
-    store
-        .append(
-            &drill_id,
-            "drill",
-            vec![EventDraft::new("drill.started", started_ns)
-                .field("agent", plan.manifest.name.clone())
-                .field("environment", plan.manifest.environment.as_str())
-                .field("adapter", target.adapter().as_str())
-                .field("base_url", target.base_url().to_string())
-                .field("manifest", json!({"source": plan.manifest_source, "digest": plan.manifest_digest}))
-                .field("model", json!({"provider": plan.manifest.model.provider, "name": plan.manifest.model.name, "version": plan.manifest.model.version}))
-                .field("scenarios", plan.scenarios.iter().map(|s| json!({"id": s.scenario.id, "source": s.source, "digest": s.digest})).collect::<Vec<_>>())
-                .field("options", json!({"concurrency": options.concurrency, "repeat": options.repeat, "runs": runs, "policy": options.policy, "reword": options.reword}))
-                .field("muster_version", env!("CARGO_PKG_VERSION"))],
-        )
-        .await?;
-
-    let shared = Arc::new(Shared {
-        target,
-        plan: plan.clone(),
-        store: store.clone(),
-        drill_id: drill_id.clone(),
-        reword: options.reword,
-        cancel: options.cancel.clone(),
-        progress: options.progress.clone(),
-    });
-    let total: usize = runs.iter().map(|r| *r as usize).sum();
-    shared.tell(Progress::Started {
-        drill_id: drill_id.clone(),
-        conversations: total,
-    });
-
-    let semaphore = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    // Runs of a scenario that plants test data take turns: concurrent runs would plant and remove
-    // the same record under each other, and a run would judge an agent whose fault had already
-    // been removed. Scenarios without setup run fully concurrently.
-    let fixture_locks: Vec<Option<Arc<tokio::sync::Mutex<()>>>> = plan
-        .scenarios
-        .iter()
-        .map(|p| (!p.scenario.setup.is_empty()).then(|| Arc::new(tokio::sync::Mutex::new(()))))
-        .collect();
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, repeat) in runs.iter().copied().enumerate() {
-        for run in 1..=repeat {
-            let shared = shared.clone();
-            let semaphore = semaphore.clone();
-            let fixture_lock = fixture_locks[index].clone();
-            tasks.spawn(async move {
-                let _fixtures = match &fixture_lock {
-                    Some(lock) => Some(lock.lock().await),
-                    None => None,
-                };
-                let _permit = semaphore.acquire_owned().await;
-                let result = if shared.cancelled() {
-                    Ok(not_run(&shared.plan.scenarios[index], run, shared.reword))
-                } else {
-                    run_conversation(&shared, index, run).await
-                };
-                (index, run, result)
-            });
-        }
     }
-
-    let mut results: Vec<(usize, u32, ScenarioResult, ConversationTiming)> =
-        Vec::with_capacity(total);
-    let mut first_error: Option<DrillError> = None;
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, run, Ok((result, timing)))) => {
-                shared.tell(Progress::ScenarioFinished(Box::new(result.clone())));
-                results.push((index, run, result, timing));
-            }
-            Ok((_, _, Err(e))) => {
-                if first_error.is_none() {
-                    first_error = Some(e);
-                }
-            }
-            Err(e) => {
-                if first_error.is_none() {
-                    first_error = Some(DrillError::Task(e.to_string()));
-                }
-            }
-        }
-    }
-    results.sort_by_key(|(index, run, _, _)| (*index, *run));
-
-    let interrupted = shared.cancelled() || first_error.is_some();
-    let scenarios: Vec<ScenarioResult> = results.iter().map(|(_, _, r, _)| r.clone()).collect();
-    let counts = Counts::of(&scenarios);
-    let summaries: Vec<ScenarioSummary> = plan
-        .scenarios
-        .iter()
-        .filter_map(|p| {
-            let runs: Vec<&ScenarioResult> =
-                scenarios.iter().filter(|r| r.id == p.scenario.id).collect();
-            summarise(&runs, options.policy.for_severity(p.scenario.severity))
-        })
-        .collect();
-    let wall = started.elapsed();
-    let timing = summarise_timing(wall, &results);
-    let finished_ns = now_ns();
-    let verdict = summaries
-        .iter()
-        .map(|s| s.verdict)
-        .max()
-        .unwrap_or(Verdict::Inconclusive);
-    let summary = json!({"verdict": verdict, "counts": counts, "interrupted": interrupted, "timing": timing,
-        "scenarios": summaries.iter().map(|s| json!({"id": s.id, "verdict": s.verdict, "runs": s.runs, "passed": s.passed, "failed": s.failed, "inconclusive": s.inconclusive})).collect::<Vec<_>>()});
-    store
-        .append(
-            &drill_id,
-            "drill",
-            vec![EventDraft::new("drill.finished", finished_ns).field("summary", summary.clone())],
-        )
-        .await?;
-    let status = if interrupted {
-        DrillStatus::Interrupted
-    } else {
-        DrillStatus::Sealed
-    };
-    let root = store
-        .seal_drill(&drill_id, status, finished_ns, &summary)
-        .await?;
-    if let Some(e) = first_error {
-        return Err(e);
-    }
-    Ok(DrillReport {
-        drill_id,
-        agent: plan.manifest.name.clone(),
-        environment: plan.manifest.environment.as_str().to_owned(),
-        adapter: shared.target.adapter().as_str().to_owned(),
-        base_url: shared.target.base_url().to_string(),
-        manifest_digest: plan.manifest_digest.clone(),
-        started_at: rfc3339(started_ns),
-        finished_at: rfc3339(finished_ns),
-        status: status.as_str().to_owned(),
-        root_digest: root.to_hex(),
-        verdict,
-        counts,
-        policy: options.policy,
-        summaries,
-        scenarios,
-        timing,
-    })
 }
 
 #[derive(Clone, Debug, Default)]
@@ -342,6 +444,8 @@ fn not_run(
         fixture_errors: Vec::new(),
         conversation_id: None,
         stream: String::new(),
+        started_at_ns: 0,
+        finished_at_ns: 0,
     };
     (result, ConversationTiming::default())
 }
@@ -399,6 +503,7 @@ async fn run_conversation(
     };
     let mut timing = ConversationTiming::default();
     let canary = canary();
+    let conversation_started_ns = now_ns();
 
     let mut vars = Vars::new();
     let c = &scenario.customer;
@@ -732,6 +837,8 @@ async fn run_conversation(
         fixture_errors,
         conversation_id,
         stream: rec.stream.clone(),
+        started_at_ns: conversation_started_ns,
+        finished_at_ns: now_ns(),
     };
     Ok((result, timing))
 }

@@ -69,6 +69,11 @@ pub struct ScenarioResult {
     pub conversation_id: Option<String>,
     /// Evidence stream holding this conversation.
     pub stream: String,
+    /// When the conversation started and when its verdict was known (ns since the epoch).
+    #[serde(skip)]
+    pub started_at_ns: i64,
+    #[serde(skip)]
+    pub finished_at_ns: i64,
 }
 
 impl ScenarioResult {

@@ -11,6 +11,7 @@ pub mod common;
 pub mod config;
 pub mod controls;
 pub mod diag;
+pub mod experiment;
 mod document;
 pub mod scenario;
 pub mod span;

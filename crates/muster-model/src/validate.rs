@@ -445,7 +445,11 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
     }
     if let Some(r) = &manifest.controls.content_rollback {
         action_ref(p, "/controls/content_rollback/action", &r.action);
+        if let Some(restore) = &r.restore {
+            action_ref(p, "/controls/content_rollback/restore", restore);
+        }
     }
+    check_controls(manifest, p, &action_ref);
     for (name, action) in &manifest.actions {
         let base = format!("/actions/{}", escape_pointer_token(name));
         check_action(p, &base, action, &["version", "drill.id"], "an action");
@@ -500,6 +504,134 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
                 None,
             );
         }
+    }
+}
+
+/// The control drills' own parts: patterns, fixtures, steps.
+fn check_controls(
+    manifest: &AgentManifest,
+    p: &mut Problems<'_>,
+    action_ref: &dyn Fn(&mut Problems<'_>, &str, &str),
+) {
+    let c = &manifest.controls;
+    if let Some(k) = &c.kill_switch {
+        if let Some(pattern) = &k.fallback {
+            check_regex(p, "/controls/kill_switch/fallback", pattern);
+        }
+        if k.probe.say.trim().is_empty() {
+            p.error(
+                "/controls/kill_switch/probe/say",
+                "empty-text",
+                "the probe must say something the working agent acts on",
+                None,
+            );
+        }
+    }
+    if let Some(r) = &c.content_rollback {
+        let fixture_names: Vec<&str> = manifest.fixtures.keys().map(String::as_str).collect();
+        for (i, step) in r.setup.iter().enumerate() {
+            if !manifest.fixtures.contains_key(&step.fixture) {
+                p.error(
+                    &format!("/controls/content_rollback/setup/{i}/fixture"),
+                    "unknown-fixture",
+                    format!("`{}` is not one of the manifest's `fixtures`", step.fixture),
+                    suggestion(&step.fixture, &fixture_names),
+                );
+            }
+        }
+    }
+    if let Some(comms) = &c.comms_approval
+        && let Some(template) = &comms.template
+    {
+        p.placeholders(
+            "/controls/comms_approval/template",
+            &serde_json::Value::String(template.clone()),
+            crate::experiment::NOTICE_PLACEHOLDERS,
+            "a correction notice",
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (e, experiment) in c.experiments.iter().enumerate() {
+        let base = format!("/controls/experiments/{e}");
+        if !seen.insert(experiment.id.as_str()) {
+            p.error(
+                &format!("{base}/id"),
+                "duplicate-id",
+                format!("another experiment is already called `{}`", experiment.id),
+                None,
+            );
+        }
+        if experiment.method.is_empty() && experiment.verify.is_none() {
+            p.error_at_key(
+                &base,
+                "empty-experiment",
+                "an experiment needs a `method` or `verify` probes",
+                None,
+            );
+        }
+        let groups = [
+            ("steady_state", experiment.steady_state.as_slice()),
+            ("method", experiment.method.as_slice()),
+            (
+                "verify/probes",
+                experiment.verify.as_ref().map_or(&[][..], |v| v.probes.as_slice()),
+            ),
+            ("rollbacks", experiment.rollbacks.as_slice()),
+        ];
+        for (group, steps) in groups {
+            for (i, step) in steps.iter().enumerate() {
+                let at = format!("{base}/{group}/{i}");
+                if step.provider_count() != 1 {
+                    p.error_at_key(
+                        &at,
+                        "one-provider",
+                        format!(
+                            "a step needs exactly one of `http`, `command`, `converse` or `action`; this one has {}",
+                            step.provider_count()
+                        ),
+                        None,
+                    );
+                }
+                if let Some(name) = &step.action {
+                    action_ref(p, &format!("{at}/action"), name);
+                }
+                if let Some(h) = &step.http {
+                    for (j, check) in h.checks.iter().enumerate() {
+                        let cat = format!("{at}/http/checks/{j}");
+                        if !check.pointer.is_empty() && !check.pointer.starts_with('/') {
+                            p.error(
+                                &format!("{cat}/pointer"),
+                                "invalid-pointer",
+                                "a JSON pointer must be empty or start with `/`",
+                                Some(format!("write `/{}`", check.pointer)),
+                            );
+                        }
+                        if let Some(pattern) = &check.matches {
+                            check_regex(p, &format!("{cat}/matches"), pattern);
+                        }
+                    }
+                }
+                if let Some(cmd) = &step.command
+                    && let Some(pattern) = &cmd.stdout_matches
+                {
+                    check_regex(p, &format!("{at}/command/stdout_matches"), pattern);
+                }
+            }
+        }
+    }
+}
+
+fn check_regex(p: &mut Problems<'_>, pointer: &str, pattern: &str) {
+    if let Err(e) = regex::Regex::new(pattern) {
+        p.error(
+            pointer,
+            "invalid-regex",
+            format!(
+                "not a valid regular expression: {}",
+                first_line(&e.to_string())
+            ),
+            None,
+        );
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Conversation {
     pub pending_closure: Option<String>,
     pub transcript: Vec<Value>,
     pub next_tool_id: u32,
+    /// When the agent first saw the conversation (ns since the epoch); the kill switch tells
+    /// conversations under way from new ones by it.
+    pub opened_at_ns: i64,
 }
 
 /// One reply.
@@ -320,7 +323,9 @@ async fn escalate(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolE
     if !(d.any() || asked) {
         return Ok(());
     }
-    if t.ctx.flaws.contains(Flaw::NoVulnerableHandover) {
+    // The flaw is blind to vulnerability: a customer who discloses nothing and asks for a person is
+    // still put through, as keyword-routed bots do; one who has disclosed is kept in automation.
+    if t.ctx.flaws.contains(Flaw::NoVulnerableHandover) && d.any() {
         if asked {
             t.say(&[
                 "I'm able to help with everything here, so there's no need to transfer you.",

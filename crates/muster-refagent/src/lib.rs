@@ -12,12 +12,27 @@
 mod brain;
 mod crm;
 mod flaws;
+mod helpdesk;
 mod intent;
 mod kb;
 mod model;
 mod phrasing;
 mod server;
 mod tools;
+
+pub(crate) fn now_ns() -> i64 {
+    jiff::Timestamp::now()
+        .as_nanosecond()
+        .try_into()
+        .unwrap_or(i64::MAX)
+}
+
+/// A nanosecond timestamp as RFC 3339 (UTC), the way the admin API reports times.
+pub(crate) fn rfc3339(ns: i64) -> String {
+    jiff::Timestamp::from_nanosecond(i128::from(ns))
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
 
 use std::net::SocketAddr;
 

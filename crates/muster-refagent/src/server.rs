@@ -21,8 +21,20 @@ use tokio::sync::Mutex;
 
 use crate::brain::{self, Context, Conversation, Reply};
 use crate::crm::Crm;
-use crate::kb::{KB_VERSION, KnowledgeBase};
+use crate::kb::KnowledgeBase;
 use crate::{RefAgentConfig, RefAgentError};
+
+/// How long a kill-switch change takes to reach the serving fleet, as a feature flag's cache does.
+const KILL_SWITCH_PROPAGATION_NS: i64 = 400_000_000;
+
+/// The fallback every stopped conversation gets: no tool, and a route to a person.
+const KILL_SWITCH_FALLBACK: &str = "Our online assistant is paused at the moment, so I can't look at or change anything on your account here. A member of our team can help: call us on 0800 048 0408 (8am-8pm) or use the contact form at larkspur.example/help.";
+
+#[derive(Clone, Copy, Debug, Default)]
+struct KillSwitch {
+    /// When it was last pulled (ns), while it is engaged.
+    engaged_at_ns: Option<i64>,
+}
 
 /// What undoes one planted fixture.
 #[derive(Clone, Debug)]
@@ -49,6 +61,7 @@ pub struct AppState {
     /// as it was before the first one (a drill's refund is undone with its fixture).
     return_notes: tokio::sync::Mutex<HashMap<String, NoteLayers>>,
     counter: AtomicU64,
+    kill_switch: std::sync::Mutex<KillSwitch>,
     /// Only with a model configured.
     http: Option<reqwest::Client>,
 }
@@ -81,6 +94,7 @@ impl AppState {
             fixtures: std::sync::Mutex::new(HashMap::new()),
             return_notes: tokio::sync::Mutex::new(HashMap::new()),
             counter: AtomicU64::new(0),
+            kill_switch: std::sync::Mutex::new(KillSwitch::default()),
             http,
         }
     }
@@ -96,7 +110,10 @@ impl AppState {
         self.conversations.lock().ok()?.get(id).cloned()
     }
 
-    fn insert_conversation(&self, conv: Conversation) -> Arc<Mutex<Conversation>> {
+    fn insert_conversation(&self, mut conv: Conversation) -> Arc<Mutex<Conversation>> {
+        if conv.opened_at_ns == 0 {
+            conv.opened_at_ns = crate::now_ns();
+        }
         let id = conv.id.clone();
         let entry = Arc::new(Mutex::new(conv));
         if let Ok(mut map) = self.conversations.lock() {
@@ -156,6 +173,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(audit))
         .route("/admin/handover-queue", get(handover_queue))
         .route("/admin/kb", get(kb_articles))
+        .route("/admin/kb/rollback", post(kb_rollback))
+        .route("/admin/kb/restore", post(kb_restore))
+        .route("/admin/kill-switch", get(kill_switch_state).post(set_kill_switch))
+        .route("/admin/handover-queue/api/v2/tickets.json", get(crate::helpdesk::list_tickets))
+        .route("/admin/handover-queue/api/v2/tickets/{id}", get(crate::helpdesk::show_ticket))
+        .route("/admin/handover-queue/api/v2/search.json", get(crate::helpdesk::search))
         .route_layer(middleware::from_fn(loopback_only))
         .with_state(state.clone());
     Router::new()
@@ -297,7 +320,8 @@ async fn health(State(state): State<Arc<AppState>>) -> Response {
         "agent": "larkspur-support",
         "mode": state.mode(),
         "flaws": state.config.flaws.iter().map(crate::Flaw::id).collect::<Vec<_>>(),
-        "kb_version": KB_VERSION,
+        "kb_version": state.kb.release(),
+        "kill_switch": state.kill_switch_engaged_at().is_some(),
         "model": state.config.model.as_ref().map(|m| m.model.clone()),
     }))
     .into_response()
@@ -325,6 +349,22 @@ async fn turn(
 ) -> Result<(Reply, Conversation), ApiError> {
     let mut conv = conversation.lock().await;
     let customer = known_customer(state, &conv.customer_ref).await?;
+    if let Some(engaged_at) = state.kill_switch_in_force() {
+        let under_way = conv.opened_at_ns < engaged_at;
+        if !(under_way && conv.flaws.contains(crate::Flaw::KillSwitchInFlight)) {
+            conv.turn += 1;
+            conv.transcript
+                .push(json!({"role": "customer", "text": message}));
+            conv.transcript
+                .push(json!({"role": "agent", "text": KILL_SWITCH_FALLBACK}));
+            let reply = Reply {
+                text: KILL_SWITCH_FALLBACK.to_owned(),
+                confidence: 1.0,
+                ..Reply::default()
+            };
+            return Ok((reply, conv.clone()));
+        }
+    }
     let reply = match &state.config.model {
         Some(model) => crate::model::respond(state, model, &mut conv, &customer, message)
             .await
@@ -351,8 +391,8 @@ fn handover_json(conv: &Conversation) -> Value {
     }
 }
 
-fn kb_json(reply: &Reply) -> Value {
-    json!({"version": KB_VERSION, "articles": reply.articles.iter().map(|(id, v)| json!({"id": id, "version": v})).collect::<Vec<_>>()})
+fn kb_json(state: &AppState, reply: &Reply) -> Value {
+    json!({"version": state.kb.release(), "articles": reply.articles.iter().map(|(id, v)| json!({"id": id, "version": v})).collect::<Vec<_>>()})
 }
 
 async fn native_message(
@@ -385,7 +425,7 @@ async fn native_message(
         "tool_calls": reply.tool_calls.iter().map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments, "result": c.result})).collect::<Vec<_>>(),
         "handover": handover_json(&conv),
         "confidence": reply.confidence,
-        "kb": kb_json(&reply),
+        "kb": kb_json(&state, &reply),
     }))
     .into_response())
 }
@@ -522,7 +562,7 @@ async fn chat_completion(
             "tool_results": reply.tool_calls.iter().map(|c| json!({"tool_call_id": c.id, "name": c.name, "content": c.result})).collect::<Vec<_>>(),
             "handover": handover_json(&conv),
             "confidence": reply.confidence,
-            "kb": kb_json(&reply),
+            "kb": kb_json(&state, &reply),
         }
     }))
     .into_response())
@@ -696,10 +736,73 @@ async fn handover_queue(State(state): State<Arc<AppState>>) -> Answer {
 }
 
 async fn kb_articles(State(state): State<Arc<AppState>>) -> Response {
-    Json(json!({"version": KB_VERSION, "articles": state.kb.all()})).into_response()
+    Json(json!({"version": state.kb.release(), "releases": state.kb.releases(), "articles": state.kb.all()})).into_response()
+}
+
+async fn kb_rollback(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body = parse_body(&body)?;
+    let version = string_field(&body, "version")?;
+    let release = state.kb.roll_back_to(&version).ok_or_else(|| {
+        error(
+            StatusCode::NOT_FOUND,
+            "unknown_release",
+            format!(
+                "no content release `{version}`; releases: {}",
+                state.kb.releases().join(", ")
+            ),
+        )
+    })?;
+    Ok(Json(json!({"version": release})).into_response())
+}
+
+async fn kb_restore(State(state): State<Arc<AppState>>) -> Response {
+    Json(json!({"version": state.kb.restore_latest()})).into_response()
+}
+
+fn kill_switch_json(state: &AppState) -> Value {
+    let engaged_at = state.kill_switch_engaged_at();
+    json!({
+        "engaged": engaged_at.is_some(),
+        "engaged_at": engaged_at.map(crate::rfc3339),
+    })
+}
+
+async fn kill_switch_state(State(state): State<Arc<AppState>>) -> Response {
+    Json(kill_switch_json(&state)).into_response()
+}
+
+/// `{"engaged": true}` pulls the switch, `{"engaged": false}` restores service.
+async fn set_kill_switch(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body = parse_body(&body)?;
+    let engaged = body.get("engaged").and_then(Value::as_bool).ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body needs `engaged`: true or false",
+        )
+    })?;
+    if let Ok(mut k) = state.kill_switch.lock() {
+        match (engaged, k.engaged_at_ns) {
+            (true, None) => k.engaged_at_ns = Some(crate::now_ns()),
+            (false, _) => k.engaged_at_ns = None,
+            (true, Some(_)) => {}
+        }
+    }
+    Ok(Json(kill_switch_json(&state)).into_response())
 }
 
 impl AppState {
+    /// When the switch was pulled, while it is engaged.
+    fn kill_switch_engaged_at(&self) -> Option<i64> {
+        self.kill_switch.lock().ok().and_then(|k| k.engaged_at_ns)
+    }
+
+    /// The switch as the serving fleet sees it: engaged once the change has propagated.
+    fn kill_switch_in_force(&self) -> Option<i64> {
+        self.kill_switch_engaged_at()
+            .filter(|at| crate::now_ns() >= at + KILL_SWITCH_PROPAGATION_NS)
+    }
+
     pub(crate) fn http(&self) -> Option<&reqwest::Client> {
         self.http.as_ref()
     }

@@ -198,13 +198,19 @@ impl<'a> Tools<'a> {
         summary: &str,
         transcript: Vec<Value>,
     ) -> Result<String, ToolError> {
+        // The flaw mimics an integration that creates the ticket but drops the chat payload.
+        let contextless = self.flaws.contains(Flaw::ContextlessHandover);
         let ticket = NewTicket {
             conversation_id: self.conversation_id.clone(),
             customer_ref: self.customer.reference.clone(),
             queue: queue.to_owned(),
             priority: priority.to_owned(),
-            summary: summary.to_owned(),
-            transcript,
+            summary: if contextless {
+                String::new()
+            } else {
+                summary.to_owned()
+            },
+            transcript: if contextless { Vec::new() } else { transcript },
         };
         let id = self.crm.open_ticket(&ticket).await?;
         self.record(

@@ -4,7 +4,8 @@
 //! default (a WAL-mode SQLite file, `.muster/evidence.db`). A PostgreSQL backend implements the same
 //! trait later.
 //!
-//! **Invariants:** events are only ever appended; each append extends its stream's hash chain in
+//! **Invariants:** events are only ever appended; addenda to a sealed drill go to their own chain,
+//! which starts from the drill's root digest, so the sealed drill never changes; each append extends its stream's hash chain in
 //! the same transaction that stores the event; a drill is sealed once, into a root digest over its
 //! streams. Digests are computed by `muster-evidence`, never here.
 
@@ -38,6 +39,8 @@ pub enum StoreError {
     AlreadySealed(String),
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
+    #[error("drill {0} is not sealed yet; addenda follow a sealed drill")]
+    NotSealed(String),
 }
 
 /// The storage interface. Every backend keeps the same guarantees (see the crate invariants).
@@ -74,4 +77,14 @@ pub trait EvidenceStore: Send + Sync {
 
     /// Check every digest, link, stream head and the root of a drill.
     async fn verify(&self, drill_id: &str) -> Result<StoredVerify, StoreError>;
+
+    /// Append addenda to a sealed drill (e.g. approvals recorded later), chained from its root.
+    async fn append_addenda(
+        &self,
+        drill_id: &str,
+        events: Vec<EventDraft>,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// A drill's addenda in order.
+    async fn addenda(&self, drill_id: &str) -> Result<Vec<StoredEvent>, StoreError>;
 }

@@ -67,6 +67,9 @@ impl std::fmt::Debug for WriteRequest {
     }
 }
 
+/// The stream name addenda are chained under.
+pub const ADDENDA_STREAM: &str = "addenda";
+
 /// Rows per multi-row INSERT (10 parameters a row, well under SQLite's limit).
 const ROWS_PER_INSERT: usize = 400;
 
@@ -516,6 +519,79 @@ const DRILL_COLUMNS: &str = "SELECT d.*, (SELECT COUNT(*) FROM events e WHERE e.
 
 #[async_trait]
 impl EvidenceStore for SqliteStore {
+    async fn append_addenda(
+        &self,
+        drill_id: &str,
+        events: Vec<EventDraft>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let drill = self.drill(drill_id).await?;
+        let id = drill.header.id.clone();
+        let Some(root) = drill.root.filter(|_| drill.status != DrillStatus::Running) else {
+            return Err(StoreError::NotSealed(id));
+        };
+        let mut tx = self.pool.begin().await?;
+        let last = sqlx::query(
+            "SELECT seq, digest FROM addenda WHERE drill_id = ?1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut chain = match last {
+            None => StreamChain::resume(&id, ADDENDA_STREAM, 0, root),
+            Some(row) => {
+                let seq = u64::try_from(row.get::<i64, _>("seq")).unwrap_or(0);
+                let head = Digest::from_str(&row.get::<String, _>("digest"))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                StreamChain::resume(&id, ADDENDA_STREAM, seq + 1, head)
+            }
+        };
+        let mut stored = Vec::with_capacity(events.len());
+        for draft in events {
+            let e = chain.append(draft);
+            let event_id = uuid::Uuid::now_v7().to_string();
+            let values: serde_json::Map<String, serde_json::Value> = e
+                .fields
+                .iter()
+                .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
+                .collect();
+            let digests: serde_json::Map<String, serde_json::Value> = e
+                .fields
+                .iter()
+                .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
+                .collect();
+            sqlx::query("INSERT INTO addenda (id, drill_id, seq, time_ns, kind, fields, field_digests, prev, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                .bind(&event_id)
+                .bind(&id)
+                .bind(i64::try_from(e.seq).unwrap_or(i64::MAX))
+                .bind(e.time_ns)
+                .bind(&e.kind)
+                .bind(serde_json::Value::Object(values).to_string())
+                .bind(serde_json::Value::Object(digests).to_string())
+                .bind(e.prev.to_hex())
+                .bind(e.digest.to_hex())
+                .execute(&mut *tx)
+                .await?;
+            stored.push(StoredEvent {
+                id: event_id,
+                event: e,
+            });
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn addenda(&self, drill_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let id = self.resolve_drill_id(drill_id).await?;
+        let rows = sqlx::query(
+            "SELECT *, ?2 AS stream FROM addenda WHERE drill_id = ?1 ORDER BY seq",
+        )
+        .bind(&id)
+        .bind(ADDENDA_STREAM)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(event_from_row).collect())
+    }
+
     async fn begin_drill(&self, header: &DrillHeader) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO drills (id, started_at_ns, agent, environment, manifest_digest, muster_version, status)

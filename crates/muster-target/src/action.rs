@@ -14,6 +14,9 @@ use crate::exchange::{Exchange, now_ns, send, truncate};
 #[derive(Clone, Debug)]
 pub struct ActionOutcome {
     pub ok: bool,
+    /// The target answered (an HTTP status came back, or the command ran to an exit). A step that
+    /// did not reach its target is inconclusive, never a failure of the thing it checks.
+    pub reached: bool,
     /// The response document (HTTP JSON) or `{stdout, stderr, exit}` (command).
     pub output: Option<Value>,
     /// Evidence: the exchange or the command run.
@@ -30,6 +33,7 @@ pub async fn run_action(target: &Target, action: &Action, vars: &Vars) -> Action
         Action::Http(h) => {
             let fail = |e: String| ActionOutcome {
                 ok: false,
+                reached: false,
                 output: None,
                 record: json!({"error": e}),
                 error: Some(e),
@@ -74,6 +78,7 @@ pub async fn run_action(target: &Target, action: &Action, vars: &Vars) -> Action
             let output = result.ok();
             ActionOutcome {
                 ok: status_ok,
+                reached: exchange.status.is_some(),
                 output,
                 record: if exchanges.len() == 1 {
                     exchange.to_json()
@@ -90,6 +95,7 @@ pub async fn run_action(target: &Target, action: &Action, vars: &Vars) -> Action
                 Ok(_) => {
                     return ActionOutcome {
                         ok: false,
+                        reached: false,
                         output: None,
                         record: json!({}),
                         error: Some("empty command".into()),
@@ -98,6 +104,7 @@ pub async fn run_action(target: &Target, action: &Action, vars: &Vars) -> Action
                 Err(e) => {
                     return ActionOutcome {
                         ok: false,
+                        reached: false,
                         output: None,
                         record: json!({}),
                         error: Some(e.to_string()),
@@ -137,6 +144,7 @@ pub async fn run_action(target: &Target, action: &Action, vars: &Vars) -> Action
             let record = json!({"argv": argv, "started_at_ns": started_at_ns, "elapsed_us": elapsed_us, "output": output, "error": error});
             ActionOutcome {
                 ok,
+                reached: output.is_some(),
                 output,
                 record,
                 error,

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
-use muster_drill::{DrillPlan, DrillReport, RunOptions, Verdict, run_drill};
+use muster_control::{ControlKind, ControlProgress, ControlReport, run_controls};
+use muster_drill::{DrillPart, DrillPlan, DrillReport, DrillSession, RunOptions, Verdict};
 use muster_store::EvidenceStore;
 use tokio::sync::watch;
 
@@ -15,6 +16,35 @@ pub struct Execution {
     pub concurrency: usize,
     pub repeat: Option<u32>,
     pub reword: u32,
+    /// Control drills to run after the scenarios (those the manifest declares).
+    pub controls: Vec<ControlKind>,
+}
+
+/// A drill's results: its scenarios and, when asked for, its control drills.
+pub struct Outcome {
+    pub report: DrillReport,
+    pub controls: Option<ControlReport>,
+}
+
+/// The control drills `--controls` names: all of them when it names none.
+pub fn parse_controls(names: Option<&[String]>) -> Result<Vec<ControlKind>, CliError> {
+    let Some(names) = names else {
+        return Ok(Vec::new());
+    };
+    if names.is_empty() {
+        return Ok(ControlKind::ALL.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| {
+            ControlKind::from_id(n.trim()).ok_or_else(|| {
+                CliError::input(format!("`{n}` is not a control drill")).hint(format!(
+                    "choose from {}",
+                    ControlKind::ALL.map(ControlKind::id).join(", ")
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Run a plan with a progress bar; Ctrl-C stops cleanly and keeps the results so far.
@@ -22,7 +52,7 @@ pub async fn execute(
     ctx: &Context,
     plan: &DrillPlan,
     exec: Execution,
-) -> Result<DrillReport, CliError> {
+) -> Result<Outcome, CliError> {
     let store = ctx.open_store().await?;
     let store: Arc<dyn EvidenceStore> = Arc::new(store);
     let (cancel_tx, cancel_rx) = watch::channel(false);
@@ -47,10 +77,43 @@ pub async fn execute(
         cancel: Some(cancel_rx),
         progress: Some(progress),
     };
-    let result = run_drill(plan, store, options).await;
+    let mut session = DrillSession::begin(plan, store, options).await?;
+    session.run_scenarios().await;
     let _ = bar.await;
+    let mut parts = Vec::new();
+    let mut controls = None;
+    if !exec.controls.is_empty() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ControlProgress>();
+        let show = ctx.stderr_is_terminal;
+        let printer = tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                match p {
+                    ControlProgress::Started(kind) if show => {
+                        eprintln!("control drill: {}…", kind.id());
+                    }
+                    ControlProgress::Finished(row) if show => {
+                        eprintln!("  {} {}", row.verdict.as_str(), row.title);
+                    }
+                    _ => {}
+                }
+            }
+        });
+        let report = run_controls(&session, &exec.controls, Some(tx)).await;
+        let _ = printer.await;
+        let report = report.map_err(|e| CliError::runtime(format!("evidence could not be recorded, so the control drills stopped: {e}")))?;
+        parts.push(DrillPart {
+            key: "controls".into(),
+            summary: serde_json::to_value(&report).unwrap_or_default(),
+            verdict: report.verdict,
+        });
+        controls = Some(report);
+    }
+    let result = session.finish(parts).await;
     interrupt.abort();
-    Ok(result?)
+    Ok(Outcome {
+        report: result?,
+        controls,
+    })
 }
 
 pub fn exit_for(report: &DrillReport) -> u8 {
@@ -91,13 +154,29 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
         &scenarios,
     )
     .map_err(|p| report_problems(&p, ctx.color))?;
-    if plan.scenarios.is_empty() {
+    let controls = parse_controls(args.controls.as_deref())?;
+    if plan.scenarios.is_empty() && controls.is_empty() {
         return Err(CliError::input("no scenarios to run"));
+    }
+    let undeclared: Vec<&str> = controls
+        .iter()
+        .filter(|k| !k.declared_in(&plan.manifest))
+        .map(|k| k.id())
+        .collect();
+    if args.controls.as_ref().is_some_and(|c| !c.is_empty()) && !undeclared.is_empty() {
+        return Err(CliError::input(format!(
+            "the manifest declares no {} control",
+            undeclared.join(", ")
+        ))
+        .hint("declare it under `controls:` in the agent manifest (see docs/controls-drill.md)"));
     }
     if args.dry_run {
         return dry_run(ctx, args, &plan);
     }
-    let report = execute(
+    let Outcome {
+        report,
+        controls: control_report,
+    } = execute(
         ctx,
         &plan,
         Execution {
@@ -105,6 +184,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
             concurrency: ctx.concurrency(args.concurrency),
             repeat: args.repeat,
             reword: args.reword,
+            controls,
         },
     )
     .await?;
@@ -123,12 +203,22 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
         if let Some(path) = &recorded {
             value["lock"] = serde_json::Value::String(path.display().to_string());
         }
+        if let Some(c) = &control_report {
+            value["controls"] = serde_json::to_value(c).unwrap_or_default();
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
     } else {
         print_report(ctx, &report);
+        if let Some(c) = &control_report {
+            println!();
+            print!(
+                "{}",
+                crate::render::controls::control_report(c, ctx.color, terminal_width())
+            );
+        }
         if let Some(path) = &recorded {
             println!(
                 "recorded in {} (`muster gate {}` checks it)",

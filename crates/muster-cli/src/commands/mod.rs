@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod approve;
 pub mod assess;
 pub mod controls;
 pub mod demo;

@@ -233,6 +233,8 @@ mod tests {
             fixture_errors: Vec::new(),
             conversation_id: Some("c-1".into()),
             stream: format!("conv/{id}/1"),
+            started_at_ns: 0,
+            finished_at_ns: 0,
         }
     }
 

@@ -143,19 +143,7 @@ pub struct Crm {
     today: jiff::civil::Date,
 }
 
-fn now_ns() -> i64 {
-    jiff::Timestamp::now()
-        .as_nanosecond()
-        .try_into()
-        .unwrap_or(i64::MAX)
-}
-
-/// A stored nanosecond timestamp as RFC 3339 (UTC), the way the admin API reports times.
-fn rfc3339(ns: i64) -> String {
-    jiff::Timestamp::from_nanosecond(i128::from(ns))
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-}
+use crate::{now_ns, rfc3339};
 
 impl Crm {
     /// A fresh in-memory CRM holding the synthetic customer base.

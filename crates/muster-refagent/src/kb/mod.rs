@@ -19,6 +19,10 @@ pub struct Article {
     pub body: String,
     /// `current` or `superseded`.
     pub status: String,
+    /// The content release that published it (see [`KnowledgeBase::release`]).
+    pub release: String,
+    #[serde(skip)]
+    release_no: u32,
 }
 
 const BUILT_IN: &[(&str, u32, &str)] = &[
@@ -56,6 +60,31 @@ fn split_title(markdown: &str) -> (String, String) {
 pub struct KnowledgeBase {
     /// Article id → versions, oldest first.
     articles: Mutex<BTreeMap<String, Vec<Article>>>,
+    /// Releases so far; release 0 is the built-in content. Every publish is a new release.
+    releases: Mutex<Releases>,
+}
+
+#[derive(Debug, Default)]
+struct Releases {
+    last: u32,
+    /// Content is served as of this release (a rollback); `None` serves the latest.
+    pinned: Option<u32>,
+}
+
+/// The label of release `n`: the built-in content is `kb-2026.11`, later releases `kb-2026.11.n`.
+pub fn release_label(n: u32) -> String {
+    if n == 0 {
+        KB_VERSION.to_owned()
+    } else {
+        format!("{KB_VERSION}.{n}")
+    }
+}
+
+fn release_number(label: &str) -> Option<u32> {
+    if label == KB_VERSION {
+        return Some(0);
+    }
+    label.strip_prefix(KB_VERSION)?.strip_prefix('.')?.parse().ok()
 }
 
 impl KnowledgeBase {
@@ -69,22 +98,34 @@ impl KnowledgeBase {
                 title,
                 body,
                 status: "current".into(),
+                release: release_label(0),
+                release_no: 0,
             });
         }
         let kb = Self {
             articles: Mutex::new(map),
+            releases: Mutex::new(Releases::default()),
         };
         kb.restatus();
         kb
     }
 
+    fn pinned(&self) -> Option<u32> {
+        self.releases.lock().ok().and_then(|r| r.pinned)
+    }
+
     fn restatus(&self) {
+        let pinned = self.pinned();
         if let Ok(mut map) = self.articles.lock() {
             for versions in map.values_mut() {
-                let last = versions.len().saturating_sub(1);
+                let in_force = versions
+                    .iter()
+                    .rposition(|a| pinned.is_none_or(|p| a.release_no <= p));
                 for (i, a) in versions.iter_mut().enumerate() {
-                    a.status = if i == last {
+                    a.status = if Some(i) == in_force {
                         "current".into()
+                    } else if pinned.is_some_and(|p| a.release_no > p) {
+                        "rolled-back".into()
                     } else {
                         "superseded".into()
                     };
@@ -93,9 +134,54 @@ impl KnowledgeBase {
         }
     }
 
-    /// The version in force.
+    /// The version in force: the latest, or the latest as of the release content was rolled back to.
     pub fn current(&self, id: &str) -> Option<Article> {
-        self.articles.lock().ok()?.get(id)?.last().cloned()
+        let pinned = self.pinned();
+        self.articles
+            .lock()
+            .ok()?
+            .get(id)?
+            .iter()
+            .rev()
+            .find(|a| pinned.is_none_or(|p| a.release_no <= p))
+            .cloned()
+    }
+
+    /// The content release being served, reported with every reply.
+    pub fn release(&self) -> String {
+        match self.releases.lock() {
+            Ok(r) => release_label(r.pinned.unwrap_or(r.last)),
+            Err(_) => release_label(0),
+        }
+    }
+
+    /// Every release label, oldest first.
+    pub fn releases(&self) -> Vec<String> {
+        let last = self.releases.lock().map_or(0, |r| r.last);
+        (0..=last).map(release_label).collect()
+    }
+
+    /// Serve content as of the named release. `None` when there is no such release.
+    pub fn roll_back_to(&self, label: &str) -> Option<String> {
+        let n = release_number(label)?;
+        {
+            let mut r = self.releases.lock().ok()?;
+            if n > r.last {
+                return None;
+            }
+            r.pinned = (n < r.last).then_some(n);
+        }
+        self.restatus();
+        Some(self.release())
+    }
+
+    /// Serve the latest content again.
+    pub fn restore_latest(&self) -> String {
+        if let Ok(mut r) = self.releases.lock() {
+            r.pinned = None;
+        }
+        self.restatus();
+        self.release()
     }
 
     /// The first version the search index holds for an article: what a stale index returns.
@@ -116,6 +202,13 @@ impl KnowledgeBase {
             let Ok(mut map) = self.articles.lock() else {
                 return 0;
             };
+            let release_no = match self.releases.lock() {
+                Ok(mut r) => {
+                    r.last += 1;
+                    r.last
+                }
+                Err(_) => return 0,
+            };
             let versions = map.entry(id.to_owned()).or_default();
             let version = versions.last().map_or(1, |a| a.version + 1);
             versions.push(Article {
@@ -124,6 +217,8 @@ impl KnowledgeBase {
                 title: title.to_owned(),
                 body: body.to_owned(),
                 status: "current".into(),
+                release: release_label(release_no),
+                release_no,
             });
             version
         };
@@ -156,6 +251,24 @@ impl KnowledgeBase {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rolling_back_serves_the_named_release_until_restored() {
+        let kb = KnowledgeBase::built_in();
+        assert_eq!(kb.release(), "kb-2026.11");
+        let v = kb.publish("returns", "Returns", "Return anything within 365 days.");
+        assert_eq!(v, 5);
+        assert_eq!(kb.release(), "kb-2026.11.1");
+        assert_eq!(kb.current("returns").map(|a| a.version), Some(5));
+        assert_eq!(kb.roll_back_to("kb-2026.11").as_deref(), Some("kb-2026.11"));
+        assert_eq!(kb.current("returns").map(|a| a.version), Some(4));
+        assert_eq!(kb.release(), "kb-2026.11");
+        assert_eq!(kb.roll_back_to("kb-2026.11.7"), None, "no such release");
+        assert_eq!(kb.roll_back_to("nonsense"), None);
+        assert_eq!(kb.release(), "kb-2026.11", "a refused rollback changes nothing");
+        assert_eq!(kb.restore_latest(), "kb-2026.11.1");
+        assert_eq!(kb.current("returns").map(|a| a.version), Some(5));
+    }
 
     #[test]
     fn current_and_stale_versions_differ_for_bereavement() {
