@@ -728,9 +728,9 @@ fn check_queue(queue: &Queue, p: &mut Problems<'_>) {
             && !f.strip_prefix("cf_").is_some_and(is_api_name))
         .then(|| format!("`{f}` is neither `tag` nor a custom field `cf_<name>`")),
         (QueueKind::Intercom, Some(f)) => (f != "id"
-            && !f
+            && f
                 .strip_prefix("custom_attribute:")
-                .is_some_and(|n| !n.trim().is_empty()))
+                .is_none_or(|n| n.trim().is_empty()))
         .then(|| format!("`{f}` is neither `id` nor `custom_attribute:<name>`")),
         (QueueKind::Salesforce, Some(f)) => (!is_api_name(f)).then(|| {
             format!("`{f}` is not a Salesforce field API name (letters, digits and `_`)")
