@@ -52,6 +52,8 @@ impl Http {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| QueueError::Config(format!("could not create the HTTP client: {e}")))?;
+        let mut headers = headers;
+        headers.insert(0, ("Accept".to_owned(), "application/json".to_owned()));
         Ok(Self {
             client,
             system,
@@ -101,11 +103,7 @@ impl Http {
             elapsed: Duration::ZERO,
             error: None,
         };
-        let mut request = self
-            .client
-            .request(method, url)
-            .timeout(self.timeout)
-            .header(reqwest::header::ACCEPT, "application/json");
+        let mut request = self.client.request(method, url).timeout(self.timeout);
         for (k, v) in self.headers.iter().chain(&self.secret_headers) {
             request = request.header(k, v);
         }

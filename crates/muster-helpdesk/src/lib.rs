@@ -90,8 +90,8 @@ pub struct HandoverQuery {
     pub conversation_id: String,
     /// The scenario's customer reference, when it has one; reported back, never used to match.
     pub customer_ref: Option<String>,
-    /// When the drill asked for the handover. Narrows server-side queries where a vendor offers it
-    /// (with margin for clock skew); matching is always on the conversation id.
+    /// When the drill asked for the handover; the caller measures time-to-queue from it. Adapters
+    /// do not filter on it: conversation ids are unique, and a helpdesk's clock may be skewed.
     pub since: jiff::Timestamp,
 }
 

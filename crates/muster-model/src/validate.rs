@@ -688,17 +688,39 @@ fn check_queue(queue: &Queue, p: &mut Problems<'_>) {
             Some(format!("`{field}` is read by {used_by}")),
         );
     };
+    // Incomplete connection settings are warnings: a queue may be declared for the governance
+    // control alone, and the handover drill reports a queue it cannot read as inconclusive.
     if matches!(
         kind,
         QueueKind::Zendesk | QueueKind::Freshdesk | QueueKind::Salesforce
     ) && queue.url.is_none()
     {
-        p.error_at_key(
+        p.warning(
             AT,
             "queue-url-missing",
-            format!("a `{named}` queue needs `url`, the helpdesk's API base URL"),
-            None,
+            format!("muster cannot look into this `{named}` queue without `url`, the helpdesk's API base URL"),
+            Some("the handover drill will be inconclusive until it is set".to_owned()),
         );
+    }
+    match (kind, &queue.auth) {
+        (QueueKind::Reference, Some(_)) => p.error_at_key(
+            &format!("{AT}/auth"),
+            "queue-auth-unused",
+            "the reference queue takes no credentials",
+            None,
+        ),
+        (
+            QueueKind::Zendesk | QueueKind::Freshdesk | QueueKind::Intercom | QueueKind::Salesforce,
+            None,
+        ) => {
+            p.warning(
+                AT,
+                "queue-auth-missing",
+                format!("muster cannot look into this `{named}` queue without `auth`, naming the environment variable that holds its API credentials"),
+                Some("the handover drill will be inconclusive until it is set".to_owned()),
+            );
+        }
+        _ => {}
     }
     if queue.user.is_some() && !matches!(kind, QueueKind::Zendesk) {
         not_for(p, "user", "`zendesk` queues");
@@ -712,12 +734,22 @@ fn check_queue(queue: &Queue, p: &mut Problems<'_>) {
     let field = queue.conversation_field.as_deref();
     let field_problem = match (kind, field) {
         (QueueKind::Webhook, Some(_)) => {
-            not_for(p, "conversation_field", "helpdesk queues (`webhook.conversation_id` is the webhook's)");
+            not_for(
+                p,
+                "conversation_field",
+                "helpdesk queues (`webhook.conversation_id` is the webhook's)",
+            );
             None
         }
-        (QueueKind::Salesforce, None) => Some(
-            "a `salesforce` queue needs `conversation_field`, the API name of the Case field holding the conversation id (e.g. `Conversation_Id__c`)".to_owned(),
-        ),
+        (QueueKind::Salesforce, None) => {
+            p.warning(
+                AT,
+                "queue-conversation-field",
+                "muster cannot find handovers in this `salesforce` queue without `conversation_field`, the API name of the Case field holding the conversation id (e.g. `Conversation_Id__c`)",
+                Some("the handover drill will be inconclusive until it is set".to_owned()),
+            );
+            None
+        }
         (_, None) => None,
         (QueueKind::Zendesk | QueueKind::Reference, Some(f)) => (f != "external_id"
             && !f
@@ -728,13 +760,11 @@ fn check_queue(queue: &Queue, p: &mut Problems<'_>) {
             && !f.strip_prefix("cf_").is_some_and(is_api_name))
         .then(|| format!("`{f}` is neither `tag` nor a custom field `cf_<name>`")),
         (QueueKind::Intercom, Some(f)) => (f != "id"
-            && f
-                .strip_prefix("custom_attribute:")
+            && f.strip_prefix("custom_attribute:")
                 .is_none_or(|n| n.trim().is_empty()))
         .then(|| format!("`{f}` is neither `id` nor `custom_attribute:<name>`")),
-        (QueueKind::Salesforce, Some(f)) => (!is_api_name(f)).then(|| {
-            format!("`{f}` is not a Salesforce field API name (letters, digits and `_`)")
-        }),
+        (QueueKind::Salesforce, Some(f)) => (!is_api_name(f))
+            .then(|| format!("`{f}` is not a Salesforce field API name (letters, digits and `_`)")),
     };
     if let Some(message) = field_problem {
         let pointer = if field.is_some() {
