@@ -480,6 +480,12 @@ fn absolute_url(
             "`{text}` is not an http(s) URL with a host"
         )));
     }
+    // A URL is printed in evidence and errors; credentials in it would be too.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(QueueError::Config(format!(
+            "the `{name}` queue's `url` carries credentials; put them in an environment variable named by `auth`"
+        )));
+    }
     Ok(url)
 }
 

@@ -702,15 +702,16 @@ async fn set_up_problems_are_reported_before_any_request() {
         json!({"kind": "webhook", "webhook": {"listen": "0.0.0.0:0"}}),
         json!({"kind": "freshdesk", "url": "https://acme.freshdesk.example", "user": "x"}),
         json!({"kind": "reference", "conversation_field": "tags"}),
+        json!({"kind": "intercom", "url": "https://me:pw@api.intercom.example", "auth": {"env": "ZD"}}),
     ];
+    let with_env = |name: &str| (name == "ZD").then(|| "zd-5ecret".to_owned());
     for case in cases {
-        let err = build(case.clone());
+        let q: Queue = serde_json::from_value(case.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let err = queue_from_manifest(&q, &base, &with_env).map(|_| ()).err();
         assert!(
-            matches!(
-                err,
-                Some(QueueError::Config(_) | QueueError::MissingSecret(_))
-            ),
+            matches!(&err, Some(QueueError::Config(_))),
             "{case}: {err:?}"
         );
+        assert!(!format!("{err:?}").contains("zd-5ecret"));
     }
 }
