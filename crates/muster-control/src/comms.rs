@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use muster_drill::{DrillPlan, ScenarioResult, Status, Verdict};
 use muster_evidence::EventDraft;
 use muster_model::agent::CommsApprovalControl;
+use muster_model::common::Mode;
 use muster_model::template::{Vars, render_str};
 use muster_store::{EvidenceStore, StoreError, StoredEvent};
 use serde::Serialize;
@@ -60,10 +61,11 @@ pub fn facts(plan: &DrillPlan, results: &[ScenarioResult]) -> BTreeMap<String, S
         "incident.date".into(),
         jiff::Timestamp::now().strftime("%-d %B %Y").to_string(),
     );
+    // Wrong advice is what a correction notice corrects; other failures only without one.
     let failing = results
         .iter()
         .filter(|r| r.verdict == Verdict::Fail)
-        .max_by_key(|r| r.severity);
+        .max_by_key(|r| (r.failed_modes.contains(&Mode::Advice), r.severity));
     match failing {
         Some(r) => {
             let customer = plan

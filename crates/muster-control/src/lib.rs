@@ -18,7 +18,7 @@ mod chat;
 pub mod comms;
 mod content;
 mod experiment;
-// mod handover;
+mod handover;
 mod kill_switch;
 mod poll;
 mod record;
@@ -165,7 +165,7 @@ pub async fn run_controls(
                 None => Vec::new(),
             },
             ControlKind::Handover => match &c.handover {
-                Some(_h) => Vec::new(),
+                Some(h) => vec![handover::run(&ctx, h).await?],
                 None => Vec::new(),
             },
             ControlKind::Experiments => {

@@ -91,7 +91,8 @@ struct Shared {
     drill_id: String,
     reword: u32,
     cancel: Option<watch::Receiver<bool>>,
-    progress: Option<mpsc::UnboundedSender<Progress>>,
+    /// Taken when the scenarios are done, so the caller's progress display can finish.
+    progress: std::sync::Mutex<Option<mpsc::UnboundedSender<Progress>>>,
 }
 
 impl Shared {
@@ -100,7 +101,9 @@ impl Shared {
     }
 
     fn tell(&self, p: Progress) {
-        if let Some(tx) = &self.progress {
+        if let Ok(guard) = self.progress.lock()
+            && let Some(tx) = guard.as_ref()
+        {
             let _ = tx.send(p);
         }
     }
@@ -155,7 +158,7 @@ impl DrillSession {
     pub async fn begin(
         plan: &DrillPlan,
         store: Arc<dyn EvidenceStore>,
-        options: RunOptions,
+        mut options: RunOptions,
     ) -> Result<Self, DrillError> {
         // The interlock runs here, before anything is stored or sent.
         let target = Target::new(&plan.manifest, options.base_url.as_deref())?;
@@ -196,7 +199,8 @@ impl DrillSession {
             drill_id,
             reword: options.reword,
             cancel: options.cancel.clone(),
-            progress: options.progress.clone(),
+            // The only sender: dropping it when the scenarios end closes the caller's channel.
+            progress: std::sync::Mutex::new(options.progress.take()),
         });
         Ok(Self {
             shared,
@@ -303,6 +307,9 @@ impl DrillSession {
         }
         results.sort_by_key(|(index, run, _, _)| (*index, *run));
         self.results = results;
+        if let Ok(mut progress) = shared.progress.lock() {
+            progress.take();
+        }
     }
 
     /// Summarise, record the summary and seal the drill. `parts` are the drill's other results.

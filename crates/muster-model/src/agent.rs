@@ -864,6 +864,69 @@ pub struct Queue {
     /// When it is staffed, e.g. "24/7" or "Mon-Fri 08:00-20:00".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours: Option<String>,
+    /// Zendesk: the agent's email for API-token authentication (sent as `{user}/token:{secret}`
+    /// in Basic auth). Without it the secret goes in `auth.header` after `auth.scheme` (an OAuth
+    /// bearer token). Not a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub user: Option<String>,
+    /// Where the helpdesk record carries the agent's conversation id. Zendesk: `external_id`
+    /// (default) or `custom_field:<field id>`; Freshdesk: `tag` (default) or a custom field
+    /// `cf_<name>`; Intercom: `id` (default: the agent's conversation is the Intercom
+    /// conversation) or `custom_attribute:<name>`; Salesforce: the Case field's API name, e.g.
+    /// `Conversation_Id__c` (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub conversation_field: Option<String>,
+    /// Salesforce REST API version (default `62.0`); Intercom `Intercom-Version` (default `2.14`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub api_version: Option<String>,
+    /// Longest one look-up in the queue may take before it counts as failed (default 10s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// `kind: webhook`: where muster listens for the agent's handover and how to read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<WebhookReceiver>,
+}
+
+/// muster's own receiver for handovers the agent POSTs (`kind: webhook`). Field locations are
+/// JSON pointers into the posted JSON body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookReceiver {
+    /// Loopback address to listen on; port 0 picks a free port (default `127.0.0.1:0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// Path the agent posts to (default `/handover`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Pointer to the conversation id (default `/conversation_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    /// Pointer to the ticket's own id, if the sender gives one (default `/id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Pointer to the customer reference (default `/customer_ref`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_ref: Option<String>,
+    /// Pointer to the transcript or summary handed to the person (default `/context`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Pointer to the priority (default `/priority`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// Pointer to the tags, an array of strings (default `/tags`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
+    /// Pointer to the queue or team name (default `/queue`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// A shared secret the sender must present: the header `secret.header` must equal
+    /// `secret.scheme` + the value of `$secret.env` (e.g. `{env: HANDOVER_SECRET, header:
+    /// X-Handover-Secret, scheme: ""}`). Deliveries without it are refused and reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Auth>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

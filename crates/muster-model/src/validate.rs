@@ -6,7 +6,8 @@ use std::collections::{BTreeSet, HashSet};
 use serde_json::Value;
 
 use crate::agent::{
-    Action, AdapterKind, AgentManifest, BedrockConverseTarget, HttpRequest, Target,
+    Action, AdapterKind, AgentManifest, BedrockConverseTarget, HttpRequest, Queue, QueueKind,
+    Target,
 };
 use crate::common::FieldPath;
 use crate::controls::{ControlMap, split_key};
@@ -428,6 +429,10 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
         );
     }
 
+    if let Some(queue) = manifest.escalation.as_ref().and_then(|e| e.queue.as_ref()) {
+        check_queue(queue, p);
+    }
+
     let action_names: Vec<&str> = manifest.actions.keys().map(String::as_str).collect();
     let action_ref = |p: &mut Problems<'_>, pointer: &str, name: &str| {
         if !manifest.actions.contains_key(name) {
@@ -794,6 +799,174 @@ fn check_hosts(manifest: &AgentManifest, p: &mut Problems<'_>) {
 }
 
 /// A host rule: (host or `*.suffix`, optional port).
+/// The queue settings each helpdesk needs, checked before a drill rather than at its first
+/// look-up. `muster-helpdesk` applies the same rules when it builds the adapter.
+fn check_queue(queue: &Queue, p: &mut Problems<'_>) {
+    const AT: &str = "/escalation/queue";
+    let kind = queue.kind;
+    let named = match kind {
+        QueueKind::Reference => "reference",
+        QueueKind::Zendesk => "zendesk",
+        QueueKind::Freshdesk => "freshdesk",
+        QueueKind::Intercom => "intercom",
+        QueueKind::Salesforce => "salesforce",
+        QueueKind::Webhook => "webhook",
+    };
+    let not_for = |p: &mut Problems<'_>, field: &str, used_by: &str| {
+        p.error_at_key(
+            &format!("{AT}/{field}"),
+            "queue-field-unused",
+            format!("`{field}` is not used by a `{named}` queue"),
+            Some(format!("`{field}` is read by {used_by}")),
+        );
+    };
+    // Incomplete connection settings are warnings: a queue may be declared for the governance
+    // control alone, and the handover drill reports a queue it cannot read as inconclusive.
+    if matches!(
+        kind,
+        QueueKind::Zendesk | QueueKind::Freshdesk | QueueKind::Salesforce
+    ) && queue.url.is_none()
+    {
+        p.warning(
+            AT,
+            "queue-url-missing",
+            format!("muster cannot look into this `{named}` queue without `url`, the helpdesk's API base URL"),
+            Some("the handover drill will be inconclusive until it is set".to_owned()),
+        );
+    }
+    match (kind, &queue.auth) {
+        (QueueKind::Reference, Some(_)) => p.error_at_key(
+            &format!("{AT}/auth"),
+            "queue-auth-unused",
+            "the reference queue takes no credentials",
+            None,
+        ),
+        (
+            QueueKind::Zendesk | QueueKind::Freshdesk | QueueKind::Intercom | QueueKind::Salesforce,
+            None,
+        ) => {
+            p.warning(
+                AT,
+                "queue-auth-missing",
+                format!("muster cannot look into this `{named}` queue without `auth`, naming the environment variable that holds its API credentials"),
+                Some("the handover drill will be inconclusive until it is set".to_owned()),
+            );
+        }
+        _ => {}
+    }
+    if queue.user.is_some() && !matches!(kind, QueueKind::Zendesk) {
+        not_for(p, "user", "`zendesk` queues");
+    }
+    if queue.api_version.is_some() && !matches!(kind, QueueKind::Salesforce | QueueKind::Intercom) {
+        not_for(p, "api_version", "`salesforce` and `intercom` queues");
+    }
+    if queue.webhook.is_some() && !matches!(kind, QueueKind::Webhook) {
+        not_for(p, "webhook", "`webhook` queues");
+    }
+    let field = queue.conversation_field.as_deref();
+    let field_problem = match (kind, field) {
+        (QueueKind::Webhook, Some(_)) => {
+            not_for(
+                p,
+                "conversation_field",
+                "helpdesk queues (`webhook.conversation_id` is the webhook's)",
+            );
+            None
+        }
+        (QueueKind::Salesforce, None) => {
+            p.warning(
+                AT,
+                "queue-conversation-field",
+                "muster cannot find handovers in this `salesforce` queue without `conversation_field`, the API name of the Case field holding the conversation id (e.g. `Conversation_Id__c`)",
+                Some("the handover drill will be inconclusive until it is set".to_owned()),
+            );
+            None
+        }
+        (_, None) => None,
+        (QueueKind::Zendesk | QueueKind::Reference, Some(f)) => (f != "external_id"
+            && !f
+                .strip_prefix("custom_field:")
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())))
+        .then(|| format!("`{f}` is neither `external_id` nor `custom_field:<numeric field id>`")),
+        (QueueKind::Freshdesk, Some(f)) => (f != "tag"
+            && !f.strip_prefix("cf_").is_some_and(is_api_name))
+        .then(|| format!("`{f}` is neither `tag` nor a custom field `cf_<name>`")),
+        (QueueKind::Intercom, Some(f)) => (f != "id"
+            && f.strip_prefix("custom_attribute:")
+                .is_none_or(|n| n.trim().is_empty()))
+        .then(|| format!("`{f}` is neither `id` nor `custom_attribute:<name>`")),
+        (QueueKind::Salesforce, Some(f)) => (!is_api_name(f))
+            .then(|| format!("`{f}` is not a Salesforce field API name (letters, digits and `_`)")),
+    };
+    if let Some(message) = field_problem {
+        let pointer = if field.is_some() {
+            format!("{AT}/conversation_field")
+        } else {
+            AT.to_owned()
+        };
+        p.error(&pointer, "queue-conversation-field", message, None);
+    }
+    if let Some(hook) = &queue.webhook {
+        let at = format!("{AT}/webhook");
+        if let Some(listen) = &hook.listen {
+            match listen.parse::<std::net::SocketAddr>() {
+                Ok(addr) if addr.ip().is_loopback() => {}
+                Ok(_) => p.error(
+                    &format!("{at}/listen"),
+                    "webhook-not-loopback",
+                    format!(
+                        "muster only listens on this machine; `{listen}` is not a loopback address"
+                    ),
+                    Some("use `127.0.0.1:<port>` (port 0 picks a free one)".to_owned()),
+                ),
+                Err(_) => p.error(
+                    &format!("{at}/listen"),
+                    "webhook-listen",
+                    format!("`{listen}` is not an address and port such as `127.0.0.1:8085`"),
+                    None,
+                ),
+            }
+        }
+        if let Some(path) = &hook.path
+            && !path.starts_with('/')
+        {
+            p.error(
+                &format!("{at}/path"),
+                "webhook-path",
+                format!("`{path}` must start with `/`"),
+                None,
+            );
+        }
+        let pointers = [
+            ("conversation_id", &hook.conversation_id),
+            ("id", &hook.id),
+            ("customer_ref", &hook.customer_ref),
+            ("context", &hook.context),
+            ("priority", &hook.priority),
+            ("tags", &hook.tags),
+            ("queue", &hook.queue),
+        ];
+        for (name, pointer) in pointers {
+            if let Some(ptr) = pointer
+                && !(ptr.is_empty() || ptr.starts_with('/'))
+            {
+                p.error(
+                    &format!("{at}/{name}"),
+                    "webhook-pointer",
+                    format!("`{ptr}` is not a JSON pointer"),
+                    Some(format!("write `/{ptr}`")),
+                );
+            }
+        }
+    }
+}
+
+/// A Salesforce-style API name: what may be interpolated into a query unquoted.
+fn is_api_name(name: &str) -> bool {
+    name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 pub fn parse_host_rule(rule: &str) -> Option<(String, Option<u16>)> {
     let rule = rule.trim();
     if rule.is_empty()

@@ -64,7 +64,7 @@ pub fn control_report(report: &ControlReport, color: bool, width: u16) -> String
     }
     if let Some(n) = &report.notice {
         out.push_str(&format!(
-            "\nCustomer correction notice (sha256 {}…), awaiting {}:\n",
+            "\nCustomer correction notice (sha256 {}…), for approval by {}:\n",
             &n.digest[..12.min(n.digest.len())],
             if n.approvers.is_empty() {
                 "comms-lead".to_owned()

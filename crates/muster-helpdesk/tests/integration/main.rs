@@ -1,0 +1,5 @@
+//! Integration tests for the handover-queue adapters, over real HTTP on 127.0.0.1 only.
+
+mod fake;
+mod vendors;
+mod webhook;
