@@ -256,7 +256,11 @@ pub struct DrillArgs {
     #[arg(long, value_name = "FILE")]
     pub agent: PathBuf,
     /// Scenario files or folders of them (repeatable).
-    #[arg(long = "scenarios", value_name = "PATH", required_unless_present = "controls")]
+    #[arg(
+        long = "scenarios",
+        value_name = "PATH",
+        required_unless_present = "controls"
+    )]
     pub scenarios: Vec<PathBuf>,
     /// Also run the control drills the manifest declares, after the scenarios: all of them, or a
     /// comma-separated list of kill-switch, handover, content-rollback, comms-approval, experiments.

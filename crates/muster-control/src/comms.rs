@@ -95,9 +95,9 @@ pub fn facts(plan: &DrillPlan, results: &[ScenarioResult]) -> BTreeMap<String, S
             );
             f.insert(
                 "incident.correct_position".into(),
-                failed
-                    .and_then(|e| e.why.clone())
-                    .unwrap_or_else(|| "our published policy applies, not what the assistant said.".to_owned()),
+                failed.and_then(|e| e.why.clone()).unwrap_or_else(|| {
+                    "our published policy applies, not what the assistant said.".to_owned()
+                }),
             );
         }
         None => {
@@ -105,10 +105,17 @@ pub fn facts(plan: &DrillPlan, results: &[ScenarioResult]) -> BTreeMap<String, S
             f.insert("customer.ref".into(), "REHEARSAL".into());
             f.insert(
                 "incident.summary".into(),
-                "This is a rehearsal notice: no customer was given a wrong answer in this drill.".into(),
+                "This is a rehearsal notice: no customer was given a wrong answer in this drill."
+                    .into(),
             );
-            f.insert("incident.wrong_advice".into(), "(none in this drill)".into());
-            f.insert("incident.correct_position".into(), "(none in this drill)".into());
+            f.insert(
+                "incident.wrong_advice".into(),
+                "(none in this drill)".into(),
+            );
+            f.insert(
+                "incident.correct_position".into(),
+                "(none in this drill)".into(),
+            );
         }
     }
     f.insert(
@@ -118,7 +125,9 @@ pub fn facts(plan: &DrillPlan, results: &[ScenarioResult]) -> BTreeMap<String, S
             .customer_correction
             .as_ref()
             .map(|c| c.description.clone())
-            .unwrap_or_else(|| "a member of our team will contact you to put this right.".to_owned()),
+            .unwrap_or_else(|| {
+                "a member of our team will contact you to put this right.".to_owned()
+            }),
     );
     f
 }
@@ -270,7 +279,12 @@ pub fn notice_in(events: &[StoredEvent]) -> Option<(Notice, u64)> {
             .event
             .value("approvers")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         claimed_within: s("claimed_within")?,
         facts: e
@@ -291,7 +305,9 @@ pub fn notice_in(events: &[StoredEvent]) -> Option<(Notice, u64)> {
 pub enum ApprovalError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("drill {0} has no customer notice to approve; run the drill with the comms-approval control declared")]
+    #[error(
+        "drill {0} has no customer notice to approve; run the drill with the comms-approval control declared"
+    )]
     NoNotice(String),
     #[error("`{role}` is not one of the notice's approvers ({approvers})")]
     NotAnApprover { role: String, approvers: String },
@@ -309,7 +325,8 @@ pub async fn approve(
     let record = store.drill(drill).await?;
     let id = record.header.id.clone();
     let events = store.events(&id).await?;
-    let (notice, claimed_ms) = notice_in(&events).ok_or_else(|| ApprovalError::NoNotice(id.clone()))?;
+    let (notice, claimed_ms) =
+        notice_in(&events).ok_or_else(|| ApprovalError::NoNotice(id.clone()))?;
     if !notice.approvers.is_empty() && !notice.approvers.iter().any(|a| a == role) {
         return Err(ApprovalError::NotAnApprover {
             role: role.to_owned(),

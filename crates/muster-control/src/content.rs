@@ -137,7 +137,8 @@ pub async fn run(
     } else {
         let missing = versions_seen.iter().filter(|v| v.is_none()).count();
         if missing == 0 {
-            let mut distinct: Vec<&str> = versions_seen.iter().flatten().map(String::as_str).collect();
+            let mut distinct: Vec<&str> =
+                versions_seen.iter().flatten().map(String::as_str).collect();
             distinct.dedup();
             versioning.verdict(
                 Verdict::Pass,
@@ -176,13 +177,21 @@ async fn measure(
 ) -> Result<(ControlResult, bool), StoreError> {
     let say = vec![r.ask.say.clone()];
     let customer = r.ask.customer.as_deref();
-    let (before, detail, transcript) = converse(steps, "before", &say, customer, &r.expect_before).await?;
-    versions.extend(transcript.iter().filter_map(|t| t.reply.as_ref().ok()).map(|r| r.content_version.clone()));
+    let (before, detail, transcript) =
+        converse(steps, "before", &say, customer, &r.expect_before).await?;
+    versions.extend(
+        transcript
+            .iter()
+            .filter_map(|t| t.reply.as_ref().ok())
+            .map(|r| r.content_version.clone()),
+    );
     if before != Status::Pass {
         return Ok((
             row.verdict(
                 Verdict::Inconclusive,
-                format!("before the rollback the agent did not serve the content to roll back: {detail}"),
+                format!(
+                    "before the rollback the agent did not serve the content to roll back: {detail}"
+                ),
             ),
             false,
         ));
@@ -192,11 +201,23 @@ async fn measure(
     match action.status {
         Status::Pass => {}
         Status::Fail => {
-            return Ok((row.verdict(Verdict::Fail, format!("the rollback action failed: {}", action.detail)), true));
+            return Ok((
+                row.verdict(
+                    Verdict::Fail,
+                    format!("the rollback action failed: {}", action.detail),
+                ),
+                true,
+            ));
         }
         Status::Inconclusive => {
             return Ok((
-                row.verdict(Verdict::Inconclusive, format!("the rollback action did not reach the target: {}", action.detail)),
+                row.verdict(
+                    Verdict::Inconclusive,
+                    format!(
+                        "the rollback action did not reach the target: {}",
+                        action.detail
+                    ),
+                ),
                 true,
             ));
         }
@@ -204,12 +225,18 @@ async fn measure(
     let (every, give_up) = schedule(&r.polling, Some(&r.claimed_within));
     let mut last;
     loop {
-        let (status, detail, transcript) = converse(steps, "verify", &say, customer, &r.expect_after).await?;
+        let (status, detail, transcript) =
+            converse(steps, "verify", &say, customer, &r.expect_after).await?;
         let version = transcript
             .iter()
             .filter_map(|t| t.reply.as_ref().ok())
             .find_map(|r| r.content_version.clone());
-        versions.extend(transcript.iter().filter_map(|t| t.reply.as_ref().ok()).map(|r| r.content_version.clone()));
+        versions.extend(
+            transcript
+                .iter()
+                .filter_map(|t| t.reply.as_ref().ok())
+                .map(|r| r.content_version.clone()),
+        );
         let on_version = version.as_deref() == Some(r.version.as_str());
         if status == Status::Pass && (on_version || version.is_none()) {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -221,14 +248,22 @@ async fn measure(
             return Ok((row.against_claim(ms, &what), true));
         }
         last = match (status, version) {
-            (Status::Pass, Some(v)) => format!("the answer is right but the reply names version {v}"),
+            (Status::Pass, Some(v)) => {
+                format!("the answer is right but the reply names version {v}")
+            }
             (_, _) => detail,
         };
         if started.elapsed() >= give_up {
             break;
         }
         if !wait(every, &ctx.cancel).await {
-            return Ok((row.verdict(Verdict::Inconclusive, "interrupted while verifying; rollbacks ran"), true));
+            return Ok((
+                row.verdict(
+                    Verdict::Inconclusive,
+                    "interrupted while verifying; rollbacks ran",
+                ),
+                true,
+            ));
         }
     }
     Ok((

@@ -34,7 +34,10 @@ pub async fn run(ctx: &ControlContext<'_>, e: &Experiment) -> Result<ControlResu
         EventDraft::new("control.started", now_ns())
             .field("control", control.clone())
             .field("title", e.title.clone())
-            .field("claimed_within", e.claimed_within.as_ref().map(ToString::to_string)),
+            .field(
+                "claimed_within",
+                e.claimed_within.as_ref().map(ToString::to_string),
+            ),
     )
     .await?;
     let row = ControlResult::new(&control, &e.title, rec.stream()).claim(e.claimed_within.as_ref());
@@ -67,7 +70,10 @@ async fn body(
         // Without the steady state the experiment measures nothing: never a pass or a fail.
         return Ok(row.verdict(
             Verdict::Inconclusive,
-            format!("steady state not met, nothing was changed: {} — {}", bad.label, bad.detail),
+            format!(
+                "steady state not met, nothing was changed: {} — {}",
+                bad.label, bad.detail
+            ),
         ));
     }
     if stopped(&ctx.cancel) {
@@ -87,7 +93,10 @@ async fn body(
             Status::Inconclusive => {
                 return Ok(row.verdict(
                     Verdict::Inconclusive,
-                    format!("the method could not be applied: {} — {}", r.label, r.detail),
+                    format!(
+                        "the method could not be applied: {} — {}",
+                        r.label, r.detail
+                    ),
                 ));
             }
         }

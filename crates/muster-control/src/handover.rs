@@ -34,13 +34,17 @@ pub fn carries_conversation(context: Option<&str>, customer_said: &[String]) -> 
     let have: HashSet<String> = words(context).into_iter().collect();
     customer_said.iter().any(|said| {
         let want = words(said);
-        !want.is_empty()
-            && want.iter().filter(|w| have.contains(*w)).count() * 10 >= want.len() * 6
+        !want.is_empty() && want.iter().filter(|w| have.contains(*w)).count() * 10 >= want.len() * 6
     })
 }
 
 /// What the ticket lacks, in words.
-fn problems(h: &HandoverControl, expected_customer: Option<&str>, said: &[String], t: &HandoverTicket) -> Vec<String> {
+fn problems(
+    h: &HandoverControl,
+    expected_customer: Option<&str>,
+    said: &[String],
+    t: &HandoverTicket,
+) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(expected) = expected_customer
         && t.customer_ref.as_deref() != Some(expected)
@@ -61,10 +65,12 @@ fn problems(h: &HandoverControl, expected_customer: Option<&str>, said: &[String
     }
     match (&t.priority, h.priority.is_empty()) {
         (None, _) => out.push("the ticket has no priority".to_owned()),
-        (Some(p), false) if !h.priority.iter().any(|w| w.eq_ignore_ascii_case(p)) => out.push(format!(
-            "the ticket's priority is `{p}`, expected one of {}",
-            h.priority.join(", ")
-        )),
+        (Some(p), false) if !h.priority.iter().any(|w| w.eq_ignore_ascii_case(p)) => {
+            out.push(format!(
+                "the ticket's priority is `{p}`, expected one of {}",
+                h.priority.join(", ")
+            ))
+        }
         _ => {}
     }
     let missing: Vec<&str> = h
@@ -74,15 +80,25 @@ fn problems(h: &HandoverControl, expected_customer: Option<&str>, said: &[String
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
-        out.push(format!("the ticket lacks the tag(s) {}", missing.join(", ")));
+        out.push(format!(
+            "the ticket lacks the tag(s) {}",
+            missing.join(", ")
+        ));
     }
     out
 }
 
-pub async fn run(ctx: &ControlContext<'_>, h: &HandoverControl) -> Result<ControlResult, StoreError> {
+pub async fn run(
+    ctx: &ControlContext<'_>,
+    h: &HandoverControl,
+) -> Result<ControlResult, StoreError> {
     let rec = Recorder::new(ctx.store.clone(), ctx.drill_id, "handover");
-    let row = ControlResult::new("handover", "Human handover lands in the queue", rec.stream())
-        .claim(Some(&h.claimed_within));
+    let row = ControlResult::new(
+        "handover",
+        "Human handover lands in the queue",
+        rec.stream(),
+    )
+    .claim(Some(&h.claimed_within));
     let row = measure(ctx, h, &rec, row).await?;
     crate::finish(&rec, &row).await?;
     Ok(row)
@@ -94,7 +110,12 @@ async fn measure(
     rec: &Recorder,
     row: ControlResult,
 ) -> Result<ControlResult, StoreError> {
-    let Some(queue_config) = ctx.manifest.escalation.as_ref().and_then(|e| e.queue.as_ref()) else {
+    let Some(queue_config) = ctx
+        .manifest
+        .escalation
+        .as_ref()
+        .and_then(|e| e.queue.as_ref())
+    else {
         return Ok(row.verdict(
             Verdict::Inconclusive,
             "the manifest declares no escalation queue (`escalation.queue`), so there is nowhere to look for the ticket",
@@ -103,7 +124,12 @@ async fn measure(
     let env = |name: &str| std::env::var(name).ok();
     let queue = match queue_from_manifest(queue_config, ctx.target.base_url(), &env) {
         Ok(q) => q,
-        Err(e) => return Ok(row.verdict(Verdict::Inconclusive, format!("cannot read the escalation queue: {e}"))),
+        Err(e) => {
+            return Ok(row.verdict(
+                Verdict::Inconclusive,
+                format!("cannot read the escalation queue: {e}"),
+            ));
+        }
     };
     let (every, give_up) = schedule(&h.polling, Some(&h.claimed_within));
     rec.one(
@@ -119,13 +145,22 @@ async fn measure(
     let since = jiff::Timestamp::now();
     let started = Instant::now();
     let customer = h.customer.as_deref();
-    let mut chat = Chat::open(ctx.target, rec, customer_vars(customer, ctx.drill_id), "handover").await?;
+    let mut chat = Chat::open(
+        ctx.target,
+        rec,
+        customer_vars(customer, ctx.drill_id),
+        "handover",
+    )
+    .await?;
     let mut handed_over = false;
     let mut last_text = None;
     for text in &h.say {
         match chat.say(ctx.target, rec, text).await? {
             Err(e) => {
-                return Ok(row.verdict(Verdict::Inconclusive, format!("no reply from the agent: {e}")));
+                return Ok(row.verdict(
+                    Verdict::Inconclusive,
+                    format!("no reply from the agent: {e}"),
+                ));
             }
             Ok(reply) => {
                 handed_over = hands_over(ctx.manifest, &reply);
@@ -141,12 +176,19 @@ async fn measure(
             Verdict::Fail,
             format!(
                 "the agent did not hand the customer over; it said: \"{}\"",
-                last_text.unwrap_or_default().chars().take(140).collect::<String>()
+                last_text
+                    .unwrap_or_default()
+                    .chars()
+                    .take(140)
+                    .collect::<String>()
             ),
         ));
     }
     let Some(conversation_id) = chat.id().map(str::to_owned) else {
-        return Ok(row.verdict(Verdict::Inconclusive, "the conversation has no id to look for"));
+        return Ok(row.verdict(
+            Verdict::Inconclusive,
+            "the conversation has no id to look for",
+        ));
     };
     let query = HandoverQuery {
         conversation_id: conversation_id.clone(),
@@ -185,7 +227,10 @@ async fn measure(
             break None;
         }
         if !wait(every, &ctx.cancel).await {
-            return Ok(row.verdict(Verdict::Inconclusive, "interrupted while looking in the queue"));
+            return Ok(row.verdict(
+                Verdict::Inconclusive,
+                "interrupted while looking in the queue",
+            ));
         }
     };
     let Some((ticket, ms)) = found else {
@@ -217,7 +262,12 @@ async fn measure(
     } else {
         Ok(row.measured(Some(ms)).verdict(
             Verdict::Fail,
-            format!("ticket {} landed in {} but {}", ticket.id, seconds(ms), missing.join("; ")),
+            format!(
+                "ticket {} landed in {} but {}",
+                ticket.id,
+                seconds(ms),
+                missing.join("; ")
+            ),
         ))
     }
 }
@@ -228,15 +278,25 @@ mod tests {
 
     #[test]
     fn a_generic_transfer_line_does_not_carry_the_conversation() {
-        let said = vec!["I've been charged twice for my bill this month, please put me through to a person.".to_owned()];
-        assert!(!carries_conversation(Some("Conversation transferred from web chat."), &said));
+        let said = vec![
+            "I've been charged twice for my bill this month, please put me through to a person."
+                .to_owned(),
+        ];
+        assert!(!carries_conversation(
+            Some("Conversation transferred from web chat."),
+            &said
+        ));
         assert!(!carries_conversation(None, &said));
         assert!(carries_conversation(
-            Some("Summary: asked for a person. Transcript: Customer: I've been charged twice for my bill this month, please put me through to a person."),
+            Some(
+                "Summary: asked for a person. Transcript: Customer: I've been charged twice for my bill this month, please put me through to a person."
+            ),
             &said
         ));
         assert!(carries_conversation(
-            Some("Customer says they were charged twice on this month's bill and wants a person to look at it"),
+            Some(
+                "Customer says they were charged twice on this month's bill and wants a person to look at it"
+            ),
             &said
         ));
     }

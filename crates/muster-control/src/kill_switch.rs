@@ -111,8 +111,11 @@ pub async fn run(
         rec.stream(),
     )
     .claim(claim);
-    let recovery_row =
-        ControlResult::new("kill-switch/recovery", "Kill switch: recovery", rec.stream());
+    let recovery_row = ControlResult::new(
+        "kill-switch/recovery",
+        "Kill switch: recovery",
+        rec.stream(),
+    );
     let fallback = k.fallback.as_deref().and_then(|p| Regex::new(p).ok());
     let (every, give_up) = schedule(&k.polling, claim);
     let give_up_ms = give_up.as_secs_f64() * 1000.0;
@@ -163,7 +166,10 @@ pub async fn run(
     let mut flight = Watch::new();
     let pull_problem = match action_status_of(&pull) {
         Verdict::Pass => None,
-        v => Some((v, format!("pulling the kill switch failed: {}", pull.detail))),
+        v => Some((
+            v,
+            format!("pulling the kill switch failed: {}", pull.detail),
+        )),
     };
     if pull_problem.is_none() {
         loop {
@@ -176,7 +182,13 @@ pub async fn run(
                     "new",
                 )
                 .await?;
-                observe(&mut new, chat.say(ctx.target, &rec, &k.probe.say).await?, ctx, fallback.as_ref(), elapsed());
+                observe(
+                    &mut new,
+                    chat.say(ctx.target, &rec, &k.probe.say).await?,
+                    ctx,
+                    fallback.as_ref(),
+                    elapsed(),
+                );
             }
             if flight.stopped_ms.is_none() {
                 let reply = under_way.say(ctx.target, &rec, &k.probe.say).await?;
@@ -193,6 +205,7 @@ pub async fn run(
         }
     }
 
+    let stopped_after_ms = pulled.elapsed().as_secs_f64() * 1000.0;
     // Rollback, always: restore service and measure recovery.
     let restored = Instant::now();
     let (resume, _) = run_named_action(&steps, "rollback", &k.resume).await?;
@@ -239,7 +252,10 @@ pub async fn run(
             ),
         }
     } else {
-        rollback_errors.push(format!("restoring the kill switch failed: {}", resume.detail));
+        rollback_errors.push(format!(
+            "restoring the kill switch failed: {}",
+            resume.detail
+        ));
         recovery_row.verdict(
             Verdict::Fail,
             format!("restoring the kill switch failed: {}", resume.detail),
@@ -252,11 +268,31 @@ pub async fn run(
             flight_row.verdict(v, why),
             recovery_row,
         ],
-        None => vec![
-            new.row(new_row, "new conversations stopped acting", give_up_ms),
-            flight.row(flight_row, "conversations under way stopped acting", give_up_ms),
-            recovery_row,
-        ],
+        None => {
+            let interrupted = crate::poll::stopped(&ctx.cancel);
+            let judge = |w: &Watch, row: ControlResult, what: &str| {
+                if interrupted && w.stopped_ms.is_none() {
+                    row.verdict(
+                        Verdict::Inconclusive,
+                        format!(
+                            "the drill was interrupted {} after the switch was pulled, before this stopped; the switch was restored",
+                            seconds(stopped_after_ms)
+                        ),
+                    )
+                } else {
+                    w.row(row, what, give_up_ms)
+                }
+            };
+            vec![
+                judge(&new, new_row, "new conversations stopped acting"),
+                judge(
+                    &flight,
+                    flight_row,
+                    "conversations under way stopped acting",
+                ),
+                recovery_row,
+            ]
+        }
     };
     for row in &mut rows {
         row.rollback_errors = rollback_errors.clone();
@@ -293,4 +329,3 @@ fn observe(
         }
     }
 }
-

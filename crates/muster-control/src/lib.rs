@@ -199,7 +199,8 @@ pub async fn run_controls(
             },
             ControlKind::CommsApproval => match &c.comms_approval {
                 Some(comms_control) => {
-                    let rec = record::Recorder::new(ctx.store.clone(), ctx.drill_id, "comms-approval");
+                    let rec =
+                        record::Recorder::new(ctx.store.clone(), ctx.drill_id, "comms-approval");
                     let facts = comms::facts(session.plan(), &session.scenario_results());
                     let (n, row) = comms::render(&rec, comms_control, facts).await?;
                     finish(&rec, &row).await?;

@@ -78,9 +78,18 @@ mod tests {
             give_up_after: Some(d(1000)),
         };
         assert_eq!(schedule(&p, Some(&d(5000))).1, Duration::from_millis(5000));
-        assert_eq!(schedule(&Polling::default(), Some(&d(5000))).1, Duration::from_secs(10));
-        assert_eq!(schedule(&Polling::default(), None), (DEFAULT_EVERY, FALLBACK_GIVE_UP));
-        let fast = Polling { every: Some(d(0)), give_up_after: None };
+        assert_eq!(
+            schedule(&Polling::default(), Some(&d(5000))).1,
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            schedule(&Polling::default(), None),
+            (DEFAULT_EVERY, FALLBACK_GIVE_UP)
+        );
+        let fast = Polling {
+            every: Some(d(0)),
+            give_up_after: None,
+        };
         assert_eq!(schedule(&fast, None).0, Duration::from_millis(10));
     }
 }

@@ -69,10 +69,8 @@ impl ControlResult {
             ),
             (None, _) => format!("{what} in {}", seconds(measured_ms)),
         };
-        self.measured(Some(measured_ms)).verdict(
-            if within { Verdict::Pass } else { Verdict::Fail },
-            reason,
-        )
+        self.measured(Some(measured_ms))
+            .verdict(if within { Verdict::Pass } else { Verdict::Fail }, reason)
     }
 }
 

@@ -87,12 +87,17 @@ fn evaluate_one(
         Some((Some(stop_ms), claimed_ms)) => {
             let stop_ns = fired.at_ns + (stop_ms * 1e6) as i64;
             eval.stopped_in_time = Some(stop_ms <= claimed_ms as f64);
-            eval.preventable_after_stop = findings.iter().filter(|f| f.started_ns >= stop_ns).count();
+            eval.preventable_after_stop =
+                findings.iter().filter(|f| f.started_ns >= stop_ns).count();
             eval.explanation = format!(
                 "fired at finding {}; pulling the kill switch then stops the agent {} later ({} the claim), {} later failure(s) would have been prevented",
                 eval.fired_by.clone().unwrap_or_default(),
                 seconds(stop_ms),
-                if stop_ms <= claimed_ms as f64 { "within" } else { "over" },
+                if stop_ms <= claimed_ms as f64 {
+                    "within"
+                } else {
+                    "over"
+                },
                 eval.preventable_after_stop
             );
         }

@@ -63,11 +63,31 @@ pub async fn run_named_action(
             record: json!({}),
             error: Some(format!("the manifest has no action `{name}`")),
         };
-        let result = finish(ctx, phase, format!("action {name}"), "action", &outcome, started, at, None).await?;
+        let result = finish(
+            ctx,
+            phase,
+            format!("action {name}"),
+            "action",
+            &outcome,
+            started,
+            at,
+            None,
+        )
+        .await?;
         return Ok((result, outcome));
     };
     let outcome = run_action(ctx.target, action, ctx.vars).await;
-    let result = finish(ctx, phase, format!("action {name}"), "action", &outcome, started, at, None).await?;
+    let result = finish(
+        ctx,
+        phase,
+        format!("action {name}"),
+        "action",
+        &outcome,
+        started,
+        at,
+        None,
+    )
+    .await?;
     Ok((result, outcome))
 }
 
@@ -104,7 +124,10 @@ async fn finish(
                 .field("phase", phase)
                 .field("label", result.label.clone())
                 .field("provider", provider)
-                .field("status", serde_json::to_value(status).unwrap_or(Value::Null))
+                .field(
+                    "status",
+                    serde_json::to_value(status).unwrap_or(Value::Null),
+                )
                 .field("detail", result.detail.clone())
                 .field("elapsed_ms", result.elapsed_ms)
                 .field("finished_at_ns", now_ns())
@@ -144,7 +167,10 @@ pub fn check_json(doc: &Value, check: &JsonCheck) -> Result<(), String> {
         };
         let re = Regex::new(pattern).map_err(|e| format!("invalid pattern: {e}"))?;
         if !re.is_match(&text) {
-            return Err(format!("`{}` is {got}, which does not match /{pattern}/", check.pointer));
+            return Err(format!(
+                "`{}` is {got}, which does not match /{pattern}/",
+                check.pointer
+            ));
         }
     }
     Ok(())

@@ -327,8 +327,7 @@ impl DrillSession {
         let drill_id = shared.drill_id.clone();
         let store = shared.store.clone();
         let interrupted = shared.cancelled() || first_error.is_some();
-        let scenarios: Vec<ScenarioResult> =
-            results.iter().map(|(_, _, r, _)| r.clone()).collect();
+        let scenarios: Vec<ScenarioResult> = results.iter().map(|(_, _, r, _)| r.clone()).collect();
         let counts = Counts::of(&scenarios);
         let summaries: Vec<ScenarioSummary> = plan
             .scenarios
@@ -359,7 +358,10 @@ impl DrillSession {
             .append(
                 &drill_id,
                 "drill",
-                vec![EventDraft::new("drill.finished", finished_ns).field("summary", summary.clone())],
+                vec![
+                    EventDraft::new("drill.finished", finished_ns)
+                        .field("summary", summary.clone()),
+                ],
             )
             .await?;
         let status = if interrupted {

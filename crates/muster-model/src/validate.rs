@@ -579,7 +579,10 @@ fn check_controls(
             ("method", experiment.method.as_slice()),
             (
                 "verify/probes",
-                experiment.verify.as_ref().map_or(&[][..], |v| v.probes.as_slice()),
+                experiment
+                    .verify
+                    .as_ref()
+                    .map_or(&[][..], |v| v.probes.as_slice()),
             ),
             ("rollbacks", experiment.rollbacks.as_slice()),
         ];

@@ -10,10 +10,10 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::{Value, json};
 
 use crate::crm::Ticket;
@@ -210,7 +210,10 @@ fn search_term_matches(doc: &Value, term: &str) -> bool {
     if let Some(v) = term.strip_prefix("external_id:") {
         return doc.get("external_id").and_then(Value::as_str) == Some(unquote(v).as_str());
     }
-    if let Some(v) = term.strip_prefix("tags:").or_else(|| term.strip_prefix("tag:")) {
+    if let Some(v) = term
+        .strip_prefix("tags:")
+        .or_else(|| term.strip_prefix("tag:"))
+    {
         let v = unquote(v);
         return doc
             .get("tags")

@@ -175,10 +175,22 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/kb", get(kb_articles))
         .route("/admin/kb/rollback", post(kb_rollback))
         .route("/admin/kb/restore", post(kb_restore))
-        .route("/admin/kill-switch", get(kill_switch_state).post(set_kill_switch))
-        .route("/admin/handover-queue/api/v2/tickets.json", get(crate::helpdesk::list_tickets))
-        .route("/admin/handover-queue/api/v2/tickets/{id}", get(crate::helpdesk::show_ticket))
-        .route("/admin/handover-queue/api/v2/search.json", get(crate::helpdesk::search))
+        .route(
+            "/admin/kill-switch",
+            get(kill_switch_state).post(set_kill_switch),
+        )
+        .route(
+            "/admin/handover-queue/api/v2/tickets.json",
+            get(crate::helpdesk::list_tickets),
+        )
+        .route(
+            "/admin/handover-queue/api/v2/tickets/{id}",
+            get(crate::helpdesk::show_ticket),
+        )
+        .route(
+            "/admin/handover-queue/api/v2/search.json",
+            get(crate::helpdesk::search),
+        )
         .route_layer(middleware::from_fn(loopback_only))
         .with_state(state.clone());
     Router::new()
@@ -774,13 +786,16 @@ async fn kill_switch_state(State(state): State<Arc<AppState>>) -> Response {
 /// `{"engaged": true}` pulls the switch, `{"engaged": false}` restores service.
 async fn set_kill_switch(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
     let body = parse_body(&body)?;
-    let engaged = body.get("engaged").and_then(Value::as_bool).ok_or_else(|| {
-        error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "the body needs `engaged`: true or false",
-        )
-    })?;
+    let engaged = body
+        .get("engaged")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the body needs `engaged`: true or false",
+            )
+        })?;
     if let Ok(mut k) = state.kill_switch.lock() {
         match (engaged, k.engaged_at_ns) {
             (true, None) => k.engaged_at_ns = Some(crate::now_ns()),

@@ -582,13 +582,12 @@ impl EvidenceStore for SqliteStore {
 
     async fn addenda(&self, drill_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let id = self.resolve_drill_id(drill_id).await?;
-        let rows = sqlx::query(
-            "SELECT *, ?2 AS stream FROM addenda WHERE drill_id = ?1 ORDER BY seq",
-        )
-        .bind(&id)
-        .bind(ADDENDA_STREAM)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT *, ?2 AS stream FROM addenda WHERE drill_id = ?1 ORDER BY seq")
+                .bind(&id)
+                .bind(ADDENDA_STREAM)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.iter().map(event_from_row).collect())
     }
 

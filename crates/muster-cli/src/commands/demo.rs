@@ -10,10 +10,10 @@ use serde_json::json;
 
 use crate::cli::{DemoArgs, Interface};
 use crate::commands::drill::{Execution, Outcome, execute, print_report, terminal_width};
-use muster_control::{ControlKind, ControlReport};
 use crate::context::Context;
 use crate::error::{CliError, exit};
 use crate::load::{plan_from_texts, report_problems};
+use muster_control::{ControlKind, ControlReport};
 
 /// Which built-in scenario exposes which planted flaw, and which expectation must catch it.
 pub const FLAW_CATCHERS: &[(&str, &str, &[&str])] = &[
@@ -59,7 +59,10 @@ pub const CONTROL_FLAW_CATCHERS: &[(&str, &str, &[&str])] = &[
     (
         "handover",
         "contextless-handover",
-        &["does not carry the conversation", "carries no transcript or summary"],
+        &[
+            "does not carry the conversation",
+            "carries no transcript or summary",
+        ],
     ),
 ];
 
@@ -325,7 +328,10 @@ async fn approve_as_scripted_team(
         row = Some(updated);
     }
     if let Some(row) = row
-        && let Some(slot) = controls.controls.iter_mut().find(|c| c.control == row.control)
+        && let Some(slot) = controls
+            .controls
+            .iter_mut()
+            .find(|c| c.control == row.control)
     {
         *slot = row;
     }

@@ -100,7 +100,11 @@ pub async fn execute(
         });
         let report = run_controls(&session, &exec.controls, Some(tx)).await;
         let _ = printer.await;
-        let report = report.map_err(|e| CliError::runtime(format!("evidence could not be recorded, so the control drills stopped: {e}")))?;
+        let report = report.map_err(|e| {
+            CliError::runtime(format!(
+                "evidence could not be recorded, so the control drills stopped: {e}"
+            ))
+        })?;
         parts.push(DrillPart {
             key: "controls".into(),
             summary: serde_json::to_value(&report).unwrap_or_default(),

@@ -28,7 +28,9 @@ pub fn readiness_table(rows: &[ControlResult], color: bool, width: u16) -> Strin
     } else {
         table.force_no_tty();
     }
-    table.set_header(vec!["CONTROL", "CLAIMED", "MEASURED", "VERDICT", "WHY", "EVIDENCE"]);
+    table.set_header(vec![
+        "CONTROL", "CLAIMED", "MEASURED", "VERDICT", "WHY", "EVIDENCE",
+    ]);
     for r in rows {
         let mut why = r.reason.clone();
         for e in &r.rollback_errors {

@@ -84,7 +84,11 @@ fn release_number(label: &str) -> Option<u32> {
     if label == KB_VERSION {
         return Some(0);
     }
-    label.strip_prefix(KB_VERSION)?.strip_prefix('.')?.parse().ok()
+    label
+        .strip_prefix(KB_VERSION)?
+        .strip_prefix('.')?
+        .parse()
+        .ok()
 }
 
 impl KnowledgeBase {
@@ -243,6 +247,11 @@ impl KnowledgeBase {
             }
             removed
         };
+        if removed && let Ok(mut r) = self.releases.lock() {
+            // Taking content down is a release too: replies must not claim the old label.
+            r.last += 1;
+            r.pinned = None;
+        }
         self.restatus();
         removed
     }
@@ -265,9 +274,20 @@ mod tests {
         assert_eq!(kb.release(), "kb-2026.11");
         assert_eq!(kb.roll_back_to("kb-2026.11.7"), None, "no such release");
         assert_eq!(kb.roll_back_to("nonsense"), None);
-        assert_eq!(kb.release(), "kb-2026.11", "a refused rollback changes nothing");
+        assert_eq!(
+            kb.release(),
+            "kb-2026.11",
+            "a refused rollback changes nothing"
+        );
         assert_eq!(kb.restore_latest(), "kb-2026.11.1");
         assert_eq!(kb.current("returns").map(|a| a.version), Some(5));
+        assert!(kb.unpublish("returns", 5));
+        assert_eq!(
+            kb.release(),
+            "kb-2026.11.2",
+            "taking content down is a release"
+        );
+        assert_eq!(kb.current("returns").map(|a| a.version), Some(4));
     }
 
     #[test]
