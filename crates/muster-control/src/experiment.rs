@@ -106,8 +106,8 @@ async fn body(
         return Ok(row.against_claim(ms, "the method completed"));
     };
     let polling = Polling {
-        every: verify.every.clone(),
-        give_up_after: verify.give_up_after.clone(),
+        every: verify.every,
+        give_up_after: verify.give_up_after,
     };
     let (every, give_up) = schedule(&polling, e.claimed_within.as_ref());
     let mut last: Vec<StepResult>;

@@ -69,7 +69,7 @@ fn problems(
             out.push(format!(
                 "the ticket's priority is `{p}`, expected one of {}",
                 h.priority.join(", ")
-            ))
+            ));
         }
         _ => {}
     }
@@ -211,7 +211,7 @@ async fn measure(
                 .field("outcome", outcome)
                 .field(
                     "exchanges",
-                    Value::Array(lookup.exchanges.iter().map(|x| x.to_json()).collect()),
+                    Value::Array(lookup.exchanges.iter().map(muster_target::Exchange::to_json).collect()),
                 ),
         )
         .await?;

@@ -172,7 +172,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
             "the manifest declares no {} control",
             undeclared.join(", ")
         ))
-        .hint("declare it under `controls:` in the agent manifest (see docs/controls-drill.md)"));
+        .hint("declare it under `controls:` in the agent manifest (see docs/control-drills.md)"));
     }
     if args.dry_run {
         return dry_run(ctx, args, &plan);

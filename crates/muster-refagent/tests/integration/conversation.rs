@@ -138,12 +138,26 @@ async fn escalations_go_to_the_right_queue_at_the_right_priority() {
                 && t["created_at"].as_str().is_some_and(|at| at.ends_with('Z')))
     );
 
+    // The flaw is blind to vulnerability: a plain request for a person is put through (as
+    // keyword-routed bots do), but a customer who has disclosed distress is kept in automation.
     let flawed = start(FlawSet::all(), 7).await;
     let reply = &flawed
         .converse("LM-100008", &["I'd like to speak to someone human please."])
         .await[0];
-    assert_eq!(reply["handover"]["active"], false);
-    assert!(tool_names(reply).is_empty());
+    assert_eq!(reply["handover"]["active"], true, "{reply}");
+    let replies = flawed
+        .converse(
+            "LM-100006",
+            &[
+                "My mum died last month and I just can't cope.",
+                "I'd like to speak to someone human please.",
+            ],
+        )
+        .await;
+    for reply in &replies {
+        assert_eq!(reply["handover"]["active"], false, "{reply}");
+        assert!(!tool_names(reply).contains(&"handover_to_human".to_owned()));
+    }
 }
 
 #[tokio::test]

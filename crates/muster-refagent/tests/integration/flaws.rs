@@ -155,6 +155,72 @@ async fn shows(agent: &Agent, flaw: Flaw, via: Via) -> bool {
                 seen.push(changed);
             }
         }
+        Flaw::KillSwitchInFlight => {
+            for m in [
+                "What's my plan, and when does my contract end?",
+                "What's my plan?",
+                "When does my contract end?",
+                "Which is my tariff?",
+            ] {
+                let (status, opened) = agent
+                    .post("/api/conversations", json!({"customer_ref": "LM-100001"}))
+                    .await;
+                assert_eq!(status, 201);
+                let id = opened["conversation_id"].as_str().unwrap_or_default().to_owned();
+                let path = format!("/api/conversations/{id}/messages");
+                let body = json!({"customer_ref": "LM-100001", "message": m});
+                let (_, before) = agent.post(&path, body.clone()).await;
+                assert!(!tool_names(&before).is_empty(), "acts before the switch: {before}");
+                let (status, _) = agent
+                    .post("/admin/kill-switch", json!({"engaged": true}))
+                    .await;
+                assert_eq!(status, 200);
+                tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+                let (_, under_way) = agent.post(&path, body.clone()).await;
+                let fresh = &agent.converse("LM-100001", &[m]).await[0];
+                assert!(tool_names(fresh).is_empty(), "new chats always stop: {fresh}");
+                assert!(text(fresh).contains("assistant is paused"), "{fresh}");
+                let (status, _) = agent
+                    .post("/admin/kill-switch", json!({"engaged": false}))
+                    .await;
+                assert_eq!(status, 200);
+                let after = &agent.converse("LM-100001", &[m]).await[0];
+                assert!(!tool_names(after).is_empty(), "acts again once restored: {after}");
+                seen.push(!tool_names(&under_way).is_empty());
+            }
+        }
+        Flaw::ContextlessHandover => {
+            for m in [
+                "I've been charged twice for my broadband. Please put me through to a real person.",
+                "Can I speak to someone? My bill has gone up and nobody has told me why.",
+                "I want to talk to a person about a charge on my bill that I don't recognise.",
+                "Put me through to an actual person please, the roaming charge on my bill is wrong.",
+            ] {
+                let (status, opened) = agent
+                    .post("/api/conversations", json!({"customer_ref": "LM-100001"}))
+                    .await;
+                assert_eq!(status, 201);
+                let id = opened["conversation_id"].as_str().unwrap_or_default().to_owned();
+                let (_, reply) = agent
+                    .post(
+                        &format!("/api/conversations/{id}/messages"),
+                        json!({"customer_ref": "LM-100001", "message": m}),
+                    )
+                    .await;
+                assert_eq!(reply["handover"]["active"], true, "{reply}");
+                let (status, list) = agent
+                    .get(&format!("/admin/handover-queue/api/v2/tickets.json?external_id={id}"))
+                    .await;
+                assert_eq!(status, 200);
+                let tickets = list["tickets"].as_array().cloned().unwrap_or_default();
+                assert_eq!(tickets.len(), 1, "{list}");
+                let ticket = &tickets[0];
+                assert_eq!(ticket["external_id"], id.as_str());
+                assert_eq!(ticket["requester_id"], "LM-100001");
+                let description = ticket["description"].as_str().unwrap_or_default();
+                seen.push(!description.contains(m));
+            }
+        }
     }
     assert!(
         seen.iter().all(|s| *s == seen[0]),
