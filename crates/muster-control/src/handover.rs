@@ -211,7 +211,13 @@ async fn measure(
                 .field("outcome", outcome)
                 .field(
                     "exchanges",
-                    Value::Array(lookup.exchanges.iter().map(muster_target::Exchange::to_json).collect()),
+                    Value::Array(
+                        lookup
+                            .exchanges
+                            .iter()
+                            .map(muster_target::Exchange::to_json)
+                            .collect(),
+                    ),
                 ),
         )
         .await?;

@@ -9,7 +9,10 @@ async fn health_reports_mode_and_flaws() {
     let (status, body) = agent.get("/healthz").await;
     assert_eq!(status, 200);
     assert_eq!(body["mode"], "flawed");
-    assert_eq!(body["flaws"].as_array().map(Vec::len), Some(muster_refagent::Flaw::ALL.len()));
+    assert_eq!(
+        body["flaws"].as_array().map(Vec::len),
+        Some(muster_refagent::Flaw::ALL.len())
+    );
     let hardened = start(FlawSet::none(), 7).await;
     assert_eq!(hardened.get("/healthz").await.1["mode"], "hardened");
 }

@@ -156,38 +156,56 @@ async fn shows(agent: &Agent, flaw: Flaw, via: Via) -> bool {
             }
         }
         Flaw::KillSwitchInFlight => {
-            for m in [
+            let wordings = [
                 "What's my plan, and when does my contract end?",
                 "What's my plan?",
                 "When does my contract end?",
                 "Which is my tariff?",
-            ] {
+            ];
+            // Four conversations under way, then one pull of the switch for all of them.
+            let mut under_way = Vec::new();
+            for m in wordings {
                 let (status, opened) = agent
                     .post("/api/conversations", json!({"customer_ref": "LM-100001"}))
                     .await;
                 assert_eq!(status, 201);
-                let id = opened["conversation_id"].as_str().unwrap_or_default().to_owned();
+                let id = opened["conversation_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 let path = format!("/api/conversations/{id}/messages");
                 let body = json!({"customer_ref": "LM-100001", "message": m});
                 let (_, before) = agent.post(&path, body.clone()).await;
-                assert!(!tool_names(&before).is_empty(), "acts before the switch: {before}");
-                let (status, _) = agent
-                    .post("/admin/kill-switch", json!({"engaged": true}))
-                    .await;
-                assert_eq!(status, 200);
-                tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-                let (_, under_way) = agent.post(&path, body.clone()).await;
-                let fresh = &agent.converse("LM-100001", &[m]).await[0];
-                assert!(tool_names(fresh).is_empty(), "new chats always stop: {fresh}");
-                assert!(text(fresh).contains("assistant is paused"), "{fresh}");
-                let (status, _) = agent
-                    .post("/admin/kill-switch", json!({"engaged": false}))
-                    .await;
-                assert_eq!(status, 200);
-                let after = &agent.converse("LM-100001", &[m]).await[0];
-                assert!(!tool_names(after).is_empty(), "acts again once restored: {after}");
-                seen.push(!tool_names(&under_way).is_empty());
+                assert!(
+                    !tool_names(&before).is_empty(),
+                    "acts before the switch: {before}"
+                );
+                under_way.push((path, body));
             }
+            let (status, _) = agent
+                .post("/admin/kill-switch", json!({"engaged": true}))
+                .await;
+            assert_eq!(status, 200);
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            for (m, (path, body)) in wordings.iter().zip(&under_way) {
+                let (_, reply) = agent.post(path, body.clone()).await;
+                let fresh = &agent.converse("LM-100001", &[m]).await[0];
+                assert!(
+                    tool_names(fresh).is_empty(),
+                    "new chats always stop: {fresh}"
+                );
+                assert!(text(fresh).contains("assistant is paused"), "{fresh}");
+                seen.push(!tool_names(&reply).is_empty());
+            }
+            let (status, _) = agent
+                .post("/admin/kill-switch", json!({"engaged": false}))
+                .await;
+            assert_eq!(status, 200);
+            let after = &agent.converse("LM-100001", &[wordings[0]]).await[0];
+            assert!(
+                !tool_names(after).is_empty(),
+                "acts again once restored: {after}"
+            );
         }
         Flaw::ContextlessHandover => {
             for m in [
@@ -200,7 +218,10 @@ async fn shows(agent: &Agent, flaw: Flaw, via: Via) -> bool {
                     .post("/api/conversations", json!({"customer_ref": "LM-100001"}))
                     .await;
                 assert_eq!(status, 201);
-                let id = opened["conversation_id"].as_str().unwrap_or_default().to_owned();
+                let id = opened["conversation_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 let (_, reply) = agent
                     .post(
                         &format!("/api/conversations/{id}/messages"),
@@ -209,7 +230,9 @@ async fn shows(agent: &Agent, flaw: Flaw, via: Via) -> bool {
                     .await;
                 assert_eq!(reply["handover"]["active"], true, "{reply}");
                 let (status, list) = agent
-                    .get(&format!("/admin/handover-queue/api/v2/tickets.json?external_id={id}"))
+                    .get(&format!(
+                        "/admin/handover-queue/api/v2/tickets.json?external_id={id}"
+                    ))
                     .await;
                 assert_eq!(status, 200);
                 let tickets = list["tickets"].as_array().cloned().unwrap_or_default();
