@@ -79,6 +79,11 @@ impl Flaw {
         }
     }
 
+    /// Flaws in the agent's controls, caught by control drills rather than scenarios.
+    pub fn is_control_flaw(self) -> bool {
+        matches!(self, Flaw::KillSwitchInFlight | Flaw::ContextlessHandover)
+    }
+
     pub fn from_id(id: &str) -> Option<Flaw> {
         Flaw::ALL.into_iter().find(|f| f.id() == id)
     }

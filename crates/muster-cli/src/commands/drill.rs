@@ -193,7 +193,8 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
     )
     .await?;
     write_ci_outputs(args, &report, &scenarios)?;
-    let recorded = if args.no_lock || report.status != "sealed" {
+    // A drill of controls only carries no scenario verdicts: it must not replace the lock's record.
+    let recorded = if args.no_lock || report.status != "sealed" || plan.scenarios.is_empty() {
         None
     } else {
         let path = ctx.lock_path(args.lock.as_deref());
@@ -215,7 +216,17 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
     } else {
-        print_report(ctx, &report);
+        if plan.scenarios.is_empty() {
+            println!(
+                "control drills only — evidence: drill {} in {}, root {}\nverify:   muster store verify {}\n",
+                report.drill_id,
+                ctx.store_path.display(),
+                &report.root_digest[..16.min(report.root_digest.len())],
+                &report.drill_id[..13.min(report.drill_id.len())]
+            );
+        } else {
+            print_report(ctx, &report);
+        }
         if let Some(c) = &control_report {
             println!();
             print!(

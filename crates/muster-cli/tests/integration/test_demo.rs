@@ -8,10 +8,35 @@ fn the_demo_catches_every_planted_flaw_for_the_right_reason() {
     let out = run.json();
     assert_eq!(out["ok"], true);
     let flaws = out["flaws"].as_array().cloned().unwrap_or_default();
-    assert_eq!(flaws.len(), 6);
+    assert_eq!(flaws.len(), 8);
     for f in &flaws {
         assert_eq!(f["caught"], true, "{f}");
     }
+    // The control drills ran in the same drill: the two control flaws fail their controls.
+    let controls = out["controls"]["controls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let verdict = |id: &str| {
+        controls
+            .iter()
+            .find(|c| c["control"] == id)
+            .map(|c| c["verdict"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(verdict("kill-switch/in-flight"), "fail");
+    assert_eq!(verdict("kill-switch/new"), "pass");
+    assert_eq!(verdict("handover"), "fail");
+    assert_eq!(
+        verdict("comms-approval"),
+        "pass",
+        "approved by the demo's scripted team"
+    );
+    assert!(
+        out["controls"]["notice"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Larkspur Mobile"))
+    );
     let scenarios = out["report"]["scenarios"]
         .as_array()
         .cloned()
@@ -48,9 +73,26 @@ fn the_hardened_demo_passes_every_scenario_through_either_interface() {
             run.stdout
         );
         assert!(
+            run.stdout.contains(
+                "the hardened agent passed every scenario and every control drill within its claim"
+            ),
+            "{}",
             run.stdout
-                .contains("the hardened agent passed every scenario")
         );
+    }
+    let run = env.run(&["demo", "--hardened", "--json"]);
+    assert_eq!(run.code, 0);
+    let out = run.json();
+    let controls = out["controls"]["controls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(controls.len(), 7, "{controls:#?}");
+    for c in &controls {
+        assert_eq!(c["verdict"], "pass", "{c}");
+        if let (Some(m), Some(claim)) = (c["measured_ms"].as_f64(), c["claimed_ms"].as_f64()) {
+            assert!(m <= claim, "{c}");
+        }
     }
 }
 
@@ -61,7 +103,7 @@ fn the_flawed_demo_through_the_openai_interface_and_a_rewording_still_catches_ev
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout
-            .contains("6 of 6 planted flaws caught for the right reason"),
+            .contains("8 of 8 planted flaws caught for the right reason"),
         "{}",
         run.stdout
     );
@@ -77,5 +119,31 @@ fn the_demo_report_reads_the_same_every_time() {
     let env = TestEnv::new();
     let run = env.run(&["demo", "--seed", "7", "--today", "2026-11-27"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    insta::assert_snapshot!("demo_flawed_report", stable(&run.stdout));
+    // Control timings vary from run to run (and wrap the table differently), so the readiness
+    // table is checked by the JSON test above; everything else must read the same every time.
+    let text = stable(&run.stdout);
+    let (Some(start), Some(end)) = (
+        text.find("Control readiness"),
+        text.find("Shutdown criteria"),
+    ) else {
+        panic!("no control section:\n{text}")
+    };
+    let text = format!(
+        "{}[control readiness table]\n\n{}",
+        &text[..start],
+        &text[end..]
+    );
+    // The notice names today's date (so its digest changes daily), and which run tips a shutdown
+    // criterion depends on the order concurrent conversations finish in.
+    let text = [
+        (r"On \d{1,2} \w+ \d{4} ", "On [date] "),
+        (r"sha256 [0-9a-f]{12}…", "sha256 [digest]…"),
+        (r"\(run \d+\)", "(run [n])"),
+    ]
+    .iter()
+    .fold(text, |acc, (p, r)| match regex::Regex::new(p) {
+        Ok(re) => re.replace_all(&acc, *r).into_owned(),
+        Err(_) => acc,
+    });
+    insta::assert_snapshot!("demo_flawed_report", text);
 }

@@ -341,3 +341,127 @@ fn dry_run_prints_the_plan_passes_the_interlock_and_sends_nothing() {
         refused.stderr
     );
 }
+
+#[test]
+fn control_drills_then_an_approval_of_the_customer_notice() {
+    let env = TestEnv::new();
+    let hardened = serve(&env, &["--hardened"]);
+    let agent = repo()
+        .join("library/reference/agent.yaml")
+        .display()
+        .to_string();
+    let run = env.run(&[
+        "drill",
+        "--agent",
+        &agent,
+        "--controls",
+        "--base-url",
+        &hardened.url,
+        "--json",
+    ]);
+    // Every measured control passed, but the notice still awaits its approvers: inconclusive.
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let out = run.json();
+    let controls = out["controls"]["controls"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for c in &controls {
+        let expected = if c["control"] == "comms-approval" {
+            "inconclusive"
+        } else {
+            "pass"
+        };
+        assert_eq!(c["verdict"], expected, "{c}");
+    }
+    let drill = out["drill_id"].as_str().unwrap_or_default().to_owned();
+
+    let stranger = env.run(&["approve", &drill, "--role", "intern", "--name", "Pat"]);
+    assert_eq!(stranger.code, 2, "{}", stranger.stderr);
+    assert!(
+        stranger
+            .stderr
+            .contains("not one of the notice's approvers"),
+        "{}",
+        stranger.stderr
+    );
+    let first = env.run(&[
+        "approve",
+        &drill[..8],
+        "--role",
+        "comms-lead",
+        "--name",
+        "Sam Okafor",
+    ]);
+    assert_eq!(first.code, 3, "still waiting for legal: {}", first.stdout);
+    let second = env.run(&[
+        "approve",
+        &drill,
+        "--role",
+        "legal",
+        "--name",
+        "Ruth Grant",
+        "--json",
+    ]);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    assert_eq!(second.json()["control"]["verdict"], "pass");
+    // The sealed drill still verifies after its addenda.
+    let verify = env.run(&["store", "verify", &drill]);
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+
+    let unknown = env.run(&[
+        "drill",
+        "--agent",
+        &agent,
+        "--controls",
+        "kill-switch,tea-break",
+        "--base-url",
+        &hardened.url,
+    ]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown
+            .stderr
+            .contains("`tea-break` is not a control drill"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn the_flawed_agent_fails_its_kill_switch_and_handover_controls() {
+    let env = TestEnv::new();
+    let flawed = serve(&env, &[]);
+    let agent = repo()
+        .join("library/reference/agent.yaml")
+        .display()
+        .to_string();
+    let run = env.run(&[
+        "drill",
+        "--agent",
+        &agent,
+        "--controls",
+        "kill-switch,handover",
+        "--base-url",
+        &flawed.url,
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("Control readiness"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("control drills only"),
+        "no empty scenario table: {}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("SCENARIO"), "{}", run.stdout);
+    let flat = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("still taking actions"), "{}", run.stdout);
+    assert!(
+        flat.contains("does not carry the conversation"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !env.path().join("muster.lock").exists(),
+        "a controls-only drill leaves the lock alone"
+    );
+}
