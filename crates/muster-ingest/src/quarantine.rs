@@ -86,8 +86,8 @@ impl Item {
 pub struct ReadStats {
     /// Request bodies (lines of a JSON Lines file, files, HTTP requests) read.
     pub bodies: u64,
-    /// Bodies that could not be read at all (or only in part: a truncated protobuf body keeps the
-    /// records before the cut and counts here too).
+    /// Bodies from which nothing could be read: every item they gave is quarantined. (A body
+    /// read in part, such as a truncated protobuf body, shows in `quarantined` instead.)
     pub bodies_quarantined: u64,
     /// Spans and log records found.
     pub records: u64,
