@@ -526,3 +526,31 @@ fn the_event_json_shape_round_trips() {
         }
     }
 }
+
+/// The JSON Lines reader pulls one line at a time: an endless input still yields items.
+#[test]
+fn json_lines_stream_lazily() {
+    struct Endless {
+        line: Vec<u8>,
+        at: usize,
+    }
+    impl std::io::Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let mut n = 0;
+            while n < buf.len() {
+                buf[n] = self.line[self.at];
+                self.at = (self.at + 1) % self.line.len();
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+    let mut line = compact_line("recv_030_v1_traces.json").into_bytes();
+    line.push(b'\n');
+    let endless = std::io::BufReader::new(Endless { line, at: 0 });
+    let mut reader = JsonLinesReader::new(endless, "endless");
+    let taken: Vec<_> = reader.by_ref().take(1000).collect();
+    assert_eq!(events(&taken).len(), 1000);
+    assert_eq!(taken[999].event().and_then(|e| e.raw.line), Some(1000));
+    assert_eq!(reader.stats().bodies, 1000);
+}

@@ -243,3 +243,21 @@ fn a_read_error_is_reported_at_the_end() {
     let err = reader.finish().err().map(|e| e.to_string());
     assert_eq!(err.as_deref(), Some("cannot read failing: disk gone"));
 }
+
+/// Parent links that loop (bad input) end the walk up the tree instead of looping forever.
+#[test]
+fn parent_cycles_terminate() {
+    let mut a = span("aaaaaaaaaaaaaaaa");
+    a["parentSpanId"] = json!("bbbbbbbbbbbbbbbb");
+    let mut b = span("bbbbbbbbbbbbbbbb");
+    b["parentSpanId"] = json!("aaaaaaaaaaaaaaaa");
+    let mut c = span("cccccccccccccccc");
+    c["parentSpanId"] = json!("cccccccccccccccc");
+    let (items, stats) = read_bytes(&body(vec![a, b, c]), BodyFormat::Json);
+    assert_eq!(stats.records_mapped, 3);
+    assert!(
+        events(&items)
+            .iter()
+            .all(|e| e.correlation.conversation_id.is_none())
+    );
+}
