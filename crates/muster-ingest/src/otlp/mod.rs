@@ -9,7 +9,9 @@
 //! inherit; a child that arrives *before* its ancestor (the usual order with one export per span)
 //! does not, and the correlation step joins it by trace id. See `docs/evidence-model.md`.
 
+mod convention;
 mod json;
+mod keys;
 mod map;
 mod messages;
 mod model;
@@ -21,7 +23,8 @@ use std::io::BufRead;
 use serde_json::Value;
 
 use crate::quarantine::{Item, Quarantined, ReadStats};
-use map::{Carry, Ctx};
+use keys::Carry;
+use map::Ctx;
 
 fn ctx<'a>(origin: &'a str, format: &'static str, at: BodyLocation) -> Ctx<'a> {
     Ctx {
