@@ -303,3 +303,63 @@ pub(crate) fn transcript(messages: &[Message]) -> Option<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn genai_and_openai_message_shapes() {
+        let genai = json!([{"role": "assistant", "parts": [
+            {"type": "text", "content": "Checking."},
+            {"type": "tool_call", "id": "c1", "name": "lookup_order", "arguments": {"order_id": "A-1001"}}]},
+            {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "result": {"ok": true}}]}]);
+        let openai = json!([{"role": "assistant", "content": "Checking.", "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "lookup_order", "arguments": "{\"order_id\": \"A-1001\"}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "{\"ok\":true}"}]);
+        for v in [genai, Value::String(openai.to_string())] {
+            let m = chat_messages(&v).unwrap_or_default();
+            assert_eq!(m.len(), 2);
+            assert_eq!(m[0].text.as_deref(), Some("Checking."));
+            assert_eq!(m[0].tool_calls[0].name, "lookup_order");
+            assert_eq!(
+                m[0].tool_calls[0].arguments,
+                Some(json!({"order_id": "A-1001"}))
+            );
+            assert_eq!(m[1].tool_call_id.as_deref(), Some("c1"));
+            assert_eq!(m[1].text.as_deref(), Some("{\"ok\":true}"));
+        }
+        assert_eq!(chat_messages(&json!("plain text")), None);
+        assert_eq!(
+            chat_messages(&json!({"messages": [{"role": "user", "content": "hi"}]}))
+                .map(|m| m.len()),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn indexed_attributes_sort_numerically() {
+        let attrs: Attrs = (0..12)
+            .rev()
+            .map(|i| (format!("gen_ai.prompt.{i}.content"), Value::from(i)))
+            .chain([("gen_ai.prompt.x.content".to_owned(), Value::Null)])
+            .collect();
+        let keys: Vec<usize> = indexed(&attrs, "gen_ai.prompt.").into_keys().collect();
+        assert_eq!(keys, (0..12).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn documents_keep_extras_and_find_versions() {
+        let docs = genai_documents(&json!(
+            "[{\"id\":\"kb-12\",\"score\":0.91,\"metadata\":{\"version\":\"v3\"},\"source\":\"kb\"},{\"id\":7}]"
+        ));
+        assert_eq!(docs[0].version.as_deref(), Some("v3"));
+        assert_eq!(
+            docs[0].metadata,
+            Some(json!({"metadata": {"version": "v3"}, "source": "kb"}))
+        );
+        assert_eq!(docs[1].id.as_deref(), Some("7"));
+        assert!(genai_documents(&json!("not json")).is_empty());
+    }
+}
