@@ -115,7 +115,9 @@ impl OtlpReader {
                     BodyFormat::JsonLogs => "otlp-json-logs",
                     _ => "otlp-json",
                 };
-                let value: Value = match serde_json::from_slice(body) {
+                // Files saved by some Windows tools start with a byte-order mark JSON forbids.
+                let text = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+                let value: Value = match serde_json::from_slice(text) {
                     Ok(v) => v,
                     Err(e) => {
                         let reason = format!("not JSON: {e}");

@@ -122,3 +122,16 @@ fn an_empty_request_is_empty_not_malformed() {
     let (items, _) = read_bytes(b"", BodyFormat::ProtobufTraces);
     assert!(items.is_empty());
 }
+
+#[test]
+fn a_byte_order_mark_is_not_an_error() {
+    let mut b = b"\xEF\xBB\xBF".to_vec();
+    b.extend(crate::data("recv_030_v1_traces.json"));
+    let (items, stats) = read_bytes(&b, BodyFormat::Json);
+    assert_eq!(
+        (stats.records_mapped, stats.quarantined),
+        (1, 0),
+        "{:?}",
+        quarantined(&items)
+    );
+}
