@@ -8,7 +8,9 @@ use std::rc::Rc;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
-use super::model::{Attrs, Decoded, LogRec, ResourceInfo, ScopeInfo, SpanEvent, SpanRec, id_hex};
+use super::model::{
+    Attrs, Decoded, LogRec, ResourceInfo, ScopeInfo, SpanEvent, SpanLink, SpanRec, id_hex,
+};
 use super::proto::{LOGS, Shape, TRACES};
 use crate::quarantine::Quarantined;
 use crate::time::{EpochUnit, from_epoch_f64, from_epoch_str};
@@ -342,6 +344,24 @@ fn span(obj: &Map<String, Value>) -> Result<SpanRec, String> {
         None | Some(Value::Null) => None,
         Some(other) => return Err(format!("`status` is {}", kind_of(other))),
     };
+    let links = match get(obj, "links") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let Value::Object(l) = l else {
+                    return Err(format!("link {i} is {}", kind_of(l)));
+                };
+                Ok(SpanLink {
+                    trace_id: id(l, "traceId", 16).map_err(|e| format!("link {i}: {e}"))?,
+                    span_id: id(l, "spanId", 8).map_err(|e| format!("link {i}: {e}"))?,
+                    attributes: attributes(l).map_err(|e| format!("link {i}: {e}"))?,
+                })
+            })
+            .collect::<Result<_, String>>()?,
+        Some(other) => return Err(format!("`links` is {}", kind_of(other))),
+    };
     let events = match get(obj, "events") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
@@ -370,6 +390,7 @@ fn span(obj: &Map<String, Value>) -> Result<SpanRec, String> {
         end_ns: unix_nano(obj, "endTimeUnixNano")?,
         attributes: attributes(obj)?,
         events,
+        links,
         status_code: match status {
             Some(s) => enumeration(s, "code", "STATUS_CODE_", STATUS_CODES)?,
             None => 0,

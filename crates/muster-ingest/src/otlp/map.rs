@@ -243,6 +243,23 @@ fn span_fields(span: &SpanRec, resource: &ResourceInfo) -> BTreeMap<String, Valu
     if !others.is_empty() {
         extra.insert("otel.span.events".to_owned(), Value::Array(others));
     }
+    let links: Vec<Value> = span
+        .links
+        .iter()
+        .map(|l| {
+            let mut m = Map::new();
+            m.insert("trace_id".to_owned(), Value::from(l.trace_id.clone()));
+            m.insert("span_id".to_owned(), Value::from(l.span_id.clone()));
+            m.insert(
+                "attributes".to_owned(),
+                Value::Object(attrs_to_map(&l.attributes)),
+            );
+            Value::Object(m)
+        })
+        .collect();
+    if !links.is_empty() {
+        extra.insert("otel.span.links".to_owned(), Value::Array(links));
+    }
     extra
 }
 

@@ -41,6 +41,14 @@ pub(crate) struct SpanEvent {
     pub attributes: Attrs,
 }
 
+/// A link to another span (often in another trace: a batch, a follow-up turn).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SpanLink {
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+    pub attributes: Attrs,
+}
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SpanRec {
     pub trace_id: Option<String>,
@@ -52,6 +60,7 @@ pub(crate) struct SpanRec {
     pub end_ns: Option<i64>,
     pub attributes: Attrs,
     pub events: Vec<SpanEvent>,
+    pub links: Vec<SpanLink>,
     /// 0 unset, 1 ok, 2 error.
     pub status_code: i32,
     pub status_message: Option<String>,

@@ -16,7 +16,8 @@ use prost::Message;
 use serde_json::{Map, Value};
 
 use super::model::{
-    Attrs, Decoded, LogRec, ResourceInfo, ScopeInfo, SpanEvent, SpanRec, float_value, id_hex,
+    Attrs, Decoded, LogRec, ResourceInfo, ScopeInfo, SpanEvent, SpanLink, SpanRec, float_value,
+    id_hex,
 };
 use crate::quarantine::Quarantined;
 
@@ -101,6 +102,16 @@ pub(crate) struct Event {
 }
 
 #[derive(Clone, PartialEq, Message)]
+pub(crate) struct Link {
+    #[prost(bytes = "vec", tag = "1")]
+    pub trace_id: Vec<u8>,
+    #[prost(bytes = "vec", tag = "2")]
+    pub span_id: Vec<u8>,
+    #[prost(message, repeated, tag = "4")]
+    pub attributes: Vec<KeyValue>,
+}
+
+#[derive(Clone, PartialEq, Message)]
 pub(crate) struct Span {
     #[prost(bytes = "vec", tag = "1")]
     pub trace_id: Vec<u8>,
@@ -120,6 +131,8 @@ pub(crate) struct Span {
     pub attributes: Vec<KeyValue>,
     #[prost(message, repeated, tag = "11")]
     pub events: Vec<Event>,
+    #[prost(message, repeated, tag = "13")]
+    pub links: Vec<Link>,
     #[prost(message, optional, tag = "15")]
     pub status: Option<Status>,
 }
@@ -223,6 +236,17 @@ fn span_rec(s: Span) -> Result<SpanRec, String> {
                     time_ns: time_field(e.time_unix_nano, "event timeUnixNano")?,
                     name: e.name.clone(),
                     attributes: attrs(&e.attributes),
+                })
+            })
+            .collect::<Result<_, String>>()?,
+        links: s
+            .links
+            .iter()
+            .map(|l| {
+                Ok(SpanLink {
+                    trace_id: id_field(&l.trace_id, 16, "link traceId")?,
+                    span_id: id_field(&l.span_id, 8, "link spanId")?,
+                    attributes: attrs(&l.attributes),
                 })
             })
             .collect::<Result<_, String>>()?,

@@ -135,3 +135,21 @@ fn a_byte_order_mark_is_not_an_error() {
         quarantined(&items)
     );
 }
+
+#[test]
+fn span_links_are_kept() {
+    let b = body(json!([{
+        "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "turn 2",
+        "startTimeUnixNano": "1795720102180012471",
+        "links": [{"traceId": "2661401B871331BDFF7D75D929A8ED6F", "spanId": "6bcf6ca6a86e9a64",
+                   "attributes": [{"key": "link.kind", "value": {"stringValue": "previous_turn"}}]}]
+    }]));
+    let (items, _) = read_bytes(&b, BodyFormat::Json);
+    assert_eq!(
+        events(&items)[0].attributes.get("otel.span.links"),
+        Some(
+            &json!([{"trace_id": "2661401b871331bdff7d75d929a8ed6f", "span_id": "6bcf6ca6a86e9a64",
+                      "attributes": {"link.kind": "previous_turn"}}])
+        )
+    );
+}
