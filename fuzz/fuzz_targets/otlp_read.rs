@@ -6,10 +6,18 @@ use libfuzzer_sys::fuzz_target;
 use muster_ingest::{BodyFormat, Item, JsonLinesReader, ReadStats, otlp};
 
 fn check(items: &[Item], stats: &ReadStats) {
-    assert_eq!(stats.records, stats.records_mapped + stats.records_quarantined, "{stats:?}");
+    assert_eq!(
+        stats.records,
+        stats.records_mapped + stats.records_quarantined,
+        "{stats:?}"
+    );
     let events = items.iter().filter(|i| i.event().is_some()).count() as u64;
     let quarantined = items.len() as u64 - events;
-    assert_eq!((stats.events, stats.quarantined), (events, quarantined), "{stats:?}");
+    assert_eq!(
+        (stats.events, stats.quarantined),
+        (events, quarantined),
+        "{stats:?}"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
