@@ -1,0 +1,25 @@
+//! Evidence ingest for muster: one event model for everything an incident review reads (agent
+//! traces, helpdesk, CRM, monitoring), and streaming readers that turn real telemetry into it.
+//!
+//! * [`event`]: [`EvidenceEvent`] and its parts; the JSON shape is documented in
+//!   `docs/evidence-model.md` and pinned by snapshot tests.
+//! * [`time`]: every timestamp encoding the sources use, normalised to UTC nanoseconds.
+//! * [`otlp`]: OpenTelemetry OTLP traces and logs (JSON and protobuf), mapped by the GenAI
+//!   (current and legacy), OpenInference, OpenLLMetry and Langfuse conventions.
+//!
+//! **Invariants:** every input record becomes events or a [`Quarantined`] item (counted in
+//! [`ReadStats`]), never disappears and never panics the reader; memory is bounded by the
+//! largest single request body, not the input's size; no I/O other than reading the input the
+//! caller hands over, and no clock (the same input gives the same events).
+
+pub mod event;
+pub mod otlp;
+mod quarantine;
+pub mod time;
+
+pub use event::{
+    Actor, ActorRole, Convention, Correlation, Document, EventKind, EvidenceEvent, KeyOrigin,
+    Message, RawPointer, Scope, Source, TimeBasis, ToolCallPhase, ToolCallRequest,
+};
+pub use otlp::{BodyFormat, BodyLocation, JsonLinesReader, OtlpReader, ReadError};
+pub use quarantine::{EXCERPT_BYTES, Item, Quarantined, ReadStats};
