@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::Span;
-use crate::lexicon::{Lexicon, lower_into};
+use crate::lexicon::{COMMITMENT_TRIGGERS, Lexicon, List};
+use crate::prepared::Prepared;
 
 use crate::sentence::sentences;
 
@@ -130,8 +131,6 @@ struct Patterns {
     legally_binding: Vec<String>,
     binding_blocker: String,
 }
-
-const TRIGGERS: &str = include_str!("../data/commitment-triggers.txt");
 
 fn patterns() -> Patterns {
     Patterns {
@@ -349,7 +348,7 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| {
         all.extend(group);
     }
     Rules {
-        triggers: Lexicon::new(&[TRIGGERS]),
+        triggers: Lexicon::new(&[COMMITMENT_TRIGGERS]),
         set: regex_set(all.iter().map(String::as_str)),
         group_of,
     }
@@ -375,9 +374,23 @@ impl Hits {
 
 /// Every commitment in `text`, one entry per (sentence, topic).
 pub fn commitments(text: &str) -> Vec<Commitment> {
+    commitments_in(&Prepared::new(text))
+}
+
+/// `commitments` on a text whose word-list hits and lower case are shared with the other families.
+pub(crate) fn commitments_in(prepared: &Prepared<'_>) -> Vec<Commitment> {
     let rules = &*RULES;
+    let text = prepared.text;
     let mut out = Vec::new();
-    if !rules.triggers.any(text) {
+    // Sentences holding a trigger word.
+    let mut marked: Vec<(usize, usize)> = Vec::new();
+    prepared
+        .words
+        .for_each_sentence(List::Commitment, |s, e| marked.push((s, e)));
+    // A text with no marked sentence has no trigger word at all. Otherwise the whole-text check
+    // still decides, as it always has: a trigger word can hide inside a longer entry that is not
+    // a whole word ("rewrite off"), and such a text has never counted as holding one.
+    if marked.is_empty() || !rules.triggers.any(text) {
         return out;
     }
     let all = sentences(text);
@@ -388,7 +401,7 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
     // lower-cased and judged.
     let mut hot = vec![false; all.len()];
     let mut index = 0;
-    rules.triggers.for_each_sentence(text, |s, e| {
+    for (s, e) in marked {
         while index < all.len() && all[index].span.end <= s {
             index += 1;
         }
@@ -397,20 +410,14 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
             hot[i] = true;
             i += 1;
         }
-    });
+    }
     if !hot.iter().any(|h| *h) {
         return out;
     }
-    let mut buf = String::new();
     let hits: Vec<Option<Hits>> = all
         .iter()
         .zip(&hot)
-        .map(|(s, h)| {
-            h.then(|| {
-                lower_into(s.text, &mut buf);
-                Hits::of(rules, &buf)
-            })
-        })
+        .map(|(s, h)| h.then(|| Hits::of(rules, prepared.lower(s.span.start, s.span.end))))
         .collect();
     // Whether the refund is backdated may be said in the sentence before or after the promise.
     let retroactive_near = |i: usize| {
@@ -483,8 +490,14 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
 }
 
 /// Appends every commitment in `text` to `out` as findings spanning the committing sentence.
+#[cfg(test)]
 pub fn find(text: &str, out: &mut Vec<crate::finding::Finding>) {
-    for c in commitments(text) {
+    find_in(&Prepared::new(text), out);
+}
+
+/// `find` on a text whose word-list hits and lower case are shared with the other families.
+pub(crate) fn find_in(text: &Prepared<'_>, out: &mut Vec<crate::finding::Finding>) {
+    for c in commitments_in(text) {
         out.push(crate::finding::Finding {
             kind: crate::finding::FindingKind::Commitment(c.topic),
             start: c.span.start,
