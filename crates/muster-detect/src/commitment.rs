@@ -282,6 +282,13 @@ fn p(pattern: impl Into<String>) -> String {
 /// Indexes into the one pattern set: the range of patterns of each group.
 struct Rules {
     triggers: Lexicon,
+    /// The trigger entries holding a byte other than an ASCII letter or digit (`make up`,
+    /// `needn't`, `£`), lower-cased: only these can run across the start of a word (see
+    /// `holds_trigger`).
+    spanning: Vec<Vec<u8>>,
+    /// Every pair of adjacent bytes in those entries, with the entry and the pair's offset in it,
+    /// sorted.
+    spanning_pairs: Vec<([u8; 2], usize, usize)>,
     set: regex::bytes::RegexSet,
     /// The group (a `G`) of each pattern in the set.
     group_of: Vec<u8>,
@@ -347,8 +354,32 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| {
         ));
         all.extend(group);
     }
+    let spanning: Vec<Vec<u8>> = COMMITMENT_TRIGGERS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            l.strip_suffix('*')
+                .unwrap_or(l)
+                .to_ascii_lowercase()
+                .into_bytes()
+        })
+        .filter(|w| w.iter().any(|b| !b.is_ascii_alphanumeric()))
+        .collect();
+    let mut spanning_pairs: Vec<([u8; 2], usize, usize)> = spanning
+        .iter()
+        .enumerate()
+        .flat_map(|(i, w)| {
+            w.windows(2)
+                .enumerate()
+                .map(move |(k, p)| ([p[0], p[1]], i, k))
+        })
+        .collect();
+    spanning_pairs.sort_unstable();
     Rules {
         triggers: Lexicon::new(&[COMMITMENT_TRIGGERS]),
+        spanning,
+        spanning_pairs,
         set: regex_set(all.iter().map(String::as_str)),
         group_of,
     }
@@ -390,7 +421,7 @@ pub(crate) fn commitments_in(prepared: &Prepared<'_>) -> Vec<Commitment> {
     // A text with no marked sentence has no trigger word at all. Otherwise the whole-text check
     // still decides, as it always has: a trigger word can hide inside a longer entry that is not
     // a whole word ("rewrite off"), and such a text has never counted as holding one.
-    if marked.is_empty() || !rules.triggers.any(text) {
+    if marked.is_empty() || !holds_trigger(rules, prepared) {
         return out;
     }
     let all = sentences(text);
@@ -489,6 +520,41 @@ pub(crate) fn commitments_in(prepared: &Prepared<'_>) -> Vec<Commitment> {
     out
 }
 
+/// Whether the whole-text trigger check (`triggers.any`, non-overlapping leftmost-longest matches)
+/// finds a whole word, given that the walk found one.
+///
+/// The walk's first hit, at `q`, is the first position whose longest entry is a whole word. The
+/// non-overlapping matches before it are all part of longer words, and the search reaches `q`
+/// unless one of them starts before `q` and ends after it. Such a match holds the bytes on both
+/// sides of `q`, and at a word start one of them is not an ASCII letter or digit: so it is one of
+/// `spanning`, found through that pair of bytes. Only when one runs across `q` is the full check
+/// needed.
+fn holds_trigger(rules: &Rules, prepared: &Prepared<'_>) -> bool {
+    let Some(q) = prepared.words.first(List::Commitment) else {
+        return false;
+    };
+    let text = prepared.text.as_bytes();
+    let across = q > 0 && {
+        let pair = [
+            text[q - 1].to_ascii_lowercase(),
+            text[q].to_ascii_lowercase(),
+        ];
+        let from = rules.spanning_pairs.partition_point(|p| p.0 < pair);
+        rules.spanning_pairs[from..]
+            .iter()
+            .take_while(|p| p.0 == pair)
+            .any(|&(_, entry, k)| {
+                let word = &rules.spanning[entry];
+                let start = q - 1;
+                start >= k
+                    && text
+                        .get(start - k..start - k + word.len())
+                        .is_some_and(|t| t.eq_ignore_ascii_case(word))
+            })
+    };
+    !across || rules.triggers.any(prepared.text)
+}
+
 /// Appends every commitment in `text` to `out` as findings spanning the committing sentence.
 #[cfg(test)]
 pub fn find(text: &str, out: &mut Vec<crate::finding::Finding>) {
@@ -584,5 +650,29 @@ mod tests {
         );
         assert!(topics("I guarantee the repair will be free.").contains(&"guarantee"));
         assert!(topics("We can lock your price at £12 a month.").contains(&"price"));
+    }
+
+    proptest::proptest! {
+        /// The shortcut in `holds_trigger` answers as the whole-text check does, including where a
+        /// trigger hides inside an entry that is part of a longer word ("rewrite off").
+        #[test]
+        fn trigger_shortcut_agrees_with_whole_text_check(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "rewrite off", "remake up", "REWRITE OFF", "write off", "make up", "hold us",
+                "uphold us", "needn't", "xneedn't", "back-dated", "laid back-dat", "off", "up",
+                "us", "£5", "x£", "5%", "$3", "fee", "free", "the", " ", " ", "-", "'", "x", ". ",
+                "\n", "é", "ok",
+            ]), 0..12)
+        ) {
+            let text = pieces.concat();
+            let prepared = Prepared::new(&text);
+            if prepared.words.first(List::Commitment).is_some() {
+                proptest::prop_assert_eq!(
+                    holds_trigger(&RULES, &prepared),
+                    RULES.triggers.any(&text),
+                    "{:?}", text
+                );
+            }
+        }
     }
 }

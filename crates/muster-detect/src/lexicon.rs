@@ -341,6 +341,11 @@ impl<'t> Words<'t> {
         Words { text, hits }
     }
 
+    /// Where the first whole-word hit of `list` starts.
+    pub(crate) fn first(&self, list: List) -> Option<usize> {
+        self.hits.iter().find(|h| h.list == list).map(|h| h.start)
+    }
+
     /// The hits' buffer, for reuse; no hits are left.
     pub(crate) fn take_buffer(&mut self) -> Vec<ListHit> {
         std::mem::take(&mut self.hits)
