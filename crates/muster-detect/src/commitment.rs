@@ -410,46 +410,41 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
 
 /// `commitments` on a text whose word-list hits and lower case are shared with the other families.
 pub(crate) fn commitments_in(prepared: &Prepared<'_>) -> Vec<Commitment> {
+    let mut out = Vec::new();
+    each_commitment(prepared, |topic, span| out.push(Commitment { topic, span }));
+    out
+}
+
+/// Calls `emit` for every commitment, in order.
+fn each_commitment(prepared: &Prepared<'_>, mut emit: impl FnMut(Topic, Span)) {
     let rules = &*RULES;
     let text = prepared.text;
-    let mut out = Vec::new();
-    // Sentences holding a trigger word.
-    let mut marked: Vec<(usize, usize)> = Vec::new();
-    prepared
-        .words
-        .for_each_sentence(List::Commitment, |s, e| marked.push((s, e)));
     // A text with no marked sentence has no trigger word at all. Otherwise the whole-text check
     // still decides, as it always has: a trigger word can hide inside a longer entry that is not
     // a whole word ("rewrite off"), and such a text has never counted as holding one.
-    if marked.is_empty() || !holds_trigger(rules, prepared) {
-        return out;
+    if prepared.words.first(List::Commitment).is_none() || !holds_trigger(rules, prepared) {
+        return;
     }
     let all = sentences(text);
-    if all.is_empty() {
-        return out;
-    }
     // Only sentences holding a trigger word (and their neighbours, for carried-over context) are
     // lower-cased and judged.
-    let mut hot = vec![false; all.len()];
+    let mut hits: Vec<Option<Hits>> = vec![None; all.len()];
     let mut index = 0;
-    for (s, e) in marked {
+    prepared.words.for_each_sentence(List::Commitment, |s, e| {
         while index < all.len() && all[index].span.end <= s {
             index += 1;
         }
         let mut i = index;
         while i < all.len() && all[i].span.start < e.max(s + 1) {
-            hot[i] = true;
+            if hits[i].is_none() {
+                hits[i] = Some(Hits::of(
+                    rules,
+                    prepared.lower(all[i].span.start, all[i].span.end),
+                ));
+            }
             i += 1;
         }
-    }
-    if !hot.iter().any(|h| *h) {
-        return out;
-    }
-    let hits: Vec<Option<Hits>> = all
-        .iter()
-        .zip(&hot)
-        .map(|(s, h)| h.then(|| Hits::of(rules, prepared.lower(s.span.start, s.span.end))))
-        .collect();
+    });
     // Whether the refund is backdated may be said in the sentence before or after the promise.
     let retroactive_near = |i: usize| {
         let lo = i.saturating_sub(1);
@@ -468,7 +463,6 @@ pub(crate) fn commitments_in(prepared: &Prepared<'_>) -> Vec<Commitment> {
             continue;
         };
         let mentions_cancellation = h.has(G::Cancellation);
-        let mut found = Vec::new();
         if !h.has(G::Blocker) {
             let fee_waiver = h.has(G::FeeWaiver);
             let no_need_to_pay = h.has(G::NoNeedToPay) && !h.has(G::NoNeedBlocker);
@@ -476,48 +470,43 @@ pub(crate) fn commitments_in(prepared: &Prepared<'_>) -> Vec<Commitment> {
             let refund = h.has(G::Refund) && !h.has(G::RefundBlocker) && !h.has(G::Expenses);
             let credit = h.has(G::Credit) && !h.has(G::CreditBlocker);
             if fee_waiver {
-                found.push(Topic::FeeWaiver);
+                emit(Topic::FeeWaiver, sentence.span);
             }
             if no_need_to_pay {
-                found.push(Topic::NoNeedToPay);
+                emit(Topic::NoNeedToPay, sentence.span);
             }
             if (fee_waiver || no_need_to_pay)
                 && (mentions_cancellation || previous_mentions_cancellation)
             {
                 if !fee_waiver {
-                    found.push(Topic::FeeWaiver);
+                    emit(Topic::FeeWaiver, sentence.span);
                 }
-                found.push(Topic::PenaltyFreeCancellation);
+                emit(Topic::PenaltyFreeCancellation, sentence.span);
             }
             if refund {
-                found.push(Topic::Refund);
+                emit(Topic::Refund, sentence.span);
                 if retroactive_near(index) {
-                    found.push(Topic::RetroactiveRefund);
+                    emit(Topic::RetroactiveRefund, sentence.span);
                 }
             }
             if credit {
-                found.push(Topic::Credit);
+                emit(Topic::Credit, sentence.span);
             }
             if commits && (h.has(G::Compensation) || (!credit && h.has(G::CompensationPayment))) {
-                found.push(Topic::Compensation);
+                emit(Topic::Compensation, sentence.span);
             }
             if h.has(G::Price) && !credit {
-                found.push(Topic::Price);
+                emit(Topic::Price, sentence.span);
             }
             if h.has(G::Guarantee) && !h.has(G::GuaranteeBlocker) {
-                found.push(Topic::Guarantee);
+                emit(Topic::Guarantee, sentence.span);
             }
             if h.has(G::LegallyBinding) && !h.has(G::BindingBlocker) {
-                found.push(Topic::LegallyBinding);
+                emit(Topic::LegallyBinding, sentence.span);
             }
         }
-        out.extend(found.into_iter().map(|topic| Commitment {
-            topic,
-            span: sentence.span,
-        }));
         previous_mentions_cancellation = mentions_cancellation;
     }
-    out
 }
 
 /// Whether the whole-text trigger check (`triggers.any`, non-overlapping leftmost-longest matches)
@@ -563,15 +552,15 @@ pub fn find(text: &str, out: &mut Vec<crate::finding::Finding>) {
 
 /// `find` on a text whose word-list hits and lower case are shared with the other families.
 pub(crate) fn find_in(text: &Prepared<'_>, out: &mut Vec<crate::finding::Finding>) {
-    for c in commitments_in(text) {
+    each_commitment(text, |topic, span| {
         out.push(crate::finding::Finding {
-            kind: crate::finding::FindingKind::Commitment(c.topic),
-            start: c.span.start,
-            end: c.span.end,
+            kind: crate::finding::FindingKind::Commitment(topic),
+            start: span.start,
+            end: span.end,
             confidence: 0.8,
             validator: None,
         });
-    }
+    });
 }
 
 #[cfg(test)]

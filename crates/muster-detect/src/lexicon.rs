@@ -177,13 +177,10 @@ struct Trie {
     /// Byte to symbol; 0 for bytes that occur in no entry.
     class: [u8; 256],
     classes: usize,
-    /// `next[node * classes + class]`; 0 (the root, never a child) where there is no entry.
+    /// One row of `classes` per node: `next[node * classes + class]` is the child (0, the root,
+    /// where there is none). Class 0 never leads anywhere, so its slot holds what ends at the node
+    /// (`node_info`), next to the transitions the walk reads anyway.
     next: Vec<u16>,
-    /// Per node: the lists with an entry ending here, those in which it is a prefix entry (`word*`),
-    /// and whether the entry is a symbol (no ASCII letter or digit: `£`, `%`).
-    lists: Vec<u8>,
-    prefix: Vec<u8>,
-    symbol: Vec<bool>,
     /// Per byte: `WORD`, `ALNUM`, and `START` when some entry begins with it.
     kind: [u8; 256],
 }
@@ -191,6 +188,14 @@ struct Trie {
 const WORD: u8 = 1;
 const ALNUM: u8 = 2;
 const START: u8 = 4;
+
+/// A node's info: the lists with an entry ending here (bits 0-2), those in which it is a prefix
+/// entry, `word*` (bits 3-5), and whether the entry is a symbol, with no ASCII letter or digit
+/// (bit 6).
+fn node_info(lists: u8, prefix: u8, symbol: bool) -> u16 {
+    u16::from(lists) | u16::from(prefix) << 3 | u16::from(symbol) << 6
+}
+const SYMBOL: u16 = 1 << 6;
 
 #[allow(clippy::expect_used)]
 static TRIE: LazyLock<Trie> = LazyLock::new(|| {
@@ -223,27 +228,20 @@ static TRIE: LazyLock<Trie> = LazyLock::new(|| {
             kind[usize::from(b.to_ascii_uppercase())] |= START;
         }
     }
-    let mut trie = Trie {
-        class,
-        classes,
-        next: vec![0; classes],
-        lists: vec![0],
-        prefix: vec![0],
-        symbol: vec![false],
-        kind,
-    };
+    let mut next = vec![0u16; classes];
+    let (mut lists, mut prefix, mut symbol) = (vec![0u8], vec![0u8], vec![false]);
     for (list, word, is_prefix) in all {
         let mut node = 0usize;
         for b in word.bytes() {
             let at = node * classes + usize::from(class[usize::from(b)]);
-            node = match trie.next[at] {
+            node = match next[at] {
                 0 => {
-                    let new = trie.lists.len();
-                    trie.next[at] = u16::try_from(new).expect("fewer than 65536 trie nodes");
-                    trie.next.extend(std::iter::repeat_n(0, classes));
-                    trie.lists.push(0);
-                    trie.prefix.push(0);
-                    trie.symbol.push(false);
+                    let new = lists.len();
+                    next[at] = u16::try_from(new).expect("fewer than 65536 trie nodes");
+                    next.extend(std::iter::repeat_n(0, classes));
+                    lists.push(0);
+                    prefix.push(0);
+                    symbol.push(false);
                     new
                 }
                 n => usize::from(n),
@@ -251,15 +249,23 @@ static TRIE: LazyLock<Trie> = LazyLock::new(|| {
         }
         // A one-list matcher reports the first of two equal entries (leftmost-longest breaks ties
         // by pattern order), so the first entry's flags stand.
-        if trie.lists[node] & list.bit() == 0 {
-            trie.lists[node] |= list.bit();
+        if lists[node] & list.bit() == 0 {
+            lists[node] |= list.bit();
             if is_prefix {
-                trie.prefix[node] |= list.bit();
+                prefix[node] |= list.bit();
             }
-            trie.symbol[node] = is_symbol(word);
+            symbol[node] = is_symbol(word);
         }
     }
-    trie
+    for (node, ((l, p), s)) in lists.iter().zip(&prefix).zip(&symbol).enumerate() {
+        next[node * classes] = node_info(*l, *p, *s);
+    }
+    Trie {
+        class,
+        classes,
+        next,
+        kind,
+    }
 });
 
 /// A whole-word hit of one list.
@@ -295,37 +301,39 @@ impl<'t> Words<'t> {
             if skip || kind & START == 0 {
                 continue;
             }
-            // Per list, the deepest node reached that ends one of its entries, and where.
-            let mut longest = [(0usize, 0usize); 3];
-            let mut node = 0usize;
+            // Per list, the info of the deepest node reached that ends one of its entries, and
+            // where.
+            let mut longest = [(0u16, 0usize); 3];
+            let mut row = 0usize;
             for (end, &next) in bytes.iter().enumerate().skip(p) {
                 let c = usize::from(trie.class[usize::from(next)]);
                 if c == 0 {
                     break;
                 }
-                node = usize::from(trie.next[node * trie.classes + c]);
-                if node == 0 {
+                let child = usize::from(trie.next[row + c]);
+                if child == 0 {
                     break;
                 }
-                let lists = trie.lists[node];
-                if lists != 0 {
+                row = child * trie.classes;
+                let info = trie.next[row];
+                if info & 7 != 0 {
                     for (slot, list) in LISTS.into_iter().enumerate() {
-                        if lists & list.bit() != 0 {
-                            longest[slot] = (node, end + 1);
+                        if info & u16::from(list.bit()) != 0 {
+                            longest[slot] = (info, end + 1);
                         }
                     }
                 }
             }
             for (slot, list) in LISTS.into_iter().enumerate() {
-                let (node, end) = longest[slot];
-                if node == 0 {
+                let (info, end) = longest[slot];
+                if info == 0 {
                     continue;
                 }
                 // As `whole_word`, given the start; a prefix entry is a whole word however the
                 // word goes on.
-                let whole = trie.symbol[node]
+                let whole = info & SYMBOL != 0
                     || (!inside
-                        && (trie.prefix[node] & list.bit() != 0
+                        && (info & u16::from(list.bit()) << 3 != 0
                             || end >= bytes.len()
                             || !is_word_byte(bytes[end])
                             || !is_word_byte(bytes[end - 1])));
