@@ -91,7 +91,12 @@ fn main() {
         .skip_while(|a| a != "--data")
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/eval-data/prompt-injection"));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/eval-data/prompt-injection"
+            ))
+        });
     let mut texts = Vec::new();
     for f in FILES {
         parse_all(f, &mut texts);

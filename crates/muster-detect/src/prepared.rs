@@ -17,7 +17,7 @@ thread_local! {
     static BUFFERS: Cell<Buffers> = Cell::new(Buffers::default());
 }
 
-/// Buffers grown past this (by a long text) are dropped rather than kept for the next call.
+/// Buffers grown past this in all (by a long text) are dropped rather than kept for the next call.
 const KEEP: usize = 1 << 20;
 
 pub(crate) struct Prepared<'t> {
@@ -55,8 +55,10 @@ impl Drop for Prepared<'_> {
             Some(l) => l.into_buffers(),
             None => self.spare.take(),
         };
-        if hits.capacity() * std::mem::size_of::<ListHit>() <= KEEP && lowered.0.capacity() <= KEEP
-        {
+        let kept = hits.capacity() * std::mem::size_of::<ListHit>()
+            + lowered.0.capacity()
+            + lowered.1.capacity() * std::mem::size_of::<(usize, usize)>();
+        if kept <= KEEP {
             let _ = BUFFERS.try_with(|b| b.set(Buffers { hits, lowered }));
         }
     }
