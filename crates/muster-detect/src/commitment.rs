@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::Span;
-use crate::lexicon::{Lexicon, lower_into};
+use crate::lexicon::{COMMITMENT_TRIGGERS, Lexicon, List};
+use crate::prepared::Prepared;
 
 use crate::sentence::sentences;
 
@@ -130,8 +131,6 @@ struct Patterns {
     legally_binding: Vec<String>,
     binding_blocker: String,
 }
-
-const TRIGGERS: &str = include_str!("../data/commitment-triggers.txt");
 
 fn patterns() -> Patterns {
     Patterns {
@@ -283,6 +282,13 @@ fn p(pattern: impl Into<String>) -> String {
 /// Indexes into the one pattern set: the range of patterns of each group.
 struct Rules {
     triggers: Lexicon,
+    /// The trigger entries holding a byte other than an ASCII letter or digit (`make up`,
+    /// `needn't`, `£`), lower-cased: only these can run across the start of a word (see
+    /// `holds_trigger`).
+    spanning: Vec<Vec<u8>>,
+    /// Every pair of adjacent bytes in those entries, with the entry and the pair's offset in it,
+    /// sorted.
+    spanning_pairs: Vec<([u8; 2], usize, usize)>,
     set: regex::bytes::RegexSet,
     /// The group (a `G`) of each pattern in the set.
     group_of: Vec<u8>,
@@ -348,8 +354,32 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| {
         ));
         all.extend(group);
     }
+    let spanning: Vec<Vec<u8>> = COMMITMENT_TRIGGERS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            l.strip_suffix('*')
+                .unwrap_or(l)
+                .to_ascii_lowercase()
+                .into_bytes()
+        })
+        .filter(|w| w.iter().any(|b| !b.is_ascii_alphanumeric()))
+        .collect();
+    let mut spanning_pairs: Vec<([u8; 2], usize, usize)> = spanning
+        .iter()
+        .enumerate()
+        .flat_map(|(i, w)| {
+            w.windows(2)
+                .enumerate()
+                .map(move |(k, p)| ([p[0], p[1]], i, k))
+        })
+        .collect();
+    spanning_pairs.sort_unstable();
     Rules {
-        triggers: Lexicon::new(&[TRIGGERS]),
+        triggers: Lexicon::new(&[COMMITMENT_TRIGGERS]),
+        spanning,
+        spanning_pairs,
         set: regex_set(all.iter().map(String::as_str)),
         group_of,
     }
@@ -375,43 +405,46 @@ impl Hits {
 
 /// Every commitment in `text`, one entry per (sentence, topic).
 pub fn commitments(text: &str) -> Vec<Commitment> {
-    let rules = &*RULES;
+    commitments_in(&Prepared::new(text))
+}
+
+/// `commitments` on a text whose word-list hits and lower case are shared with the other families.
+pub(crate) fn commitments_in(prepared: &Prepared<'_>) -> Vec<Commitment> {
     let mut out = Vec::new();
-    if !rules.triggers.any(text) {
-        return out;
+    each_commitment(prepared, |topic, span| out.push(Commitment { topic, span }));
+    out
+}
+
+/// Calls `emit` for every commitment, in order.
+fn each_commitment(prepared: &Prepared<'_>, mut emit: impl FnMut(Topic, Span)) {
+    let rules = &*RULES;
+    let text = prepared.text;
+    // A text with no marked sentence has no trigger word at all. Otherwise the whole-text check
+    // still decides, as it always has: a trigger word can hide inside a longer entry that is not
+    // a whole word ("rewrite off"), and such a text has never counted as holding one.
+    if prepared.words.first(List::Commitment).is_none() || !holds_trigger(rules, prepared) {
+        return;
     }
     let all = sentences(text);
-    if all.is_empty() {
-        return out;
-    }
     // Only sentences holding a trigger word (and their neighbours, for carried-over context) are
     // lower-cased and judged.
-    let mut hot = vec![false; all.len()];
+    let mut hits: Vec<Option<Hits>> = vec![None; all.len()];
     let mut index = 0;
-    rules.triggers.for_each_sentence(text, |s, e| {
+    prepared.words.for_each_sentence(List::Commitment, |s, e| {
         while index < all.len() && all[index].span.end <= s {
             index += 1;
         }
         let mut i = index;
         while i < all.len() && all[i].span.start < e.max(s + 1) {
-            hot[i] = true;
+            if hits[i].is_none() {
+                hits[i] = Some(Hits::of(
+                    rules,
+                    prepared.lower(all[i].span.start, all[i].span.end),
+                ));
+            }
             i += 1;
         }
     });
-    if !hot.iter().any(|h| *h) {
-        return out;
-    }
-    let mut buf = String::new();
-    let hits: Vec<Option<Hits>> = all
-        .iter()
-        .zip(&hot)
-        .map(|(s, h)| {
-            h.then(|| {
-                lower_into(s.text, &mut buf);
-                Hits::of(rules, &buf)
-            })
-        })
-        .collect();
     // Whether the refund is backdated may be said in the sentence before or after the promise.
     let retroactive_near = |i: usize| {
         let lo = i.saturating_sub(1);
@@ -430,7 +463,6 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
             continue;
         };
         let mentions_cancellation = h.has(G::Cancellation);
-        let mut found = Vec::new();
         if !h.has(G::Blocker) {
             let fee_waiver = h.has(G::FeeWaiver);
             let no_need_to_pay = h.has(G::NoNeedToPay) && !h.has(G::NoNeedBlocker);
@@ -438,61 +470,97 @@ pub fn commitments(text: &str) -> Vec<Commitment> {
             let refund = h.has(G::Refund) && !h.has(G::RefundBlocker) && !h.has(G::Expenses);
             let credit = h.has(G::Credit) && !h.has(G::CreditBlocker);
             if fee_waiver {
-                found.push(Topic::FeeWaiver);
+                emit(Topic::FeeWaiver, sentence.span);
             }
             if no_need_to_pay {
-                found.push(Topic::NoNeedToPay);
+                emit(Topic::NoNeedToPay, sentence.span);
             }
             if (fee_waiver || no_need_to_pay)
                 && (mentions_cancellation || previous_mentions_cancellation)
             {
                 if !fee_waiver {
-                    found.push(Topic::FeeWaiver);
+                    emit(Topic::FeeWaiver, sentence.span);
                 }
-                found.push(Topic::PenaltyFreeCancellation);
+                emit(Topic::PenaltyFreeCancellation, sentence.span);
             }
             if refund {
-                found.push(Topic::Refund);
+                emit(Topic::Refund, sentence.span);
                 if retroactive_near(index) {
-                    found.push(Topic::RetroactiveRefund);
+                    emit(Topic::RetroactiveRefund, sentence.span);
                 }
             }
             if credit {
-                found.push(Topic::Credit);
+                emit(Topic::Credit, sentence.span);
             }
             if commits && (h.has(G::Compensation) || (!credit && h.has(G::CompensationPayment))) {
-                found.push(Topic::Compensation);
+                emit(Topic::Compensation, sentence.span);
             }
             if h.has(G::Price) && !credit {
-                found.push(Topic::Price);
+                emit(Topic::Price, sentence.span);
             }
             if h.has(G::Guarantee) && !h.has(G::GuaranteeBlocker) {
-                found.push(Topic::Guarantee);
+                emit(Topic::Guarantee, sentence.span);
             }
             if h.has(G::LegallyBinding) && !h.has(G::BindingBlocker) {
-                found.push(Topic::LegallyBinding);
+                emit(Topic::LegallyBinding, sentence.span);
             }
         }
-        out.extend(found.into_iter().map(|topic| Commitment {
-            topic,
-            span: sentence.span,
-        }));
         previous_mentions_cancellation = mentions_cancellation;
     }
-    out
+}
+
+/// Whether the whole-text trigger check (`triggers.any`, non-overlapping leftmost-longest matches)
+/// finds a whole word, given that the walk found one.
+///
+/// The walk's first hit, at `q`, is the first position whose longest entry is a whole word. The
+/// non-overlapping matches before it are all part of longer words, and the search reaches `q`
+/// unless one of them starts before `q` and ends after it. Such a match holds the bytes on both
+/// sides of `q`, and at a word start one of them is not an ASCII letter or digit: so it is one of
+/// `spanning`, found through that pair of bytes. Only when one runs across `q` is the full check
+/// needed.
+fn holds_trigger(rules: &Rules, prepared: &Prepared<'_>) -> bool {
+    let Some(q) = prepared.words.first(List::Commitment) else {
+        return false;
+    };
+    let text = prepared.text.as_bytes();
+    let across = q > 0 && {
+        let pair = [
+            text[q - 1].to_ascii_lowercase(),
+            text[q].to_ascii_lowercase(),
+        ];
+        let from = rules.spanning_pairs.partition_point(|p| p.0 < pair);
+        rules.spanning_pairs[from..]
+            .iter()
+            .take_while(|p| p.0 == pair)
+            .any(|&(_, entry, k)| {
+                let word = &rules.spanning[entry];
+                let start = q - 1;
+                start >= k
+                    && text
+                        .get(start - k..start - k + word.len())
+                        .is_some_and(|t| t.eq_ignore_ascii_case(word))
+            })
+    };
+    !across || rules.triggers.any(prepared.text)
 }
 
 /// Appends every commitment in `text` to `out` as findings spanning the committing sentence.
+#[cfg(test)]
 pub fn find(text: &str, out: &mut Vec<crate::finding::Finding>) {
-    for c in commitments(text) {
+    find_in(&Prepared::new(text), out);
+}
+
+/// `find` on a text whose word-list hits and lower case are shared with the other families.
+pub(crate) fn find_in(text: &Prepared<'_>, out: &mut Vec<crate::finding::Finding>) {
+    each_commitment(text, |topic, span| {
         out.push(crate::finding::Finding {
-            kind: crate::finding::FindingKind::Commitment(c.topic),
-            start: c.span.start,
-            end: c.span.end,
+            kind: crate::finding::FindingKind::Commitment(topic),
+            start: span.start,
+            end: span.end,
             confidence: 0.8,
             validator: None,
         });
-    }
+    });
 }
 
 #[cfg(test)]
@@ -571,5 +639,29 @@ mod tests {
         );
         assert!(topics("I guarantee the repair will be free.").contains(&"guarantee"));
         assert!(topics("We can lock your price at £12 a month.").contains(&"price"));
+    }
+
+    proptest::proptest! {
+        /// The shortcut in `holds_trigger` answers as the whole-text check does, including where a
+        /// trigger hides inside an entry that is part of a longer word ("rewrite off").
+        #[test]
+        fn trigger_shortcut_agrees_with_whole_text_check(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                "rewrite off", "remake up", "REWRITE OFF", "write off", "make up", "hold us",
+                "uphold us", "needn't", "xneedn't", "back-dated", "laid back-dat", "off", "up",
+                "us", "£5", "x£", "5%", "$3", "fee", "free", "the", " ", " ", "-", "'", "x", ". ",
+                "\n", "é", "ok",
+            ]), 0..12)
+        ) {
+            let text = pieces.concat();
+            let prepared = Prepared::new(&text);
+            if prepared.words.first(List::Commitment).is_some() {
+                proptest::prop_assert_eq!(
+                    holds_trigger(&RULES, &prepared),
+                    RULES.triggers.any(&text),
+                    "{:?}", text
+                );
+            }
+        }
     }
 }

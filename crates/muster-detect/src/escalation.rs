@@ -2,9 +2,9 @@
 //! life events, resilience, capability), plus anger, formal complaints, requests for a person,
 //! threats of disconnection, and self-harm or crisis language.
 //!
-//! One Aho-Corasick pass over trigger words (`data/escalation-triggers.txt`) picks the sentences
-//! worth a closer look; each is lower-cased once and matched against the cue patterns and the
-//! blockers below. A blocker of the same kind in the same sentence cancels the cue: negation
+//! One pass over trigger words (`data/escalation-triggers.txt`, walked together with the other
+//! families' lists) picks the sentences worth a closer look; each is matched, lower-cased, against
+//! the cue patterns and the blockers below. A blocker of the same kind in the same sentence cancels the cue: negation
 //! ("I'm not angry", "no need for a human"), everyday uses ("my phone died", "this queue is
 //! killing me", "direct debit"), and mentions that are about someone else's job or a past,
 //! settled matter.
@@ -15,7 +15,8 @@ use regex::bytes::RegexSet;
 
 use crate::commitment::regex_set;
 use crate::finding::{Finding, FindingKind};
-use crate::lexicon::{Lexicon, lower_into};
+use crate::lexicon::List;
+use crate::prepared::Prepared;
 
 /// A kind of escalation cue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -275,16 +276,12 @@ const CUE_BLOCKERS: &[(CueKind, &str)] = &[
 ];
 
 struct Rules {
-    triggers: Lexicon,
     cues: RegexSet,
     blockers: RegexSet,
 }
 
-const TRIGGERS: &str = include_str!("../data/escalation-triggers.txt");
-
 #[allow(clippy::expect_used)]
 static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
-    triggers: Lexicon::new(&[TRIGGERS]),
     cues: regex_set(CUE_PATTERNS.iter().map(|p| p.2)),
     blockers: regex_set(CUE_BLOCKERS.iter().map(|p| p.1)),
 });
@@ -292,18 +289,19 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
 /// Appends every escalation cue in `text` to `out`, one finding per (sentence, kind), spanning the
 /// sentence.
 pub fn find(text: &str, out: &mut Vec<Finding>) {
+    find_in(&Prepared::new(text), out);
+}
+
+/// `find` on a text whose word-list hits and lower case are shared with the other families.
+pub(crate) fn find_in(text: &Prepared<'_>, out: &mut Vec<Finding>) {
     let rules = &*RULES;
-    let mut buf = String::new();
-    rules.triggers.for_each_sentence(text, |s, e| {
-        let Some(sentence) = text.get(s..e) else {
-            return;
-        };
-        lower_into(sentence, &mut buf);
-        let matched = rules.cues.matches(buf.as_bytes());
+    text.words.for_each_sentence(List::Escalation, |s, e| {
+        let lower = text.lower(s, e).as_bytes();
+        let matched = rules.cues.matches(lower);
         if !matched.matched_any() {
             return;
         }
-        let blocked = rules.blockers.matches(buf.as_bytes());
+        let blocked = rules.blockers.matches(lower);
         let mut best = [0.0f32; CueKind::ALL.len()];
         for index in &matched {
             let (kind, confidence, _) = CUE_PATTERNS[index];

@@ -7,10 +7,10 @@
 //!    found by looking only at the lead bytes `0xE2`, `0xEF` and `0xF3`; markup only where a `<`,
 //!    a code fence or `![` occurs; encoded payloads (base64, hex) as long runs of their alphabet
 //!    that decode to readable text.
-//! 2. **Trigger words.** One Aho-Corasick pass over a word list (`data/injection-triggers.txt`);
-//!    only sentences holding a trigger are lower-cased and matched against the patterns below
-//!    (overrides, impersonated roles, tool and limit requests, output steering, text addressed to
-//!    an AI).
+//! 2. **Trigger words.** One pass over a word list (`data/injection-triggers.txt`, walked together
+//!    with the other families' lists); only sentences holding a trigger are matched, lower-cased,
+//!    against the patterns below (overrides, impersonated roles, tool and limit requests, output
+//!    steering, text addressed to an AI).
 //! 3. **Embedded tasks.** Indirect injections are mostly task-hijacking instructions with no
 //!    trigger word ("Write a poem about…", "Recommend a good book…"). A sentence that opens with a
 //!    general-purpose task verb (`data/task-verbs.txt`) or asks a long general-knowledge question,
@@ -27,7 +27,8 @@ use regex::bytes::RegexSet;
 use crate::commitment::re;
 use crate::commitment::regex_set;
 use crate::finding::{Finding, FindingKind};
-use crate::lexicon::{Lexicon, lower_into, sentence_around};
+use crate::lexicon::{Lexicon, List, TASK_VERBS, sentence_around};
+use crate::prepared::Prepared;
 
 /// A kind of injection indicator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -285,7 +286,10 @@ const CODE_PAYLOAD: &str = r"(?s)```.{0,4000}?\b(import\s+(requests|socket|subpr
 const MARKUP: &str = r"(?i)<\s*/?\s*(script|iframe|img|object|embed|style|svg|meta|link|form|input|frame|frameset|base|audio|video|math)\b|<!--|javascript\s*:|\bon(error|load|click|mouseover|focus)\s*=|(display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0)\b|!\[[^\]\n]{0,200}\]\(\s*https?://|\[[^\]\n]{1,200}\]\(\s*(javascript|data):";
 
 struct Rules {
-    scan: Lexicon,
+    /// Built once: building a substring finder costs more than searching a chat message with it.
+    link: memchr::memmem::Finder<'static>,
+    javascript: memchr::memmem::Finder<'static>,
+    fence: memchr::memmem::Finder<'static>,
     anchors: Lexicon,
     task: Lexicon,
     set: RegexSet,
@@ -296,13 +300,11 @@ struct Rules {
     task_frame: Regex,
 }
 
-const TRIGGERS: &str = include_str!("../data/injection-triggers.txt");
-const TASK_VERBS: &str = include_str!("../data/task-verbs.txt");
-const DOMAIN_ANCHORS: &str = include_str!("../data/domain-anchors.txt");
-
 #[allow(clippy::expect_used)]
 static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
-    scan: Lexicon::new(&[TRIGGERS, TASK_VERBS]),
+    link: memchr::memmem::Finder::new(b"]("),
+    javascript: memchr::memmem::Finder::new(b"avascript"),
+    fence: memchr::memmem::Finder::new(b"```"),
     anchors: Lexicon::new(&[DOMAIN_ANCHORS]),
     task: Lexicon::new(&[TASK_VERBS]),
     set: regex_set(SENTENCE_PATTERNS.iter().map(|p| p.2)),
@@ -317,13 +319,21 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
     ),
 });
 
+const DOMAIN_ANCHORS: &str = include_str!("../data/domain-anchors.txt");
+
 /// Appends every injection indicator in `text` to `out`.
 pub fn find(text: &str, out: &mut Vec<Finding>) {
+    find_in(&Prepared::new(text), out);
+}
+
+/// `find` on a text whose word-list hits and lower case are shared with the other families.
+pub(crate) fn find_in(prepared: &Prepared<'_>, out: &mut Vec<Finding>) {
     let rules = &*RULES;
+    let text = prepared.text;
     invisible(text, out);
     encoded(text, out);
     markup(rules, text, out);
-    lexical(rules, text, out);
+    lexical(rules, prepared, out);
 }
 
 fn push(out: &mut Vec<Finding>, kind: InjectionKind, start: usize, end: usize, confidence: f32) {
@@ -393,23 +403,34 @@ fn joins_emoji(text: &str, at: usize, len: usize) -> bool {
 /// Base64 and hex runs long enough to carry a sentence, reported when they decode to readable
 /// text.
 fn encoded(text: &str, out: &mut Vec<Finding>) {
+    const MIN: usize = 20;
     let bytes = text.as_bytes();
+    // Only runs of at least `MIN` alphabet bytes count, so look `MIN - 1` bytes ahead: when that
+    // byte is outside the alphabet no such run starts here or before it, and the search jumps past
+    // it. Ordinary prose is examined one byte in a few rather than byte by byte. Invariant: the
+    // byte before `i` is outside the alphabet (or `i` is 0), so a run holding `probe` starts at or
+    // after `i`.
     let mut i = 0;
-    while i < bytes.len() {
-        if !is_b64(bytes[i]) {
-            i += 1;
+    while i + MIN <= bytes.len() {
+        let probe = i + MIN - 1;
+        if !is_b64(bytes[probe]) {
+            i = probe + 1;
             continue;
         }
-        let start = i;
-        while i < bytes.len() && is_b64(bytes[i]) {
-            i += 1;
+        let mut start = probe;
+        while start > i && is_b64(bytes[start - 1]) {
+            start -= 1;
         }
-        let mut end = i;
-        while end < bytes.len() && bytes[end] == b'=' && end - i < 2 {
-            end += 1;
+        let mut stop = probe + 1;
+        while stop < bytes.len() && is_b64(bytes[stop]) {
+            stop += 1;
         }
-        let run = &bytes[start..i];
-        if run.len() >= 20 {
+        if stop - start >= MIN {
+            let mut end = stop;
+            while end < bytes.len() && bytes[end] == b'=' && end - stop < 2 {
+                end += 1;
+            }
+            let run = &bytes[start..stop];
             if run.len() >= 24 && run.iter().all(u8::is_ascii_hexdigit) {
                 if decoded_readable(&hex_decode(run)) {
                     push(out, K::EncodedPayload, start, end, 0.85);
@@ -418,7 +439,7 @@ fn encoded(text: &str, out: &mut Vec<Finding>) {
                 push(out, K::EncodedPayload, start, end, 0.9);
             }
         }
-        i = end.max(i);
+        i = stop + 1;
     }
 }
 
@@ -497,8 +518,8 @@ fn decoded_readable(bytes: &[u8]) -> bool {
 fn markup(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
     if memchr::memchr(b'<', bytes).is_some()
-        || memchr::memmem::find(bytes, b"](").is_some()
-        || memchr::memmem::find(bytes, b"avascript").is_some()
+        || rules.link.find(bytes).is_some()
+        || rules.javascript.find(bytes).is_some()
     {
         for m in rules.markup.find_iter(text) {
             let (s, e) = sentence_around(text, m.start());
@@ -511,7 +532,7 @@ fn markup(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
             );
         }
     }
-    if memchr::memmem::find(bytes, b"```").is_some() {
+    if rules.fence.find(bytes).is_some() {
         for m in rules.code.find_iter(text) {
             push(out, K::MarkupSmuggling, m.start(), m.end(), 0.75);
         }
@@ -529,28 +550,26 @@ struct SentenceHits {
 
 /// One pass over the trigger words, task verbs and domain anchors. Sentences holding a trigger are
 /// matched against the sentence patterns; then embedded tasks are looked for (module notes).
-fn lexical(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
+fn lexical(rules: &Rules, prepared: &Prepared<'_>, out: &mut Vec<Finding>) {
     // Sentences holding a trigger word or a task verb (which kind is settled per sentence below).
     let mut marked: Vec<SentenceHits> = Vec::new();
-    rules.scan.for_each_sentence(text, |start, end| {
-        marked.push(SentenceHits {
-            start,
-            end,
-            trigger: true,
-            task_verb: true,
+    prepared
+        .words
+        .for_each_sentence(List::Injection, |start, end| {
+            marked.push(SentenceHits {
+                start,
+                end,
+                trigger: true,
+                task_verb: true,
+            });
         });
-    });
-    let mut buf = String::new();
     for m in marked.iter().filter(|m| m.trigger) {
-        let Some(sentence) = text.get(m.start..m.end) else {
-            continue;
-        };
-        lower_into(sentence, &mut buf);
+        let buf = prepared.lower(m.start, m.end);
         let matched = rules.set.matches(buf.as_bytes());
         let mut seen = [false; InjectionKind::ALL.len()];
         for index in &matched {
             let (kind, confidence, _) = SENTENCE_PATTERNS[index];
-            if index == 0 && rules.benign_override.is_match(&buf) {
+            if index == 0 && rules.benign_override.is_match(buf) {
                 continue;
             }
             let slot = kind as usize;
@@ -560,7 +579,7 @@ fn lexical(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
             }
         }
     }
-    embedded_tasks(rules, text, &marked, &mut buf, out);
+    embedded_tasks(rules, prepared, &marked, out);
 }
 
 /// General-purpose task requests inside customer-service content (see the module notes). A
@@ -568,11 +587,11 @@ fn lexical(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
 /// and some other sentence must.
 fn embedded_tasks(
     rules: &Rules,
-    text: &str,
+    prepared: &Prepared<'_>,
     marked: &[SentenceHits],
-    buf: &mut String,
     out: &mut Vec<Finding>,
 ) {
+    let text = prepared.text;
     // The first and last domain-word hits in the whole text, found once: some hit lies outside a
     // sentence exactly when the first ends before it or the last starts after it. (Hits come in
     // order and do not overlap.) Searching the text again per sentence would be quadratic.
@@ -581,8 +600,8 @@ fn embedded_tasks(
         let Some(sentence) = text.get(s..e) else {
             return;
         };
-        lower_into(sentence, buf);
-        if !is_task(rules, buf) || rules.anchors.any(sentence) {
+        // Both checks are pure; the domain-word one is cheaper and settles most customer text.
+        if rules.anchors.any(sentence) || !is_task(rules, prepared.lower(s, e)) {
             return;
         }
         let (first_end, last_start) = match *bounds.get_or_insert_with(|| {

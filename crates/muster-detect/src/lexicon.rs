@@ -1,12 +1,21 @@
-//! Word lists as data, matched in one pass: the cheap prefilter in front of the per-sentence
-//! patterns of the injection, escalation and commitment detectors.
+//! Word lists as data: the cheap prefilter in front of the per-sentence patterns of the injection,
+//! escalation and commitment detectors.
 //!
 //! A list is plain text, one entry a line; `#` starts a comment line. `word` matches a whole word
 //! (ASCII case-insensitive), `word*` any word that starts with it. Entries may hold spaces.
+//!
+//! The three families' trigger lists are walked together, once per text, in one trie ([`Words`]),
+//! and each list's sentences come out exactly as its own leftmost-longest matcher would mark them
+//! (a property test holds the two to the same answers). A [`Lexicon`] is one list's own
+//! Aho-Corasick matcher, for the lists looked up in a sentence or a single word.
+
+use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
-/// A compiled word list.
+/// A compiled word list. The trigger lists of the injection, commitment and escalation detectors
+/// are matched together by [`Words`]; a `Lexicon` matches one list on its own (task verbs, looked
+/// up in one word at a time).
 pub(crate) struct Lexicon {
     matcher: AhoCorasick,
     prefix: Vec<bool>,
@@ -15,10 +24,30 @@ pub(crate) struct Lexicon {
 }
 
 /// One whole-word hit.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Hit {
     pub start: usize,
     pub end: usize,
+}
+
+/// The entries of list texts, in order: `(word, is_prefix)`.
+fn entries<'l>(lists: &[&'l str]) -> impl Iterator<Item = (&'l str, bool)> {
+    lists.iter().flat_map(|list| {
+        list.lines().filter_map(|line| {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                return None;
+            }
+            Some(match line.strip_suffix('*') {
+                Some(w) => (w, true),
+                None => (line, false),
+            })
+        })
+    })
+}
+
+fn is_symbol(word: &str) -> bool {
+    !word.bytes().any(|b| b.is_ascii_alphanumeric())
 }
 
 impl Lexicon {
@@ -28,20 +57,10 @@ impl Lexicon {
         let mut words = Vec::new();
         let mut prefix = Vec::new();
         let mut symbol = Vec::new();
-        for list in lists {
-            for line in list.lines() {
-                let line = line.trim();
-                if line.is_empty() || line.starts_with('#') {
-                    continue;
-                }
-                let (word, is_prefix) = match line.strip_suffix('*') {
-                    Some(w) => (w, true),
-                    None => (line, false),
-                };
-                words.push(word.to_owned());
-                prefix.push(is_prefix);
-                symbol.push(!word.bytes().any(|b| b.is_ascii_alphanumeric()));
-            }
+        for (word, is_prefix) in entries(lists) {
+            words.push(word.to_owned());
+            prefix.push(is_prefix);
+            symbol.push(is_symbol(word));
         }
         let matcher = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
@@ -64,44 +83,6 @@ impl Lexicon {
         });
     }
 
-    /// Calls `f(start, end)` once for every sentence (as `sentence_around` draws them) holding at
-    /// least one whole-word hit. After the first hit in a sentence the search jumps to its end, so
-    /// dense text costs one match per sentence rather than one per word.
-    pub(crate) fn for_each_sentence(&self, text: &str, mut f: impl FnMut(usize, usize)) {
-        let mut pos = 0;
-        while pos < text.len() {
-            let input = aho_corasick::Input::new(text).span(pos..text.len());
-            let Some(m) = self.matcher.find(input) else {
-                return;
-            };
-            if self.is_word(text, m.pattern().as_usize(), m.start(), m.end()) {
-                let (s, e) = sentence_around(text, m.start());
-                f(s, e);
-                // Past the sentence and any white space after it.
-                pos = e.max(m.end()).max(pos + 1);
-            } else {
-                pos = m.start() + 1;
-            }
-            while pos < text.len() && !text.is_char_boundary(pos) {
-                pos += 1;
-            }
-        }
-    }
-
-    fn is_word(&self, text: &str, id: usize, start: usize, end: usize) -> bool {
-        if self.symbol[id] {
-            return true;
-        }
-        let bytes = text.as_bytes();
-        if start > 0 && is_word_byte(bytes[start - 1]) && is_word_byte(bytes[start]) {
-            return false;
-        }
-        self.prefix[id]
-            || end >= bytes.len()
-            || !is_word_byte(bytes[end])
-            || !is_word_byte(bytes[end - 1])
-    }
-
     /// Whether `text` holds a whole-word hit.
     pub(crate) fn any(&self, text: &str) -> bool {
         let mut found = false;
@@ -112,34 +93,289 @@ impl Lexicon {
         found
     }
 
-    /// Calls `f` for every whole-word hit in `text`, in order, until it returns `false`.
+    /// Calls `f` for every whole-word hit in `text`, in order, until it returns `false`. Matches
+    /// do not overlap: one that is part of a longer word still hides any entry starting inside it.
     pub(crate) fn until(&self, text: &str, mut f: impl FnMut(Hit) -> bool) {
         let bytes = text.as_bytes();
         for m in self.matcher.find_iter(text) {
             let id = m.pattern().as_usize();
-            let (start, mut end) = (m.start(), m.end());
-            if self.symbol[id] {
-                if !f(Hit { start, end }) {
-                    return;
-                }
-                continue;
-            }
-            if start > 0 && is_word_byte(bytes[start - 1]) && is_word_byte(bytes[start]) {
-                continue;
-            }
-            if self.prefix[id] {
-                while end < bytes.len() && is_word_byte(bytes[end]) {
-                    end += 1;
-                }
-            } else if end < bytes.len()
-                && is_word_byte(bytes[end])
-                && end > 0
-                && is_word_byte(bytes[end - 1])
+            if let Some(hit) = whole_word(
+                bytes,
+                0,
+                bytes.len(),
+                m.start(),
+                m.end(),
+                self.prefix[id],
+                self.symbol[id],
+            ) && !f(hit)
             {
+                return;
+            }
+        }
+    }
+}
+
+/// The hit a raw match `start..end` of an entry makes inside `bytes[lo..hi]`, or `None` when it
+/// is part of a longer word. A prefix entry's hit runs to the end of the word.
+fn whole_word(
+    bytes: &[u8],
+    lo: usize,
+    hi: usize,
+    start: usize,
+    mut end: usize,
+    prefix: bool,
+    symbol: bool,
+) -> Option<Hit> {
+    if symbol {
+        return Some(Hit { start, end });
+    }
+    if start > lo && is_word_byte(bytes[start - 1]) && is_word_byte(bytes[start]) {
+        return None;
+    }
+    if prefix {
+        while end < hi && is_word_byte(bytes[end]) {
+            end += 1;
+        }
+    } else if end < hi && is_word_byte(bytes[end]) && end > 0 && is_word_byte(bytes[end - 1]) {
+        return None;
+    }
+    Some(Hit { start, end })
+}
+
+/// The trigger lists matched together in one pass over a text by [`Words`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum List {
+    /// Injection trigger words and task verbs.
+    Injection,
+    Commitment,
+    Escalation,
+}
+
+impl List {
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+pub(crate) const INJECTION_TRIGGERS: &str = include_str!("../data/injection-triggers.txt");
+pub(crate) const TASK_VERBS: &str = include_str!("../data/task-verbs.txt");
+pub(crate) const COMMITMENT_TRIGGERS: &str = include_str!("../data/commitment-triggers.txt");
+const ESCALATION_TRIGGERS: &str = include_str!("../data/escalation-triggers.txt");
+
+/// The texts of each list, in the order the entries were always given (the order decides between
+/// duplicate entries).
+const LISTS: [(List, &[&str]); 3] = [
+    (List::Injection, &[INJECTION_TRIGGERS, TASK_VERBS]),
+    (List::Commitment, &[COMMITMENT_TRIGGERS]),
+    (List::Escalation, &[ESCALATION_TRIGGERS]),
+];
+
+/// Every list's entries in one trie over ASCII-case-folded bytes, walked from the positions where a
+/// whole-word hit can start. At each position the walk gives, per list, the longest entry there:
+/// the match a leftmost-longest matcher of that list alone reports at that position.
+struct Trie {
+    /// Byte to symbol; 0 for bytes that occur in no entry.
+    class: [u8; 256],
+    classes: usize,
+    /// One row of `classes` per node: `next[node * classes + class]` is the child (0, the root,
+    /// where there is none). Class 0 never leads anywhere, so its slot holds what ends at the node
+    /// (`node_info`), next to the transitions the walk reads anyway.
+    next: Vec<u16>,
+    /// Per byte: `WORD`, `ALNUM`, and `START` when some entry begins with it.
+    kind: [u8; 256],
+}
+
+const WORD: u8 = 1;
+const ALNUM: u8 = 2;
+const START: u8 = 4;
+
+/// A node's info: the lists with an entry ending here (bits 0-2), those in which it is a prefix
+/// entry, `word*` (bits 3-5), and whether the entry is a symbol, with no ASCII letter or digit
+/// (bit 6).
+fn node_info(lists: u8, prefix: u8, symbol: bool) -> u16 {
+    u16::from(lists) | u16::from(prefix) << 3 | u16::from(symbol) << 6
+}
+const SYMBOL: u16 = 1 << 6;
+
+#[allow(clippy::expect_used)]
+static TRIE: LazyLock<Trie> = LazyLock::new(|| {
+    let mut class = [0u8; 256];
+    let mut classes = 1usize;
+    let mut kind = [0u8; 256];
+    for (b, k) in (0u8..=255).zip(kind.iter_mut()) {
+        if is_word_byte(b) {
+            *k |= WORD;
+        }
+        if b.is_ascii_alphanumeric() {
+            *k |= ALNUM;
+        }
+    }
+    let all: Vec<(List, &str, bool)> = LISTS
+        .iter()
+        .flat_map(|(list, texts)| entries(texts).map(move |(w, p)| (*list, w, p)))
+        .collect();
+    for (_, word, _) in &all {
+        for b in word.bytes() {
+            let b = b.to_ascii_lowercase();
+            if class[usize::from(b)] == 0 {
+                class[usize::from(b)] = u8::try_from(classes).expect("fewer than 256 symbols");
+                classes += 1;
+            }
+            class[usize::from(b.to_ascii_uppercase())] = class[usize::from(b)];
+        }
+        if let Some(&b) = word.as_bytes().first() {
+            kind[usize::from(b.to_ascii_lowercase())] |= START;
+            kind[usize::from(b.to_ascii_uppercase())] |= START;
+        }
+    }
+    let mut next = vec![0u16; classes];
+    let (mut lists, mut prefix, mut symbol) = (vec![0u8], vec![0u8], vec![false]);
+    for (list, word, is_prefix) in all {
+        let mut node = 0usize;
+        for b in word.bytes() {
+            let at = node * classes + usize::from(class[usize::from(b)]);
+            node = match next[at] {
+                0 => {
+                    let new = lists.len();
+                    next[at] = u16::try_from(new).expect("fewer than 65536 trie nodes");
+                    next.extend(std::iter::repeat_n(0, classes));
+                    lists.push(0);
+                    prefix.push(0);
+                    symbol.push(false);
+                    new
+                }
+                n => usize::from(n),
+            };
+        }
+        // A one-list matcher reports the first of two equal entries (leftmost-longest breaks ties
+        // by pattern order), so the first entry's flags stand.
+        if lists[node] & list.bit() == 0 {
+            lists[node] |= list.bit();
+            if is_prefix {
+                prefix[node] |= list.bit();
+            }
+            symbol[node] = is_symbol(word);
+        }
+    }
+    for (node, ((l, p), s)) in lists.iter().zip(&prefix).zip(&symbol).enumerate() {
+        next[node * classes] = node_info(*l, *p, *s);
+    }
+    Trie {
+        class,
+        classes,
+        next,
+        kind,
+    }
+});
+
+/// A whole-word hit of one list.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ListHit {
+    start: usize,
+    end: usize,
+    list: List,
+}
+
+/// The whole-word hits of the trigger lists in one text, from one walk.
+pub(crate) struct Words<'t> {
+    text: &'t str,
+    /// Per position, per list: the longest entry there, when it makes a whole word. In text order.
+    hits: Vec<ListHit>,
+}
+
+impl<'t> Words<'t> {
+    /// The hits in `text`, kept in `hits` (cleared first; passed in so its allocation is reused).
+    pub(crate) fn new(text: &'t str, mut hits: Vec<ListHit>) -> Words<'t> {
+        const LISTS: [List; 3] = [List::Injection, List::Commitment, List::Escalation];
+        let trie = &*TRIE;
+        let bytes = text.as_bytes();
+        hits.clear();
+        let mut prev_word = false;
+        for (p, &b) in bytes.iter().enumerate() {
+            let kind = trie.kind[usize::from(b)];
+            // Inside a word, an entry starting with a letter or digit is never a whole word, and
+            // symbol entries have none; so only word starts and other bytes are looked at.
+            let inside = prev_word && kind & WORD != 0;
+            let skip = prev_word && kind & ALNUM != 0;
+            prev_word = kind & WORD != 0;
+            if skip || kind & START == 0 {
                 continue;
             }
-            if !f(Hit { start, end }) {
-                return;
+            // Per list, the info of the deepest node reached that ends one of its entries, and
+            // where.
+            let mut longest = [(0u16, 0usize); 3];
+            let mut row = 0usize;
+            for (end, &next) in bytes.iter().enumerate().skip(p) {
+                let c = usize::from(trie.class[usize::from(next)]);
+                if c == 0 {
+                    break;
+                }
+                let child = usize::from(trie.next[row + c]);
+                if child == 0 {
+                    break;
+                }
+                row = child * trie.classes;
+                let info = trie.next[row];
+                if info & 7 != 0 {
+                    for (slot, list) in LISTS.into_iter().enumerate() {
+                        if info & u16::from(list.bit()) != 0 {
+                            longest[slot] = (info, end + 1);
+                        }
+                    }
+                }
+            }
+            for (slot, list) in LISTS.into_iter().enumerate() {
+                let (info, end) = longest[slot];
+                if info == 0 {
+                    continue;
+                }
+                // As `whole_word`, given the start; a prefix entry is a whole word however the
+                // word goes on.
+                let whole = info & SYMBOL != 0
+                    || (!inside
+                        && (info & u16::from(list.bit()) << 3 != 0
+                            || end >= bytes.len()
+                            || !is_word_byte(bytes[end])
+                            || !is_word_byte(bytes[end - 1])));
+                if whole {
+                    hits.push(ListHit {
+                        start: p,
+                        end,
+                        list,
+                    });
+                }
+            }
+        }
+        Words { text, hits }
+    }
+
+    /// Where the first whole-word hit of `list` starts.
+    pub(crate) fn first(&self, list: List) -> Option<usize> {
+        self.hits.iter().find(|h| h.list == list).map(|h| h.start)
+    }
+
+    /// The hits' buffer, for reuse; no hits are left.
+    pub(crate) fn take_buffer(&mut self) -> Vec<ListHit> {
+        std::mem::take(&mut self.hits)
+    }
+
+    /// Calls `f(start, end)` once for every sentence (as `sentence_around` draws them) holding at
+    /// least one whole-word hit of `list`; after a hit, the next is looked for past the end of its
+    /// sentence. The same sentences as a leftmost-longest matcher of the list alone, restarted one
+    /// byte on after a match that is part of a longer word.
+    pub(crate) fn for_each_sentence(&self, list: List, mut f: impl FnMut(usize, usize)) {
+        let text = self.text;
+        let mut pos = 0;
+        for h in self.hits.iter().filter(|h| h.list == list) {
+            if h.start < pos {
+                continue;
+            }
+            let (s, e) = sentence_around(text, h.start);
+            f(s, e);
+            // Past the sentence and any white space after it.
+            pos = e.max(h.end);
+            while pos < text.len() && !text.is_char_boundary(pos) {
+                pos += 1;
             }
         }
     }
@@ -193,15 +429,83 @@ pub(crate) fn sentence_around(text: &str, at: usize) -> (usize, usize) {
 }
 
 /// `text` lower-cased into `buf` with typographic apostrophes and quotes made plain, reusing the
-/// buffer's allocation.
+/// buffer's allocation. ([`Lowered`] does the same for a whole text at once.)
+#[cfg(test)]
 pub(crate) fn lower_into(text: &str, buf: &mut String) {
     buf.clear();
     for c in text.chars() {
-        match c {
-            '\u{2019}' | '\u{2018}' | '\u{02BC}' => buf.push('\''),
-            '\u{201C}' | '\u{201D}' => buf.push('"'),
-            c if c.is_ascii() => buf.push(c.to_ascii_lowercase()),
-            c => buf.extend(c.to_lowercase()),
+        push_lower(c, buf);
+    }
+}
+
+fn push_lower(c: char, buf: &mut String) {
+    match c {
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' => buf.push('\''),
+        '\u{201C}' | '\u{201D}' => buf.push('"'),
+        c if c.is_ascii() => buf.push(c.to_ascii_lowercase()),
+        c => buf.extend(c.to_lowercase()),
+    }
+}
+
+/// A text lower-cased once, as `lower_into` lower-cases any of its pieces: lower-casing goes
+/// character by character, so a sentence's lower case is a slice of the text's.
+pub(crate) struct Lowered {
+    buf: String,
+    /// After each character whose lower case has another length (typographic quotes, a few
+    /// letters such as `İ`): its end offset in the text and in `buf`, in order.
+    shifts: Vec<(usize, usize)>,
+}
+
+impl Lowered {
+    /// `text` lower-cased into the given buffers (cleared first; passed in so their allocations
+    /// are reused).
+    pub(crate) fn new(text: &str, (mut buf, mut shifts): (String, Vec<(usize, usize)>)) -> Lowered {
+        buf.clear();
+        buf.reserve(text.len());
+        shifts.clear();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let run = bytes[i..]
+                .iter()
+                .position(|b| !b.is_ascii())
+                .map_or(bytes.len(), |n| i + n);
+            let at = buf.len();
+            buf.push_str(text.get(i..run).unwrap_or(""));
+            if let Some(pushed) = buf.get_mut(at..) {
+                pushed.make_ascii_lowercase();
+            }
+            i = run;
+            let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
+                break;
+            };
+            let before = buf.len();
+            push_lower(c, &mut buf);
+            i += c.len_utf8();
+            if buf.len() - before != c.len_utf8() {
+                shifts.push((i, buf.len()));
+            }
+        }
+        Lowered { buf, shifts }
+    }
+
+    /// The buffers, for reuse.
+    pub(crate) fn into_buffers(self) -> (String, Vec<(usize, usize)>) {
+        (self.buf, self.shifts)
+    }
+
+    /// `text[start..end]` lower-cased; `start` and `end` must be character boundaries of `text`.
+    pub(crate) fn slice(&self, start: usize, end: usize) -> &str {
+        self.buf.get(self.map(start)..self.map(end)).unwrap_or("")
+    }
+
+    fn map(&self, at: usize) -> usize {
+        match self.shifts.partition_point(|s| s.0 <= at) {
+            0 => at,
+            n => {
+                let (text_end, buf_end) = self.shifts[n - 1];
+                buf_end + (at - text_end)
+            }
         }
     }
 }
@@ -229,5 +533,105 @@ mod tests {
         assert_eq!(&t[s..e], "Second £1.50 here!");
         let (s, e) = sentence_around(t, t.len() - 1);
         assert_eq!(&t[s..e], "Fourth");
+    }
+
+    /// The sentences one list's own leftmost-longest matcher marks, restarting one byte on after a
+    /// match that is part of a longer word: how the families found their sentences before the
+    /// lists were walked together. `Words` must mark exactly the same.
+    fn one_list_sentences(lex: &Lexicon, text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let bytes = text.as_bytes();
+        let mut pos = 0;
+        while pos < text.len() {
+            let input = aho_corasick::Input::new(text).span(pos..text.len());
+            let Some(m) = lex.matcher.find(input) else {
+                break;
+            };
+            let id = m.pattern().as_usize();
+            let whole = lex.symbol[id]
+                || !(m.start() > 0
+                    && is_word_byte(bytes[m.start() - 1])
+                    && is_word_byte(bytes[m.start()]))
+                    && (lex.prefix[id]
+                        || m.end() >= bytes.len()
+                        || !is_word_byte(bytes[m.end()])
+                        || !is_word_byte(bytes[m.end() - 1]));
+            if whole {
+                let (s, e) = sentence_around(text, m.start());
+                out.push((s, e));
+                pos = e.max(m.end()).max(pos + 1);
+            } else {
+                pos = m.start() + 1;
+            }
+            while pos < text.len() && !text.is_char_boundary(pos) {
+                pos += 1;
+            }
+        }
+        out
+    }
+
+    /// Text made of list entries (whole, cut short, in any case, run together) and characters the
+    /// word and sentence rules look at closely.
+    fn entry_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let words: Vec<String> = LISTS
+            .iter()
+            .flat_map(|(_, texts)| entries(texts).map(|(w, _)| w.to_owned()))
+            .collect();
+        let piece = prop_oneof![
+            (proptest::sample::select(words), 0usize..4, any::<bool>()).prop_map(
+                |(w, cut, upper)| {
+                    let keep = w.len().saturating_sub(cut % 2 * cut);
+                    let mut w = w.get(..keep).unwrap_or(&w).to_owned();
+                    if upper {
+                        w.make_ascii_uppercase();
+                    }
+                    w
+                }
+            ),
+            proptest::sample::select(vec![
+                " ", " ", " ", "", "s", "ed", "x", "_", "-", "'", ".", ". ", "? ", ":\n", "\n",
+                "£", "’", "İ", "é", "5", "%", "$", "<", "|", "[", "]", "a", "re", "un", " — ",
+            ])
+            .prop_map(str::to_owned),
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+    }
+
+    static ONE_LIST: LazyLock<Vec<Lexicon>> =
+        LazyLock::new(|| LISTS.iter().map(|(_, texts)| Lexicon::new(texts)).collect());
+
+    proptest::proptest! {
+        #[test]
+        fn one_walk_marks_what_each_list_alone_marks(text in entry_text()) {
+            let mut words = Words::new(&text, Vec::new());
+            for ((list, _), lex) in LISTS.iter().zip(ONE_LIST.iter()) {
+                let mut got = Vec::new();
+                words.for_each_sentence(*list, |s, e| got.push((s, e)));
+                let want = one_list_sentences(lex, &text);
+                proptest::prop_assert_eq!(got, want, "{:?} in {:?}", list, text);
+            }
+            // Reusing the buffer gives the same hits.
+            let buffer = words.take_buffer();
+            let again = Words::new(&text, buffer);
+            for ((list, _), lex) in LISTS.iter().zip(ONE_LIST.iter()) {
+                let mut got = Vec::new();
+                again.for_each_sentence(*list, |s, e| got.push((s, e)));
+                proptest::prop_assert_eq!(got, one_list_sentences(lex, &text));
+            }
+        }
+
+        #[test]
+        fn lowered_slices_are_lowered_sentences(text in "(\\PC|[’‘“”ʼİẞΣǅﬁ.?\n ]){0,40}") {
+            let lowered = Lowered::new(&text, (String::from("stale"), vec![(1, 2)]));
+            let bounds: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let mut buf = String::new();
+            for (k, &s) in bounds.iter().enumerate() {
+                for &e in &bounds[k..] {
+                    lower_into(&text[s..e], &mut buf);
+                    proptest::prop_assert_eq!(lowered.slice(s, e), buf.as_str());
+                }
+            }
+        }
     }
 }

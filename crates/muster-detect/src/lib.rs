@@ -12,6 +12,7 @@ mod identifier;
 pub mod injection;
 mod lexicon;
 pub mod pii;
+mod prepared;
 mod refusal;
 mod scan;
 mod sentence;

@@ -1,6 +1,7 @@
 //! One entry point over every detector family, and masking of what they find.
 
 use crate::finding::{Family, Finding};
+use crate::prepared::Prepared;
 
 /// Which families to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,14 +48,18 @@ pub fn scan(text: &str, families: Families) -> Vec<Finding> {
     if families.personal {
         crate::pii::find(text, &mut out);
     }
-    if families.injection {
-        crate::injection::find(text, &mut out);
-    }
-    if families.commitment {
-        crate::commitment::find(text, &mut out);
-    }
-    if families.escalation {
-        crate::escalation::find(text, &mut out);
+    if families.injection || families.commitment || families.escalation {
+        // One word-list pass and one lower-casing of the text, shared by the three families.
+        let prepared = Prepared::new(text);
+        if families.injection {
+            crate::injection::find_in(&prepared, &mut out);
+        }
+        if families.commitment {
+            crate::commitment::find_in(&prepared, &mut out);
+        }
+        if families.escalation {
+            crate::escalation::find_in(&prepared, &mut out);
+        }
     }
     out.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
     out

@@ -13,19 +13,29 @@ pub struct Sentence<'t> {
 /// and at dashes used as clause breaks. Decimal points (`£1.50`) do not split.
 pub fn sentences(text: &str) -> Vec<Sentence<'_>> {
     let mut out = Vec::new();
+    let bytes = text.as_bytes();
     let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((offset, ch)) = chars.next() {
-        let boundary = match ch {
-            '.' | '!' | '?' | ';' => chars.peek().is_none_or(|&(_, c)| c.is_whitespace()),
-            '\n' | '\u{2014}' | '\u{2013}' => true,
-            _ => false,
+    // Byte by byte: every boundary character is ASCII or starts with 0xE2 (the dashes), and those
+    // bytes never occur inside another character.
+    for (offset, &b) in bytes.iter().enumerate() {
+        let end = match b {
+            b'.' | b'!' | b'?' | b';' => {
+                let next = text.get(offset + 1..).and_then(|t| t.chars().next());
+                if next.is_none_or(char::is_whitespace) {
+                    offset + 1
+                } else {
+                    continue;
+                }
+            }
+            b'\n' => offset + 1,
+            // '\u{2014}' and '\u{2013}'.
+            0xE2 if matches!(bytes.get(offset + 1..offset + 3), Some([0x80, 0x94 | 0x93])) => {
+                offset + 3
+            }
+            _ => continue,
         };
-        if boundary {
-            let end = offset + ch.len_utf8();
-            push(text, start, end, &mut out);
-            start = end;
-        }
+        push(text, start, end, &mut out);
+        start = end;
     }
     push(text, start, text.len(), &mut out);
     out
