@@ -175,7 +175,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
         .hint("declare it under `controls:` in the agent manifest (see docs/control-drills.md)"));
     }
     if args.dry_run {
-        return dry_run(ctx, args, &plan);
+        return dry_run(ctx, args, &plan, &controls);
     }
     let Outcome {
         report,
@@ -247,7 +247,12 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
 
 /// `--dry-run`: the plan as the engine would run it, after the same safety interlock, with nothing
 /// sent.
-fn dry_run(ctx: &Context, args: &DrillArgs, plan: &DrillPlan) -> Result<u8, CliError> {
+fn dry_run(
+    ctx: &Context,
+    args: &DrillArgs,
+    plan: &DrillPlan,
+    controls: &[ControlKind],
+) -> Result<u8, CliError> {
     let target = muster_target::Target::new(&plan.manifest, args.base_url.as_deref())?;
     let options = RunOptions {
         repeat: args.repeat,
@@ -296,6 +301,7 @@ fn dry_run(ctx: &Context, args: &DrillArgs, plan: &DrillPlan) -> Result<u8, CliE
             "scenarios": rows,
             "conversations": conversations,
             "customer_turns": turns,
+            "controls": planned_controls(plan, controls),
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
         return Ok(exit::OK);
@@ -347,7 +353,41 @@ fn dry_run(ctx: &Context, args: &DrillArgs, plan: &DrillPlan) -> Result<u8, CliE
         );
     }
     println!("total:       {conversations} conversations, {turns} customer turns");
+    for c in planned_controls(plan, controls) {
+        println!(
+            "control:     {:<17} claimed within {}",
+            c["control"].as_str().unwrap_or_default(),
+            c["claimed_within"].as_str().unwrap_or("—")
+        );
+    }
     Ok(exit::OK)
+}
+
+/// The control drills a drill would run: selected and declared, with their claims.
+fn planned_controls(plan: &DrillPlan, controls: &[ControlKind]) -> Vec<serde_json::Value> {
+    let c = &plan.manifest.controls;
+    controls
+        .iter()
+        .filter(|k| k.declared_in(&plan.manifest))
+        .map(|k| {
+            let claim = match k {
+                ControlKind::KillSwitch => {
+                    c.kill_switch.as_ref().map(|x| x.claimed_within.to_string())
+                }
+                ControlKind::Handover => c.handover.as_ref().map(|x| x.claimed_within.to_string()),
+                ControlKind::ContentRollback => c
+                    .content_rollback
+                    .as_ref()
+                    .map(|x| x.claimed_within.to_string()),
+                ControlKind::CommsApproval => c
+                    .comms_approval
+                    .as_ref()
+                    .map(|x| x.claimed_within.to_string()),
+                ControlKind::Experiments => None,
+            };
+            serde_json::json!({"control": k.id(), "claimed_within": claim})
+        })
+        .collect()
 }
 
 /// `--junit` and `--sarif`: written whatever the verdict, so CI can show the failures.

@@ -138,7 +138,10 @@ fn the_demo_report_reads_the_same_every_time() {
     let text = [
         (r"On \d{1,2} \w+ \d{4} ", "On [date] "),
         (r"sha256 [0-9a-f]{12}…", "sha256 [digest]…"),
-        (r"fired at finding [a-z0-9-]+ \(run \d+\)", "fired at finding [scenario] (run [n])"),
+        (
+            r"fired at finding [a-z0-9-]+ \(run \d+\)",
+            "fired at finding [scenario] (run [n])",
+        ),
     ]
     .iter()
     .fold(text, |acc, (p, r)| match regex::Regex::new(p) {

@@ -409,6 +409,24 @@ fn control_drills_then_an_approval_of_the_customer_notice() {
     let verify = env.run(&["store", "verify", &drill]);
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
 
+    let plan = env.run(&[
+        "drill",
+        "--agent",
+        &agent,
+        "--controls",
+        "kill-switch,handover",
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert_eq!(
+        plan.json()["controls"],
+        serde_json::json!([
+            {"control": "handover", "claimed_within": "2m"},
+            {"control": "kill-switch", "claimed_within": "5s"}
+        ])
+    );
+
     let unknown = env.run(&[
         "drill",
         "--agent",
