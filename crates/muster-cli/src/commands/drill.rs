@@ -366,9 +366,10 @@ fn dry_run(
 /// The control drills a drill would run: selected and declared, with their claims.
 fn planned_controls(plan: &DrillPlan, controls: &[ControlKind]) -> Vec<serde_json::Value> {
     let c = &plan.manifest.controls;
-    controls
+    // In the order they run, whatever order `--controls` named them in.
+    ControlKind::ALL
         .iter()
-        .filter(|k| k.declared_in(&plan.manifest))
+        .filter(|k| controls.contains(k) && k.declared_in(&plan.manifest))
         .map(|k| {
             let claim = match k {
                 ControlKind::KillSwitch => {
