@@ -87,11 +87,30 @@ pub(crate) fn re(pattern: &str) -> Regex {
 
 /// A set of constant patterns, with a lazy-DFA cache large enough that long alternations are not
 /// pushed onto the slow engine.
+///
+/// Byte-oriented with Unicode classes off: `\w`, `\s` and `.` are cheap ASCII/byte classes on
+/// the lower-cased sentence, which keeps the lazy DFA small. Non-ASCII literals (`£`) still match
+/// their UTF-8 bytes.
+///
+/// Only whether each pattern matches somewhere is asked, so each is compiled followed by "any
+/// bytes to the end of the text": it then matches (at the end) exactly when the pattern matches
+/// somewhere, and the set search reports each matching pattern once, at the end, instead of
+/// stopping at every position where some pattern's match ends.
+pub(crate) fn regex_set<'p>(patterns: impl IntoIterator<Item = &'p str>) -> crate::patset::Set {
+    let patterns: Vec<String> = patterns
+        .into_iter()
+        .map(|p| format!(r"(?:{})(?s-u:.)*\z", ascii_boundaries(p)))
+        .collect();
+    crate::patset::Set::new(&patterns)
+}
+
+/// The `regex` crate's own set for the same patterns, as `regex_set` was built before it searched
+/// with caches kept per thread: the reference the tests hold it to.
+#[cfg(test)]
 #[allow(clippy::expect_used)]
-pub(crate) fn regex_set<'p>(patterns: impl IntoIterator<Item = &'p str>) -> regex::bytes::RegexSet {
-    // Byte-oriented with Unicode classes off: `\w`, `\s` and `.` are cheap ASCII/byte classes on
-    // the lower-cased sentence, which keeps the lazy DFA small. Non-ASCII literals (`£`) still
-    // match their UTF-8 bytes.
+pub(crate) fn reference_regex_set<'p>(
+    patterns: impl IntoIterator<Item = &'p str>,
+) -> regex::bytes::RegexSet {
     regex::bytes::RegexSetBuilder::new(patterns.into_iter().map(ascii_boundaries))
         .unicode(false)
         .dfa_size_limit(64 << 20)
@@ -289,7 +308,7 @@ struct Rules {
     /// Every pair of adjacent bytes in those entries, with the entry and the pair's offset in it,
     /// sorted.
     spanning_pairs: Vec<([u8; 2], usize, usize)>,
-    set: regex::bytes::RegexSet,
+    set: crate::patset::Set,
     /// The group (a `G`) of each pattern in the set.
     group_of: Vec<u8>,
 }
@@ -392,7 +411,7 @@ struct Hits(u32);
 impl Hits {
     fn of(rules: &Rules, lower: &str) -> Hits {
         let mut bits = 0u32;
-        for i in &rules.set.matches(lower.as_bytes()) {
+        for i in rules.set.matches(lower.as_bytes()).iter() {
             bits |= 1 << rules.group_of.get(i).copied().unwrap_or(31);
         }
         Hits(bits)
@@ -641,7 +660,29 @@ mod tests {
         assert!(topics("We can lock your price at £12 a month.").contains(&"price"));
     }
 
+    static REFERENCE: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
+        let all: Vec<String> = patterns().into_groups().into_iter().flatten().collect();
+        reference_regex_set(all.iter().map(String::as_str))
+    });
+
     proptest::proptest! {
+        /// The commitment set finds the same patterns as the `regex` crate's own set, on text made
+        /// of the words the patterns look for.
+        #[test]
+        fn set_matches_as_regex_set(
+            words in proptest::collection::vec(proptest::sample::select(vec![
+                "i", "we", "'ll", "will", "can't", "refund", "refunded", "fee", "waive", "no",
+                "charge", "credit", "you", "get", "be", "has", "been", "cancel", "contract", "£5",
+                "since", "price", "guaranteed", "binding", "not", "pay", "nothing", "?", ".", "\n",
+                "the", "your", "back", "may", "compensation",
+            ]), 0..16)
+        ) {
+            let text = words.join(" ");
+            let got: Vec<usize> = RULES.set.matches(text.as_bytes()).iter().collect();
+            let want: Vec<usize> = REFERENCE.matches(text.as_bytes()).iter().collect();
+            proptest::prop_assert_eq!(got, want, "{:?}", text);
+        }
+
         /// The shortcut in `holds_trigger` answers as the whole-text check does, including where a
         /// trigger hides inside an entry that is part of a longer word ("rewrite off").
         #[test]

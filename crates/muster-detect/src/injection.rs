@@ -22,7 +22,6 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use regex::bytes::RegexSet;
 
 use crate::commitment::re;
 use crate::commitment::regex_set;
@@ -292,7 +291,7 @@ struct Rules {
     fence: memchr::memmem::Finder<'static>,
     anchors: Lexicon,
     task: Lexicon,
-    set: RegexSet,
+    set: crate::patset::Set,
     code: Regex,
     markup: Regex,
     question: Regex,
@@ -567,7 +566,7 @@ fn lexical(rules: &Rules, prepared: &Prepared<'_>, out: &mut Vec<Finding>) {
         let buf = prepared.lower(m.start, m.end);
         let matched = rules.set.matches(buf.as_bytes());
         let mut seen = [false; InjectionKind::ALL.len()];
-        for index in &matched {
+        for index in matched.iter() {
             let (kind, confidence, _) = SENTENCE_PATTERNS[index];
             if index == 0 && rules.benign_override.is_match(buf) {
                 continue;
@@ -630,7 +629,7 @@ fn embedded_tasks(
     while let Some(i) = memchr::memchr(b'?', &bytes[pos..]) {
         let at = pos + i;
         pos = at + 1;
-        let (s, e) = sentence_around(text, at);
+        let (s, e) = prepared.words.sentence(at);
         // `marked` is in text order, so a binary search finds a sentence already checked.
         let checked = marked
             .binary_search_by_key(&s, |m| m.start)
