@@ -5,6 +5,7 @@
 //! hedging ("I can't waive…", "the team will review…"). A cancellation mentioned in the previous
 //! sentence carries over, as in "I can cancel today. There won't be a termination charge."
 
+use std::cell::Cell;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -13,7 +14,7 @@ use crate::Span;
 use crate::lexicon::{COMMITMENT_TRIGGERS, Lexicon, List};
 use crate::prepared::Prepared;
 
-use crate::sentence::sentences;
+use crate::sentence::each_sentence;
 
 /// What a commitment is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -435,7 +436,7 @@ pub(crate) fn commitments_in(prepared: &Prepared<'_>) -> Vec<Commitment> {
 }
 
 /// Calls `emit` for every commitment, in order.
-fn each_commitment(prepared: &Prepared<'_>, mut emit: impl FnMut(Topic, Span)) {
+fn each_commitment(prepared: &Prepared<'_>, emit: impl FnMut(Topic, Span)) {
     let rules = &*RULES;
     let text = prepared.text;
     // A text with no marked sentence has no trigger word at all. Otherwise the whole-text check
@@ -444,26 +445,47 @@ fn each_commitment(prepared: &Prepared<'_>, mut emit: impl FnMut(Topic, Span)) {
     if prepared.words.first(List::Commitment).is_none() || !holds_trigger(rules, prepared) {
         return;
     }
-    let all = sentences(text);
+    // The sentence and hit lists are kept between calls on one thread: allocating them for every
+    // chat message showed in the profile.
+    let (mut all, mut hits) = SCRATCH.try_with(Cell::take).unwrap_or_default();
+    all.clear();
+    each_sentence(text, |s| all.push(s.span));
     // Only sentences holding a trigger word (and their neighbours, for carried-over context) are
     // lower-cased and judged.
-    let mut hits: Vec<Option<Hits>> = vec![None; all.len()];
+    hits.clear();
+    hits.resize(all.len(), None);
+    judge(rules, prepared, &all, &mut hits, emit);
+    if all.capacity() + hits.capacity() <= 1 << 16 {
+        let _ = SCRATCH.try_with(|s| s.set((all, hits)));
+    }
+}
+
+thread_local! {
+    static SCRATCH: Cell<(Vec<Span>, Vec<Option<Hits>>)> = Cell::new(Default::default());
+}
+
+/// `each_commitment` on the sentences `all` of the text, with `hits` all `None`.
+fn judge(
+    rules: &Rules,
+    prepared: &Prepared<'_>,
+    all: &[Span],
+    hits: &mut [Option<Hits>],
+    mut emit: impl FnMut(Topic, Span),
+) {
     let mut index = 0;
     prepared.words.for_each_sentence(List::Commitment, |s, e| {
-        while index < all.len() && all[index].span.end <= s {
+        while index < all.len() && all[index].end <= s {
             index += 1;
         }
         let mut i = index;
-        while i < all.len() && all[i].span.start < e.max(s + 1) {
+        while i < all.len() && all[i].start < e.max(s + 1) {
             if hits[i].is_none() {
-                hits[i] = Some(Hits::of(
-                    rules,
-                    prepared.lower(all[i].span.start, all[i].span.end),
-                ));
+                hits[i] = Some(Hits::of(rules, prepared.lower(all[i].start, all[i].end)));
             }
             i += 1;
         }
     });
+    let hits = &*hits;
     // Whether the refund is backdated may be said in the sentence before or after the promise.
     let retroactive_near = |i: usize| {
         let lo = i.saturating_sub(1);
@@ -476,7 +498,7 @@ fn each_commitment(prepared: &Prepared<'_>, mut emit: impl FnMut(Topic, Span)) {
         })
     };
     let mut previous_mentions_cancellation = false;
-    for (index, sentence) in all.iter().enumerate() {
+    for (index, &span) in all.iter().enumerate() {
         let Some(h) = hits[index] else {
             previous_mentions_cancellation = false;
             continue;
@@ -489,39 +511,39 @@ fn each_commitment(prepared: &Prepared<'_>, mut emit: impl FnMut(Topic, Span)) {
             let refund = h.has(G::Refund) && !h.has(G::RefundBlocker) && !h.has(G::Expenses);
             let credit = h.has(G::Credit) && !h.has(G::CreditBlocker);
             if fee_waiver {
-                emit(Topic::FeeWaiver, sentence.span);
+                emit(Topic::FeeWaiver, span);
             }
             if no_need_to_pay {
-                emit(Topic::NoNeedToPay, sentence.span);
+                emit(Topic::NoNeedToPay, span);
             }
             if (fee_waiver || no_need_to_pay)
                 && (mentions_cancellation || previous_mentions_cancellation)
             {
                 if !fee_waiver {
-                    emit(Topic::FeeWaiver, sentence.span);
+                    emit(Topic::FeeWaiver, span);
                 }
-                emit(Topic::PenaltyFreeCancellation, sentence.span);
+                emit(Topic::PenaltyFreeCancellation, span);
             }
             if refund {
-                emit(Topic::Refund, sentence.span);
+                emit(Topic::Refund, span);
                 if retroactive_near(index) {
-                    emit(Topic::RetroactiveRefund, sentence.span);
+                    emit(Topic::RetroactiveRefund, span);
                 }
             }
             if credit {
-                emit(Topic::Credit, sentence.span);
+                emit(Topic::Credit, span);
             }
             if commits && (h.has(G::Compensation) || (!credit && h.has(G::CompensationPayment))) {
-                emit(Topic::Compensation, sentence.span);
+                emit(Topic::Compensation, span);
             }
             if h.has(G::Price) && !credit {
-                emit(Topic::Price, sentence.span);
+                emit(Topic::Price, span);
             }
             if h.has(G::Guarantee) && !h.has(G::GuaranteeBlocker) {
-                emit(Topic::Guarantee, sentence.span);
+                emit(Topic::Guarantee, span);
             }
             if h.has(G::LegallyBinding) && !h.has(G::BindingBlocker) {
-                emit(Topic::LegallyBinding, sentence.span);
+                emit(Topic::LegallyBinding, span);
             }
         }
         previous_mentions_cancellation = mentions_cancellation;

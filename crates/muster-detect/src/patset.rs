@@ -117,7 +117,8 @@ impl Set {
 }
 
 fn bits(set: &PatternSet) -> Matched {
-    Matched(set.iter().fold(0u128, |acc, id| {
+    // Stop after the last pattern that matched instead of reading every pattern's flag.
+    Matched(set.iter().take(set.len()).fold(0u128, |acc, id| {
         acc | 1u128 << (id.as_usize() % MAX_PATTERNS)
     }))
 }
