@@ -5,6 +5,7 @@
 //! hedging ("I can't waive…", "the team will review…"). A cancellation mentioned in the previous
 //! sentence carries over, as in "I can cancel today. There won't be a termination charge."
 
+use std::cell::Cell;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -13,7 +14,7 @@ use crate::Span;
 use crate::lexicon::{COMMITMENT_TRIGGERS, Lexicon, List};
 use crate::prepared::Prepared;
 
-use crate::sentence::sentences;
+use crate::sentence::each_sentence;
 
 /// What a commitment is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -87,11 +88,30 @@ pub(crate) fn re(pattern: &str) -> Regex {
 
 /// A set of constant patterns, with a lazy-DFA cache large enough that long alternations are not
 /// pushed onto the slow engine.
+///
+/// Byte-oriented with Unicode classes off: `\w`, `\s` and `.` are cheap ASCII/byte classes on
+/// the lower-cased sentence, which keeps the lazy DFA small. Non-ASCII literals (`£`) still match
+/// their UTF-8 bytes.
+///
+/// Only whether each pattern matches somewhere is asked, so each is compiled followed by "any
+/// bytes to the end of the text": it then matches (at the end) exactly when the pattern matches
+/// somewhere, and the set search reports each matching pattern once, at the end, instead of
+/// stopping at every position where some pattern's match ends.
+pub(crate) fn regex_set<'p>(patterns: impl IntoIterator<Item = &'p str>) -> crate::patset::Set {
+    let patterns: Vec<String> = patterns
+        .into_iter()
+        .map(|p| format!(r"(?:{})(?s-u:.)*\z", ascii_boundaries(p)))
+        .collect();
+    crate::patset::Set::new(&patterns)
+}
+
+/// The `regex` crate's own set for the same patterns, as `regex_set` was built before it searched
+/// with caches kept per thread: the reference the tests hold it to.
+#[cfg(test)]
 #[allow(clippy::expect_used)]
-pub(crate) fn regex_set<'p>(patterns: impl IntoIterator<Item = &'p str>) -> regex::bytes::RegexSet {
-    // Byte-oriented with Unicode classes off: `\w`, `\s` and `.` are cheap ASCII/byte classes on
-    // the lower-cased sentence, which keeps the lazy DFA small. Non-ASCII literals (`£`) still
-    // match their UTF-8 bytes.
+pub(crate) fn reference_regex_set<'p>(
+    patterns: impl IntoIterator<Item = &'p str>,
+) -> regex::bytes::RegexSet {
     regex::bytes::RegexSetBuilder::new(patterns.into_iter().map(ascii_boundaries))
         .unicode(false)
         .dfa_size_limit(64 << 20)
@@ -289,7 +309,7 @@ struct Rules {
     /// Every pair of adjacent bytes in those entries, with the entry and the pair's offset in it,
     /// sorted.
     spanning_pairs: Vec<([u8; 2], usize, usize)>,
-    set: regex::bytes::RegexSet,
+    set: crate::patset::Set,
     /// The group (a `G`) of each pattern in the set.
     group_of: Vec<u8>,
 }
@@ -392,7 +412,7 @@ struct Hits(u32);
 impl Hits {
     fn of(rules: &Rules, lower: &str) -> Hits {
         let mut bits = 0u32;
-        for i in &rules.set.matches(lower.as_bytes()) {
+        for i in rules.set.matches(lower.as_bytes()).iter() {
             bits |= 1 << rules.group_of.get(i).copied().unwrap_or(31);
         }
         Hits(bits)
@@ -416,7 +436,7 @@ pub(crate) fn commitments_in(prepared: &Prepared<'_>) -> Vec<Commitment> {
 }
 
 /// Calls `emit` for every commitment, in order.
-fn each_commitment(prepared: &Prepared<'_>, mut emit: impl FnMut(Topic, Span)) {
+fn each_commitment(prepared: &Prepared<'_>, emit: impl FnMut(Topic, Span)) {
     let rules = &*RULES;
     let text = prepared.text;
     // A text with no marked sentence has no trigger word at all. Otherwise the whole-text check
@@ -425,26 +445,47 @@ fn each_commitment(prepared: &Prepared<'_>, mut emit: impl FnMut(Topic, Span)) {
     if prepared.words.first(List::Commitment).is_none() || !holds_trigger(rules, prepared) {
         return;
     }
-    let all = sentences(text);
+    // The sentence and hit lists are kept between calls on one thread: allocating them for every
+    // chat message showed in the profile.
+    let (mut all, mut hits) = SCRATCH.try_with(Cell::take).unwrap_or_default();
+    all.clear();
+    each_sentence(text, |s| all.push(s.span));
     // Only sentences holding a trigger word (and their neighbours, for carried-over context) are
     // lower-cased and judged.
-    let mut hits: Vec<Option<Hits>> = vec![None; all.len()];
+    hits.clear();
+    hits.resize(all.len(), None);
+    judge(rules, prepared, &all, &mut hits, emit);
+    if all.capacity() + hits.capacity() <= 1 << 16 {
+        let _ = SCRATCH.try_with(|s| s.set((all, hits)));
+    }
+}
+
+thread_local! {
+    static SCRATCH: Cell<(Vec<Span>, Vec<Option<Hits>>)> = Cell::new(Default::default());
+}
+
+/// `each_commitment` on the sentences `all` of the text, with `hits` all `None`.
+fn judge(
+    rules: &Rules,
+    prepared: &Prepared<'_>,
+    all: &[Span],
+    hits: &mut [Option<Hits>],
+    mut emit: impl FnMut(Topic, Span),
+) {
     let mut index = 0;
     prepared.words.for_each_sentence(List::Commitment, |s, e| {
-        while index < all.len() && all[index].span.end <= s {
+        while index < all.len() && all[index].end <= s {
             index += 1;
         }
         let mut i = index;
-        while i < all.len() && all[i].span.start < e.max(s + 1) {
+        while i < all.len() && all[i].start < e.max(s + 1) {
             if hits[i].is_none() {
-                hits[i] = Some(Hits::of(
-                    rules,
-                    prepared.lower(all[i].span.start, all[i].span.end),
-                ));
+                hits[i] = Some(Hits::of(rules, prepared.lower(all[i].start, all[i].end)));
             }
             i += 1;
         }
     });
+    let hits = &*hits;
     // Whether the refund is backdated may be said in the sentence before or after the promise.
     let retroactive_near = |i: usize| {
         let lo = i.saturating_sub(1);
@@ -457,7 +498,7 @@ fn each_commitment(prepared: &Prepared<'_>, mut emit: impl FnMut(Topic, Span)) {
         })
     };
     let mut previous_mentions_cancellation = false;
-    for (index, sentence) in all.iter().enumerate() {
+    for (index, &span) in all.iter().enumerate() {
         let Some(h) = hits[index] else {
             previous_mentions_cancellation = false;
             continue;
@@ -470,39 +511,39 @@ fn each_commitment(prepared: &Prepared<'_>, mut emit: impl FnMut(Topic, Span)) {
             let refund = h.has(G::Refund) && !h.has(G::RefundBlocker) && !h.has(G::Expenses);
             let credit = h.has(G::Credit) && !h.has(G::CreditBlocker);
             if fee_waiver {
-                emit(Topic::FeeWaiver, sentence.span);
+                emit(Topic::FeeWaiver, span);
             }
             if no_need_to_pay {
-                emit(Topic::NoNeedToPay, sentence.span);
+                emit(Topic::NoNeedToPay, span);
             }
             if (fee_waiver || no_need_to_pay)
                 && (mentions_cancellation || previous_mentions_cancellation)
             {
                 if !fee_waiver {
-                    emit(Topic::FeeWaiver, sentence.span);
+                    emit(Topic::FeeWaiver, span);
                 }
-                emit(Topic::PenaltyFreeCancellation, sentence.span);
+                emit(Topic::PenaltyFreeCancellation, span);
             }
             if refund {
-                emit(Topic::Refund, sentence.span);
+                emit(Topic::Refund, span);
                 if retroactive_near(index) {
-                    emit(Topic::RetroactiveRefund, sentence.span);
+                    emit(Topic::RetroactiveRefund, span);
                 }
             }
             if credit {
-                emit(Topic::Credit, sentence.span);
+                emit(Topic::Credit, span);
             }
             if commits && (h.has(G::Compensation) || (!credit && h.has(G::CompensationPayment))) {
-                emit(Topic::Compensation, sentence.span);
+                emit(Topic::Compensation, span);
             }
             if h.has(G::Price) && !credit {
-                emit(Topic::Price, sentence.span);
+                emit(Topic::Price, span);
             }
             if h.has(G::Guarantee) && !h.has(G::GuaranteeBlocker) {
-                emit(Topic::Guarantee, sentence.span);
+                emit(Topic::Guarantee, span);
             }
             if h.has(G::LegallyBinding) && !h.has(G::BindingBlocker) {
-                emit(Topic::LegallyBinding, sentence.span);
+                emit(Topic::LegallyBinding, span);
             }
         }
         previous_mentions_cancellation = mentions_cancellation;
@@ -641,7 +682,29 @@ mod tests {
         assert!(topics("We can lock your price at £12 a month.").contains(&"price"));
     }
 
+    static REFERENCE: LazyLock<regex::bytes::RegexSet> = LazyLock::new(|| {
+        let all: Vec<String> = patterns().into_groups().into_iter().flatten().collect();
+        reference_regex_set(all.iter().map(String::as_str))
+    });
+
     proptest::proptest! {
+        /// The commitment set finds the same patterns as the `regex` crate's own set, on text made
+        /// of the words the patterns look for.
+        #[test]
+        fn set_matches_as_regex_set(
+            words in proptest::collection::vec(proptest::sample::select(vec![
+                "i", "we", "'ll", "will", "can't", "refund", "refunded", "fee", "waive", "no",
+                "charge", "credit", "you", "get", "be", "has", "been", "cancel", "contract", "£5",
+                "since", "price", "guaranteed", "binding", "not", "pay", "nothing", "?", ".", "\n",
+                "the", "your", "back", "may", "compensation",
+            ]), 0..16)
+        ) {
+            let text = words.join(" ");
+            let got: Vec<usize> = RULES.set.matches(text.as_bytes()).iter().collect();
+            let want: Vec<usize> = REFERENCE.matches(text.as_bytes()).iter().collect();
+            proptest::prop_assert_eq!(got, want, "{:?}", text);
+        }
+
         /// The shortcut in `holds_trigger` answers as the whole-text check does, including where a
         /// trigger hides inside an entry that is part of a longer word ("rewrite off").
         #[test]

@@ -11,8 +11,6 @@
 
 use std::sync::LazyLock;
 
-use regex::bytes::RegexSet;
-
 use crate::commitment::regex_set;
 use crate::finding::{Finding, FindingKind};
 use crate::lexicon::List;
@@ -276,8 +274,8 @@ const CUE_BLOCKERS: &[(CueKind, &str)] = &[
 ];
 
 struct Rules {
-    cues: RegexSet,
-    blockers: RegexSet,
+    cues: crate::patset::Set,
+    blockers: crate::patset::Set,
 }
 
 #[allow(clippy::expect_used)]
@@ -298,17 +296,17 @@ pub(crate) fn find_in(text: &Prepared<'_>, out: &mut Vec<Finding>) {
     text.words.for_each_sentence(List::Escalation, |s, e| {
         let lower = text.lower(s, e).as_bytes();
         let matched = rules.cues.matches(lower);
-        if !matched.matched_any() {
+        if !matched.any() {
             return;
         }
         let blocked = rules.blockers.matches(lower);
         let mut best = [0.0f32; CueKind::ALL.len()];
-        for index in &matched {
+        for index in matched.iter() {
             let (kind, confidence, _) = CUE_PATTERNS[index];
             let slot = kind as usize;
             best[slot] = best[slot].max(confidence);
         }
-        for index in &blocked {
+        for index in blocked.iter() {
             best[CUE_BLOCKERS[index].0 as usize] = 0.0;
         }
         for kind in CueKind::ALL {

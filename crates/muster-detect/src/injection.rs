@@ -22,7 +22,6 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use regex::bytes::RegexSet;
 
 use crate::commitment::re;
 use crate::commitment::regex_set;
@@ -287,12 +286,10 @@ const MARKUP: &str = r"(?i)<\s*/?\s*(script|iframe|img|object|embed|style|svg|me
 
 struct Rules {
     /// Built once: building a substring finder costs more than searching a chat message with it.
-    link: memchr::memmem::Finder<'static>,
     javascript: memchr::memmem::Finder<'static>,
-    fence: memchr::memmem::Finder<'static>,
     anchors: Lexicon,
     task: Lexicon,
-    set: RegexSet,
+    set: crate::patset::Set,
     code: Regex,
     markup: Regex,
     question: Regex,
@@ -302,9 +299,7 @@ struct Rules {
 
 #[allow(clippy::expect_used)]
 static RULES: LazyLock<Rules> = LazyLock::new(|| Rules {
-    link: memchr::memmem::Finder::new(b"]("),
     javascript: memchr::memmem::Finder::new(b"avascript"),
-    fence: memchr::memmem::Finder::new(b"```"),
     anchors: Lexicon::new(&[DOMAIN_ANCHORS]),
     task: Lexicon::new(&[TASK_VERBS]),
     set: regex_set(SENTENCE_PATTERNS.iter().map(|p| p.2)),
@@ -517,10 +512,20 @@ fn decoded_readable(bytes: &[u8]) -> bool {
 
 fn markup(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
-    if memchr::memchr(b'<', bytes).is_some()
-        || rules.link.find(bytes).is_some()
-        || rules.javascript.find(bytes).is_some()
-    {
+    // One pass for the three cheap signs (`<`, `](` and a code fence), as separate searches cost
+    // more than the chat message they look at; only then, if need be, one for "javascript".
+    let (mut angle_or_link, mut fence) = (false, false);
+    for at in memchr::memchr3_iter(b'<', b']', b'`', bytes) {
+        match bytes[at] {
+            b'<' => angle_or_link = true,
+            b']' => angle_or_link |= bytes.get(at + 1) == Some(&b'('),
+            _ => fence |= bytes.get(at..at + 3) == Some(b"```"),
+        }
+        if angle_or_link && fence {
+            break;
+        }
+    }
+    if angle_or_link || rules.javascript.find(bytes).is_some() {
         for m in rules.markup.find_iter(text) {
             let (s, e) = sentence_around(text, m.start());
             push(
@@ -532,7 +537,7 @@ fn markup(rules: &Rules, text: &str, out: &mut Vec<Finding>) {
             );
         }
     }
-    if rules.fence.find(bytes).is_some() {
+    if fence {
         for m in rules.code.find_iter(text) {
             push(out, K::MarkupSmuggling, m.start(), m.end(), 0.75);
         }
@@ -567,7 +572,7 @@ fn lexical(rules: &Rules, prepared: &Prepared<'_>, out: &mut Vec<Finding>) {
         let buf = prepared.lower(m.start, m.end);
         let matched = rules.set.matches(buf.as_bytes());
         let mut seen = [false; InjectionKind::ALL.len()];
-        for index in &matched {
+        for index in matched.iter() {
             let (kind, confidence, _) = SENTENCE_PATTERNS[index];
             if index == 0 && rules.benign_override.is_match(buf) {
                 continue;
@@ -630,7 +635,7 @@ fn embedded_tasks(
     while let Some(i) = memchr::memchr(b'?', &bytes[pos..]) {
         let at = pos + i;
         pos = at + 1;
-        let (s, e) = sentence_around(text, at);
+        let (s, e) = prepared.words.sentence(at);
         // `marked` is in text order, so a binary search finds a sentence already checked.
         let checked = marked
             .binary_search_by_key(&s, |m| m.start)

@@ -9,6 +9,7 @@
 //! (a property test holds the two to the same answers). A [`Lexicon`] is one list's own
 //! Aho-Corasick matcher, for the lists looked up in a sentence or a single word.
 
+use std::cell::Cell;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
@@ -281,6 +282,17 @@ pub(crate) struct Words<'t> {
     text: &'t str,
     /// Per position, per list: the longest entry there, when it makes a whole word. In text order.
     hits: Vec<ListHit>,
+    /// The last sentence drawn (see `sentence`).
+    last: Cell<Drawn>,
+}
+
+/// A sentence as `sentence_around` draws it: `lo..hi` before trimming, `start..end` after.
+#[derive(Clone, Copy, Default)]
+struct Drawn {
+    lo: usize,
+    hi: usize,
+    start: usize,
+    end: usize,
 }
 
 impl<'t> Words<'t> {
@@ -304,25 +316,33 @@ impl<'t> Words<'t> {
             // Per list, the info of the deepest node reached that ends one of its entries, and
             // where.
             let mut longest = [(0u16, 0usize); 3];
+            // Most word starts end no entry at all; they skip the per-list check below.
+            let mut any = 0u16;
             let mut row = 0usize;
-            for (end, &next) in bytes.iter().enumerate().skip(p) {
+            let mut end = p;
+            while let Some(&next) = bytes.get(end) {
                 let c = usize::from(trie.class[usize::from(next)]);
                 if c == 0 {
                     break;
                 }
-                let child = usize::from(trie.next[row + c]);
+                let child = usize::from(trie.next.get(row + c).copied().unwrap_or(0));
                 if child == 0 {
                     break;
                 }
                 row = child * trie.classes;
-                let info = trie.next[row];
+                let info = trie.next.get(row).copied().unwrap_or(0);
+                end += 1;
                 if info & 7 != 0 {
+                    any |= info;
                     for (slot, list) in LISTS.into_iter().enumerate() {
                         if info & u16::from(list.bit()) != 0 {
-                            longest[slot] = (info, end + 1);
+                            longest[slot] = (info, end);
                         }
                     }
                 }
+            }
+            if any & 7 == 0 {
+                continue;
             }
             for (slot, list) in LISTS.into_iter().enumerate() {
                 let (info, end) = longest[slot];
@@ -346,7 +366,28 @@ impl<'t> Words<'t> {
                 }
             }
         }
-        Words { text, hits }
+        Words {
+            text,
+            hits,
+            last: Cell::new(Drawn::default()),
+        }
+    }
+
+    /// `sentence_around(text, at)`, remembering the last answer: the lists mostly mark the same
+    /// sentences, and each family looks its sentences up again.
+    ///
+    /// Every position in `lo..hi` (the sentence before trimming) gets the same answer: no
+    /// boundary lies between `lo` and `hi`, so the backward search from any of them stops at `lo`
+    /// and the forward search at `hi`.
+    pub(crate) fn sentence(&self, at: usize) -> (usize, usize) {
+        let last = self.last.get();
+        if last.lo <= at && at < last.hi {
+            return (last.start, last.end);
+        }
+        let (lo, hi) = sentence_bounds(self.text, at);
+        let (start, end) = trim(self.text, lo, hi);
+        self.last.set(Drawn { lo, hi, start, end });
+        (start, end)
     }
 
     /// Where the first whole-word hit of `list` starts.
@@ -370,7 +411,7 @@ impl<'t> Words<'t> {
             if h.start < pos {
                 continue;
             }
-            let (s, e) = sentence_around(text, h.start);
+            let (s, e) = self.sentence(h.start);
             f(s, e);
             // Past the sentence and any white space after it.
             pos = e.max(h.end);
@@ -389,6 +430,12 @@ fn is_word_byte(b: u8) -> bool {
 /// (`.`, `!`, `?`, `;` or `:` followed by white space, or a line break). Offsets are on character
 /// boundaries because every boundary byte is ASCII.
 pub(crate) fn sentence_around(text: &str, at: usize) -> (usize, usize) {
+    let (start, end) = sentence_bounds(text, at);
+    trim(text, start, end)
+}
+
+/// The sentence around `at` before trimming.
+fn sentence_bounds(text: &str, at: usize) -> (usize, usize) {
     let bytes = text.as_bytes();
     let at = at.min(bytes.len());
     let mut start = at;
@@ -418,7 +465,12 @@ pub(crate) fn sentence_around(text: &str, at: usize) -> (usize, usize) {
             break;
         }
     }
-    // Trim white space (ASCII, so boundaries stay on characters).
+    (start, end)
+}
+
+/// `start..end` without white space at either end (ASCII, so boundaries stay on characters).
+fn trim(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
     while start < end && bytes[start].is_ascii_whitespace() {
         start += 1;
     }
@@ -618,6 +670,20 @@ mod tests {
                 let mut got = Vec::new();
                 again.for_each_sentence(*list, |s, e| got.push((s, e)));
                 proptest::prop_assert_eq!(got, one_list_sentences(lex, &text));
+            }
+        }
+
+        /// The remembered sentence is the one `sentence_around` draws, whatever positions are
+        /// asked for in whatever order.
+        #[test]
+        fn remembered_sentences_are_drawn_sentences(
+            text in entry_text(),
+            at in proptest::collection::vec(0usize..200, 0..20),
+        ) {
+            let words = Words::new(&text, Vec::new());
+            for at in at {
+                let at = at % (text.len() + 1);
+                proptest::prop_assert_eq!(words.sentence(at), sentence_around(&text, at));
             }
         }
 

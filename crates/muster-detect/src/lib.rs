@@ -11,6 +11,7 @@ mod finding;
 mod identifier;
 pub mod injection;
 mod lexicon;
+mod patset;
 pub mod pii;
 mod prepared;
 mod refusal;

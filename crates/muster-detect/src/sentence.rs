@@ -13,6 +13,12 @@ pub struct Sentence<'t> {
 /// and at dashes used as clause breaks. Decimal points (`£1.50`) do not split.
 pub fn sentences(text: &str) -> Vec<Sentence<'_>> {
     let mut out = Vec::new();
+    each_sentence(text, |s| out.push(s));
+    out
+}
+
+/// Calls `f` for each of the `sentences` of `text`, in order, without collecting them.
+pub(crate) fn each_sentence<'t>(text: &'t str, mut f: impl FnMut(Sentence<'t>)) {
     let bytes = text.as_bytes();
     let mut start = 0;
     // Byte by byte: every boundary character is ASCII or starts with 0xE2 (the dashes), and those
@@ -34,14 +40,13 @@ pub fn sentences(text: &str) -> Vec<Sentence<'_>> {
             }
             _ => continue,
         };
-        push(text, start, end, &mut out);
+        push(text, start, end, &mut f);
         start = end;
     }
-    push(text, start, text.len(), &mut out);
-    out
+    push(text, start, text.len(), &mut f);
 }
 
-fn push<'t>(text: &'t str, start: usize, end: usize, out: &mut Vec<Sentence<'t>>) {
+fn push<'t>(text: &'t str, start: usize, end: usize, f: &mut impl FnMut(Sentence<'t>)) {
     let Some(raw) = text.get(start..end) else {
         return;
     };
@@ -50,7 +55,7 @@ fn push<'t>(text: &'t str, start: usize, end: usize, out: &mut Vec<Sentence<'t>>
     if trimmed_end > trimmed_start
         && let Some(s) = text.get(trimmed_start..trimmed_end)
     {
-        out.push(Sentence {
+        f(Sentence {
             text: s,
             span: Span {
                 start: trimmed_start,
