@@ -12,7 +12,10 @@
 //! largest single request body, not the input's size; no I/O other than reading the input the
 //! caller hands over, and no clock (the same input gives the same events).
 
+mod chat;
+mod common;
 pub mod event;
+pub mod openai_agents;
 pub mod otlp;
 mod quarantine;
 pub mod time;

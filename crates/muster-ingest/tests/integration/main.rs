@@ -5,6 +5,7 @@
 // A failed expectation in a test is meant to panic.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod agents;
 mod conventions;
 mod fixtures;
 mod leniency;
