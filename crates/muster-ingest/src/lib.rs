@@ -15,6 +15,7 @@
 mod chat;
 mod common;
 pub mod event;
+pub mod helpdesk;
 pub mod langsmith;
 pub mod openai_agents;
 pub mod otlp;

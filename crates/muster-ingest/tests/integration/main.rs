@@ -8,6 +8,7 @@
 mod agents;
 mod conventions;
 mod fixtures;
+mod helpdesk;
 mod langsmith;
 mod leniency;
 mod malformed;
