@@ -275,8 +275,14 @@ pub(crate) fn epoch_seconds_at(obj: &Map<String, Value>, key: &str) -> Result<Op
         Some(Value::Number(n)) => {
             let r = match n.as_i64() {
                 Some(i) => time::from_epoch_int(i128::from(i), time::EpochUnit::Seconds),
+                // Through the shortest decimal text: exact for the digits the sender wrote.
                 None => {
-                    time::from_epoch_f64(n.as_f64().unwrap_or(f64::NAN), time::EpochUnit::Seconds)
+                    time::from_epoch_str(&n.to_string(), time::EpochUnit::Seconds).or_else(|_| {
+                        time::from_epoch_f64(
+                            n.as_f64().unwrap_or(f64::NAN),
+                            time::EpochUnit::Seconds,
+                        )
+                    })
                 }
             };
             r.map(Some).map_err(|e| format!("`{key}`: {e}"))

@@ -17,6 +17,8 @@ mod common;
 pub mod event;
 pub mod helpdesk;
 pub mod langsmith;
+pub mod lines;
+pub mod model_logs;
 pub mod openai_agents;
 pub mod otlp;
 mod quarantine;

@@ -12,6 +12,7 @@ mod helpdesk;
 mod langsmith;
 mod leniency;
 mod malformed;
+mod model_logs;
 mod props;
 
 use muster_ingest::{BodyFormat, EventKind, EvidenceEvent, Item, Quarantined, ReadStats, otlp};
