@@ -19,6 +19,7 @@ pub mod helpdesk;
 pub mod langsmith;
 pub mod lines;
 pub mod model_logs;
+pub mod monitoring;
 pub mod openai_agents;
 pub mod otlp;
 mod quarantine;

@@ -13,6 +13,7 @@ mod langsmith;
 mod leniency;
 mod malformed;
 mod model_logs;
+mod monitoring;
 mod props;
 
 use muster_ingest::{BodyFormat, EventKind, EvidenceEvent, Item, Quarantined, ReadStats, otlp};
