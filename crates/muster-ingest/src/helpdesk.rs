@@ -350,7 +350,7 @@ fn zendesk_audit(d: &Doc<'_>, record: &str, v: &Value, opts: &HelpdeskOptions) -
     }
     let mut rec = Rec::new(d, record.to_owned(), d.source(None), corr, t);
     let author = scalar(&a.author_id).map(Value::String);
-    for e in a.events.iter() {
+    for e in &a.events {
         let ev = match e.as_object() {
             Some(e) => zendesk_child(t, e, CHILD_KNOWN),
             None => Ev::new(
@@ -761,7 +761,7 @@ pub fn read_freshdesk(origin: &str, body: &[u8], opts: &HelpdeskOptions) -> (Vec
             out.record(&d, "/", &value, result);
         }
         Value::Object(o) if o.contains_key("id") => {
-            freshdesk_ticket(&mut out, &d, "", &value, opts)
+            freshdesk_ticket(&mut out, &d, "", &value, opts);
         }
         Value::Array(list) => {
             for (i, v) in list.iter().enumerate() {

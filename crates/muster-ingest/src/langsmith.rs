@@ -462,7 +462,7 @@ fn map_run(
             );
         }
         other => {
-            let root = !run.get("parent_run_id").is_some_and(|p| !p.is_null());
+            let root = run.get("parent_run_id").is_none_or(Value::is_null);
             let kind = if root && other == "chain" {
                 // The root chain is the application's run for one turn.
                 EventKind::AgentInvocation {

@@ -6,6 +6,11 @@
 //! * [`time`]: every timestamp encoding the sources use, normalised to UTC nanoseconds.
 //! * [`otlp`]: OpenTelemetry OTLP traces and logs (JSON and protobuf), mapped by the GenAI
 //!   (current and legacy), OpenInference, OpenLLMetry and Langfuse conventions.
+//! * Native formats, a module each: [`openai_agents`] (Agents SDK trace export), [`langsmith`]
+//!   (runs, multipart and JSON), [`helpdesk`] (Zendesk, Intercom, Freshdesk, Salesforce, with
+//!   `muster-helpdesk`'s wire types), [`model_logs`] (Chat Completions, Responses and Anthropic
+//!   Messages request/response logs), [`monitoring`] (Splunk HEC, Datadog); [`lines`] reads any
+//!   of them from a file one line at a time.
 //!
 //! **Invariants:** every input record becomes events or a [`Quarantined`] item (counted in
 //! [`ReadStats`]), never disappears and never panics the reader; memory is bounded by the
