@@ -9,8 +9,9 @@
 //! * Native formats, a module each: [`openai_agents`] (Agents SDK trace export), [`langsmith`]
 //!   (runs, multipart and JSON), [`helpdesk`] (Zendesk, Intercom, Freshdesk, Salesforce, with
 //!   `muster-helpdesk`'s wire types), [`model_logs`] (Chat Completions, Responses and Anthropic
-//!   Messages request/response logs), [`monitoring`] (Splunk HEC, Datadog); [`lines`] reads any
-//!   of them from a file one line at a time.
+//!   Messages request/response logs), [`monitoring`] (Splunk HEC, Datadog), [`generic`] (any
+//!   JSON Lines or CSV export through a declared mapping); [`lines`] reads any of them from a
+//!   file one line at a time.
 //!
 //! **Invariants:** every input record becomes events or a [`Quarantined`] item (counted in
 //! [`ReadStats`]), never disappears and never panics the reader; memory is bounded by the
@@ -20,6 +21,7 @@
 mod chat;
 mod common;
 pub mod event;
+pub mod generic;
 pub mod helpdesk;
 pub mod langsmith;
 pub mod lines;

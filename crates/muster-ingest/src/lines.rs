@@ -9,8 +9,9 @@ use crate::common::{Doc, Out, merge};
 use crate::otlp::{BodyLocation, DEFAULT_MAX_LINE, ReadError};
 use crate::quarantine::{Item, ReadStats};
 
-/// Reads one body: the origin, the body's bytes and where it sits.
-pub type BodyFn = fn(&str, &[u8], BodyLocation) -> (Vec<Item>, ReadStats);
+/// Reads one body: the origin, the body's bytes and where it sits. May keep state from line to
+/// line (a CSV header).
+pub type BodyFn = Box<dyn FnMut(&str, &[u8], BodyLocation) -> (Vec<Item>, ReadStats) + Send>;
 
 /// Yields the items of every line of `input`, read by `read` one line at a time. Blank lines
 /// are skipped; a line over the limit is quarantined without being held.
@@ -30,12 +31,17 @@ pub struct LineReader<R> {
 }
 
 impl<R: BufRead> LineReader<R> {
-    pub fn new(input: R, origin: impl Into<String>, format: &'static str, read: BodyFn) -> Self {
+    pub fn new(
+        input: R,
+        origin: impl Into<String>,
+        format: &'static str,
+        read: impl FnMut(&str, &[u8], BodyLocation) -> (Vec<Item>, ReadStats) + Send + 'static,
+    ) -> Self {
         Self {
             input,
             origin: origin.into(),
             format,
-            read,
+            read: Box::new(read),
             pending: VecDeque::new(),
             line: Vec::new(),
             line_no: 0,

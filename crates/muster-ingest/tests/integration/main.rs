@@ -8,6 +8,7 @@
 mod agents;
 mod conventions;
 mod fixtures;
+mod generic;
 mod helpdesk;
 mod langsmith;
 mod leniency;

@@ -161,3 +161,35 @@ fn retype(v: &mut serde_json::Value, seed: u64, depth: u32) {
         _ => return,
     };
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The line-oriented readers, including the mapped CSV and JSON Lines readers.
+    #[test]
+    fn line_readers_never_panic(lines in proptest::collection::vec("[ -~\"',{}:]{0,60}", 0..8)) {
+        use muster_ingest::generic::{self, Mapping};
+        use muster_ingest::{model_logs, monitoring};
+        let text = lines.join("\n");
+        let mapping = Mapping {
+            system: "p".to_owned(),
+            time: "a".to_owned(),
+            kind_field: Some("b".to_owned()),
+            content: Some("c".to_owned()),
+            conversation_id: Some("d.e".to_owned()),
+            ..Mapping::default()
+        };
+        let mut r = generic::read_csv(text.as_bytes(), "p", mapping.clone());
+        let items: Vec<_> = r.by_ref().collect();
+        check_accounting(&items, &r.stats());
+        let mut r = generic::read_jsonl(text.as_bytes(), "p", mapping);
+        let items: Vec<_> = r.by_ref().collect();
+        check_accounting(&items, &r.stats());
+        let mut r = model_logs::read_lines(text.as_bytes(), "p");
+        let items: Vec<_> = r.by_ref().collect();
+        check_accounting(&items, &r.stats());
+        let mut r = monitoring::read_hec_lines(text.as_bytes(), "p");
+        let items: Vec<_> = r.by_ref().collect();
+        check_accounting(&items, &r.stats());
+    }
+}
