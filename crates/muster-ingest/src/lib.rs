@@ -9,7 +9,8 @@
 //! * Native formats, a module each: [`openai_agents`] (Agents SDK trace export), [`langsmith`]
 //!   (runs, multipart and JSON), [`helpdesk`] (Zendesk, Intercom, Freshdesk, Salesforce, with
 //!   `muster-helpdesk`'s wire types), [`model_logs`] (Chat Completions, Responses and Anthropic
-//!   Messages request/response logs), [`monitoring`] (Splunk HEC, Datadog), [`generic`] (any
+//!   Messages request/response logs), [`bedrock`] (model-invocation logs with guardrail
+//!   assessments), [`monitoring`] (Splunk HEC, Datadog), [`generic`] (any
 //!   JSON Lines or CSV export through a declared mapping); [`lines`] reads any of them from a
 //!   file one line at a time.
 //!
@@ -18,6 +19,7 @@
 //! largest single request body, not the input's size; no I/O other than reading the input the
 //! caller hands over, and no clock (the same input gives the same events).
 
+pub mod bedrock;
 mod chat;
 mod common;
 pub mod event;

@@ -356,6 +356,9 @@ fn anthropic_blocks(role: &str, content: Option<&Value>) -> Vec<Message> {
     };
     let mut texts = Vec::new();
     let mut out = Vec::new();
+    let results_first = blocks
+        .first()
+        .is_some_and(|b| b.get("type").and_then(Value::as_str) == Some("tool_result"));
     for b in blocks.iter().filter_map(Value::as_object) {
         match str_at(b, "type") {
             Some("text") => texts.extend(text(b.get("text"))),
@@ -377,12 +380,17 @@ fn anthropic_blocks(role: &str, content: Option<&Value>) -> Vec<Message> {
         main.text = Some(texts.join("\n"));
     }
     if main.text.is_some() || !main.tool_calls.is_empty() {
-        out.insert(0, main);
+        // Keep the turn's order: results handed back first (as the APIs require) stay first.
+        if results_first {
+            out.push(main);
+        } else {
+            out.insert(0, main);
+        }
     }
     out
 }
 
-fn anthropic_input(req: &Map<String, Value>) -> Vec<Message> {
+pub(crate) fn anthropic_input(req: &Map<String, Value>) -> Vec<Message> {
     let mut out = Vec::new();
     if let Some(s) = content_text(req.get("system")) {
         out.push(Message {
@@ -403,7 +411,7 @@ fn anthropic_input(req: &Map<String, Value>) -> Vec<Message> {
     out
 }
 
-fn anthropic_output(res: &Map<String, Value>) -> Vec<Message> {
+pub(crate) fn anthropic_output(res: &Map<String, Value>) -> Vec<Message> {
     let mut out = anthropic_blocks("assistant", res.get("content"));
     if let Some(first) = out.first_mut() {
         first.finish_reason = text(res.get("stop_reason"));

@@ -58,7 +58,7 @@ proptest! {
 /// Every native reader, on a body: bytes in, accounted items out.
 fn native_readers(bytes: &[u8]) {
     use muster_ingest::helpdesk::{self, HelpdeskOptions};
-    use muster_ingest::{langsmith, model_logs, monitoring, openai_agents};
+    use muster_ingest::{bedrock, langsmith, model_logs, monitoring, openai_agents};
     let opts = HelpdeskOptions {
         conversation_field: Some("cf_x".to_owned()),
     };
@@ -72,6 +72,7 @@ fn native_readers(bytes: &[u8]) {
         helpdesk::read_freshdesk("p", bytes, &opts),
         helpdesk::read_salesforce("p", bytes, &opts),
         model_logs::read_body("p", bytes, Default::default()),
+        bedrock::read_body("p", bytes, Default::default()),
         monitoring::read_hec("p", bytes, Default::default()),
         monitoring::read_datadog("p", bytes, Default::default()),
     ];
@@ -80,7 +81,8 @@ fn native_readers(bytes: &[u8]) {
     }
 }
 
-const NATIVE_SAMPLES: [&str; 12] = [
+const NATIVE_SAMPLES: [&str; 13] = [
+    "bedrock/model-invocation-logs.jsonl",
     "openai-agents/traces-ingest-chat-handoff.json",
     "langsmith/runs-multipart.body",
     "intercom/conversation.example.json",
