@@ -374,3 +374,16 @@ impl<V> Bounded<V> {
         self.map.get(key)
     }
 }
+
+/// The counts added between two snapshots of a reader's running counts.
+pub(crate) fn since(now: ReadStats, before: ReadStats) -> ReadStats {
+    ReadStats {
+        bodies: now.bodies - before.bodies,
+        bodies_quarantined: now.bodies_quarantined - before.bodies_quarantined,
+        records: now.records - before.records,
+        records_mapped: now.records_mapped - before.records_mapped,
+        records_quarantined: now.records_quarantined - before.records_quarantined,
+        events: now.events - before.events,
+        quarantined: now.quarantined - before.quarantined,
+    }
+}

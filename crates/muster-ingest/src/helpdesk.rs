@@ -121,21 +121,9 @@ pub fn read_zendesk(origin: &str, body: &[u8], opts: &HelpdeskOptions) -> (Vec<I
         let d = doc(origin, "zendesk", "zendesk-tickets");
         let result = ticket(&d, "/ticket", t);
         out.record(&d, "/ticket", t, result);
-    } else if let Ok(list) = typed::<zendesk::TicketList>(&value, "ticket list") {
-        let d = doc(origin, "zendesk", "zendesk-tickets");
-        let list: Vec<Value> = obj
-            .get("tickets")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_else(|| {
-                list.tickets
-                    .iter()
-                    .filter_map(|t| serde_json::to_value(t).ok())
-                    .collect()
-            });
-        read_list(&mut out, &d, "tickets", &list, &ticket);
     } else if let Some(Value::Array(list)) = obj.get("tickets") {
-        // A list with a bad ticket fails the typed envelope: read each entry on its own.
+        // Tickets (a list page, or an incremental export page) are decoded one by one as
+        // `zendesk::Ticket`, so a bad ticket is quarantined without spoiling the page.
         let d = doc(origin, "zendesk", "zendesk-tickets");
         read_list(&mut out, &d, "tickets", list, &ticket);
     } else if let Ok(results) = typed::<zendesk::SearchResults>(&value, "search results") {

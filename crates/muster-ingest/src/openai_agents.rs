@@ -380,3 +380,18 @@ fn map_span(
     }
     Ok(rec.finish())
 }
+
+/// A file of export bodies, one per line (as a loopback receiver dumps them), read one line at
+/// a time with trace keys carried from line to line.
+pub fn read_lines<R: std::io::BufRead>(
+    input: R,
+    origin: impl Into<String>,
+) -> crate::lines::LineReader<R> {
+    let origin = origin.into();
+    let mut reader = AgentsReader::new(origin.clone());
+    crate::lines::LineReader::new(input, origin, FORMAT, move |_, line, at| {
+        let before = reader.stats();
+        let items = reader.read_body(line, at);
+        (items, crate::common::since(reader.stats(), before))
+    })
+}

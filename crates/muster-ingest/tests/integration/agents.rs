@@ -238,3 +238,24 @@ fn keys_carry_to_spans_in_later_bodies() {
     assert_eq!(reader.stats().records, 2);
     assert_eq!(reader.stats().bodies, 2);
 }
+
+#[test]
+fn json_lines_of_bodies_carry_keys() {
+    let text = concat!(
+        r#"{"data":[{"object":"trace","id":"trace_x","group_id":"conv-1"}]}"#,
+        "\n\n",
+        r#"{"data":[{"object":"trace.span","id":"span_a","trace_id":"trace_x","started_at":"2026-11-26T19:08:52Z","span_data":{"type":"handoff","from_agent":"A","to_agent":"B"}}]}"#,
+        "\nnot json\n"
+    );
+    let mut reader = openai_agents::read_lines(text.as_bytes(), "dump.jsonl");
+    let items: Vec<_> = reader.by_ref().collect();
+    let stats = reader.finish().unwrap();
+    check_accounting(&items, &stats);
+    let e = events(&items)[0];
+    assert_eq!(e.correlation.conversation_id.as_deref(), Some("conv-1"));
+    assert_eq!(e.raw.line, Some(3));
+    assert_eq!(
+        (stats.bodies, stats.bodies_quarantined, stats.records),
+        (3, 1, 2)
+    );
+}

@@ -146,3 +146,21 @@ fn malformed_runs_and_parts_are_quarantined() {
         Some("/post/1")
     );
 }
+
+#[test]
+fn json_lines_of_runs() {
+    let text = "{\"id\":\"r1\",\"name\":\"lookup_order\",\"run_type\":\"tool\",\"start_time\":\"2026-11-26T19:10:25.049123\",\"inputs\":{\"order_id\":\"A-1001\"},\"extra\":{\"metadata\":{\"conversation_id\":\"conv-2\"}}}\n{\"id\":\"r2\"}\n";
+    let mut reader = langsmith::read_json_lines(text.as_bytes(), "runs.jsonl");
+    let items: Vec<_> = reader.by_ref().collect();
+    let stats = reader.finish().unwrap();
+    check_accounting(&items, &stats);
+    let e = events(&items)[0];
+    // No offset: UTC, as LangSmith writes it.
+    assert_eq!(
+        time::format_rfc3339(e.time_ns),
+        "2026-11-26T19:10:25.049123000Z"
+    );
+    assert_eq!(e.correlation.conversation_id.as_deref(), Some("conv-2"));
+    assert_eq!(e.raw.line, Some(1));
+    assert_eq!(quarantined(&items)[0].pointer.line, Some(2));
+}
