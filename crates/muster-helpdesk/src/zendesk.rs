@@ -137,6 +137,82 @@ pub struct ApiError {
     pub description: Option<String>,
 }
 
+/// A ticket audit (`GET /api/v2/tickets/{id}/audits` → `{"audits": […]}`): one update of a
+/// ticket, with the events it made (`Create`, `Change`, `Comment`, `Notification`…). Events are
+/// kept raw: Zendesk has about forty event types and adds more, and each is read on its own.
+/// Reference: <https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_audits/>.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Audit {
+    pub id: Scalar,
+    #[serde(default)]
+    pub ticket_id: Option<Scalar>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub author_id: Option<Scalar>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub via: Option<Via>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub events: Vec<Value>,
+}
+
+/// `GET /api/v2/tickets/{id}/audits` (cursor pagination). `audits` is required; entries stay
+/// raw so one bad audit does not spoil the page.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct AuditList {
+    pub audits: Vec<Value>,
+    #[serde(default)]
+    pub next_page: Option<String>,
+    #[serde(default)]
+    pub previous_page: Option<String>,
+    #[serde(default)]
+    pub count: Option<u64>,
+}
+
+/// One record of the incremental ticket event export
+/// (`GET /api/v2/incremental/ticket_events.json?start_time=…`): an update of a ticket, its time
+/// as epoch seconds (`timestamp`) and ISO (`created_at`), and its `child_events`. A `Change`
+/// child names the changed field as its own key (`"status": "solved"`) with `previous_value`.
+/// Reference: <https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/#incremental-ticket-event-export>.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IncrementalTicketEvent {
+    pub id: Scalar,
+    #[serde(default)]
+    pub ticket_id: Option<Scalar>,
+    #[serde(default)]
+    pub timestamp: Option<Value>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updater_id: Option<Scalar>,
+    #[serde(default)]
+    pub via: Option<Value>,
+    #[serde(default)]
+    pub system: Option<Value>,
+    #[serde(default)]
+    pub event_type: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub child_events: Vec<Value>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub merged_ticket_ids: Vec<Value>,
+}
+
+/// `{"ticket_events": […], "count", "end_of_stream", "end_time", "next_page"}`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct IncrementalTicketEvents {
+    pub ticket_events: Vec<Value>,
+    #[serde(default)]
+    pub count: Option<u64>,
+    #[serde(default)]
+    pub end_of_stream: Option<bool>,
+    #[serde(default)]
+    pub end_time: Option<Value>,
+    #[serde(default)]
+    pub next_page: Option<String>,
+}
+
 /// Where Zendesk tickets carry the conversation id (`queue.conversation_field`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ZendeskLookup {

@@ -57,9 +57,12 @@ impl TimeBasis {
 /// Which system a record came from and how it was read.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
-    /// The kind of system: `otlp`, later `langsmith`, `zendesk`, `salesforce`, `datadog`, `muster`…
+    /// The kind of system: `otlp`, `openai-agents`, `langsmith`, `zendesk`, `intercom`,
+    /// `freshdesk`, `salesforce`, `openai`, `anthropic`, `aws.bedrock`, `splunk`, `datadog`, a
+    /// mapping's declared system, `muster`…
     pub system: String,
-    /// The wire format the record was read from, e.g. `otlp-json-traces`, `otlp-protobuf-logs`.
+    /// The wire format the record was read from, e.g. `otlp-json-traces`, `otlp-protobuf-logs`,
+    /// `openai-agents-traces-ingest`, `langsmith-runs-multipart`, `zendesk-ticket-audits`.
     pub format: String,
     /// The telemetry convention(s) recognised on the record.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

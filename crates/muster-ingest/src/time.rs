@@ -187,8 +187,19 @@ pub fn parse_json(v: &Value) -> Result<i64, TimeError> {
             } else if let Some(u) = n.as_u64() {
                 from_epoch_int(i128::from(u), guess_unit(u as f64))
             } else {
+                // A fraction (Splunk HEC's `1433188255.500`): read through its shortest decimal
+                // text, which is exact for the digits the sender wrote, where the f64 product
+                // would be off by tens of nanoseconds.
                 let f = n.as_f64().unwrap_or(f64::NAN);
-                from_epoch_f64(f, guess_unit(f))
+                let text = n.to_string();
+                if text
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+                {
+                    from_epoch_str(&text, guess_unit(f))
+                } else {
+                    from_epoch_f64(f, guess_unit(f))
+                }
             }
         }
         Value::Null => Err(TimeError::WrongType("null")),

@@ -5,10 +5,17 @@
 // A failed expectation in a test is meant to panic.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod agents;
+mod bedrock;
 mod conventions;
 mod fixtures;
+mod generic;
+mod helpdesk;
+mod langsmith;
 mod leniency;
 mod malformed;
+mod model_logs;
+mod monitoring;
 mod props;
 
 use muster_ingest::{BodyFormat, EventKind, EvidenceEvent, Item, Quarantined, ReadStats, otlp};
