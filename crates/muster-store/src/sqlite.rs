@@ -19,8 +19,16 @@ use std::collections::HashMap;
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::ingest::{
+    AccessRecord, IngestBatch, IngestProgress, IngestReceipt, SearchFilters, SourceRecord,
+    SourceVerify, StoredEvidence, StoredQuarantine, TimelineQuery,
+};
 use crate::model::{DrillHeader, DrillRecord, DrillStatus, StoredEvent, StoredVerify};
 use crate::{EvidenceStore, StoreError};
+
+mod ingest;
+
+pub use ingest::fts_query;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -38,6 +46,10 @@ enum WriteRequest {
         finished_at_ns: i64,
         summary: serde_json::Value,
         done: oneshot::Sender<Result<Digest, StoreError>>,
+    },
+    Ingest {
+        batch: ingest::PreparedBatch,
+        done: oneshot::Sender<Result<IngestReceipt, StoreError>>,
     },
 }
 
@@ -63,6 +75,9 @@ impl std::fmt::Debug for WriteRequest {
                 ..
             } => write!(f, "Append({drill_id}/{stream}, {} events)", events.len()),
             WriteRequest::Seal { drill_id, .. } => write!(f, "Seal({drill_id})"),
+            WriteRequest::Ingest { batch, .. } => {
+                write!(f, "Ingest({}, {} events)", batch.source, batch.rows.len())
+            }
         }
     }
 }
@@ -202,6 +217,9 @@ fn writer_stopped() -> StoreError {
 struct WriterState {
     heads: HashMap<(String, String), (u64, Digest)>,
     statuses: HashMap<String, String>,
+    /// Each ingested source's chain length and head. Like drill streams, **a source is written by
+    /// one process at a time**; a second writer's batch fails on the chain's unique position.
+    sources: HashMap<String, (u64, Digest)>,
 }
 
 /// The writer: take everything queued, commit the appends in one transaction, answer every caller.
@@ -244,6 +262,15 @@ async fn write_loop(
                         &summary,
                     )
                     .await;
+                    let _ = done.send(result);
+                }
+                WriteRequest::Ingest { batch, done } => {
+                    flush(&mut conn, &mut state, std::mem::take(&mut appends)).await;
+                    let result = ingest::write_ingest(&mut conn, &mut state.sources, batch).await;
+                    if result.is_err() {
+                        // Nothing of the batch was stored; re-read the head next time.
+                        state.sources.clear();
+                    }
                     let _ = done.send(result);
                 }
             }
@@ -519,6 +546,61 @@ const DRILL_COLUMNS: &str = "SELECT d.*, (SELECT COUNT(*) FROM events e WHERE e.
 
 #[async_trait]
 impl EvidenceStore for SqliteStore {
+    async fn ingest_batch(&self, batch: IngestBatch) -> Result<IngestReceipt, StoreError> {
+        // Digests and JSON are computed here, in the caller's task, so they overlap with the
+        // writer committing the previous batch.
+        let batch = ingest::prepare(batch);
+        let (done, wait) = oneshot::channel();
+        self.writer
+            .send(WriteRequest::Ingest { batch, done })
+            .map_err(|_| writer_stopped())?;
+        wait.await.map_err(|_| writer_stopped())?
+    }
+
+    async fn ingest_progress(
+        &self,
+        source: &str,
+        input: &str,
+    ) -> Result<IngestProgress, StoreError> {
+        ingest::progress(&self.pool, source, input).await
+    }
+
+    async fn timeline(&self, query: &TimelineQuery) -> Result<Vec<StoredEvidence>, StoreError> {
+        ingest::timeline(&self.pool, query).await
+    }
+
+    async fn search(
+        &self,
+        text: &str,
+        filters: &SearchFilters,
+    ) -> Result<Vec<StoredEvidence>, StoreError> {
+        ingest::search(&self.pool, text, filters).await
+    }
+
+    async fn quarantined(&self, source: Option<&str>) -> Result<Vec<StoredQuarantine>, StoreError> {
+        ingest::quarantined(&self.pool, source).await
+    }
+
+    async fn record_access(&self, record: &AccessRecord) -> Result<(), StoreError> {
+        ingest::record_access(&self.pool, record).await
+    }
+
+    async fn access_log(&self) -> Result<Vec<AccessRecord>, StoreError> {
+        ingest::access_log(&self.pool).await
+    }
+
+    async fn sources(&self) -> Result<Vec<SourceRecord>, StoreError> {
+        ingest::sources(&self.pool).await
+    }
+
+    async fn verify_sources(&self) -> Result<Vec<SourceVerify>, StoreError> {
+        let mut out = Vec::new();
+        for source in ingest::sources(&self.pool).await? {
+            out.push(ingest::verify_source(&self.pool, &source).await?);
+        }
+        Ok(out)
+    }
+
     async fn append_addenda(
         &self,
         drill_id: &str,
