@@ -22,7 +22,7 @@ pub use ingest::{
     SourceRecord, SourceVerify, StoredEvidence, StoredQuarantine, TimelineKey, TimelineQuery,
 };
 pub use model::{DrillHeader, DrillRecord, DrillStatus, StoredEvent, StoredVerify};
-pub use sqlite::{SqliteStore, fts_query};
+pub use sqlite::{IngestPending, SqliteStore, fts_query};
 
 use async_trait::async_trait;
 use muster_evidence::{Digest, EventDraft};

@@ -53,6 +53,17 @@ enum WriteRequest {
     },
 }
 
+/// An ingest batch submitted with [`SqliteStore::submit_ingest`], not yet committed.
+#[derive(Debug)]
+pub struct IngestPending(oneshot::Receiver<Result<IngestReceipt, StoreError>>);
+
+impl IngestPending {
+    /// Wait until the batch is committed (or has failed).
+    pub async fn wait(self) -> Result<IngestReceipt, StoreError> {
+        self.0.await.map_err(|_| writer_stopped())?
+    }
+}
+
 /// The SQLite evidence store.
 ///
 /// Appends go through one writer task that commits whatever has queued up in a single transaction
@@ -139,6 +150,20 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Queue an ingest batch without waiting for it: its digests and JSON are computed now, in
+    /// the caller, and the writer commits batches in the order they were submitted. Keeping one
+    /// batch in flight lets the next one be read and hashed while this one commits. If a batch
+    /// fails, the writer refuses the later batches of the same input, so a progress marker is
+    /// never committed past a batch that was lost.
+    pub fn submit_ingest(&self, batch: IngestBatch) -> Result<IngestPending, StoreError> {
+        let batch = ingest::prepare(batch);
+        let (done, wait) = oneshot::channel();
+        self.writer
+            .send(WriteRequest::Ingest { batch, done })
+            .map_err(|_| writer_stopped())?;
+        Ok(IngestPending(wait))
+    }
+
     /// The underlying pool, for tests that tamper with the file the way an attacker would.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -220,6 +245,8 @@ struct WriterState {
     /// Each ingested source's chain length and head. Like drill streams, **a source is written by
     /// one process at a time**; a second writer's batch fails on the chain's unique position.
     sources: HashMap<String, (u64, Digest)>,
+    /// Inputs (source, input) one of whose batches failed: their later batches are refused.
+    failed_inputs: std::collections::HashSet<(String, String)>,
 }
 
 /// The writer: take everything queued, commit the appends in one transaction, answer every caller.
@@ -266,10 +293,19 @@ async fn write_loop(
                 }
                 WriteRequest::Ingest { batch, done } => {
                     flush(&mut conn, &mut state, std::mem::take(&mut appends)).await;
+                    let key = (batch.source.clone(), batch.input.clone());
+                    if state.failed_inputs.contains(&key) {
+                        let _ = done.send(Err(StoreError::Corrupt(format!(
+                            "an earlier batch of {} failed, so this one was not stored; ingest again to resume",
+                            key.1
+                        ))));
+                        continue;
+                    }
                     let result = ingest::write_ingest(&mut conn, &mut state.sources, batch).await;
                     if result.is_err() {
                         // Nothing of the batch was stored; re-read the head next time.
                         state.sources.clear();
+                        state.failed_inputs.insert(key);
                     }
                     let _ = done.send(result);
                 }
@@ -547,14 +583,7 @@ const DRILL_COLUMNS: &str = "SELECT d.*, (SELECT COUNT(*) FROM events e WHERE e.
 #[async_trait]
 impl EvidenceStore for SqliteStore {
     async fn ingest_batch(&self, batch: IngestBatch) -> Result<IngestReceipt, StoreError> {
-        // Digests and JSON are computed here, in the caller's task, so they overlap with the
-        // writer committing the previous batch.
-        let batch = ingest::prepare(batch);
-        let (done, wait) = oneshot::channel();
-        self.writer
-            .send(WriteRequest::Ingest { batch, done })
-            .map_err(|_| writer_stopped())?;
-        wait.await.map_err(|_| writer_stopped())?
+        self.submit_ingest(batch)?.wait().await
     }
 
     async fn ingest_progress(

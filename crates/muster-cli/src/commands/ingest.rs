@@ -220,29 +220,32 @@ async fn ingest_one(
         )
     });
 
+    // One batch committing while the next is hashed: submitted in order, awaited in order.
+    let mut in_flight: std::collections::VecDeque<(muster_store::IngestPending, Option<u64>)> =
+        std::collections::VecDeque::new();
     while let Some(chunk) = rx.recv().await {
         report.events_read += chunk.events.len() as u64;
         for q in &chunk.quarantined {
             *report.reasons.entry(reason_class(&q.reason)).or_default() += 1;
         }
         let offset = chunk.offset_reached;
-        let receipt = store
-            .ingest_batch(IngestBatch {
-                source: args.source.clone(),
-                input: origin.clone(),
-                events: chunk.events,
-                quarantined: chunk.quarantined,
-                offset_reached: chunk.offset_reached,
-                complete: chunk.complete,
-            })
-            .await?;
-        report.stored += receipt.stored;
-        report.duplicates += receipt.duplicates;
-        report.quarantined += receipt.quarantined;
-        if let Some(o) = offset {
-            bar.set_position(o);
+        let pending = store.submit_ingest(IngestBatch {
+            source: args.source.clone(),
+            input: origin.clone(),
+            events: chunk.events,
+            quarantined: chunk.quarantined,
+            offset_reached: chunk.offset_reached,
+            complete: chunk.complete,
+        })?;
+        in_flight.push_back((pending, offset));
+        if in_flight.len() > 1
+            && let Some((pending, offset)) = in_flight.pop_front()
+        {
+            settle(&mut report, &bar, pending.wait().await?, offset);
         }
-        bar.set_message(format!("{} events", report.stored));
+    }
+    while let Some((pending, offset)) = in_flight.pop_front() {
+        settle(&mut report, &bar, pending.wait().await?, offset);
     }
     bar.finish_and_clear();
     match reader.await {
@@ -250,6 +253,21 @@ async fn ingest_one(
         Ok(Err(e)) => Err(e),
         Err(e) => Err(CliError::internal(format!("the reading task failed: {e}"))),
     }
+}
+
+fn settle(
+    report: &mut InputReport,
+    bar: &ProgressBar,
+    receipt: muster_store::IngestReceipt,
+    offset: Option<u64>,
+) {
+    report.stored += receipt.stored;
+    report.duplicates += receipt.duplicates;
+    report.quarantined += receipt.quarantined;
+    if let Some(o) = offset {
+        bar.set_position(o);
+    }
+    bar.set_message(format!("{} events", report.stored));
 }
 
 /// The reason without its detail (`not JSON: expected value at line 1 column 2` → `not JSON`),
