@@ -47,7 +47,7 @@ customer="cust-$(( SPANS / 128 ))"
 times=()
 for _ in 1 2 3 4 5; do
   ms=$("$BIN" --store "$STORE" reconstruct --customer "$customer" --json \
-    | python3 -c "import json,sys;d=json.load(sys.stdin);print(len(d["events"]), round(d["reconstruction_ms"], 1))")
+    | python3 -c "import json,sys;d=json.load(sys.stdin);print(len(d['events']), round(d['reconstruction_ms'], 1))")
   times+=("$ms")
 done
 printf '%s\n' "${times[@]}" | sort -k2 -n | awk '{a[NR]=$0} END {split(a[int((NR+1)/2)], m, " "); print "reconstruct --customer: " m[1] " events in " m[2] " ms (median of " NR ")"}'
