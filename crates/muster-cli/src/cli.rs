@@ -99,11 +99,122 @@ pub enum Command {
     )]
     Accept(AcceptArgs),
 
+    /// Read telemetry (OTLP traces and logs) into the evidence store, idempotently and resumably.
+    #[command(
+        after_help = "Examples:\n  muster ingest traces.jsonl                      an OTLP JSON Lines file (the collector's file exporter)\n  muster ingest export/ --source prod-agent       every file in a folder, into one source\n  muster ingest logs.pb --format otlp-protobuf-logs --json\n\nRe-ingesting an input adds nothing; an interrupted ingest resumes where its last batch committed.\nRecords that cannot be read are quarantined with their reason and counted, not fatal.\nExit status: 0 ingested (even with quarantined records), 2 bad input (a path that cannot be read), 5 store problem."
+    )]
+    Ingest(IngestArgs),
+
+    /// The merged timeline of a conversation or a customer across every ingested source.
+    #[command(
+        after_help = "Examples:\n  muster reconstruct --conversation conv-4821\n  muster reconstruct --customer LM-100004 --from 2026-11-01T00:00:00Z --to 2026-11-02T00:00:00Z\n  muster reconstruct --conversation conv-4821 --json\n  muster reconstruct --conversation conv-4821 --raw --reason \"complaint C-1182 review\"\n\nPersonal data is redacted unless --raw; --raw needs --reason and is written to the store's access audit.\nExit status: 0 events found, 1 none found, 2 bad input."
+    )]
+    Reconstruct(ReconstructArgs),
+
+    /// Full-text search over ingested content.
+    #[command(
+        after_help = "Examples:\n  muster search \"refund approved\"\n  muster search refund --kind agent.message --source otlp --json\n  muster search \"cancel\" --conversation conv-4821\n\nEvery word must occur. Personal data is redacted unless --raw (which needs --reason and is audited).\nExit status: 0 matches found, 1 none, 2 bad input."
+    )]
+    Search(SearchArgs),
+
     /// Approve (or reject) a drill's customer correction notice, as one of its approver roles.
     #[command(
         after_help = "Examples:\n  muster approve 0193a7 --role comms-lead --name \"Sam Okafor\"\n  muster approve 0193a7 --role legal --name \"Ruth Grant\" --reject --note \"remove the promise of a refund\"\n\nThe approval is added to the sealed drill's addenda; the comms-approval control then reports\nthe time from the notice to the last approval against the manifest's claim.\nExit status: 0 when the notice is approved within its claim, 1 when rejected or late, 3 while\napprovals are still missing."
     )]
     Approve(ApproveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files, or folders of them (read in name order).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// How the input is encoded; `auto` decides by file name (`*.jsonl` JSON Lines, `*.json`
+    /// one OTLP/JSON body, `*.pb`/`*.binpb` protobuf, logs when the name contains `logs`).
+    #[arg(long, value_enum, default_value_t = IngestFormat::Auto)]
+    pub format: IngestFormat,
+    /// The source's name: its hash chain, and the scope in which re-ingest is recognised.
+    #[arg(long, default_value = "otlp")]
+    pub source: String,
+    /// Events per committed batch.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub batch: u32,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IngestFormat {
+    Auto,
+    /// One OTLP/JSON export request (traces or logs) per file.
+    OtlpJson,
+    /// OTLP/JSON export requests, one per line.
+    OtlpJsonl,
+    /// One OTLP protobuf export request per file: traces, or logs when the name contains `logs`.
+    OtlpProtobuf,
+    OtlpProtobufTraces,
+    OtlpProtobufLogs,
+}
+
+/// Who may see personal data: redacted unless `--raw`, which is audited.
+#[derive(Debug, Args)]
+pub struct AccessArgs {
+    /// Show personal data unredacted. Needs --reason; recorded in the store's access audit.
+    #[arg(long, requires = "reason")]
+    pub raw: bool,
+    /// Why unredacted access is needed (recorded with --raw).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Who is reading, for the access audit (default: $USER).
+    #[arg(long = "as", value_name = "NAME")]
+    pub as_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("key").required(true).args(["conversation", "customer"])))]
+pub struct ReconstructArgs {
+    /// A conversation (session, thread) id.
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<String>,
+    /// A customer reference (CRM contact, account, end-user id).
+    #[arg(long, value_name = "REF")]
+    pub customer: Option<String>,
+    /// Only events at or after this time (RFC 3339, e.g. 2026-11-01T09:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<jiff::Timestamp>,
+    /// Only events at or before this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<jiff::Timestamp>,
+    /// At most this many events (the earliest).
+    #[arg(long, default_value_t = 10_000)]
+    pub limit: u64,
+    #[command(flatten)]
+    pub access: AccessArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words that must all occur in an event's content.
+    #[arg(value_name = "TEXT")]
+    pub text: String,
+    /// Only events of this kind (e.g. agent.message, tool.call).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only events of this source.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Only events of this conversation.
+    #[arg(long, value_name = "ID")]
+    pub conversation: Option<String>,
+    /// At most this many matches (the earliest).
+    #[arg(long, default_value_t = 100)]
+    pub limit: u64,
+    #[command(flatten)]
+    pub access: AccessArgs,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

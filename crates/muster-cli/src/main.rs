@@ -49,6 +49,11 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Gate(args) => commands::gate::run(&ctx, args),
         Command::Accept(args) => commands::gate::accept(&ctx, args),
         Command::Approve(args) => runtime()?.block_on(commands::approve::run(&ctx, args)),
+        Command::Ingest(args) => runtime()?.block_on(commands::ingest::run(&ctx, args)),
+        Command::Reconstruct(args) => {
+            runtime()?.block_on(commands::evidence::reconstruct(&ctx, args))
+        }
+        Command::Search(args) => runtime()?.block_on(commands::evidence::search(&ctx, args)),
         Command::Schema(_) | Command::Refagent(_) | Command::Scan(_) => {
             Err(CliError::internal("command dispatched twice"))
         }

@@ -136,6 +136,20 @@ pub fn event_digest(
     h.finish()
 }
 
+/// Digest of an event's contents, independent of where it sits in a chain: its kind, time and
+/// field digests (sorted by name). Ingest uses it with the raw pointer as a record's identity, so
+/// re-reading the same input is recognised whatever chain position the first copy got.
+pub fn content_digest(time_ns: i64, kind: &str, fields: &[(&str, Digest)]) -> Digest {
+    let mut h = Hasher::new("muster/content/v1");
+    h.i64(time_ns)
+        .bytes(kind.as_bytes())
+        .u64(fields.len() as u64);
+    for (name, digest) in fields {
+        h.bytes(name.as_bytes()).digest(digest);
+    }
+    h.finish()
+}
+
 /// Digest sealing a drill: every stream's id, length and head, in stream-id order.
 pub fn root_digest(drill_id: &str, streams: &[(String, u64, Digest)]) -> Digest {
     let mut sorted: Vec<&(String, u64, Digest)> = streams.iter().collect();

@@ -14,6 +14,8 @@ mod chain;
 mod digest;
 mod verify;
 
-pub use chain::{EventDraft, Field, SealedEvent, StreamChain};
-pub use digest::{Digest, DigestParseError, event_digest, field_digest, genesis, root_digest};
+pub use chain::{EventDraft, Field, PreparedEvent, SealedEvent, StreamChain};
+pub use digest::{
+    Digest, DigestParseError, content_digest, event_digest, field_digest, genesis, root_digest,
+};
 pub use verify::{Problem, ProblemKind, StreamHead, VerifyReport, verify_drill};

@@ -4,16 +4,25 @@
 //! default (a WAL-mode SQLite file, `.muster/evidence.db`). A PostgreSQL backend implements the same
 //! trait later.
 //!
+//! Ingested evidence (events read from the real stack by `muster-ingest`) is kept beside drills:
+//! one append-only chain per source, a full-text index updated in the same transaction, a
+//! quarantine, per-batch progress for idempotent, resumable ingest, and an access audit.
+//!
 //! **Invariants:** events are only ever appended; addenda to a sealed drill go to their own chain,
 //! which starts from the drill's root digest, so the sealed drill never changes; each append extends its stream's hash chain in
 //! the same transaction that stores the event; a drill is sealed once, into a root digest over its
 //! streams. Digests are computed by `muster-evidence`, never here.
 
+mod ingest;
 mod model;
 mod sqlite;
 
+pub use ingest::{
+    AccessRecord, EVIDENCE_CHAIN, IngestBatch, IngestProgress, IngestReceipt, SearchFilters,
+    SourceRecord, SourceVerify, StoredEvidence, StoredQuarantine, TimelineKey, TimelineQuery,
+};
 pub use model::{DrillHeader, DrillRecord, DrillStatus, StoredEvent, StoredVerify};
-pub use sqlite::SqliteStore;
+pub use sqlite::{IngestPending, SqliteStore, fts_query};
 
 use async_trait::async_trait;
 use muster_evidence::{Digest, EventDraft};
@@ -87,4 +96,41 @@ pub trait EvidenceStore: Send + Sync {
 
     /// A drill's addenda in order.
     async fn addenda(&self, drill_id: &str) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Store one batch of ingested events and quarantined records in one transaction: records
+    /// already stored (same source, raw pointer and content digest) are skipped, the rest extend
+    /// the source's chain and the full-text index, and the batch's progress is recorded with them.
+    async fn ingest_batch(&self, batch: IngestBatch) -> Result<IngestReceipt, StoreError>;
+
+    /// How far `input` of `source` has been ingested (committed batches only).
+    async fn ingest_progress(
+        &self,
+        source: &str,
+        input: &str,
+    ) -> Result<IngestProgress, StoreError>;
+
+    /// A conversation's or customer's events across sources, in time order.
+    async fn timeline(&self, query: &TimelineQuery) -> Result<Vec<StoredEvidence>, StoreError>;
+
+    /// Events whose content holds every word of `text`, in time order.
+    async fn search(
+        &self,
+        text: &str,
+        filters: &SearchFilters,
+    ) -> Result<Vec<StoredEvidence>, StoreError>;
+
+    /// Quarantined records, of one source or all, in the order they were stored.
+    async fn quarantined(&self, source: Option<&str>) -> Result<Vec<StoredQuarantine>, StoreError>;
+
+    /// Record that someone read evidence unredacted.
+    async fn record_access(&self, record: &AccessRecord) -> Result<(), StoreError>;
+
+    /// The access audit, oldest first.
+    async fn access_log(&self) -> Result<Vec<AccessRecord>, StoreError>;
+
+    /// Ingested sources with their chains.
+    async fn sources(&self) -> Result<Vec<SourceRecord>, StoreError>;
+
+    /// Check every ingested source's chain.
+    async fn verify_sources(&self) -> Result<Vec<SourceVerify>, StoreError>;
 }

@@ -19,8 +19,16 @@ use std::collections::HashMap;
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::ingest::{
+    AccessRecord, IngestBatch, IngestProgress, IngestReceipt, SearchFilters, SourceRecord,
+    SourceVerify, StoredEvidence, StoredQuarantine, TimelineQuery,
+};
 use crate::model::{DrillHeader, DrillRecord, DrillStatus, StoredEvent, StoredVerify};
 use crate::{EvidenceStore, StoreError};
+
+mod ingest;
+
+pub use ingest::fts_query;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -39,6 +47,21 @@ enum WriteRequest {
         summary: serde_json::Value,
         done: oneshot::Sender<Result<Digest, StoreError>>,
     },
+    Ingest {
+        batch: ingest::PreparedBatch,
+        done: oneshot::Sender<Result<IngestReceipt, StoreError>>,
+    },
+}
+
+/// An ingest batch submitted with [`SqliteStore::submit_ingest`], not yet committed.
+#[derive(Debug)]
+pub struct IngestPending(oneshot::Receiver<Result<IngestReceipt, StoreError>>);
+
+impl IngestPending {
+    /// Wait until the batch is committed (or has failed).
+    pub async fn wait(self) -> Result<IngestReceipt, StoreError> {
+        self.0.await.map_err(|_| writer_stopped())?
+    }
 }
 
 /// The SQLite evidence store.
@@ -63,6 +86,9 @@ impl std::fmt::Debug for WriteRequest {
                 ..
             } => write!(f, "Append({drill_id}/{stream}, {} events)", events.len()),
             WriteRequest::Seal { drill_id, .. } => write!(f, "Seal({drill_id})"),
+            WriteRequest::Ingest { batch, .. } => {
+                write!(f, "Ingest({}, {} events)", batch.source, batch.rows.len())
+            }
         }
     }
 }
@@ -122,6 +148,20 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Queue an ingest batch without waiting for it: its digests and JSON are computed now, in
+    /// the caller, and the writer commits batches in the order they were submitted. Keeping one
+    /// batch in flight lets the next one be read and hashed while this one commits. If a batch
+    /// fails, the writer refuses the later batches of the same input, so a progress marker is
+    /// never committed past a batch that was lost.
+    pub fn submit_ingest(&self, batch: IngestBatch) -> Result<IngestPending, StoreError> {
+        let batch = ingest::prepare(batch);
+        let (done, wait) = oneshot::channel();
+        self.writer
+            .send(WriteRequest::Ingest { batch, done })
+            .map_err(|_| writer_stopped())?;
+        Ok(IngestPending(wait))
     }
 
     /// The underlying pool, for tests that tamper with the file the way an attacker would.
@@ -202,6 +242,11 @@ fn writer_stopped() -> StoreError {
 struct WriterState {
     heads: HashMap<(String, String), (u64, Digest)>,
     statuses: HashMap<String, String>,
+    /// Each ingested source's chain length and head. Like drill streams, **a source is written by
+    /// one process at a time**; a second writer's batch fails on the chain's unique position.
+    sources: HashMap<String, (u64, Digest)>,
+    /// Inputs (source, input) one of whose batches failed: their later batches are refused.
+    failed_inputs: std::collections::HashSet<(String, String)>,
 }
 
 /// The writer: take everything queued, commit the appends in one transaction, answer every caller.
@@ -244,6 +289,24 @@ async fn write_loop(
                         &summary,
                     )
                     .await;
+                    let _ = done.send(result);
+                }
+                WriteRequest::Ingest { batch, done } => {
+                    flush(&mut conn, &mut state, std::mem::take(&mut appends)).await;
+                    let key = (batch.source.clone(), batch.input.clone());
+                    if state.failed_inputs.contains(&key) {
+                        let _ = done.send(Err(StoreError::Corrupt(format!(
+                            "an earlier batch of {} failed, so this one was not stored; ingest again to resume",
+                            key.1
+                        ))));
+                        continue;
+                    }
+                    let result = ingest::write_ingest(&mut conn, &mut state.sources, batch).await;
+                    if result.is_err() {
+                        // Nothing of the batch was stored; re-read the head next time.
+                        state.sources.clear();
+                        state.failed_inputs.insert(key);
+                    }
                     let _ = done.send(result);
                 }
             }
@@ -519,6 +582,54 @@ const DRILL_COLUMNS: &str = "SELECT d.*, (SELECT COUNT(*) FROM events e WHERE e.
 
 #[async_trait]
 impl EvidenceStore for SqliteStore {
+    async fn ingest_batch(&self, batch: IngestBatch) -> Result<IngestReceipt, StoreError> {
+        self.submit_ingest(batch)?.wait().await
+    }
+
+    async fn ingest_progress(
+        &self,
+        source: &str,
+        input: &str,
+    ) -> Result<IngestProgress, StoreError> {
+        ingest::progress(&self.pool, source, input).await
+    }
+
+    async fn timeline(&self, query: &TimelineQuery) -> Result<Vec<StoredEvidence>, StoreError> {
+        ingest::timeline(&self.pool, query).await
+    }
+
+    async fn search(
+        &self,
+        text: &str,
+        filters: &SearchFilters,
+    ) -> Result<Vec<StoredEvidence>, StoreError> {
+        ingest::search(&self.pool, text, filters).await
+    }
+
+    async fn quarantined(&self, source: Option<&str>) -> Result<Vec<StoredQuarantine>, StoreError> {
+        ingest::quarantined(&self.pool, source).await
+    }
+
+    async fn record_access(&self, record: &AccessRecord) -> Result<(), StoreError> {
+        ingest::record_access(&self.pool, record).await
+    }
+
+    async fn access_log(&self) -> Result<Vec<AccessRecord>, StoreError> {
+        ingest::access_log(&self.pool).await
+    }
+
+    async fn sources(&self) -> Result<Vec<SourceRecord>, StoreError> {
+        ingest::sources(&self.pool).await
+    }
+
+    async fn verify_sources(&self) -> Result<Vec<SourceVerify>, StoreError> {
+        let mut out = Vec::new();
+        for source in ingest::sources(&self.pool).await? {
+            out.push(ingest::verify_source(&self.pool, &source).await?);
+        }
+        Ok(out)
+    }
+
     async fn append_addenda(
         &self,
         drill_id: &str,

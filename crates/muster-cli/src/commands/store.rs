@@ -108,10 +108,50 @@ async fn verify(
     for id in &ids {
         results.push(store.verify(id).await?);
     }
-    let tampered = results.iter().filter(|v| !v.report.is_intact()).count();
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&json!({"store": ctx.store_path.display().to_string(), "drills": results.iter().map(verify_json).collect::<Vec<_>>()})).unwrap_or_default());
+    // Ingested sources are checked with every drill (not when one drill is named).
+    let sources = if args.drill.is_none() {
+        store.verify_sources().await?
     } else {
+        Vec::new()
+    };
+    let tampered = results.iter().filter(|v| !v.report.is_intact()).count()
+        + sources.iter().filter(|s| !s.report.is_intact()).count();
+    if args.json {
+        let sources_json: Vec<serde_json::Value> = sources
+            .iter()
+            .map(|s| {
+                json!({
+                    "source": s.source,
+                    "intact": s.report.is_intact(),
+                    "events_checked": s.report.events_checked,
+                    "problems": s.report.problems.iter().map(|p| json!({"seq": p.seq, "problem": p.to_string()})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&json!({"store": ctx.store_path.display().to_string(), "drills": results.iter().map(verify_json).collect::<Vec<_>>(), "sources": sources_json})).unwrap_or_default());
+    } else {
+        for s in &sources {
+            if s.report.is_intact() {
+                println!(
+                    "ok        source `{}`  {} ingested events, chain intact",
+                    s.source, s.report.events_checked
+                );
+            } else {
+                println!(
+                    "TAMPERED  source `{}`  {} problem{}",
+                    s.source,
+                    s.report.problems.len(),
+                    if s.report.problems.len() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                );
+                for p in &s.report.problems {
+                    println!("          {p}");
+                }
+            }
+        }
         for v in &results {
             let r = &v.report;
             if r.is_intact() {
@@ -145,7 +185,7 @@ async fn verify(
                 }
             }
         }
-        if results.is_empty() {
+        if results.is_empty() && sources.is_empty() {
             println!("no drills in {}", ctx.store_path.display());
         }
     }

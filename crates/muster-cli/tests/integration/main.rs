@@ -4,6 +4,7 @@
 mod common;
 mod test_demo;
 mod test_drill;
+mod test_evidence;
 mod test_gate;
 mod test_scan;
 mod test_store;

@@ -214,6 +214,15 @@ impl<R: BufRead> JsonLinesReader<R> {
         }
     }
 
+    /// The input starts `offset` bytes and `lines` lines into the file (the caller has already
+    /// skipped them), so raw pointers keep the offsets and line numbers of a read from the start:
+    /// how an interrupted ingest resumes. Keys of spans in the skipped part are not carried.
+    pub fn resume_at(mut self, offset: u64, lines: u64) -> Self {
+        self.offset = offset;
+        self.line_no = lines;
+        self
+    }
+
     /// Lines longer than `bytes` are quarantined unread.
     pub fn max_line(mut self, bytes: usize) -> Self {
         self.max_line = bytes;

@@ -1,0 +1,259 @@
+//! Ingested evidence: idempotent re-ingest, quarantine, chains that catch tampering, timelines,
+//! full-text search and the access audit.
+
+use muster_ingest::otlp::read_body;
+use muster_ingest::{BodyFormat, Item, Quarantined};
+use muster_store::{
+    AccessRecord, EvidenceStore, IngestBatch, SearchFilters, SqliteStore, TimelineKey,
+    TimelineQuery,
+};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../muster-ingest/tests/data");
+
+fn fixture(
+    name: &str,
+    format: BodyFormat,
+) -> (Vec<muster_ingest::EvidenceEvent>, Vec<Quarantined>) {
+    let body = std::fs::read(format!("{DATA}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (items, _) = read_body(name, &body, format);
+    let mut events = Vec::new();
+    let mut quarantined = Vec::new();
+    for item in items {
+        match item {
+            Item::Event(e) => events.push(*e),
+            Item::Quarantined(q) => quarantined.push(*q),
+        }
+    }
+    (events, quarantined)
+}
+
+async fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = SqliteStore::open(&dir.path().join("evidence.db"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    (dir, store)
+}
+
+fn batch(
+    source: &str,
+    input: &str,
+    (events, quarantined): (Vec<muster_ingest::EvidenceEvent>, Vec<Quarantined>),
+) -> IngestBatch {
+    IngestBatch {
+        source: source.into(),
+        input: input.into(),
+        events,
+        quarantined,
+        offset_reached: None,
+        complete: true,
+    }
+}
+
+#[tokio::test]
+async fn re_ingesting_the_same_records_adds_nothing() {
+    let (_dir, store) = store().await;
+    let files = [
+        ("recv_029_v1_traces.json", BodyFormat::Json),
+        ("recv_031_v1_logs.json", BodyFormat::Json),
+        ("recv_004_v1_traces.pb", BodyFormat::ProtobufTraces),
+    ];
+    let mut first = 0;
+    for (name, format) in files {
+        let r = store
+            .ingest_batch(batch("otlp", name, fixture(name, format)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.duplicates, 0);
+        first += r.stored;
+    }
+    assert!(first > 0);
+    for (name, format) in files {
+        let r = store
+            .ingest_batch(batch("otlp", name, fixture(name, format)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.stored, 0, "{name}");
+        assert!(r.duplicates > 0, "{name}");
+    }
+    // Duplicates inside one batch are recognised too.
+    let (mut events, _) = fixture("recv_029_v1_traces.json", BodyFormat::Json);
+    let again = events.clone();
+    events.extend(again);
+    let r = store
+        .ingest_batch(batch("fresh", "x", (events, Vec::new())))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.stored, r.duplicates);
+
+    let sources = store.sources().await.unwrap_or_else(|e| panic!("{e}"));
+    let otlp = sources.iter().find(|s| s.name == "otlp");
+    assert_eq!(otlp.map(|s| s.events), Some(first));
+    for v in store
+        .verify_sources()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+    {
+        assert!(
+            v.report.is_intact(),
+            "{}: {:?}",
+            v.source,
+            v.report.problems
+        );
+    }
+}
+
+#[tokio::test]
+async fn quarantined_records_are_stored_with_their_reason_once() {
+    let (_dir, store) = store().await;
+    let (items, stats) = read_body("bad.json", b"{not json", BodyFormat::Json);
+    assert_eq!(stats.quarantined, 1);
+    let quarantined: Vec<Quarantined> = items
+        .into_iter()
+        .filter_map(|i| i.quarantined().cloned())
+        .collect();
+    for expected in [1, 0] {
+        let r = store
+            .ingest_batch(batch("otlp", "bad.json", (Vec::new(), quarantined.clone())))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.quarantined, expected);
+    }
+    let stored = store
+        .quarantined(Some("otlp"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored.len(), 1);
+    assert!(
+        stored[0].record.reason.starts_with("not JSON"),
+        "{:?}",
+        stored[0]
+    );
+    assert_eq!(stored[0].record.raw_excerpt, "{not json");
+}
+
+#[tokio::test]
+async fn timeline_search_and_access_audit() {
+    let (_dir, store) = store().await;
+    let mut conversation = None;
+    for (name, format) in [
+        ("one-trace-merged.json", BodyFormat::Json),
+        ("recv_028_v1_logs.json", BodyFormat::Json),
+    ] {
+        let read = fixture(name, format);
+        conversation = conversation.or_else(|| {
+            read.0
+                .iter()
+                .find_map(|e| e.correlation.conversation_id.clone())
+        });
+        store
+            .ingest_batch(batch("otlp", name, read))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let conversation = conversation.unwrap_or_else(|| panic!("no conversation in the fixtures"));
+    let timeline = store
+        .timeline(&TimelineQuery {
+            key: TimelineKey::Conversation(conversation),
+            from_ns: None,
+            to_ns: None,
+            limit: None,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!timeline.is_empty());
+    assert!(
+        timeline
+            .windows(2)
+            .all(|w| w[0].event.time_ns <= w[1].event.time_ns)
+    );
+    let found = store
+        .search(
+            "shipped",
+            &SearchFilters {
+                kind: Some("agent.message".into()),
+                ..SearchFilters::default()
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!found.is_empty());
+    assert!(found.iter().all(|e| e.event.kind.name() == "agent.message"));
+    // FTS5 syntax in the text is taken literally, never an error.
+    let odd = store
+        .search("\"AND* NEAR(", &SearchFilters::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(odd.is_empty());
+
+    let record = AccessRecord {
+        at_ns: 1,
+        who: "auditor".into(),
+        command: "reconstruct".into(),
+        what: "conversation conv-7f3a9c".into(),
+        why: "complaint review".into(),
+    };
+    store
+        .record_access(&record)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        store.access_log().await.unwrap_or_else(|e| panic!("{e}")),
+        vec![record]
+    );
+}
+
+#[tokio::test]
+async fn ingested_evidence_is_append_only_and_tampering_is_caught() {
+    let (_dir, store) = store().await;
+    let name = "recv_029_v1_traces.json";
+    let (events, _) = fixture(name, BodyFormat::Json);
+    let (items, _) = read_body("bad.json", b"[]", BodyFormat::Json);
+    let quarantined = items
+        .into_iter()
+        .filter_map(|i| i.quarantined().cloned())
+        .collect();
+    store
+        .ingest_batch(batch("otlp", name, (events, quarantined)))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    store
+        .record_access(&AccessRecord {
+            at_ns: 1,
+            who: "a".into(),
+            command: "search".into(),
+            what: "x".into(),
+            why: "y".into(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for sql in [
+        "UPDATE evidence SET content = 'x'",
+        "DELETE FROM evidence",
+        "DELETE FROM quarantine",
+        "UPDATE access_audit SET who = 'x'",
+    ] {
+        let refused = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(store.pool())
+            .await;
+        assert!(refused.is_err(), "{sql}");
+    }
+    let statements = "DROP TRIGGER evidence_is_append_only_update; UPDATE evidence SET content = 'No refund is possible.' WHERE rowid = (SELECT MIN(rowid) FROM evidence WHERE content IS NOT NULL);";
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statements))
+        .execute(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let verified = store
+        .verify_sources()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(verified.len(), 1);
+    assert!(!verified[0].report.is_intact());
+    assert!(
+        verified[0].report.problems[0]
+            .to_string()
+            .contains("field `content` was altered"),
+        "{:?}",
+        verified[0].report.problems
+    );
+}
