@@ -18,18 +18,11 @@ pub struct Chat {
     pub role: String,
 }
 
+/// The drill engine's exchange events, each naming which of the control's conversations it was.
 fn exchange_events(turn: Option<u32>, role: &str, exchanges: &[Exchange]) -> Vec<EventDraft> {
-    exchanges
-        .iter()
-        .map(|x| {
-            let mut e = EventDraft::new("agent.exchange", x.started_at_ns)
-                .field("exchange", x.to_json())
-                .field("conversation_role", role);
-            if let Some(t) = turn {
-                e = e.field("turn", t);
-            }
-            e
-        })
+    muster_drill::exchange_events(turn, exchanges)
+        .into_iter()
+        .map(|e| e.field("conversation_role", role))
         .collect()
 }
 

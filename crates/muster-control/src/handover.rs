@@ -223,8 +223,6 @@ async fn measure(
         .await?;
         if let Err(e) = lookup.outcome {
             last_error = Some(e);
-        } else if ticket.is_some() {
-            last_error = None;
         }
         if let Some(t) = ticket {
             break Some((t, started.elapsed().as_secs_f64() * 1000.0));

@@ -39,7 +39,6 @@ fn stopped_reply(
 
 struct Watch {
     stopped_ms: Option<f64>,
-    errors: u32,
     last_error: Option<TurnError>,
     last_text: Option<String>,
 }
@@ -48,7 +47,6 @@ impl Watch {
     fn new() -> Self {
         Self {
             stopped_ms: None,
-            errors: 0,
             last_error: None,
             last_text: None,
         }
@@ -324,7 +322,6 @@ fn observe(
             watch.last_text = Some(r.text);
         }
         Err(e) => {
-            watch.errors += 1;
             watch.last_error = Some(e);
         }
     }

@@ -475,7 +475,8 @@ impl Recorder<'_> {
     }
 }
 
-fn exchange_events(turn: Option<u32>, exchanges: &[Exchange]) -> Vec<EventDraft> {
+/// One `agent.exchange` event per HTTP exchange of a turn (or of opening, with no turn).
+pub fn exchange_events(turn: Option<u32>, exchanges: &[Exchange]) -> Vec<EventDraft> {
     exchanges
         .iter()
         .map(|x| {

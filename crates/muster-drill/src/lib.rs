@@ -19,7 +19,9 @@ mod policy;
 mod report;
 mod stats;
 
-pub use engine::{DrillError, DrillPart, DrillSession, Progress, RunOptions, run_drill};
+pub use engine::{
+    DrillError, DrillPart, DrillSession, Progress, RunOptions, exchange_events, run_drill,
+};
 pub use judge::{Excerpt, ExpectationResult, Status, TurnRecord, judge};
 pub use plan::{DrillPlan, PlannedScenario, digest_text};
 pub use policy::{PassPolicy, ScenarioSummary, percent, summarise};
