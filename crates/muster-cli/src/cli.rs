@@ -49,6 +49,12 @@ pub enum Command {
     )]
     Drill(DrillArgs),
 
+    /// Re-run recorded conversations (a drill's, or an ingested transcript) against an agent version, to show a fix holds.
+    #[command(
+        after_help = "Examples:\n  muster replay 0193a7 --agent agent-v2.yaml                      the drill's failed and inconclusive conversations\n  muster replay 0193a7 --agent agent-v2.yaml --all                every conversation of the drill\n  muster replay 0193a7 --conversation conv/bereavement-backdated-refund/3 --agent agent-v2.yaml --repeat 30\n  muster replay --transcript conv-4821 --scenario scenarios/refund.yaml --agent agent-v2.yaml\n\nThe customer turns are sent exactly as they were recorded (adaptive answers included, no rewording);\nthe scenario's customer, faults and expectations judge the new replies. The replay is a drill of its\nown in the evidence store, each conversation recording what it replays; it is not recorded in muster.lock.\nExit status: 0 every replayed conversation passed, 1 any failed, 2 bad input, 3 inconclusive, 4 refused by the interlock."
+    )]
+    Replay(ReplayArgs),
+
     /// Check agent manifests, scenarios and muster.toml; report every problem at file:line:column.
     #[command(
         after_help = "Examples:\n  muster validate agent.yaml scenarios/*.yaml\n  muster validate --agent agent.yaml scenarios/   also check fixtures and tools against the manifest\n  muster validate muster.toml --json"
@@ -408,6 +414,57 @@ pub struct DrillArgs {
     /// muster.lock to record the drill in (default: beside muster.toml, else ./muster.lock).
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The drill whose conversations to replay (its id, or a unique prefix).
+    #[arg(
+        value_name = "DRILL",
+        required_unless_present = "transcript",
+        conflicts_with = "transcript"
+    )]
+    pub drill: Option<String>,
+    /// Only this conversation of the drill (its stream, e.g. conv/bereavement-backdated-refund/3);
+    /// repeatable.
+    #[arg(long = "conversation", value_name = "STREAM")]
+    pub conversations: Vec<String>,
+    /// Replay every conversation of the drill, not only those that failed or were inconclusive.
+    #[arg(long, conflicts_with = "conversations")]
+    pub all: bool,
+    /// Replay an ingested conversation instead: its customer messages, in time order.
+    #[arg(long, value_name = "CONVERSATION_ID", requires = "scenario")]
+    pub transcript: Option<String>,
+    /// With --transcript: the ingested source whose customer messages to replay, when several
+    /// sources recorded the conversation.
+    #[arg(long, requires = "transcript")]
+    pub source: Option<String>,
+    /// The agent manifest of the version to replay against.
+    #[arg(long, value_name = "FILE")]
+    pub agent: PathBuf,
+    /// The scenario to judge by (repeatable). Needed with --transcript; with a drill it replaces
+    /// the drill's scenario of the same id (when that file moved or changed since the drill).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Vec<PathBuf>,
+    /// Override the manifest's target.base_url (the host must still be declared in `hosts`).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Conversations at once (default: `[drill] concurrency` in muster.toml, else 4).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Run each replayed conversation this many times (default: the pass policy's minimum for
+    /// the scenario's severity, as a drill would).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub repeat: Option<u32>,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the result as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the result as SARIF 2.1.0 to this file.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

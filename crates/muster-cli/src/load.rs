@@ -134,6 +134,7 @@ pub fn plan_from_texts(
                 scenario: s,
                 source: label.clone(),
                 digest: digest_text(text),
+                replay_of: None,
             });
         }
     }

@@ -43,6 +43,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Validate(args) => commands::validate::run(&ctx, args),
         Command::Demo(args) => runtime()?.block_on(commands::demo::run(&ctx, args)),
         Command::Drill(args) => runtime()?.block_on(commands::drill::run(&ctx, args)),
+        Command::Replay(args) => runtime()?.block_on(commands::replay::run(&ctx, args)),
         Command::Store(cmd) => runtime()?.block_on(commands::store::run(&ctx, cmd)),
         Command::Assess(args) => commands::assess::run(&ctx, args),
         Command::Controls(args) => commands::controls::run(&ctx, args),

@@ -531,19 +531,23 @@ async fn run_conversation(
     vars.insert("drill.id".into(), json!(shared.drill_id));
     vars.insert("canary".into(), json!(canary));
 
-    rec.write(vec![
-        EventDraft::new("scenario.started", now_ns())
-            .field("scenario_id", scenario.id.clone())
-            .field("title", scenario.title.clone())
-            .field("mode", scenario.mode.as_str())
-            .field("severity", scenario.severity.as_str())
-            .field("source", planned.source.clone())
-            .field("digest", planned.digest.clone())
-            .field("run", run)
-            .field("reword", shared.reword)
-            .field("customer_ref", c.reference.clone()),
-    ])
-    .await?;
+    let mut started = EventDraft::new("scenario.started", now_ns())
+        .field("scenario_id", scenario.id.clone())
+        .field("title", scenario.title.clone())
+        .field("mode", scenario.mode.as_str())
+        .field("severity", scenario.severity.as_str())
+        .field("source", planned.source.clone())
+        .field("digest", planned.digest.clone())
+        .field("run", run)
+        .field("reword", shared.reword)
+        .field("customer_ref", c.reference.clone());
+    if let Some(origin) = &planned.replay_of {
+        started = started.field(
+            "replay_of",
+            serde_json::to_value(origin).unwrap_or(Value::Null),
+        );
+    }
+    rec.write(vec![started]).await?;
 
     // Setup: plant every fault; stop at the first that fails.
     let mut fixture_errors = Vec::new();

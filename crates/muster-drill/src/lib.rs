@@ -16,6 +16,7 @@ mod engine;
 mod judge;
 mod plan;
 mod policy;
+mod replay;
 mod report;
 mod stats;
 
@@ -25,5 +26,10 @@ pub use engine::{
 pub use judge::{Excerpt, ExpectationResult, Status, TurnRecord, judge};
 pub use plan::{DrillPlan, PlannedScenario, digest_text};
 pub use policy::{PassPolicy, ScenarioSummary, percent, summarise};
+pub use replay::{
+    RecordedConversation, RecordedTurn, ReplayError, ReplayOrigin, TranscriptMessage,
+    plan_drill_replay, plan_transcript_replay, recorded_conversations, replay_scenario,
+    transcript_turns, turns_digest,
+};
 pub use report::{Counts, DrillReport, ScenarioResult, Timing, TurnSummary, Verdict};
 pub use stats::{Percentiles, failure_rate_upper_95, wilson_95};

@@ -12,6 +12,8 @@ pub struct PlannedScenario {
     pub source: String,
     /// SHA-256 of its text.
     pub digest: String,
+    /// Set when the scenario replays a recorded conversation (`muster replay`).
+    pub replay_of: Option<crate::replay::ReplayOrigin>,
 }
 
 /// A validated manifest and the scenarios to run against it.

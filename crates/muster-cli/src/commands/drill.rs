@@ -192,7 +192,11 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
         },
     )
     .await?;
-    write_ci_outputs(args, &report, &scenarios)?;
+    CiOutputs {
+        junit: args.junit.as_deref(),
+        sarif: args.sarif.as_deref(),
+    }
+    .write(&report, &scenarios)?;
     // A drill of controls only carries no scenario verdicts: it must not replace the lock's record.
     let recorded = if args.no_lock || report.status != "sealed" || plan.scenarios.is_empty() {
         None
@@ -392,30 +396,38 @@ fn planned_controls(plan: &DrillPlan, controls: &[ControlKind]) -> Vec<serde_jso
 }
 
 /// `--junit` and `--sarif`: written whatever the verdict, so CI can show the failures.
-fn write_ci_outputs(
-    args: &DrillArgs,
-    report: &DrillReport,
-    scenarios: &[(String, String)],
-) -> Result<(), CliError> {
-    let write = |path: &std::path::Path, text: String| {
-        std::fs::write(path, text)
-            .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))
-    };
-    if let Some(path) = &args.junit {
-        let xml = crate::render::junit::junit_xml(report)
-            .map_err(|e| CliError::internal(format!("JUnit XML: {e}")))?;
-        write(path, xml)?;
+pub struct CiOutputs<'a> {
+    pub junit: Option<&'a std::path::Path>,
+    pub sarif: Option<&'a std::path::Path>,
+}
+
+impl CiOutputs<'_> {
+    /// `scenarios` are the scenario files' labels and texts, for SARIF locations.
+    pub fn write(
+        &self,
+        report: &DrillReport,
+        scenarios: &[(String, String)],
+    ) -> Result<(), CliError> {
+        let write = |path: &std::path::Path, text: String| {
+            std::fs::write(path, text)
+                .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))
+        };
+        if let Some(path) = self.junit {
+            let xml = crate::render::junit::junit_xml(report)
+                .map_err(|e| CliError::internal(format!("JUnit XML: {e}")))?;
+            write(path, xml)?;
+        }
+        if let Some(path) = self.sarif {
+            let sources: std::collections::BTreeMap<String, String> =
+                scenarios.iter().cloned().collect();
+            let sarif = crate::render::sarif::sarif(report, &sources);
+            write(
+                path,
+                serde_json::to_string_pretty(&sarif).unwrap_or_default() + "\n",
+            )?;
+        }
+        Ok(())
     }
-    if let Some(path) = &args.sarif {
-        let sources: std::collections::BTreeMap<String, String> =
-            scenarios.iter().cloned().collect();
-        let sarif = crate::render::sarif::sarif(report, &sources);
-        write(
-            path,
-            serde_json::to_string_pretty(&sarif).unwrap_or_default() + "\n",
-        )?;
-    }
-    Ok(())
 }
 
 /// Records the drill's fingerprints, verdicts and findings in muster.lock.

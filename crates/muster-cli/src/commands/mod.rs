@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod gate;
 pub mod ingest;
 pub mod refagent;
+pub mod replay;
 pub mod scan;
 pub mod schema;
 pub mod store;

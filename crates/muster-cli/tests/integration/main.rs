@@ -6,6 +6,7 @@ mod test_demo;
 mod test_drill;
 mod test_evidence;
 mod test_gate;
+mod test_replay;
 mod test_scan;
 mod test_store;
 mod test_validate;

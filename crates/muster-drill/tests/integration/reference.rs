@@ -64,6 +64,7 @@ fn plan(interface: ReferenceInterface) -> DrillPlan {
                 scenario,
                 source: f.path.to_owned(),
                 digest: digest_text(f.text),
+                replay_of: None,
             }
         })
         .collect();

@@ -167,6 +167,7 @@ fn scenario(id: &str, turns: &[&str], expect: &str, setup: &str) -> PlannedScena
             scenario: s,
             source: format!("test:{id}"),
             digest: digest_text(&text),
+            replay_of: None,
         },
         None => panic!("{id}: {:#?}", loaded.diagnostics),
     }
@@ -513,6 +514,7 @@ async fn the_customer_answers_what_the_agent_asks_before_the_script_goes_on() {
         scenario,
         source: "test:adaptive".into(),
         digest: digest_text(text),
+        replay_of: None,
     }]);
     let report = run(&plan, &base, store, None).await;
     let turns: Vec<&str> = report.scenarios[0]
