@@ -107,7 +107,7 @@ pub enum Command {
 
     /// Read telemetry (OTLP traces and logs) into the evidence store, idempotently and resumably.
     #[command(
-        after_help = "Examples:\n  muster ingest traces.jsonl                      an OTLP JSON Lines file (the collector's file exporter)\n  muster ingest export/ --source prod-agent       every file in a folder, into one source\n  muster ingest logs.pb --format otlp-protobuf-logs --json\n\nRe-ingesting an input adds nothing; an interrupted ingest resumes where its last batch committed.\nRecords that cannot be read are quarantined with their reason and counted, not fatal.\nExit status: 0 ingested (even with quarantined records), 2 bad input (a path that cannot be read), 5 store problem."
+        after_help = "Examples:\n  muster ingest traces.jsonl                      an OTLP JSON Lines file (the collector's file exporter)\n  muster ingest export/ --source prod-agent       every file in a folder, into one source\n  muster ingest logs.pb --format otlp-protobuf-logs --json\n  muster ingest --listen                          receive OTLP/HTTP on 127.0.0.1:4318 until Ctrl-C\n    (point the agent's SDK at it: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318)\n\nRe-ingesting an input adds nothing; an interrupted ingest resumes where its last batch committed.\nRecords that cannot be read are quarantined with their reason and counted, not fatal.\nExit status: 0 ingested (even with quarantined records), 2 bad input (a path that cannot be read), 5 store problem."
     )]
     Ingest(IngestArgs),
 
@@ -133,8 +133,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Files, or folders of them (read in name order).
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "listen", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Receive OTLP/HTTP exports instead (`POST /v1/traces`, `/v1/logs`; protobuf or JSON,
+    /// gzip or not) on this address until Ctrl-C. Default address: 127.0.0.1:4318.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = muster_receiver::DEFAULT_LISTEN, conflicts_with = "paths")]
+    pub listen: Option<std::net::SocketAddr>,
     /// How the input is encoded; `auto` decides by file name (`*.jsonl` JSON Lines, `*.json`
     /// one OTLP/JSON body, `*.pb`/`*.binpb` protobuf, logs when the name contains `logs`).
     #[arg(long, value_enum, default_value_t = IngestFormat::Auto)]

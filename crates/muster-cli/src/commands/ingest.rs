@@ -127,6 +127,9 @@ struct Chunk {
 }
 
 pub async fn run(ctx: &Context, args: &IngestArgs) -> Result<u8, CliError> {
+    if let Some(addr) = args.listen {
+        return crate::commands::receive::run(ctx, args, addr).await;
+    }
     let files = inputs(&args.paths)?;
     let mut plan: Vec<(PathBuf, Reading)> = Vec::new();
     for (path, in_folder) in files {

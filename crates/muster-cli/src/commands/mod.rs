@@ -8,6 +8,7 @@ pub mod drill;
 pub mod evidence;
 pub mod gate;
 pub mod ingest;
+pub mod receive;
 pub mod refagent;
 pub mod replay;
 pub mod scan;

@@ -233,3 +233,102 @@ fn ingest_killed_at_random_points_loses_nothing_committed_and_resumes_without_du
     assert_eq!(again["stored"], 0);
     assert_eq!(check(&runtime), total);
 }
+
+/// A raw HTTP/1.1 POST over loopback; the status code.
+fn post(addr: &str, path: &str, content_type: &str, body: &[u8]) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("{addr}: {e}"));
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_otlp_receiver_stores_exports_keeps_them_raw_and_stores_a_retry_once() {
+    use std::io::{BufRead, BufReader};
+    let env = TestEnv::new();
+    let mut child = env
+        .command(&["ingest", "--listen", "127.0.0.1:0", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(at) = line.find("http://") {
+                    let rest = &line[at + 7..];
+                    break rest[..rest.find(' ').unwrap_or(rest.len())].to_owned();
+                }
+            }
+            _ => panic!("the receiver did not start"),
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let data = Path::new(&fixtures()).to_path_buf();
+    let pb = std::fs::read(data.join("recv_001_v1_traces.pb")).unwrap_or_else(|e| panic!("{e}"));
+    let json =
+        std::fs::read(data.join("recv_033_v1_traces.json")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        post(&addr, "/v1/traces", "application/x-protobuf", &pb),
+        200
+    );
+    assert_eq!(
+        post(&addr, "/v1/traces", "application/x-protobuf", &pb),
+        200,
+        "a retry"
+    );
+    assert_eq!(post(&addr, "/v1/traces", "application/json", &json), 200);
+    assert_eq!(post(&addr, "/v1/traces", "application/json", b"{oops"), 400);
+    let pid = child.id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success());
+    let summary: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(summary["requests_accepted"], 3);
+    assert_eq!(summary["requests_refused"], 1);
+    assert_eq!(
+        summary["quarantined"], 1,
+        "the unreadable body is quarantined"
+    );
+    let stored = summary["stored"].as_u64().unwrap_or(0);
+    assert!(stored > 0);
+    // The same body from a file gives as many events as the retry found already stored.
+    let other = TestEnv::new();
+    let from_file = other
+        .run(&[
+            "ingest",
+            &data.join("recv_001_v1_traces.pb").display().to_string(),
+            "--json",
+        ])
+        .json();
+    assert_eq!(
+        summary["already_stored"], from_file["stored"],
+        "the retried export adds nothing: {summary}"
+    );
+    let kept = std::fs::read_dir(env.path().join(".muster/received"))
+        .map(Iterator::count)
+        .unwrap_or(0);
+    assert_eq!(kept, 3, "one raw file per distinct export");
+    let verify = env.run(&["store", "verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    let timeline = env.run(&["reconstruct", "--conversation", "conv-7f3a9c", "--json"]);
+    assert_eq!(timeline.code, 0, "{}", timeline.stderr);
+}

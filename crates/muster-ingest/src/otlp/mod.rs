@@ -85,6 +85,12 @@ impl OtlpReader {
         self.stats
     }
 
+    /// Name the input the next bodies come from (a receiver names each request by its body's
+    /// digest), keeping the conversation keys carried so far.
+    pub fn set_origin(&mut self, origin: impl Into<String>) {
+        self.origin = origin.into();
+    }
+
     /// Read one body. Every span and log record in it comes back as events or as a quarantined
     /// item, in body order; a body that cannot be read at all comes back as one quarantined item.
     pub fn read_body(&mut self, body: &[u8], format: BodyFormat, at: BodyLocation) -> Vec<Item> {
