@@ -507,7 +507,7 @@ pub enum SchemaFormat {
 pub enum RefagentCommand {
     /// Serve the reference agent until Ctrl-C.
     #[command(
-        after_help = "Examples:\n  muster refagent serve                         flawed, on 127.0.0.1:8787\n  muster refagent serve --hardened --port 9000\n  muster refagent serve --no-flaw cross-account-notes\n\nThen, from another terminal:\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios"
+        after_help = "Examples:\n  muster refagent serve                         flawed, on 127.0.0.1:8787\n  muster refagent serve --hardened --port 9000\n  muster refagent serve --no-flaw cross-account-notes\n  muster refagent serve --otlp-endpoint http://127.0.0.1:4318   its traces to `muster ingest --listen`\n\nThen, from another terminal:\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios"
     )]
     Serve(ServeArgs),
 }
@@ -544,6 +544,14 @@ pub struct ServeArgs {
     /// agent is stochastic, like a real one, and a drill's repeats estimate the rate.
     #[arg(long, default_value_t = 1.0, value_parser = parse_rate)]
     pub flaw_rate: f64,
+    /// Export every turn as OpenTelemetry GenAI spans to this OTLP/HTTP endpoint (spans go to
+    /// URL/v1/traces), as an instrumented service would, e.g. to `muster ingest --listen`.
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+    /// Append the same spans to this file, one OTLP/JSON export request per line (what
+    /// `muster ingest FILE` reads).
+    #[arg(long, value_name = "FILE")]
+    pub otlp_file: Option<PathBuf>,
     /// Print the flaws and exit.
     #[arg(long)]
     pub list_flaws: bool,

@@ -18,6 +18,7 @@ mod kb;
 mod model;
 mod phrasing;
 mod server;
+mod telemetry;
 mod tools;
 
 pub(crate) fn now_ns() -> i64 {
@@ -39,6 +40,7 @@ use std::net::SocketAddr;
 pub use crm::{Address, Bereavement, Customer, Plan};
 pub use flaws::{Flaw, FlawSet};
 pub use server::{AppState, router};
+pub use telemetry::{BATCH_DELAY, Telemetry, TelemetryConfig, TelemetryStats};
 
 /// The synthetic customer base as the agent loads it today (personas first, `LM-100001` on), so
 /// tests and scenario authors can read it without starting a server.
@@ -68,6 +70,8 @@ pub struct RefAgentConfig {
     pub model: Option<ModelConfig>,
     /// Pin the agent's calendar (its CRM dates are relative to "today"), for reproducible output.
     pub today: Option<jiff::civil::Date>,
+    /// Export each turn as OpenTelemetry GenAI spans (OTLP/HTTP, or a JSON Lines file).
+    pub telemetry: TelemetryConfig,
 }
 
 #[derive(Clone, Debug)]

@@ -64,15 +64,17 @@ pub struct AppState {
     kill_switch: std::sync::Mutex<KillSwitch>,
     /// Only with a model configured.
     http: Option<reqwest::Client>,
+    /// Only with telemetry configured.
+    telemetry: Option<crate::telemetry::Telemetry>,
 }
 
 impl AppState {
     /// A fresh agent: a newly seeded CRM, the built-in knowledge base and no conversations.
     pub async fn new(config: RefAgentConfig) -> Result<Self, RefAgentError> {
         let crm = Crm::open(config.today.unwrap_or_else(crate::today)).await?;
-        let http = match &config.model {
-            None => None,
-            Some(_) => {
+        let http = match (&config.model, config.telemetry.is_on()) {
+            (None, false) => None,
+            _ => {
                 // One TLS provider process-wide (ring), as everywhere in muster.
                 let _ = rustls::crypto::ring::default_provider().install_default();
                 Some(
@@ -86,7 +88,15 @@ impl AppState {
     }
 
     fn from_parts(crm: Crm, config: RefAgentConfig, http: Option<reqwest::Client>) -> Self {
+        let telemetry = match (&http, config.telemetry.is_on()) {
+            (Some(client), true) => Some(crate::telemetry::Telemetry::start(
+                config.telemetry.clone(),
+                client.clone(),
+            )),
+            _ => None,
+        };
         Self {
+            telemetry,
             crm,
             kb: KnowledgeBase::built_in(),
             config,
@@ -353,8 +363,50 @@ async fn open_conversation(State(state): State<Arc<AppState>>, body: Bytes) -> A
     Ok((StatusCode::CREATED, Json(json!({"conversation_id": id}))).into_response())
 }
 
-/// Run one turn for a conversation (shared by both interfaces).
+/// Run one turn for a conversation (shared by both interfaces), and report it in the agent's
+/// telemetry when that is on.
 async fn turn(
+    state: &AppState,
+    conversation: &Arc<Mutex<Conversation>>,
+    message: &str,
+) -> Result<(Reply, Conversation), ApiError> {
+    let started_ns = crate::now_ns();
+    let (reply, conv) = turn_inner(state, conversation, message).await?;
+    if let Some(telemetry) = &state.telemetry {
+        // This turn's two transcript entries are the last two; the history is what came before.
+        let before = conv.transcript.len().saturating_sub(2);
+        let history = conv.transcript[..before]
+            .iter()
+            .map(|e| {
+                let role = if e["role"] == "customer" {
+                    "user"
+                } else {
+                    "assistant"
+                };
+                (role, e["text"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect();
+        let model = state
+            .config
+            .model
+            .as_ref()
+            .map_or("larkspur-support-rules", |m| m.model.as_str());
+        telemetry.turn(&crate::telemetry::TurnTrace {
+            conversation_id: &conv.id,
+            customer_ref: &conv.customer_ref,
+            model,
+            history,
+            message,
+            reply: &reply.text,
+            tool_calls: &reply.tool_calls,
+            started_ns,
+            ended_ns: crate::now_ns(),
+        });
+    }
+    Ok((reply, conv))
+}
+
+async fn turn_inner(
     state: &AppState,
     conversation: &Arc<Mutex<Conversation>>,
     message: &str,

@@ -206,6 +206,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
         flaw_rate: 1.0,
         model: None,
         today: args.today,
+        telemetry: Default::default(),
     };
     let agent = muster_refagent::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .await

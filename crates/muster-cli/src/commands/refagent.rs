@@ -60,6 +60,10 @@ async fn serve(args: &ServeArgs) -> Result<u8, CliError> {
             flaw_rate: args.flaw_rate,
             model,
             today: args.today,
+            telemetry: muster_refagent::TelemetryConfig {
+                endpoint: args.otlp_endpoint.clone(),
+                file: args.otlp_file.clone(),
+            },
         },
         std::net::SocketAddr::new(addr, args.port),
     )

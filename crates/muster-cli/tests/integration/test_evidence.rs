@@ -332,3 +332,81 @@ fn the_otlp_receiver_stores_exports_keeps_them_raw_and_stores_a_retry_once() {
     let timeline = env.run(&["reconstruct", "--conversation", "conv-7f3a9c", "--json"]);
     assert_eq!(timeline.code, 0, "{}", timeline.stderr);
 }
+
+/// `muster ingest --listen` on a free port: the child and its address.
+fn listen(env: &TestEnv) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = env
+        .command(&["ingest", "--listen", "127.0.0.1:0", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(at) = line.find("http://") {
+                    let rest = &line[at + 7..];
+                    break rest[..rest.find(' ').unwrap_or(rest.len())].to_owned();
+                }
+            }
+            _ => panic!("the receiver did not start"),
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+#[test]
+fn the_reference_agents_traces_reach_the_store_through_the_receiver() {
+    let env = TestEnv::new();
+    let (receiver, addr) = listen(&env);
+    let agent = crate::test_drill::serve(&env, &["--otlp-endpoint", &format!("http://{addr}")]);
+    let scenario = crate::common::repo().join("library/scenarios/return-note-injection.yaml");
+    let manifest = crate::common::repo().join("library/reference/agent.yaml");
+    let drill = env.run(&[
+        "--store",
+        "drill.db",
+        "drill",
+        "--agent",
+        &manifest.display().to_string(),
+        "--scenarios",
+        &scenario.display().to_string(),
+        "--base-url",
+        &agent.url,
+        "--repeat",
+        "1",
+        "--no-lock",
+        "--json",
+    ]);
+    assert_eq!(drill.code, 1, "the flawed agent refunds past its limit");
+    // The agent batches spans for BATCH_DELAY (100 ms) before exporting.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let pid = receiver.id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    let out = receiver
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(summary["quarantined"], 0, "{summary}");
+    let found = env
+        .run(&["search", "refunded", "--kind", "tool.call", "--json"])
+        .json();
+    let calls = found["matches"].as_array().cloned().unwrap_or_default();
+    assert!(!calls.is_empty(), "{found}");
+    let call = &calls[0]["event"];
+    assert_eq!(call["kind"]["name"], "process_return", "{call}");
+    assert_eq!(call["kind"]["arguments"]["amount"], 749.0);
+    assert!(
+        call["correlation"]["conversation_id"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("c-")),
+        "{call}"
+    );
+    assert_eq!(call["correlation"]["customer_ref"], "LM-100004");
+}

@@ -33,6 +33,7 @@ pub async fn agent(flaws: FlawSet) -> RunningRefAgent {
         flaw_rate: 1.0,
         model: None,
         today: None,
+        telemetry: Default::default(),
     };
     match muster_refagent::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await {
         Ok(a) => a,

@@ -90,6 +90,7 @@ async fn drill(
             flaw_rate: 1.0,
             model: None,
             today: None,
+            telemetry: Default::default(),
         },
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     )
@@ -255,6 +256,7 @@ async fn the_reported_interval_covers_a_stochastic_agents_true_rate() {
             flaw_rate: 0.3,
             model: None,
             today: None,
+            telemetry: Default::default(),
         },
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     )

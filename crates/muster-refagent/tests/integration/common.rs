@@ -29,6 +29,7 @@ pub async fn start(flaws: FlawSet, seed: u64) -> Agent {
             flaw_rate: 1.0,
             model: None,
             today: None,
+            telemetry: Default::default(),
         },
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     )

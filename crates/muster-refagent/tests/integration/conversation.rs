@@ -191,6 +191,7 @@ async fn the_router_serves_in_process() {
         flaw_rate: 1.0,
         model: None,
         today: None,
+        telemetry: Default::default(),
     })
     .await
     .unwrap_or_else(|e| panic!("{e}"));

@@ -88,6 +88,7 @@ async fn agent_with_model(flaws: FlawSet) -> (muster_refagent::RunningRefAgent, 
             api_key: Some("test-key".into()),
         }),
         today: None,
+        telemetry: Default::default(),
     };
     let agent = muster_refagent::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
