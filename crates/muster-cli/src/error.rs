@@ -134,6 +134,9 @@ impl From<muster_drill::DrillError> for CliError {
             muster_drill::DrillError::Task(t) => {
                 CliError::internal(format!("a conversation task failed: {t}"))
             }
+            muster_drill::DrillError::Observe(o) => CliError::runtime(o.to_string()).hint(
+                "is something else (an OpenTelemetry collector?) on that port? change `target.observe.traces.listen`",
+            ),
         }
     }
 }

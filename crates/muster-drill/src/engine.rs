@@ -25,6 +25,8 @@ pub enum DrillError {
     Store(#[from] StoreError),
     #[error("a conversation task failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    Observe(#[from] crate::observe::ObserveError),
 }
 
 /// How to run.
@@ -93,6 +95,8 @@ struct Shared {
     cancel: Option<watch::Receiver<bool>>,
     /// Taken when the scenarios are done, so the caller's progress display can finish.
     progress: std::sync::Mutex<Option<mpsc::UnboundedSender<Progress>>>,
+    /// The drill's OTLP receiver, when the manifest asks to observe the agent's traces.
+    observer: Option<crate::observe::Observer>,
 }
 
 impl Shared {
@@ -163,6 +167,13 @@ impl DrillSession {
         // The interlock runs here, before anything is stored or sent.
         let target = Target::new(&plan.manifest, options.base_url.as_deref())?;
         let drill_id = uuid::Uuid::now_v7().to_string();
+        // Before the drill is opened, so a receiver that cannot listen leaves nothing behind.
+        let observer = match &plan.manifest.target.observe {
+            Some(o) => {
+                Some(crate::observe::Observer::start(&o.traces, store.clone(), &drill_id).await?)
+            }
+            None => None,
+        };
         let started_ns = now_ns();
         let started = Instant::now();
         store
@@ -189,7 +200,8 @@ impl DrillSession {
                     .field("model", json!({"provider": plan.manifest.model.provider, "name": plan.manifest.model.name, "version": plan.manifest.model.version}))
                     .field("scenarios", plan.scenarios.iter().map(|s| json!({"id": s.scenario.id, "source": s.source, "digest": s.digest})).collect::<Vec<_>>())
                     .field("options", json!({"concurrency": options.concurrency, "repeat": options.repeat, "runs": runs, "policy": options.policy, "reword": options.reword}))
-                    .field("muster_version", env!("CARGO_PKG_VERSION"))],
+                    .field("muster_version", env!("CARGO_PKG_VERSION"))
+                    .field("observe", observer.as_ref().map(|o| json!({"otlp_endpoint": o.endpoint()})))],
             )
             .await?;
         let shared = Arc::new(Shared {
@@ -201,6 +213,7 @@ impl DrillSession {
             cancel: options.cancel.clone(),
             // The only sender: dropping it when the scenarios end closes the caller's channel.
             progress: std::sync::Mutex::new(options.progress.take()),
+            observer,
         });
         Ok(Self {
             shared,
@@ -599,6 +612,7 @@ async fn run_conversation(
 
     // The conversation itself, only if every fault was planted.
     let mut transcript: Vec<TurnRecord> = Vec::new();
+    let mut trace_missing: Option<Duration> = None;
     let mut conversation_id = None;
     let mut open_error = None;
     if fixture_errors.is_empty() {
@@ -627,6 +641,7 @@ async fn run_conversation(
                     .collect();
                 let mut adaptive = crate::adaptive::Answers::new(&scenario.replies, &vars);
                 let mut turn = 0u32;
+                let mut turn_starts: Vec<(u32, i64)> = Vec::new();
                 while let Some((text, answer_to)) = script.pop_front() {
                     if shared.cancelled() {
                         break;
@@ -635,6 +650,7 @@ async fn run_conversation(
                     turn += 1;
                     let turn_started = Instant::now();
                     let customer_at = now_ns();
+                    turn_starts.push((turn, customer_at));
                     let outcome = shared.target.send(&mut conversation, text, turn).await;
                     let agent_wait: Duration = outcome.exchanges.iter().map(|x| x.elapsed).sum();
                     let mut customer = EventDraft::new("customer.message", customer_at)
@@ -704,6 +720,31 @@ async fn run_conversation(
                         break;
                     }
                 }
+                if let (Some(observer), Some(&(_, last_ns))) =
+                    (&shared.observer, turn_starts.last())
+                {
+                    let seen = observer.collect(&conversation.id, last_ns).await;
+                    let added = crate::observe::merge(&mut transcript, &turn_starts, &seen.calls);
+                    let mut events: Vec<EventDraft> = added
+                        .iter()
+                        .map(|(turn, call)| crate::observe::observed_event(*turn, call))
+                        .collect();
+                    events.push(
+                        EventDraft::new("trace.observation", now_ns())
+                            .field("spans", seen.spans)
+                            .field("tool_calls", seen.calls.len())
+                            .field("tool_calls_only_in_traces", added.len())
+                            .field("complete", seen.complete)
+                            .field(
+                                "waited_ms",
+                                u64::try_from(seen.waited.as_millis()).unwrap_or(u64::MAX),
+                            ),
+                    );
+                    rec.write(events).await?;
+                    if !seen.complete {
+                        trace_missing = Some(seen.waited);
+                    }
+                }
             }
         }
         if !events.is_empty() {
@@ -753,7 +794,11 @@ async fn run_conversation(
     let expectations = if planting_failed || open_error.is_some() {
         Vec::new()
     } else {
-        judge(scenario, manifest, &transcript, &canaries)
+        let mut results = judge(scenario, manifest, &transcript, &canaries);
+        if let Some(waited) = trace_missing {
+            crate::observe::without_trace(&mut results, waited);
+        }
+        results
     };
     let (verdict, reason) = verdict_of(
         &expectations,

@@ -14,6 +14,7 @@
 mod adaptive;
 mod engine;
 mod judge;
+mod observe;
 mod plan;
 mod policy;
 mod replay;
@@ -24,6 +25,7 @@ pub use engine::{
     DrillError, DrillPart, DrillSession, Progress, RunOptions, exchange_events, run_drill,
 };
 pub use judge::{Excerpt, ExpectationResult, Status, TurnRecord, judge};
+pub use observe::{ObserveError, ObservedCall};
 pub use plan::{DrillPlan, PlannedScenario, digest_text};
 pub use policy::{PassPolicy, ScenarioSummary, percent, summarise};
 pub use replay::{

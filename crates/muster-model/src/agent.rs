@@ -319,6 +319,10 @@ pub struct Target {
     #[serde(default = "default_retries")]
     #[schemars(range(min = 0, max = 10))]
     pub retries: u32,
+    /// What muster watches besides the replies: the traces the agent exports, so tool calls it
+    /// makes but does not report in its reply are judged too (a black-box drill).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observe: Option<Observe>,
     /// Settings for `adapter: http-json`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_json: Option<HttpJsonTarget>,
@@ -345,6 +349,46 @@ pub struct Target {
 
 fn default_retries() -> u32 {
     2
+}
+
+/// Observation of the agent beside its replies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Observe {
+    /// muster runs an OTLP/HTTP receiver for the drill; the agent exports its traces to it.
+    pub traces: TraceObservation,
+}
+
+/// The drill's OTLP/HTTP receiver and how long it waits for a conversation's spans.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TraceObservation {
+    /// Where the receiver listens (a loopback address): the agent's
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` is `http://` this. Default `127.0.0.1:4318`.
+    #[serde(default = "default_observe_listen")]
+    pub listen: String,
+    /// After a conversation's last turn, the longest wait for its spans (exporters batch: an
+    /// OpenTelemetry SDK's batch processor waits up to 5 s by default). A conversation none of
+    /// whose spans arrived by then cannot have its tool calls judged: those expectations are
+    /// inconclusive. Default 6s.
+    #[serde(default = "default_observe_wait")]
+    pub wait: Duration,
+    /// Once spans have arrived, how long without a new one before the conversation's trace is
+    /// taken as complete. Default 500ms.
+    #[serde(default = "default_observe_quiet")]
+    pub quiet: Duration,
+}
+
+fn default_observe_listen() -> String {
+    "127.0.0.1:4318".into()
+}
+
+fn default_observe_wait() -> Duration {
+    Duration(std::time::Duration::from_secs(6))
+}
+
+fn default_observe_quiet() -> Duration {
+    Duration(std::time::Duration::from_millis(500))
 }
 
 fn default_timeout() -> Duration {

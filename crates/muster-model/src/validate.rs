@@ -179,6 +179,14 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
     }
     check_hosts(manifest, p);
     let target = &manifest.target;
+    if let Some(observe) = &target.observe {
+        check_listen(
+            p,
+            "/target/observe/traces/listen",
+            &observe.traces.listen,
+            ("observe-not-loopback", "observe-listen"),
+        );
+    }
     match url::Url::parse(&target.base_url) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
             let host = url.host_str().unwrap_or_default();
@@ -912,23 +920,12 @@ fn check_queue(queue: &Queue, p: &mut Problems<'_>) {
     if let Some(hook) = &queue.webhook {
         let at = format!("{AT}/webhook");
         if let Some(listen) = &hook.listen {
-            match listen.parse::<std::net::SocketAddr>() {
-                Ok(addr) if addr.ip().is_loopback() => {}
-                Ok(_) => p.error(
-                    &format!("{at}/listen"),
-                    "webhook-not-loopback",
-                    format!(
-                        "muster only listens on this machine; `{listen}` is not a loopback address"
-                    ),
-                    Some("use `127.0.0.1:<port>` (port 0 picks a free one)".to_owned()),
-                ),
-                Err(_) => p.error(
-                    &format!("{at}/listen"),
-                    "webhook-listen",
-                    format!("`{listen}` is not an address and port such as `127.0.0.1:8085`"),
-                    None,
-                ),
-            }
+            check_listen(
+                p,
+                &format!("{at}/listen"),
+                listen,
+                ("webhook-not-loopback", "webhook-listen"),
+            );
         }
         if let Some(path) = &hook.path
             && !path.starts_with('/')
@@ -965,6 +962,30 @@ fn check_queue(queue: &Queue, p: &mut Problems<'_>) {
 }
 
 /// A Salesforce-style API name: what may be interpolated into a query unquoted.
+/// A receiver muster runs during a drill listens on this machine only.
+fn check_listen(
+    p: &mut Problems<'_>,
+    pointer: &str,
+    listen: &str,
+    (not_loopback, invalid): (&'static str, &'static str),
+) {
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(addr) if addr.ip().is_loopback() => {}
+        Ok(_) => p.error(
+            pointer,
+            not_loopback,
+            format!("muster only listens on this machine; `{listen}` is not a loopback address"),
+            Some("use `127.0.0.1:<port>` (port 0 picks a free one)".to_owned()),
+        ),
+        Err(_) => p.error(
+            pointer,
+            invalid,
+            format!("`{listen}` is not an address and port such as `127.0.0.1:4318`"),
+            None,
+        ),
+    }
+}
+
 fn is_api_name(name: &str) -> bool {
     name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
