@@ -113,7 +113,7 @@ pub enum Command {
 
     /// The merged timeline of a conversation or a customer across every ingested source.
     #[command(
-        after_help = "Examples:\n  muster reconstruct --conversation conv-4821\n  muster reconstruct --customer LM-100004 --from 2026-11-01T00:00:00Z --to 2026-11-02T00:00:00Z\n  muster reconstruct --conversation conv-4821 --json\n  muster reconstruct --conversation conv-4821 --raw --reason \"complaint C-1182 review\"\n\nPersonal data is redacted unless --raw; --raw needs --reason and is written to the store's access audit.\nExit status: 0 events found, 1 none found, 2 bad input."
+        after_help = "Examples:\n  muster reconstruct --conversation conv-4821\n  muster reconstruct --customer LM-100004 --from 2026-11-01T00:00:00Z --to 2026-11-02T00:00:00Z\n  muster reconstruct --conversation conv-4821 --json\n  muster reconstruct --conversation conv-4821 --raw --reason \"complaint C-1182 review\"\n  muster reconstruct --conversation conv-4821 --agent agent.yaml --html incident.html\n\nEvents are linked through the identifiers systems share (conversation, trace, ticket, case ids) and\nmuster.toml's [[evidence.links]]; the same customer's records near the conversation that share none\nare shown as inferred. Gaps (a money tool with no account change, a handover with no ticket) are listed.\nPersonal data is redacted unless --raw; --raw needs --reason and is written to the store's access audit.\nExit status: 0 events found, 1 none found, 2 bad input."
     )]
     Reconstruct(ReconstructArgs),
 
@@ -198,6 +198,18 @@ pub struct ReconstructArgs {
     /// At most this many events (the earliest).
     #[arg(long, default_value_t = 10_000)]
     pub limit: u64,
+    /// Also show the same customer's records this close to the conversation that share no
+    /// identifier with it, marked inferred (default: the largest `window` of muster.toml's
+    /// `[[evidence.links]]`, else 10m; 0s turns it off).
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<muster_model::common::Duration>,
+    /// The agent manifest: which tools change records, so a tool call with no account change
+    /// recorded is shown as a gap.
+    #[arg(long, value_name = "FILE")]
+    pub agent: Option<PathBuf>,
+    /// Also write the timeline as a self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     #[command(flatten)]
     pub access: AccessArgs,
     #[arg(long)]

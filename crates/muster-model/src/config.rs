@@ -58,6 +58,17 @@ pub struct EvidenceConfig {
     pub fields: BTreeMap<String, BTreeMap<String, FieldPath>>,
 }
 
+impl EvidenceConfig {
+    /// How far around a conversation the same customer's records that share no identifier with
+    /// it are shown, marked inferred: the largest `window` of the link rules, if any declares one.
+    pub fn inferred_window(&self) -> Option<std::time::Duration> {
+        self.links
+            .iter()
+            .filter_map(|l| l.window.map(|w| w.0))
+            .max()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkRule {

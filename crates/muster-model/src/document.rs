@@ -116,7 +116,7 @@ pub fn load_control_map(text: &str) -> Loaded<ControlMap> {
 
 pub fn load_config(text: &str) -> Loaded<ProjectConfig> {
     match crate::toml_tree::parse(text) {
-        Ok(root) => load_tree(&root, Kind::Config, |_: &ProjectConfig, _| {}),
+        Ok(root) => load_tree(&root, Kind::Config, crate::validate::check_config),
         Err(diagnostics) => Loaded::failed(diagnostics, SpanIndex::default()),
     }
 }

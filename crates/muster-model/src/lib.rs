@@ -26,7 +26,9 @@ pub use document::{
     FORMAT_VERSION, Kind, Loaded, detect_kind, load_agent, load_config, load_control_map,
     load_scenario, schema,
 };
-pub use validate::{check_keys_known, check_scenario_against, host_allowed, parse_host_rule};
+pub use validate::{
+    LINK_KEYS, check_keys_known, check_scenario_against, host_allowed, parse_host_rule,
+};
 
 /// Parse YAML into a located tree (exposed for tools that want spans of arbitrary YAML).
 pub fn parse_yaml(text: &str) -> Result<tree::Node, Vec<diag::Diagnostic>> {

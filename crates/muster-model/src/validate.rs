@@ -962,6 +962,35 @@ fn check_queue(queue: &Queue, p: &mut Problems<'_>) {
 }
 
 /// A Salesforce-style API name: what may be interpolated into a query unquoted.
+/// The correlation keys a link rule may point at (`to = "<system>.<key>"`).
+pub const LINK_KEYS: [&str; 5] = [
+    "conversation_id",
+    "customer_ref",
+    "trace_id",
+    "ticket_id",
+    "case_id",
+];
+
+pub(crate) fn check_config(config: &crate::config::ProjectConfig, p: &mut Problems<'_>) {
+    for (i, link) in config.evidence.links.iter().enumerate() {
+        let key = link.to.split_once('.').map_or("", |(_, k)| k);
+        if !LINK_KEYS.contains(&key) {
+            p.error(
+                &format!("/evidence/links/{i}/to"),
+                "unknown-link-key",
+                format!(
+                    "`{}` does not end in a correlation key muster links by",
+                    link.to
+                ),
+                Some(format!(
+                    "write `<system>.<key>` with one of {}",
+                    LINK_KEYS.join(", ")
+                )),
+            );
+        }
+    }
+}
+
 /// A receiver muster runs during a drill listens on this machine only.
 fn check_listen(
     p: &mut Problems<'_>,

@@ -63,6 +63,65 @@ pub struct TimelineQuery {
     pub limit: Option<u64>,
 }
 
+/// Correlation keys: events carrying any of them are wanted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeySet {
+    pub conversations: std::collections::BTreeSet<String>,
+    pub customers: std::collections::BTreeSet<String>,
+    pub traces: std::collections::BTreeSet<String>,
+    pub tickets: std::collections::BTreeSet<String>,
+    pub cases: std::collections::BTreeSet<String>,
+}
+
+impl KeySet {
+    pub fn is_empty(&self) -> bool {
+        self.conversations.is_empty()
+            && self.customers.is_empty()
+            && self.traces.is_empty()
+            && self.tickets.is_empty()
+            && self.cases.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.conversations.len()
+            + self.customers.len()
+            + self.traces.len()
+            + self.tickets.len()
+            + self.cases.len()
+    }
+
+    /// Keys in `self` that `other` lacks.
+    pub fn minus(&self, other: &KeySet) -> KeySet {
+        let diff = |a: &std::collections::BTreeSet<String>,
+                    b: &std::collections::BTreeSet<String>| {
+            a.difference(b).cloned().collect()
+        };
+        KeySet {
+            conversations: diff(&self.conversations, &other.conversations),
+            customers: diff(&self.customers, &other.customers),
+            traces: diff(&self.traces, &other.traces),
+            tickets: diff(&self.tickets, &other.tickets),
+            cases: diff(&self.cases, &other.cases),
+        }
+    }
+
+    pub fn extend(&mut self, other: &KeySet) {
+        self.conversations
+            .extend(other.conversations.iter().cloned());
+        self.customers.extend(other.customers.iter().cloned());
+        self.traces.extend(other.traces.iter().cloned());
+        self.tickets.extend(other.tickets.iter().cloned());
+        self.cases.extend(other.cases.iter().cloned());
+    }
+}
+
+/// A time range, both ends inclusive and optional.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    pub from_ns: Option<i64>,
+    pub to_ns: Option<i64>,
+}
+
 /// Filters for full-text search.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchFilters {

@@ -18,8 +18,9 @@ mod model;
 mod sqlite;
 
 pub use ingest::{
-    AccessRecord, EVIDENCE_CHAIN, IngestBatch, IngestProgress, IngestReceipt, SearchFilters,
-    SourceRecord, SourceVerify, StoredEvidence, StoredQuarantine, TimelineKey, TimelineQuery,
+    AccessRecord, EVIDENCE_CHAIN, IngestBatch, IngestProgress, IngestReceipt, KeySet,
+    SearchFilters, SourceRecord, SourceVerify, StoredEvidence, StoredQuarantine, TimeRange,
+    TimelineKey, TimelineQuery,
 };
 pub use model::{DrillHeader, DrillRecord, DrillStatus, StoredEvent, StoredVerify};
 pub use sqlite::{IngestPending, SqliteStore, fts_query};
@@ -111,6 +112,26 @@ pub trait EvidenceStore: Send + Sync {
 
     /// A conversation's or customer's events across sources, in time order.
     async fn timeline(&self, query: &TimelineQuery) -> Result<Vec<StoredEvidence>, StoreError>;
+
+    /// Events carrying any of `keys` (conversation, customer, trace, ticket or case), in time
+    /// order, at most `limit`.
+    async fn events_with_keys(
+        &self,
+        keys: &KeySet,
+        range: TimeRange,
+        limit: Option<u64>,
+    ) -> Result<Vec<StoredEvidence>, StoreError>;
+
+    /// Events of `source` whose attribute `attribute` (a key of the event's `attributes`) is one
+    /// of `values`: how declared link rules find records that name another system's key in a
+    /// field of their own. Scans the source's events in `range`.
+    async fn events_with_attribute(
+        &self,
+        source: &str,
+        attribute: &str,
+        values: &[String],
+        range: TimeRange,
+    ) -> Result<Vec<StoredEvidence>, StoreError>;
 
     /// Events whose content holds every word of `text`, in time order.
     async fn search(

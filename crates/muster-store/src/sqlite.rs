@@ -598,6 +598,25 @@ impl EvidenceStore for SqliteStore {
         ingest::timeline(&self.pool, query).await
     }
 
+    async fn events_with_keys(
+        &self,
+        keys: &crate::KeySet,
+        range: crate::TimeRange,
+        limit: Option<u64>,
+    ) -> Result<Vec<StoredEvidence>, StoreError> {
+        ingest::events_with_keys(&self.pool, keys, range, limit).await
+    }
+
+    async fn events_with_attribute(
+        &self,
+        source: &str,
+        attribute: &str,
+        values: &[String],
+        range: crate::TimeRange,
+    ) -> Result<Vec<StoredEvidence>, StoreError> {
+        ingest::events_with_attribute(&self.pool, source, attribute, values, range).await
+    }
+
     async fn search(
         &self,
         text: &str,

@@ -3,9 +3,9 @@
 use std::time::Instant;
 
 use muster_detect::{Families, Family, redact, scan};
+use muster_reconstruct::{KeyKind, LinkRule, LinkedEvent, Query};
 use muster_store::{
-    AccessRecord, EvidenceStore, SearchFilters, SqliteStore, StoredEvidence, TimelineKey,
-    TimelineQuery,
+    AccessRecord, EvidenceStore, SearchFilters, SqliteStore, StoredEvidence, TimeRange, TimelineKey,
 };
 use serde_json::{Value, json};
 
@@ -17,7 +17,7 @@ use crate::error::{CliError, exit};
 const EXCERPT_CHARS: usize = 72;
 
 /// Personal data in `text` masked (`[email]`, `[phone]`…).
-fn redacted(text: &str) -> String {
+pub(crate) fn redacted(text: &str) -> String {
     let findings = scan(text, Families::only(Family::Personal));
     if findings.is_empty() {
         text.to_owned()
@@ -89,14 +89,14 @@ async fn audit(
     Ok(())
 }
 
-fn time(ns: i64) -> String {
+pub(crate) fn time(ns: i64) -> String {
     jiff::Timestamp::from_nanosecond(i128::from(ns)).map_or_else(
         |_| ns.to_string(),
         |t| t.strftime("%Y-%m-%d %H:%M:%S%.3fZ").to_string(),
     )
 }
 
-fn actor(e: &StoredEvidence) -> String {
+pub(crate) fn actor(e: &StoredEvidence) -> String {
     e.event
         .actor
         .as_ref()
@@ -125,8 +125,30 @@ fn excerpt(e: &StoredEvidence, raw: bool) -> String {
     }
 }
 
-/// The timeline as a table: time, source, kind, actor, content excerpt.
-fn table(events: &[StoredEvidence], raw: bool) -> String {
+/// A timeline as a table: time, source, kind, actor, how it was linked, content excerpt.
+fn table(events: &[LinkedEvent], raw: bool) -> String {
+    let rows: Vec<[String; 6]> = events
+        .iter()
+        .map(|l| {
+            let e = &l.event;
+            [
+                time(e.event.time_ns),
+                format!("{}/{}", e.source, e.event.source.format),
+                e.event.kind.name().to_owned(),
+                actor(e),
+                l.link.label(),
+                excerpt(e, raw),
+            ]
+        })
+        .collect();
+    render_rows(
+        ["time (UTC)", "source", "kind", "actor", "link", "content"],
+        &rows,
+    )
+}
+
+/// Search matches as a table: time, source, kind, actor, content excerpt.
+fn match_table(events: &[StoredEvidence], raw: bool) -> String {
     let rows: Vec<[String; 5]> = events
         .iter()
         .map(|e| {
@@ -139,17 +161,21 @@ fn table(events: &[StoredEvidence], raw: bool) -> String {
             ]
         })
         .collect();
-    let headers = ["time (UTC)", "source", "kind", "actor", "content"];
+    render_rows(["time (UTC)", "source", "kind", "actor", "content"], &rows)
+}
+
+/// Columns padded to their widest cell; the last column runs free.
+fn render_rows<const N: usize>(headers: [&str; N], rows: &[[String; N]]) -> String {
     let mut widths = headers.map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row.iter()).take(4) {
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row.iter()).take(N - 1) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    let line = |cells: [&str; 5], out: &mut String| {
+    let line = |cells: Vec<&str>, out: &mut String| {
         for (i, cell) in cells.iter().enumerate() {
-            if i < 4 {
+            if i + 1 < N {
                 out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
             } else {
                 out.push_str(cell);
@@ -159,9 +185,9 @@ fn table(events: &[StoredEvidence], raw: bool) -> String {
         out.truncate(trimmed);
         out.push('\n');
     };
-    line(headers, &mut out);
-    for row in &rows {
-        line([&row[0], &row[1], &row[2], &row[3], &row[4]], &mut out);
+    line(headers.to_vec(), &mut out);
+    for row in rows {
+        line(row.iter().map(String::as_str).collect(), &mut out);
     }
     out
 }
@@ -179,7 +205,7 @@ fn event_json(e: &StoredEvidence, raw: bool) -> Value {
     })
 }
 
-fn sources_of(events: &[StoredEvidence]) -> Vec<String> {
+fn sources_of(events: &[&StoredEvidence]) -> Vec<String> {
     let mut s: Vec<String> = events
         .iter()
         .map(|e| format!("{}/{}", e.source, e.event.source.format))
@@ -187,6 +213,39 @@ fn sources_of(events: &[StoredEvidence]) -> Vec<String> {
     s.sort();
     s.dedup();
     s
+}
+
+/// The inferred window when neither `--window` nor muster.toml says.
+const DEFAULT_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `[[evidence.links]]` as reconstruction rules (`from = "<source>.<attribute>"`,
+/// `to = "<system>.<key>"`; the config check has made sure the key is one muster links by).
+fn link_rules(ctx: &Context) -> Vec<LinkRule> {
+    let Some((_, config)) = &ctx.config else {
+        return Vec::new();
+    };
+    config
+        .evidence
+        .links
+        .iter()
+        .filter_map(|l| {
+            let (source, attribute) = l.from.split_once('.')?;
+            let key = match l.to.split_once('.')?.1 {
+                "conversation_id" => KeyKind::Conversation,
+                "customer_ref" => KeyKind::Customer,
+                "trace_id" => KeyKind::Trace,
+                "ticket_id" => KeyKind::Ticket,
+                "case_id" => KeyKind::Case,
+                _ => return None,
+            };
+            Some(LinkRule {
+                name: l.name.clone(),
+                source: source.to_owned(),
+                attribute: attribute.to_owned(),
+                key,
+            })
+        })
+        .collect()
 }
 
 pub async fn reconstruct(ctx: &Context, args: &ReconstructArgs) -> Result<u8, CliError> {
@@ -197,14 +256,39 @@ pub async fn reconstruct(ctx: &Context, args: &ReconstructArgs) -> Result<u8, Cl
             return Err(CliError::input("give --conversation ID or --customer REF"));
         }
     };
+    let manifest = match &args.agent {
+        Some(path) => {
+            let text = crate::load::read(path)?;
+            Some(
+                crate::load::manifest_from_text(&path.display().to_string(), &text)
+                    .map_err(|p| crate::load::report_problems(&[p], ctx.color))?,
+            )
+        }
+        None => None,
+    };
     let to_ns = |t: &Option<jiff::Timestamp>| {
         t.map(|t| i64::try_from(t.as_nanosecond()).unwrap_or(i64::MAX))
     };
-    let query = TimelineQuery {
+    let window = args
+        .window
+        .map(|w| w.0)
+        .or_else(|| {
+            ctx.config
+                .as_ref()
+                .and_then(|(_, c)| c.evidence.inferred_window())
+        })
+        .unwrap_or(DEFAULT_WINDOW);
+    let query = Query {
         key: key.clone(),
-        from_ns: to_ns(&args.from),
-        to_ns: to_ns(&args.to),
-        limit: Some(args.limit),
+        range: TimeRange {
+            from_ns: to_ns(&args.from),
+            to_ns: to_ns(&args.to),
+        },
+        rules: link_rules(ctx),
+        window_ns: (!window.is_zero())
+            .then(|| i64::try_from(window.as_nanos()).unwrap_or(i64::MAX)),
+        limit: args.limit,
+        max_rounds: 4,
     };
     let store = open(ctx).await?;
     let what = format!(
@@ -221,32 +305,60 @@ pub async fn reconstruct(ctx: &Context, args: &ReconstructArgs) -> Result<u8, Cl
     );
     audit(&store, &args.access, "reconstruct", what.clone()).await?;
     let started = Instant::now();
-    let events = store.timeline(&query).await?;
+    let timeline = muster_reconstruct::reconstruct(&store, &query).await?;
+    let gaps = muster_reconstruct::gaps(&timeline.events, manifest.as_ref());
     let took = started.elapsed();
     store.close().await;
     let raw = args.access.raw;
     let ms = took.as_secs_f64() * 1000.0;
+    let events: Vec<&StoredEvidence> = timeline.events.iter().map(|e| &e.event).collect();
+    let inferred = timeline
+        .events
+        .iter()
+        .filter(|e| e.link.is_inferred())
+        .count();
+    if let Some(path) = &args.html {
+        let page = crate::render::timeline_html::page(&what, &timeline, &gaps, raw, ms);
+        std::fs::write(path, page)
+            .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))?;
+    }
     if args.json {
         let out = json!({
             "query": what,
             "redacted": !raw,
-            "events": events.iter().map(|e| event_json(e, raw)).collect::<Vec<_>>(),
+            "events": timeline.events.iter().map(|e| {
+                let mut v = event_json(&e.event, raw);
+                v["link"] = serde_json::to_value(&e.link).unwrap_or(Value::Null);
+                v
+            }).collect::<Vec<_>>(),
             "sources": sources_of(&events),
+            "keys": {
+                "conversations": timeline.keys.conversations,
+                "customers": timeline.keys.customers,
+                "traces": timeline.keys.traces,
+                "tickets": timeline.keys.tickets,
+                "cases": timeline.keys.cases,
+            },
+            "rounds": timeline.rounds,
+            "truncated": timeline.truncated,
+            "inferred": inferred,
+            "gaps": gaps,
             "reconstruction_ms": ms,
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else if events.is_empty() {
         println!("no evidence for {what}");
     } else {
-        print!("{}", table(&events, raw));
+        print!("{}", table(&timeline.events, raw));
+        let sources = sources_of(&events).len();
         println!(
-            "{} events from {} source{} for {what}{}; reconstructed in {ms:.1} ms",
+            "{} events from {sources} source{} for {what}{}{}; reconstructed in {ms:.1} ms",
             events.len(),
-            sources_of(&events).len(),
-            if sources_of(&events).len() == 1 {
-                ""
+            if sources == 1 { "" } else { "s" },
+            if inferred > 0 {
+                format!(" ({inferred} inferred by time and customer only)")
             } else {
-                "s"
+                String::new()
             },
             if raw {
                 " (unredacted, access recorded)"
@@ -254,6 +366,22 @@ pub async fn reconstruct(ctx: &Context, args: &ReconstructArgs) -> Result<u8, Cl
                 ", personal data redacted"
             },
         );
+        if timeline.truncated {
+            println!(
+                "truncated: more linked evidence exists than --limit or the link depth allowed"
+            );
+        }
+        if !gaps.is_empty() {
+            println!("\ngaps:");
+            for g in &gaps {
+                let when = g.time_ns.map(time).unwrap_or_default();
+                println!(
+                    "  {when:<24} {}  {}",
+                    g.event.as_deref().unwrap_or("-"),
+                    g.message
+                );
+            }
+        }
     }
     Ok(if events.is_empty() {
         exit::FAILED
@@ -296,7 +424,7 @@ pub async fn search(ctx: &Context, args: &SearchArgs) -> Result<u8, CliError> {
     } else if found.is_empty() {
         println!("no matches");
     } else {
-        print!("{}", table(&found, raw));
+        print!("{}", match_table(&found, raw));
         println!(
             "{} match{} in {:.1} ms",
             found.len(),

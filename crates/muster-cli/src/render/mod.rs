@@ -6,3 +6,4 @@ pub mod diagnostics;
 pub mod junit;
 pub mod sarif;
 pub mod table;
+pub mod timeline_html;

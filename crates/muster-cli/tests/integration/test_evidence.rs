@@ -409,4 +409,47 @@ fn the_reference_agents_traces_reach_the_store_through_the_receiver() {
         "{call}"
     );
     assert_eq!(call["correlation"]["customer_ref"], "LM-100004");
+
+    // The incident reconstructed from the traces alone: the refund moved money, and no system of
+    // record shows it — the CRM's history was never ingested.
+    let conversation = call["correlation"]["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let html = env.path().join("incident.html");
+    let run = env.run(&[
+        "reconstruct",
+        "--conversation",
+        &conversation,
+        "--agent",
+        &manifest.display().to_string(),
+        "--html",
+        &html.display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = run.json();
+    let gaps = out["gaps"].as_array().cloned().unwrap_or_default();
+    assert!(
+        gaps.iter()
+            .any(|g| g["kind"] == "tool-call-without-account-change"
+                && g["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("process_return"))),
+        "{gaps:?}"
+    );
+    assert!(
+        out["events"]
+            .as_array()
+            .is_some_and(|e| e.iter().all(|e| e["link"]["via"] == "key")),
+        "every span carries the conversation id: {}",
+        out["events"]
+    );
+    let page = std::fs::read_to_string(&html).unwrap_or_default();
+    assert!(page.starts_with("<!doctype html>") && page.contains("<svg"));
+    assert!(page.contains("process_return"));
+    assert!(
+        !page.contains("src=\"http") && !page.contains("href=\"http"),
+        "self-contained"
+    );
 }

@@ -395,6 +395,90 @@ pub(crate) async fn timeline(
     rows.iter().map(evidence_from_row).collect()
 }
 
+pub(crate) async fn events_with_keys(
+    pool: &SqlitePool,
+    keys: &crate::KeySet,
+    range: crate::TimeRange,
+    limit: Option<u64>,
+) -> Result<Vec<StoredEvidence>, StoreError> {
+    // One indexed lookup per key column; UNION removes events found through two keys.
+    let columns: [(&str, &std::collections::BTreeSet<String>); 5] = [
+        ("conversation_id", &keys.conversations),
+        ("customer_ref", &keys.customers),
+        ("trace_id", &keys.traces),
+        ("ticket_id", &keys.tickets),
+        ("case_id", &keys.cases),
+    ];
+    let mut arms = Vec::new();
+    let mut values: Vec<&str> = Vec::new();
+    for (column, set) in columns {
+        if set.is_empty() {
+            continue;
+        }
+        let first = values.len() + 4;
+        let marks: Vec<String> = (first..first + set.len())
+            .map(|i| format!("?{i}"))
+            .collect();
+        arms.push(format!(
+            "SELECT rowid FROM evidence WHERE {column} IN ({})",
+            marks.join(", ")
+        ));
+        values.extend(set.iter().map(String::as_str));
+    }
+    if arms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT * FROM evidence WHERE rowid IN ({})
+         AND (?1 IS NULL OR time_ns >= ?1) AND (?2 IS NULL OR time_ns <= ?2)
+         ORDER BY time_ns, source, seq LIMIT ?3",
+        arms.join(" UNION ")
+    );
+    // Only fixed column names and numbered placeholders are formatted in; values are bound.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(range.from_ns)
+        .bind(range.to_ns)
+        .bind(limit.map_or(-1, to_i64));
+    for v in values {
+        q = q.bind(v);
+    }
+    let rows = q.fetch_all(pool).await?;
+    rows.iter().map(evidence_from_row).collect()
+}
+
+pub(crate) async fn events_with_attribute(
+    pool: &SqlitePool,
+    source: &str,
+    attribute: &str,
+    values: &[String],
+    range: crate::TimeRange,
+) -> Result<Vec<StoredEvidence>, StoreError> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (5..5 + values.len()).map(|i| format!("?{i}")).collect();
+    // The attribute name is one JSON object key, dots and all: quoted in the path.
+    let path = format!("$.\"{}\"", attribute.replace('"', "\\\""));
+    let sql = format!(
+        "SELECT * FROM evidence WHERE source = ?1
+         AND json_extract(attributes, ?2) IN ({})
+         AND (?3 IS NULL OR time_ns >= ?3) AND (?4 IS NULL OR time_ns <= ?4)
+         ORDER BY time_ns, source, seq",
+        marks.join(", ")
+    );
+    // Only numbered placeholders are formatted in; the path and values are bound.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(source)
+        .bind(path)
+        .bind(range.from_ns)
+        .bind(range.to_ns);
+    for v in values {
+        q = q.bind(v);
+    }
+    let rows = q.fetch_all(pool).await?;
+    rows.iter().map(evidence_from_row).collect()
+}
+
 /// Text as an FTS5 query that matches every word, whatever characters it holds: each word becomes
 /// a quoted string, so FTS5's own syntax (`AND`, `*`, `:`, quotes) in the text is taken literally.
 pub fn fts_query(text: &str) -> String {
