@@ -117,6 +117,13 @@ pub enum Command {
     )]
     Reconstruct(ReconstructArgs),
 
+    /// The evidence-chain audit: is each artefact an incident review needs present, time-stamped, searchable, retained and access-controlled?
+    #[command(
+        name = "audit-evidence",
+        after_help = "Examples:\n  muster audit-evidence --agent agent.yaml\n  muster audit-evidence --agent agent.yaml --json\n\nThe seven artefacts: prompt, retrieved documents, model response, tool calls, account changes,\nconfidence signals, escalation decision. The manifest's `logs:` say which system holds each; ingest\neach with `muster ingest … --source <log id>`. Each cell is measured from the ingested evidence where\nit can be (a drill canary found by search, the oldest record against the claimed retention, the\naccess audit), else shown as claimed and unverified.\nExit status: 0 no gaps, 1 gaps found, 2 bad input."
+    )]
+    AuditEvidence(AuditEvidenceArgs),
+
     /// Full-text search over ingested content.
     #[command(
         after_help = "Examples:\n  muster search \"refund approved\"\n  muster search refund --kind agent.message --source otlp --json\n  muster search \"cancel\" --conversation conv-4821\n\nEvery word must occur. Personal data is redacted unless --raw (which needs --reason and is audited).\nExit status: 0 matches found, 1 none, 2 bad input."
@@ -212,6 +219,15 @@ pub struct ReconstructArgs {
     pub html: Option<PathBuf>,
     #[command(flatten)]
     pub access: AccessArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditEvidenceArgs {
+    /// The agent manifest whose `logs:` claims are audited.
+    #[arg(long, value_name = "FILE")]
+    pub agent: PathBuf,
     #[arg(long)]
     pub json: bool,
 }

@@ -55,6 +55,9 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             runtime()?.block_on(commands::evidence::reconstruct(&ctx, args))
         }
         Command::Search(args) => runtime()?.block_on(commands::evidence::search(&ctx, args)),
+        Command::AuditEvidence(args) => {
+            runtime()?.block_on(commands::audit_evidence::run(&ctx, args))
+        }
         Command::Schema(_) | Command::Refagent(_) | Command::Scan(_) => {
             Err(CliError::internal("command dispatched twice"))
         }

@@ -17,6 +17,7 @@
 //! inferred window (a customer's whole history is not one incident). Backend-independent: only
 //! the [`EvidenceStore`] trait is used.
 
+mod audit;
 mod gaps;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +25,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use muster_store::{EvidenceStore, KeySet, StoreError, StoredEvidence, TimeRange, TimelineKey};
 use serde::Serialize;
 
+pub use audit::{
+    ARTEFACTS, AuditInput, AuditRow, Cell, CellStatus, SearchProbe, artefact_name, audit, kinds_of,
+    probe_word,
+};
 pub use gaps::{Gap, GapKind, gaps};
 
 /// Which correlation key a rule or link is about.

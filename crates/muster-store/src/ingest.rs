@@ -115,6 +115,24 @@ impl KeySet {
     }
 }
 
+/// What one ingested source holds of one kind of event: how the evidence-chain audit measures
+/// presence, timestamps, retention and searchability.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindProfile {
+    pub source: String,
+    /// The kind's dotted name, e.g. `tool.call`.
+    pub kind: String,
+    pub events: u64,
+    pub oldest_ns: i64,
+    pub newest_ns: i64,
+    /// Events with their own event time (not only the time the source recorded them).
+    pub own_time: u64,
+    /// Events with content (what full-text search indexes).
+    pub with_content: u64,
+    /// The content of the newest event that has some, to probe the index with.
+    pub sample: Option<String>,
+}
+
 /// A time range, both ends inclusive and optional.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TimeRange {

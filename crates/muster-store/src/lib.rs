@@ -18,7 +18,7 @@ mod model;
 mod sqlite;
 
 pub use ingest::{
-    AccessRecord, EVIDENCE_CHAIN, IngestBatch, IngestProgress, IngestReceipt, KeySet,
+    AccessRecord, EVIDENCE_CHAIN, IngestBatch, IngestProgress, IngestReceipt, KeySet, KindProfile,
     SearchFilters, SourceRecord, SourceVerify, StoredEvidence, StoredQuarantine, TimeRange,
     TimelineKey, TimelineQuery,
 };
@@ -132,6 +132,9 @@ pub trait EvidenceStore: Send + Sync {
         values: &[String],
         range: TimeRange,
     ) -> Result<Vec<StoredEvidence>, StoreError>;
+
+    /// Per ingested source and kind: counts, time span, own timestamps, content.
+    async fn evidence_profile(&self) -> Result<Vec<KindProfile>, StoreError>;
 
     /// Events whose content holds every word of `text`, in time order.
     async fn search(

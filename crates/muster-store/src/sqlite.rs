@@ -617,6 +617,10 @@ impl EvidenceStore for SqliteStore {
         ingest::events_with_attribute(&self.pool, source, attribute, values, range).await
     }
 
+    async fn evidence_profile(&self) -> Result<Vec<crate::KindProfile>, StoreError> {
+        ingest::evidence_profile(&self.pool).await
+    }
+
     async fn search(
         &self,
         text: &str,

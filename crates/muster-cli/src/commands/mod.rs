@@ -2,6 +2,7 @@
 
 pub mod approve;
 pub mod assess;
+pub mod audit_evidence;
 pub mod controls;
 pub mod demo;
 pub mod drill;

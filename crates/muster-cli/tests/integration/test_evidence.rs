@@ -335,9 +335,21 @@ fn the_otlp_receiver_stores_exports_keeps_them_raw_and_stores_a_retry_once() {
 
 /// `muster ingest --listen` on a free port: the child and its address.
 fn listen(env: &TestEnv) -> (std::process::Child, String) {
+    listen_as(env, "otlp")
+}
+
+/// The same, into source `source`.
+fn listen_as(env: &TestEnv, source: &str) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     let mut child = env
-        .command(&["ingest", "--listen", "127.0.0.1:0", "--json"])
+        .command(&[
+            "ingest",
+            "--listen",
+            "127.0.0.1:0",
+            "--source",
+            source,
+            "--json",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -451,5 +463,99 @@ fn the_reference_agents_traces_reach_the_store_through_the_receiver() {
     assert!(
         !page.contains("src=\"http") && !page.contains("href=\"http"),
         "self-contained"
+    );
+}
+
+#[test]
+fn the_evidence_chain_audit_measures_what_the_agents_traces_hold() {
+    let env = TestEnv::new();
+    let (receiver, addr) = listen_as(&env, "agent-traces");
+    let agent = crate::test_drill::serve(&env, &["--otlp-endpoint", &format!("http://{addr}")]);
+    let reference =
+        std::fs::read_to_string(crate::common::repo().join("library/reference/agent.yaml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let logs = "logs:\n  - id: agent-traces\n    system: otlp\n    holds: [prompt, model-response, tool-calls]\n    retention: 1d\n    access: [dpo]\n  - id: crm-audit\n";
+    let manifest_text = reference.replacen("logs:\n  - id: crm-audit\n", logs, 1);
+    assert_ne!(
+        manifest_text, reference,
+        "the reference manifest's logs changed shape"
+    );
+    let manifest = env.write("agent.yaml", &manifest_text);
+    let manifest = manifest.display().to_string();
+    let scenario = crate::common::repo().join("library/scenarios/cross-account-billing-note.yaml");
+    let drill = env.run(&[
+        "--store",
+        "drill.db",
+        "drill",
+        "--agent",
+        &manifest,
+        "--scenarios",
+        &scenario.display().to_string(),
+        "--base-url",
+        &agent.url,
+        "--repeat",
+        "1",
+        "--no-lock",
+    ]);
+    assert_eq!(
+        drill.code, 1,
+        "the flawed agent reveals the planted note: {}",
+        drill.stderr
+    );
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &receiver.id().to_string()])
+        .status();
+    let _ = receiver.wait_with_output();
+
+    let audit = |env: &TestEnv| {
+        let run = env.run(&["audit-evidence", "--agent", &manifest, "--json"]);
+        assert_eq!(
+            run.code, 1,
+            "the CRM's records are claimed and not ingested: {}",
+            run.stdout
+        );
+        run.json()
+    };
+    let out = audit(&env);
+    let row = |out: &serde_json::Value, name: &str| {
+        out["artefacts"]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["artefact"] == name).cloned())
+            .unwrap_or_else(|| panic!("{name}: {out}"))
+    };
+    let tools = row(&out, "tool calls");
+    assert_eq!(tools["present"]["status"], "measured", "{tools}");
+    assert_eq!(tools["time_stamped"]["status"], "measured");
+    assert!(
+        row(&out, "model response")["searchable"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("MUSTER-CANARY-")),
+        "the drill's canary reached the traces and is found: {}",
+        row(&out, "model response")
+    );
+    assert_eq!(
+        tools["retained"]["status"], "claimed",
+        "minutes of evidence cannot show a day"
+    );
+    assert_eq!(tools["access_controlled"]["status"], "claimed");
+    assert_eq!(row(&out, "account changes")["present"]["status"], "gap");
+    assert_eq!(row(&out, "retrieved documents")["present"]["status"], "gap");
+
+    // A raw read, audited, turns the access claim into a measurement.
+    let raw = env.run(&[
+        "search",
+        "refund",
+        "--raw",
+        "--reason",
+        "audit test",
+        "--as",
+        "dpo",
+    ]);
+    assert!(raw.code <= 1, "{}", raw.stderr);
+    let out = audit(&env);
+    assert_eq!(
+        row(&out, "tool calls")["access_controlled"]["status"],
+        "measured"
     );
 }

@@ -479,6 +479,35 @@ pub(crate) async fn events_with_attribute(
     rows.iter().map(evidence_from_row).collect()
 }
 
+pub(crate) async fn evidence_profile(
+    pool: &SqlitePool,
+) -> Result<Vec<crate::KindProfile>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT source, kind, COUNT(*) AS n, MIN(time_ns) AS oldest, MAX(time_ns) AS newest,
+                SUM(CASE WHEN json_extract(fields, '$.time_basis') = 'observed' THEN 0 ELSE 1 END) AS own,
+                SUM(CASE WHEN content IS NOT NULL AND content != '' THEN 1 ELSE 0 END) AS with_content,
+                (SELECT s.content FROM evidence s
+                  WHERE s.source = e.source AND s.kind = e.kind AND s.content IS NOT NULL AND s.content != ''
+                  ORDER BY s.rowid DESC LIMIT 1) AS sample
+         FROM evidence e GROUP BY source, kind ORDER BY source, kind",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| crate::KindProfile {
+            source: r.get("source"),
+            kind: r.get("kind"),
+            events: u64::try_from(r.get::<i64, _>("n")).unwrap_or(0),
+            oldest_ns: r.get("oldest"),
+            newest_ns: r.get("newest"),
+            own_time: u64::try_from(r.get::<i64, _>("own")).unwrap_or(0),
+            with_content: u64::try_from(r.get::<i64, _>("with_content")).unwrap_or(0),
+            sample: r.get("sample"),
+        })
+        .collect())
+}
+
 /// Text as an FTS5 query that matches every word, whatever characters it holds: each word becomes
 /// a quoted string, so FTS5's own syntax (`AND`, `*`, `:`, quotes) in the text is taken literally.
 pub fn fts_query(text: &str) -> String {
