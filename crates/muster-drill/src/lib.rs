@@ -13,10 +13,12 @@
 
 mod adaptive;
 mod engine;
+mod graded;
 mod judge;
 mod plan;
 mod policy;
 mod report;
+mod simulate;
 mod stats;
 
 pub use engine::{
