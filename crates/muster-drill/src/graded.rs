@@ -61,7 +61,7 @@ pub(crate) async fn grade(
             .ok()
             .map(|t| target.secrets().redact(t));
         let parsed = match &answer.text {
-            Err(e) => Err(format!("the judge model gave no answer: {e}")),
+            Err(e) => Err(format!("the judge model gave no answer: {}", e.detail())),
             Ok(_) => parse(raw.as_deref().unwrap_or_default()),
         };
         let turn = g
@@ -93,7 +93,10 @@ pub(crate) async fn grade(
                 .field("index", result.index)
                 .field("rubric", g.rubric.clone())
                 .field("pass_score", g.pass_score)
-                .field("prompt", Value::Array(prompt))
+                .field(
+                    "prompt",
+                    target.secrets().redact_json(&Value::Array(prompt)),
+                )
                 .field("answer", raw)
                 .field("score", parsed.as_ref().ok().map(|(s, _)| *s))
                 .field("judge_reason", parsed.as_ref().ok().map(|(_, r)| r.clone()))

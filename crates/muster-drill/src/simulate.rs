@@ -102,9 +102,11 @@ impl<'a> Simulator<'a> {
                 );
                 Next::Ended
             }
-            Ok(text) => Next::Say(text.trim().to_owned()),
+            // Whatever the model writes is sent and recorded: never a key it might echo.
+            Ok(text) => Next::Say(target.secrets().redact(text.trim())),
             Err(e) => Next::Failed(TurnError::Request(format!(
-                "the simulated customer's model gave no message: {e}"
+                "the simulated customer's model gave no message: {}",
+                e.detail()
             ))),
         };
         Some((events, next))

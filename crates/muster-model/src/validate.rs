@@ -83,6 +83,16 @@ impl<'a> Problems<'a> {
         );
     }
 
+    /// A settings block that only one adapter reads, under another adapter.
+    fn unused_adapter_block(&mut self, block: &str, adapter: &str) {
+        self.error(
+            &format!("/target/{block}"),
+            "unused-settings",
+            format!("`{block}` settings need `adapter: {adapter}`"),
+            Some(format!("set `adapter: {adapter}` or remove the block")),
+        );
+    }
+
     /// Each optional field path under `base`, checked.
     fn field_paths(&mut self, base: &str, paths: [(&str, &Option<FieldPath>); 4]) {
         for (key, path) in paths {
@@ -346,31 +356,16 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
         );
     }
     if target.adapter != AdapterKind::OpenaiModel && target.openai_model.is_some() {
-        p.error(
-            "/target/openai_model",
-            "unused-settings",
-            "`openai_model` settings need `adapter: openai-model`",
-            Some("set `adapter: openai-model` or remove the block".to_owned()),
-        );
+        p.unused_adapter_block("openai_model", "openai-model");
     }
     check_models(manifest, p);
     if target.adapter != AdapterKind::Command && target.command.is_some() {
-        p.error(
-            "/target/command",
-            "unused-settings",
-            "`command` settings need `adapter: command`",
-            Some("set `adapter: command` or remove the block".to_owned()),
-        );
+        p.unused_adapter_block("command", "command");
     }
     if target.adapter != AdapterKind::BedrockConverse && target.bedrock_converse.is_some() {
         // An error rather than the other adapters' warning: the block names AWS credentials and a
         // model, and a manifest that carries it but drills another adapter is almost surely wrong.
-        p.error(
-            "/target/bedrock_converse",
-            "unused-settings",
-            "`bedrock_converse` settings need `adapter: bedrock-converse`",
-            Some("set `adapter: bedrock-converse` or remove the block".to_owned()),
-        );
+        p.unused_adapter_block("bedrock_converse", "bedrock-converse");
     }
     check_azure(target, p);
     if target.adapter != AdapterKind::HttpJson && target.http_json.is_some() {
@@ -566,6 +561,23 @@ fn check_controls(
         }
     }
     if let Some(r) = &c.content_rollback {
+        // Control checks poll until a deadline; a judge model per poll is not run, so a graded
+        // expectation there could never be decided.
+        for (key, list) in [
+            ("expect_before", &r.expect_before),
+            ("expect_after", &r.expect_after),
+        ] {
+            for (i, e) in list.iter().enumerate() {
+                if matches!(e, Expectation::Graded(_)) {
+                    p.error_at_key(
+                        &format!("/controls/content_rollback/{key}/{i}/graded"),
+                        "graded-in-control",
+                        "`graded` expectations are for scenarios; a control check is judged without a model",
+                        Some("use `must_say` or `must_not_say` here".to_owned()),
+                    );
+                }
+            }
+        }
         let fixture_names: Vec<&str> = manifest.fixtures.keys().map(String::as_str).collect();
         for (i, step) in r.setup.iter().enumerate() {
             if !manifest.fixtures.contains_key(&step.fixture) {

@@ -419,6 +419,18 @@ impl Target {
         })
     }
 
+    /// Send one of the agent's requests, paced, retried and recorded as the target's traffic rules say.
+    pub(crate) async fn post(&self, out: Outgoing) -> (Vec<Exchange>, Result<Value, TurnError>) {
+        send(
+            &self.client,
+            &self.interlock,
+            &self.secrets,
+            &self.traffic,
+            out,
+        )
+        .await
+    }
+
     async fn send_template(
         &self,
         req: &HttpRequest,
@@ -433,16 +445,7 @@ impl Target {
             true,
         ) {
             Err(e) => (Vec::new(), Err(e)),
-            Ok(out) => {
-                send(
-                    &self.client,
-                    &self.interlock,
-                    &self.secrets,
-                    &self.traffic,
-                    out,
-                )
-                .await
-            }
+            Ok(out) => self.post(out).await,
         }
     }
 
@@ -602,14 +605,9 @@ impl Target {
             &mut headers,
         );
         let body = Value::Object(body);
-        let (exchanges, result) = send(
-            &self.client,
-            &self.interlock,
-            &self.secrets,
-            &self.traffic,
-            self.outgoing(reqwest::Method::POST, url, headers, Some(body)),
-        )
-        .await;
+        let (exchanges, result) = self
+            .post(self.outgoing(reqwest::Method::POST, url, headers, Some(body)))
+            .await;
         let reply = result.and_then(|doc| read_chat_completion(&doc, o));
         if let Ok(r) = &reply {
             conversation

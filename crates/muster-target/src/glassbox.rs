@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::adapter::{
     ChatMessage, Conversation, Target, TurnOutcome, chat_body, read_chat_message,
 };
-use crate::exchange::{Exchange, now_ns, send};
+use crate::exchange::{Exchange, now_ns};
 use crate::reply::{AgentReply, ToolCall};
 use crate::{TargetError, TurnError};
 
@@ -128,14 +128,7 @@ impl Target {
                 Vec::new(),
                 Some(Value::Object(body)),
             );
-            let (sent, doc) = send(
-                self.client(),
-                self.interlock(),
-                self.secrets(),
-                self.traffic(),
-                out,
-            )
-            .await;
+            let (sent, doc) = self.post(out).await;
             exchanges.extend(sent);
             let ChatMessage {
                 text,

@@ -52,6 +52,18 @@ pub enum TurnError {
     Request(String),
 }
 
+impl TurnError {
+    /// The error in words that do not assume the agent was asked: for muster's own models.
+    pub fn detail(&self) -> String {
+        match self {
+            TurnError::Status { status, excerpt } => format!("HTTP {status}: {excerpt}"),
+            TurnError::Transport(m) => format!("could not connect: {m}"),
+            TurnError::Malformed(m) => format!("unreadable answer: {m}"),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Errors setting up a target, before any traffic.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {

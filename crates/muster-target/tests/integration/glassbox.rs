@@ -145,18 +145,7 @@ async fn start() -> (String, Seen) {
         .route("/empty", post(empty))
         .route("/echo-auth", post(echo_auth))
         .with_state(seen.clone());
-    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-        Ok(l) => l,
-        Err(e) => panic!("bind: {e}"),
-    };
-    let addr = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{addr}"), seen)
+    (crate::server::serve(app).await, seen)
 }
 
 fn manifest(base: &str, path: &str, environment: &str) -> AgentManifest {
@@ -329,7 +318,7 @@ async fn the_model_calls_tools_muster_plays_them_and_the_calls_are_the_reply() {
         &outcome
             .exchanges
             .iter()
-            .map(|x| x.to_json())
+            .map(muster_target::Exchange::to_json)
             .collect::<Vec<_>>(),
     )
     .unwrap_or_default();
