@@ -794,7 +794,9 @@ async fn run_conversation(
     } else {
         judge(scenario, manifest, &transcript, &canaries)
     };
-    // Model grading comes last, once every deterministic expectation is decided.
+    // Model grading comes last, once every deterministic expectation is decided. Its wait for
+    // the judge is not the engine's own time.
+    let grading = Instant::now();
     let graded = crate::graded::grade(
         &shared.target,
         scenario,
@@ -803,6 +805,7 @@ async fn run_conversation(
         shared.cancelled(),
     )
     .await;
+    let grading = grading.elapsed();
     if !graded.is_empty() {
         rec.write(graded).await?;
     }
@@ -841,8 +844,12 @@ async fn run_conversation(
     rec.write(events).await?;
     // The judging and verdict writing is spread over the turns it judged.
     if !timing.turn_overhead_us.is_empty() {
-        let share =
-            judge_started.elapsed().as_secs_f64() * 1e6 / timing.turn_overhead_us.len() as f64;
+        let share = judge_started
+            .elapsed()
+            .saturating_sub(grading)
+            .as_secs_f64()
+            * 1e6
+            / timing.turn_overhead_us.len() as f64;
         timing.turn_overhead_us.iter_mut().for_each(|t| *t += share);
     }
 

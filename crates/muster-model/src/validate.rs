@@ -1141,18 +1141,10 @@ pub(crate) fn check_scenario(scenario: &Scenario, p: &mut Problems<'_>) {
                 None,
             );
         }
-        let allowed = [
-            "customer.ref",
-            "customer.name",
-            "customer.email",
-            "customer.phone",
-            "customer.postcode",
-            "customer.date_of_birth",
-        ];
         p.placeholders(
             &format!("/replies/{i}/say"),
             &serde_json::Value::String(reply.say.clone()),
-            &allowed,
+            CUSTOMER_PLACEHOLDERS,
             "an adaptive answer",
         );
     }

@@ -79,6 +79,17 @@ impl Conversation {
     }
 }
 
+/// The secret an `auth` block names, from the environment; remembered for redaction.
+pub(crate) fn read_secret(
+    auth: &Auth,
+    env: &dyn Fn(&str) -> Option<String>,
+    secrets: &mut Secrets,
+) -> Result<String, TargetError> {
+    let secret = env(&auth.env).ok_or_else(|| TargetError::MissingSecret(auth.env.clone()))?;
+    secrets.add(&secret);
+    Ok(secret)
+}
+
 /// `header: scheme secret` for a manifest's `auth` block.
 pub(crate) fn auth_header(auth: &Auth, secret: &str) -> (String, String) {
     if auth.scheme.is_empty() {
@@ -177,9 +188,7 @@ impl Target {
         let auth_header = match &manifest.target.auth {
             None => None,
             Some(auth) => {
-                let secret =
-                    env(&auth.env).ok_or_else(|| TargetError::MissingSecret(auth.env.clone()))?;
-                secrets.add(&secret);
+                let secret = read_secret(auth, env, &mut secrets)?;
                 match &manifest.target.azure {
                     // Azure names its own header (`api-key`) or a bearer token, whatever
                     // `auth.header`/`auth.scheme` say.

@@ -13,7 +13,7 @@ use muster_model::agent::{AgentManifest, ModelEndpoint};
 use serde_json::Value;
 use url::Url;
 
-use crate::adapter::{Target, auth_header, chat_body, read_chat_message};
+use crate::adapter::{Target, auth_header, chat_body, read_chat_message, read_secret};
 use crate::exchange::{Exchange, Outgoing, Secrets, send};
 use crate::interlock::Interlock;
 use crate::traffic::Traffic;
@@ -116,12 +116,7 @@ impl ModelClient {
         interlock.check(&url)?;
         let auth_header = match &endpoint.auth {
             None => None,
-            Some(auth) => {
-                let secret =
-                    env(&auth.env).ok_or_else(|| TargetError::MissingSecret(auth.env.clone()))?;
-                secrets.add(&secret);
-                Some(auth_header(auth, &secret))
-            }
+            Some(auth) => Some(auth_header(auth, &read_secret(auth, env, secrets)?)),
         };
         Ok(ModelClient {
             url,
