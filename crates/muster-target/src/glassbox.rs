@@ -117,6 +117,8 @@ impl Target {
         messages.push(json!({"role": "user", "content": message}));
         let mut exchanges = Vec::new();
         let mut calls = Vec::new();
+        // Text the model writes beside its tool calls reaches the customer too, so it is judged.
+        let mut said = Vec::new();
         for _ in 0..o.max_steps {
             let mut body = chat_body(&o.model, messages.clone(), &o.parameters);
             if !tools.is_empty() {
@@ -133,7 +135,7 @@ impl Target {
             let ChatMessage {
                 text,
                 calls: asked,
-                message: said,
+                message: assistant,
             } = match doc.and_then(|d| read_chat_message(&d)) {
                 Ok(m) => m,
                 Err(e) => {
@@ -153,6 +155,7 @@ impl Target {
                     };
                 }
                 messages.push(json!({"role": "assistant", "content": text}));
+                said.push(text);
                 // The history keeps the tool rounds, so later turns see what the model did.
                 conversation
                     .history_mut()
@@ -160,13 +163,16 @@ impl Target {
                 return TurnOutcome {
                     exchanges,
                     reply: Ok(AgentReply {
-                        text,
+                        text: said.join("\n\n"),
                         tool_calls: calls,
                         ..AgentReply::default()
                     }),
                 };
             }
-            messages.push(said);
+            if !text.trim().is_empty() {
+                said.push(text);
+            }
+            messages.push(assistant);
             for mut call in asked {
                 let (result, rule) = match scripted(&conversation.tool_results, &call) {
                     Some((i, r)) => (r.clone(), Some(i)),

@@ -28,6 +28,10 @@ fn completion(message: Value, finish: &str) -> Value {
 }
 
 fn tool_calls(calls: &[(&str, &str, Value)]) -> Value {
+    tool_calls_saying(Value::Null, calls)
+}
+
+fn tool_calls_saying(content: Value, calls: &[(&str, &str, Value)]) -> Value {
     let calls: Vec<Value> = calls
         .iter()
         .map(|(id, name, args)| {
@@ -35,7 +39,7 @@ fn tool_calls(calls: &[(&str, &str, Value)]) -> Value {
         })
         .collect();
     completion(
-        json!({"role": "assistant", "content": null, "tool_calls": calls, "refusal": null}),
+        json!({"role": "assistant", "content": content, "tool_calls": calls, "refusal": null}),
         "tool_calls",
     )
 }
@@ -88,10 +92,13 @@ async fn model(
         )]));
     }
     if said.contains("order") {
-        return Json(tool_calls(&[
-            ("call_2", "lookup_order", json!({"order_ref": "ORD-20417"})),
-            ("call_3", "check_stock", json!({})),
-        ]));
+        return Json(tool_calls_saying(
+            json!("Let me check that order."),
+            &[
+                ("call_2", "lookup_order", json!({"order_ref": "ORD-20417"})),
+                ("call_3", "check_stock", json!({})),
+            ],
+        ));
     }
     Json(text("Hello, how can I help?"))
 }
@@ -263,6 +270,12 @@ async fn the_model_calls_tools_muster_plays_them_and_the_calls_are_the_reply() {
         reply
             .text
             .contains(r#"{"status":"delivered","amount":749}"#),
+        "{}",
+        reply.text
+    );
+    // What the model said beside its calls reached the customer, so it is part of the reply.
+    assert!(
+        reply.text.starts_with("Let me check that order.\n\nDone."),
         "{}",
         reply.text
     );
