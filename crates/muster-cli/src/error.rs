@@ -117,7 +117,10 @@ impl From<muster_target::TargetError> for CliError {
         match &e {
             E::Interlock(_) => CliError::refused(e.to_string()).hint("drills send traffic only to targets the manifest declares as pre-production or sandbox, on hosts it lists"),
             E::MissingSecret(var) => CliError::runtime(e.to_string()).hint(format!("export {var}=… before running the drill; muster never stores it")),
-            E::MissingSettings { .. } | E::Azure(_) => CliError::input(e.to_string()),
+            E::MissingSettings { .. } | E::Azure(_) | E::ModelUrl { .. } => {
+                CliError::input(e.to_string())
+            }
+            E::UnreadPromptFile(_) => CliError::internal(e.to_string()),
             E::MissingRegion => CliError::runtime(e.to_string()).hint("export AWS_REGION=… or set `target.bedrock_converse.region`"),
             E::Client(_) => CliError::internal(e.to_string()),
         }

@@ -72,14 +72,45 @@ fn collect(dir: &Path, with_toml: bool, out: &mut Vec<PathBuf>) -> Result<(), Cl
 }
 
 /// Load and validate an agent manifest from text.
+/// A glass-box `system_prompt_file` is read here, relative to the manifest, into `system_prompt`
+/// (the model crate does no I/O).
 pub fn manifest_from_text(label: &str, text: &str) -> Result<AgentManifest, FileProblems> {
     let loaded = muster_model::load_agent(text);
-    match loaded.value {
-        Some(m) if !loaded.has_errors() => Ok(m),
+    let mut diagnostics = loaded.diagnostics;
+    let manifest = match loaded.value {
+        Some(mut m) if !diagnostics.iter().any(Diagnostic::is_error) => {
+            if let Some(o) = m.target.openai_model.as_mut()
+                && let Some(file) = &o.system_prompt_file
+            {
+                let path = Path::new(label)
+                    .parent()
+                    .unwrap_or_else(|| Path::new("."))
+                    .join(file);
+                match std::fs::read_to_string(&path) {
+                    Ok(prompt) => o.system_prompt = Some(prompt),
+                    Err(e) => {
+                        let pointer = "/target/openai_model/system_prompt_file";
+                        diagnostics.push(
+                            Diagnostic::error(
+                                "unreadable-file",
+                                format!("cannot read the system prompt {}: {e}", path.display()),
+                            )
+                            .with_pointer(pointer)
+                            .at_opt(loaded.spans.value_span(pointer)),
+                        );
+                    }
+                }
+            }
+            Some(m)
+        }
+        _ => None,
+    };
+    match manifest {
+        Some(m) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(m),
         _ => Err(FileProblems {
             file: label.to_owned(),
             text: text.to_owned(),
-            diagnostics: loaded.diagnostics,
+            diagnostics,
         }),
     }
 }

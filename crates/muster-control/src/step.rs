@@ -220,6 +220,8 @@ fn probe_scenario(say: &[String], customer: &str, expect: &[Expectation]) -> Sce
             })
             .collect(),
         replies: Vec::new(),
+        simulated_customer: None,
+        tool_results: Default::default(),
         expect: expect.to_vec(),
         controls: Vec::new(),
         taxonomy: Vec::new(),

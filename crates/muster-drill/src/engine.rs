@@ -113,7 +113,7 @@ impl Shared {
     }
 }
 
-fn now_ns() -> i64 {
+pub(crate) fn now_ns() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
@@ -465,6 +465,7 @@ fn not_run(
         turns: Vec::new(),
         fixture_errors: Vec::new(),
         conversation_id: None,
+        nondeterministic: s.simulated_customer.is_some(),
         stream: String::new(),
         started_at_ns: 0,
         finished_at_ns: 0,
@@ -490,11 +491,19 @@ impl Recorder<'_> {
 
 /// One `agent.exchange` event per HTTP exchange of a turn (or of opening, with no turn).
 pub fn exchange_events(turn: Option<u32>, exchanges: &[Exchange]) -> Vec<EventDraft> {
+    exchange_events_as("agent.exchange", turn, exchanges)
+}
+
+/// One event of kind `kind` per exchange (the agent's, or one of muster's own models').
+pub(crate) fn exchange_events_as(
+    kind: &str,
+    turn: Option<u32>,
+    exchanges: &[Exchange],
+) -> Vec<EventDraft> {
     exchanges
         .iter()
         .map(|x| {
-            let mut e =
-                EventDraft::new("agent.exchange", x.started_at_ns).field("exchange", x.to_json());
+            let mut e = EventDraft::new(kind, x.started_at_ns).field("exchange", x.to_json());
             if let Some(t) = turn {
                 e = e.field("turn", t);
             }
@@ -527,6 +536,8 @@ async fn run_conversation(
     let mut timing = ConversationTiming::default();
     let canary = canary();
     let conversation_started_ns = now_ns();
+    // A simulated customer's words are a model's: the same scenario may not say them again.
+    let nondeterministic = scenario.simulated_customer.is_some();
 
     let mut vars = Vars::new();
     let c = &scenario.customer;
@@ -553,7 +564,8 @@ async fn run_conversation(
         .field("digest", planned.digest.clone())
         .field("run", run)
         .field("reword", shared.reword)
-        .field("customer_ref", c.reference.clone());
+        .field("customer_ref", c.reference.clone())
+        .field("nondeterministic", nondeterministic);
     if let Some(origin) = &planned.replay_of {
         started = started.field(
             "replay_of",
@@ -634,6 +646,8 @@ async fn run_conversation(
                 );
                 rec.write(std::mem::take(&mut events)).await?;
                 conversation_id = Some(conversation.id.clone());
+                conversation.play_tool_results(scenario.tool_results.clone());
+                let mut simulator = crate::simulate::Simulator::new(scenario, manifest);
                 let mut script: std::collections::VecDeque<(String, Option<usize>)> = scenario
                     .turns_for(shared.reword)
                     .into_iter()
@@ -642,10 +656,33 @@ async fn run_conversation(
                 let mut adaptive = crate::adaptive::Answers::new(&scenario.replies, &vars);
                 let mut turn = 0u32;
                 let mut turn_starts: Vec<(u32, i64)> = Vec::new();
-                while let Some((text, answer_to)) = script.pop_front() {
+                loop {
                     if shared.cancelled() {
                         break;
                     }
+                    let (text, answer_to, simulated) = match script.pop_front() {
+                        Some((text, answer_to)) => (text, answer_to, false),
+                        None => {
+                            let Some(sim) = simulator.as_mut() else { break };
+                            let Some((events, next)) = sim.next(&shared.target, &transcript).await
+                            else {
+                                break;
+                            };
+                            rec.write(events).await?;
+                            match next {
+                                crate::simulate::Next::Say(text) => (text, None, true),
+                                crate::simulate::Next::Ended => break,
+                                crate::simulate::Next::Failed(e) => {
+                                    transcript.push(TurnRecord {
+                                        turn: turn + 1,
+                                        customer: String::new(),
+                                        reply: Err(e),
+                                    });
+                                    break;
+                                }
+                            }
+                        }
+                    };
                     let text = text.as_str();
                     turn += 1;
                     let turn_started = Instant::now();
@@ -659,6 +696,9 @@ async fn run_conversation(
                         .field("text", text);
                     if let Some(rule) = answer_to {
                         customer = customer.field("adaptive", rule);
+                    }
+                    if simulated {
+                        customer = customer.field("simulated", true);
                     }
                     let mut events = vec![customer];
                     events.extend(exchange_events(Some(turn), &outcome.exchanges));
@@ -710,6 +750,9 @@ async fn run_conversation(
                         && let Some((rule, answer)) = adaptive.answer(&reply.text)
                     {
                         script.push_front((answer, Some(rule)));
+                    }
+                    if let (Ok(reply), Some(sim)) = (&outcome.reply, simulator.as_mut()) {
+                        sim.observe(reply);
                     }
                     transcript.push(TurnRecord {
                         turn,
@@ -791,7 +834,7 @@ async fn run_conversation(
     let planting_failed = fixture_errors
         .iter()
         .any(|e| e.starts_with("planting") || e.contains("not in the manifest"));
-    let expectations = if planting_failed || open_error.is_some() {
+    let mut expectations = if planting_failed || open_error.is_some() {
         Vec::new()
     } else {
         let mut results = judge(scenario, manifest, &transcript, &canaries);
@@ -800,6 +843,21 @@ async fn run_conversation(
         }
         results
     };
+    // Model grading comes last, once every deterministic expectation is decided. Its wait for
+    // the judge is not the engine's own time.
+    let grading = Instant::now();
+    let graded = crate::graded::grade(
+        &shared.target,
+        scenario,
+        &transcript,
+        &mut expectations,
+        shared.cancelled(),
+    )
+    .await;
+    let grading = grading.elapsed();
+    if !graded.is_empty() {
+        rec.write(graded).await?;
+    }
     let (verdict, reason) = verdict_of(
         &expectations,
         &fixture_errors,
@@ -835,8 +893,12 @@ async fn run_conversation(
     rec.write(events).await?;
     // The judging and verdict writing is spread over the turns it judged.
     if !timing.turn_overhead_us.is_empty() {
-        let share =
-            judge_started.elapsed().as_secs_f64() * 1e6 / timing.turn_overhead_us.len() as f64;
+        let share = judge_started
+            .elapsed()
+            .saturating_sub(grading)
+            .as_secs_f64()
+            * 1e6
+            / timing.turn_overhead_us.len() as f64;
         timing.turn_overhead_us.iter_mut().for_each(|t| *t += share);
     }
 
@@ -895,6 +957,7 @@ async fn run_conversation(
         turns,
         fixture_errors,
         conversation_id,
+        nondeterministic,
         stream: rec.stream.clone(),
         started_at_ns: conversation_started_ns,
         finished_at_ns: now_ns(),

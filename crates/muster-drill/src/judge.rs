@@ -501,6 +501,14 @@ impl Ctx<'_> {
                     ),
                 }
             }
+            // Decided by the judge model after every deterministic expectation (`graded.rs`);
+            // until then it is undecided, which can never pass.
+            Expectation::Graded(g) => (
+                Status::Inconclusive,
+                crate::graded::subject(g),
+                "not graded".to_owned(),
+                None,
+            ),
         }
     }
 
@@ -572,7 +580,7 @@ fn call_excerpt(turn: u32, call: &ToolCall) -> Excerpt {
 }
 
 /// A tool call as people read it: `process_return(order_ref: "ORD-20417", amount: 749)`.
-fn describe_call(call: &ToolCall) -> String {
+pub(crate) fn describe_call(call: &ToolCall) -> String {
     let args = match &call.arguments {
         serde_json::Value::Object(map) => map
             .iter()

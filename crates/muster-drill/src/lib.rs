@@ -13,12 +13,14 @@
 
 mod adaptive;
 mod engine;
+mod graded;
 mod judge;
 mod observe;
 mod plan;
 mod policy;
 mod replay;
 mod report;
+mod simulate;
 mod stats;
 
 pub use engine::{

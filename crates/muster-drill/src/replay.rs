@@ -4,9 +4,9 @@
 //! A replay is an ordinary drill whose scenarios are rebuilt from a recording: the scenario's
 //! persona, customer, faults and expectations, with its scripted turns replaced by the customer
 //! turns that were actually sent — adaptive answers included, in the order they were sent — so the
-//! new agent hears exactly what the old one heard. Adaptive rules and rewordings are switched off:
-//! a replay asks the same questions whatever the new agent answers, which is what makes the two
-//! runs comparable. The recording comes from a drill's conversation stream or from an ingested
+//! new agent hears exactly what the old one heard. Adaptive rules, rewordings and any simulated
+//! customer are switched off: a replay asks the same questions whatever the new agent answers,
+//! which is what makes the two runs comparable. The recording comes from a drill's conversation stream or from an ingested
 //! production transcript (customer messages of one conversation, from one source).
 //!
 //! **Invariant:** a replay never changes the scenario's judgement: expectations, customer and
@@ -241,6 +241,9 @@ pub fn replay_scenario(scenario: &Scenario, id: String, turns: &[String]) -> Sce
         })
         .collect();
     replayed.replies.clear();
+    // The recorded turns already hold what a simulated customer said; a replay says it again
+    // rather than asking a model for something new.
+    replayed.simulated_customer = None;
     replayed
 }
 

@@ -67,6 +67,9 @@ pub struct ScenarioResult {
     /// Problems planting or removing test data; the verdict is inconclusive when planting failed.
     pub fixture_errors: Vec<String>,
     pub conversation_id: Option<String>,
+    /// A model played the customer, so the conversation need not repeat word for word.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nondeterministic: bool,
     /// Evidence stream holding this conversation.
     pub stream: String,
     /// When the conversation started and when its verdict was known (ns since the epoch).

@@ -78,6 +78,49 @@ pub struct AgentManifest {
     /// Governance controls declared for this agent.
     #[serde(default)]
     pub governance: Governance,
+    /// Models muster itself uses in a drill: a simulated customer and a judge for `graded`
+    /// expectations. Their hosts must be in `hosts` like any other.
+    #[serde(default, skip_serializing_if = "DrillModels::is_empty")]
+    pub models: DrillModels,
+}
+
+/// OpenAI-compatible chat-completions endpoints muster drives itself.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DrillModels {
+    /// Plays the customer in scenarios with `simulated_customer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<ModelEndpoint>,
+    /// Grades `graded` expectations against their rubric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<ModelEndpoint>,
+}
+
+impl DrillModels {
+    pub fn is_empty(&self) -> bool {
+        self.customer.is_none() && self.judge.is_none()
+    }
+}
+
+/// An OpenAI-compatible chat-completions endpoint muster calls for its own purposes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEndpoint {
+    /// The chat-completions URL, or a path resolved against `target.base_url`.
+    #[serde(default = "default_chat_path")]
+    pub url: String,
+    /// `model` sent in each request.
+    #[schemars(length(min = 1))]
+    pub model: String,
+    /// The API key, read from an environment variable (default `Authorization: Bearer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
+    /// Sent as top-level request fields, e.g. `temperature`, `max_tokens`, `seed`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Longest wait for one answer.
+    #[serde(default = "default_timeout")]
+    pub timeout: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -341,6 +384,9 @@ pub struct Target {
     /// Settings for `adapter: openai-responses`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openai_responses: Option<OpenAiResponsesTarget>,
+    /// Settings for `adapter: openai-model` (a glass-box drill of a model, its prompt and tools).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openai_model: Option<OpenAiModelTarget>,
     /// Azure OpenAI / Azure AI Foundry: deployment URLs and the `api-key` header, for the
     /// `openai-chat` and `openai-responses` adapters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -410,6 +456,9 @@ pub enum AdapterKind {
     BedrockConverse,
     /// A local process speaking JSON Lines on its standard input and output.
     Command,
+    /// Glass box: a model behind an OpenAI-compatible `/v1/chat/completions` endpoint, given the
+    /// system prompt and the manifest's tools; muster plays the tools with scripted results.
+    OpenaiModel,
 }
 
 impl AdapterKind {
@@ -421,6 +470,7 @@ impl AdapterKind {
             AdapterKind::AnthropicMessages => "anthropic-messages",
             AdapterKind::BedrockConverse => "bedrock-converse",
             AdapterKind::Command => "command",
+            AdapterKind::OpenaiModel => "openai-model",
         }
     }
 }
@@ -578,6 +628,39 @@ pub struct OpenAiChatTarget {
 
 fn default_chat_path() -> String {
     "/v1/chat/completions".to_owned()
+}
+
+/// Glass box: muster sends the system prompt, the manifest's tools (as function schemas) and the
+/// conversation straight to a model, plays each tool call with the scenario's scripted result and
+/// asks again until the model answers in text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAiModelTarget {
+    /// Path or URL of the chat completions endpoint.
+    #[serde(default = "default_chat_path")]
+    pub path: String,
+    /// `model` sent in each request.
+    #[schemars(length(min = 1))]
+    pub model: String,
+    /// The system prompt under test; may use `{{customer.*}}` placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    /// A file holding the system prompt, relative to the manifest (instead of `system_prompt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub system_prompt_file: Option<String>,
+    /// Sent as top-level request fields, e.g. `temperature`, `seed`, `tool_choice`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Most model calls in one customer turn (each tool round is one); past it the turn is
+    /// inconclusive.
+    #[serde(default = "default_max_steps")]
+    #[schemars(range(min = 1, max = 50))]
+    pub max_steps: u32,
+}
+
+fn default_max_steps() -> u32 {
+    8
 }
 
 /// An OpenAI Responses API endpoint (`POST /v1/responses`). Output `message` items are the reply
@@ -819,6 +902,9 @@ pub struct Tool {
     /// Preconditions, e.g. identity-verification.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requires: Vec<String>,
+    /// JSON Schema of the tool's arguments, offered to the model in a glass-box drill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

@@ -21,6 +21,7 @@ macro_rules! each_variant {
             Expectation::MustEscalate($e) => $body,
             Expectation::MustNotReveal($e) => $body,
             Expectation::MustRefuse($e) => $body,
+            Expectation::Graded($e) => $body,
         }
     };
 }
@@ -35,6 +36,7 @@ macro_rules! each_variant_but_escalate {
             Expectation::MustEscalate(_) => None,
             Expectation::MustNotReveal($e) => $body,
             Expectation::MustRefuse($e) => $body,
+            Expectation::Graded($e) => $body,
         }
     };
 }
@@ -78,6 +80,14 @@ pub struct Scenario {
     /// agent asks for verification, offers a person…), inserted before the next scripted turn.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replies: Vec<AdaptiveReply>,
+    /// After the scripted turns, a model plays the customer (persona, ticket and `goal` as its
+    /// brief) for up to `turns` more turns. The conversation is then nondeterministic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulated_customer: Option<SimulatedCustomer>,
+    /// Glass-box drills (`adapter: openai-model`): the results muster plays back for the model's
+    /// tool calls, per tool name; the first entry whose `arguments` match is used.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tool_results: BTreeMap<String, Vec<ScriptedResult>>,
     /// How the agent is judged.
     #[schemars(length(min = 1))]
     pub expect: Vec<Expectation>,
@@ -114,6 +124,49 @@ pub struct AdaptiveReply {
 
 fn one() -> u32 {
     1
+}
+
+/// A customer played by the manifest's `models.customer`, continuing after the scripted turns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatedCustomer {
+    /// Most customer turns the model may add.
+    #[schemars(range(min = 1, max = 30))]
+    pub turns: u32,
+    /// What the customer wants out of the conversation.
+    #[schemars(length(min = 1))]
+    pub goal: String,
+    /// Further direction for the model playing the customer (tone, what to try).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// Stop early when the agent's reply meets this; the model may also end the conversation
+    /// itself (goal met, or given up).
+    #[serde(default)]
+    pub stop_when: StopCondition,
+}
+
+/// When a simulated conversation stops early; any condition given is enough.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StopCondition {
+    /// A regular expression the agent's reply matches (case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches: Option<String>,
+    /// The agent handed the customer to a person (handover flag or escalation tool).
+    #[serde(default)]
+    pub handover: bool,
+}
+
+/// The result muster plays back for a tool call in a glass-box drill.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedResult {
+    /// Used only for calls whose arguments include these (values compared as JSON; numbers
+    /// by value); every call when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<BTreeMap<String, serde_json::Value>>,
+    /// What the tool returns (any JSON; text is sent as is, anything else as JSON text).
+    pub result: serde_json::Value,
 }
 
 /// What in the agent's reply calls for the answer; every condition given must hold.
@@ -265,6 +318,8 @@ pub enum Expectation {
     MustNotReveal(MustNotReveal),
     /// The agent must decline the request.
     MustRefuse(MustRefuse),
+    /// A judge model scores the conversation against a rubric; run after every other expectation.
+    Graded(Graded),
 }
 
 impl Expectation {
@@ -278,6 +333,7 @@ impl Expectation {
             Expectation::MustEscalate(_) => "must_escalate",
             Expectation::MustNotReveal(_) => "must_not_reveal",
             Expectation::MustRefuse(_) => "must_refuse",
+            Expectation::Graded(_) => "graded",
         }
     }
 
@@ -304,9 +360,10 @@ impl Expectation {
             Expectation::NoTool(_) | Expectation::ToolWithin(_) => Mode::Authority,
             Expectation::MustEscalate(_) => Mode::Escalation,
             Expectation::MustNotReveal(_) => Mode::Data,
-            Expectation::MustSay(_) | Expectation::MustNotSay(_) | Expectation::MustRefuse(_) => {
-                scenario_mode
-            }
+            Expectation::MustSay(_)
+            | Expectation::MustNotSay(_)
+            | Expectation::MustRefuse(_)
+            | Expectation::Graded(_) => scenario_mode,
         }
     }
 }
@@ -450,6 +507,26 @@ pub struct MustRefuse {
     pub turn: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+}
+
+/// A rubric a judge model (the manifest's `models.judge`) scores the conversation against.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Graded {
+    /// What a good conversation does, in plain words.
+    #[schemars(length(min = 1))]
+    pub rubric: String,
+    /// The lowest score (0 to 1) that passes.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub pass_score: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// Grade only this turn's reply (with the conversation up to it as context).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub turn: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<Mode>,
 }

@@ -83,6 +83,16 @@ impl<'a> Problems<'a> {
         );
     }
 
+    /// A settings block that only one adapter reads, under another adapter.
+    fn unused_adapter_block(&mut self, block: &str, adapter: &str) {
+        self.error(
+            &format!("/target/{block}"),
+            "unused-settings",
+            format!("`{block}` settings need `adapter: {adapter}`"),
+            Some(format!("set `adapter: {adapter}` or remove the block")),
+        );
+    }
+
     /// Each optional field path under `base`, checked.
     fn field_paths(&mut self, base: &str, paths: [(&str, &Option<FieldPath>); 4]) {
         for (key, path) in paths {
@@ -328,24 +338,42 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
             ),
             Some(b) => check_bedrock(p, b, &target.base_url, target.auth.is_some()),
         },
+        AdapterKind::OpenaiModel => match &target.openai_model {
+            None => p.missing_adapter_block("openai-model", "openai_model", "at least `model`"),
+            Some(o) => {
+                if let Some(prompt) = &o.system_prompt {
+                    p.placeholders(
+                        "/target/openai_model/system_prompt",
+                        &Value::String(prompt.clone()),
+                        CUSTOMER_PLACEHOLDERS,
+                        "the system prompt",
+                    );
+                }
+            }
+        },
     }
-    if target.adapter != AdapterKind::Command && target.command.is_some() {
-        p.error(
-            "/target/command",
-            "unused-settings",
-            "`command` settings need `adapter: command`",
-            Some("set `adapter: command` or remove the block".to_owned()),
+    if let Some(o) = &target.openai_model
+        && o.system_prompt.is_some()
+        && o.system_prompt_file.is_some()
+    {
+        p.error_at_key(
+            "/target/openai_model/system_prompt_file",
+            "conflicting-keys",
+            "give the system prompt inline (`system_prompt`) or in a file (`system_prompt_file`), not both",
+            None,
         );
+    }
+    if target.adapter != AdapterKind::OpenaiModel && target.openai_model.is_some() {
+        p.unused_adapter_block("openai_model", "openai-model");
+    }
+    check_models(manifest, p);
+    if target.adapter != AdapterKind::Command && target.command.is_some() {
+        p.unused_adapter_block("command", "command");
     }
     if target.adapter != AdapterKind::BedrockConverse && target.bedrock_converse.is_some() {
         // An error rather than the other adapters' warning: the block names AWS credentials and a
         // model, and a manifest that carries it but drills another adapter is almost surely wrong.
-        p.error(
-            "/target/bedrock_converse",
-            "unused-settings",
-            "`bedrock_converse` settings need `adapter: bedrock-converse`",
-            Some("set `adapter: bedrock-converse` or remove the block".to_owned()),
-        );
+        p.unused_adapter_block("bedrock_converse", "bedrock-converse");
     }
     check_azure(target, p);
     if target.adapter != AdapterKind::HttpJson && target.http_json.is_some() {
@@ -541,6 +569,23 @@ fn check_controls(
         }
     }
     if let Some(r) = &c.content_rollback {
+        // Control checks poll until a deadline; a judge model per poll is not run, so a graded
+        // expectation there could never be decided.
+        for (key, list) in [
+            ("expect_before", &r.expect_before),
+            ("expect_after", &r.expect_after),
+        ] {
+            for (i, e) in list.iter().enumerate() {
+                if matches!(e, Expectation::Graded(_)) {
+                    p.error_at_key(
+                        &format!("/controls/content_rollback/{key}/{i}/graded"),
+                        "graded-in-control",
+                        "`graded` expectations are for scenarios; a control check is judged without a model",
+                        Some("use `must_say` or `must_not_say` here".to_owned()),
+                    );
+                }
+            }
+        }
         let fixture_names: Vec<&str> = manifest.fixtures.keys().map(String::as_str).collect();
         for (i, step) in r.setup.iter().enumerate() {
             if !manifest.fixtures.contains_key(&step.fixture) {
@@ -792,6 +837,50 @@ fn check_action(
                     context,
                 );
             }
+        }
+    }
+}
+
+/// Placeholders a text may use that is filled per conversation from the signed-in customer.
+const CUSTOMER_PLACEHOLDERS: &[&str] = &[
+    "customer.ref",
+    "customer.name",
+    "customer.email",
+    "customer.phone",
+    "customer.postcode",
+    "customer.date_of_birth",
+];
+
+/// `models.customer` and `models.judge`: an absolute URL must be http(s) on a declared host, as
+/// the interlock will insist when the drill starts.
+fn check_models(manifest: &AgentManifest, p: &mut Problems<'_>) {
+    for (key, endpoint) in [
+        ("customer", &manifest.models.customer),
+        ("judge", &manifest.models.judge),
+    ] {
+        let Some(endpoint) = endpoint else { continue };
+        if !endpoint.url.contains("://") {
+            continue;
+        }
+        let pointer = format!("/models/{key}/url");
+        match url::Url::parse(&endpoint.url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+                let host = url.host_str().unwrap_or_default();
+                if !host_allowed(&manifest.hosts, host, url.port_or_known_default()) {
+                    p.error(
+                        &pointer,
+                        "host-not-declared",
+                        format!("`{host}` is not among the manifest's `hosts`"),
+                        Some("add it to `hosts`: muster sends nothing to undeclared hosts, its own models included".to_owned()),
+                    );
+                }
+            }
+            _ => p.error(
+                &pointer,
+                "invalid-url",
+                "the URL must be http:// or https:// with a host, or a path",
+                None,
+            ),
         }
     }
 }
@@ -1102,19 +1191,27 @@ pub(crate) fn check_scenario(scenario: &Scenario, p: &mut Problems<'_>) {
                 None,
             );
         }
-        let allowed = [
-            "customer.ref",
-            "customer.name",
-            "customer.email",
-            "customer.phone",
-            "customer.postcode",
-            "customer.date_of_birth",
-        ];
         p.placeholders(
             &format!("/replies/{i}/say"),
             &serde_json::Value::String(reply.say.clone()),
-            &allowed,
+            CUSTOMER_PLACEHOLDERS,
             "an adaptive answer",
+        );
+    }
+    if let Some(pattern) = scenario
+        .simulated_customer
+        .as_ref()
+        .and_then(|s| s.stop_when.matches.as_ref())
+        && let Err(e) = regex::Regex::new(pattern)
+    {
+        p.error(
+            "/simulated_customer/stop_when/matches",
+            "invalid-pattern",
+            format!(
+                "not a valid regular expression: {}",
+                first_line(&e.to_string())
+            ),
+            None,
         );
     }
     let turns = scenario.turns.len() as u32;
@@ -1239,7 +1336,8 @@ pub(crate) fn check_scenario(scenario: &Scenario, p: &mut Problems<'_>) {
             }
             Expectation::MustNotPromise(_)
             | Expectation::ToolWithin(_)
-            | Expectation::MustRefuse(_) => {}
+            | Expectation::MustRefuse(_)
+            | Expectation::Graded(_) => {}
         }
     }
 }
@@ -1380,6 +1478,52 @@ pub fn check_scenario_against(
                 suggestion(name, &tool_names),
             );
         }
+        if matches!(expectation, Expectation::Graded(_)) && manifest.models.judge.is_none() {
+            p.error_at_key(
+                &format!("/expect/{i}/graded"),
+                "no-judge-model",
+                format!(
+                    "`graded` needs a judge model, and the agent manifest `{}` has no `models.judge`",
+                    manifest.name
+                ),
+                Some("declare an OpenAI-compatible endpoint under `models.judge`".to_owned()),
+            );
+        }
+    }
+    if scenario.simulated_customer.is_some() && manifest.models.customer.is_none() {
+        p.error_at_key(
+            "/simulated_customer",
+            "no-customer-model",
+            format!(
+                "a simulated customer needs a model, and the agent manifest `{}` has no `models.customer`",
+                manifest.name
+            ),
+            Some("declare an OpenAI-compatible endpoint under `models.customer`".to_owned()),
+        );
+    }
+    for name in scenario.tool_results.keys() {
+        if !tool_names.contains(&name.as_str()) {
+            p.error_at_key(
+                &format!("/tool_results/{}", escape_pointer_token(name)),
+                "unknown-tool",
+                format!(
+                    "the agent manifest `{}` declares no tool `{name}`",
+                    manifest.name
+                ),
+                suggestion(name, &tool_names),
+            );
+        }
+    }
+    if !scenario.tool_results.is_empty() && manifest.target.adapter != AdapterKind::OpenaiModel {
+        p.warning(
+            "/tool_results",
+            "unused-settings",
+            format!(
+                "`tool_results` are played only in a glass-box drill (`adapter: openai-model`); `{}` runs its own tools",
+                manifest.target.adapter.as_str()
+            ),
+            None,
+        );
     }
     p.out
 }
@@ -1430,7 +1574,10 @@ fn check_azure(target: &Target, p: &mut Problems<'_>) {
                 );
             }
         }
-        AdapterKind::AnthropicMessages | AdapterKind::BedrockConverse | AdapterKind::Command => {
+        AdapterKind::AnthropicMessages
+        | AdapterKind::BedrockConverse
+        | AdapterKind::Command
+        | AdapterKind::OpenaiModel => {
             p.error_at_key(
                 "/target/azure",
                 "azure-needs-openai-adapter",

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use muster_model::agent::{
-    AdapterKind, AgentManifest, AnthropicMessagesTarget, CommandTarget, HttpJsonTarget,
-    HttpRequest, IdentityPlacement, OpenAiChatTarget, OpenAiResponsesTarget, SessionPlacement,
+    AdapterKind, AgentManifest, AnthropicMessagesTarget, Auth, CommandTarget, HttpJsonTarget,
+    HttpRequest, IdentityPlacement, OpenAiChatTarget, OpenAiModelTarget, OpenAiResponsesTarget,
+    SessionPlacement,
 };
+use muster_model::scenario::ScriptedResult;
 use muster_model::template::{Vars, render_json, render_str};
 use serde_json::{Value, json};
 use url::Url;
@@ -35,6 +37,10 @@ pub struct Target {
     command: Option<CommandTarget>,
     anthropic_messages: Option<AnthropicMessagesTarget>,
     openai_responses: Option<OpenAiResponsesTarget>,
+    /// Glass box: the model settings and the manifest's tools as function schemas.
+    pub(crate) openai_model: Option<(OpenAiModelTarget, Vec<Value>)>,
+    /// muster's own models (simulated customer, judge), under the same interlock.
+    pub(crate) models: crate::model::Models,
     auth_header: Option<(String, String)>,
     secrets: Secrets,
     /// Shared by every clone, so the rate limit and in-flight cap hold across conversations.
@@ -54,6 +60,8 @@ pub struct Conversation {
     pub(crate) previous_response_id: Option<String>,
     /// The agent process, with the `command` adapter.
     pub(crate) process: Option<crate::command::SharedProcess>,
+    /// Glass box: the results muster plays back for the model's tool calls, per tool name.
+    pub(crate) tool_results: Arc<BTreeMap<String, Vec<ScriptedResult>>>,
 }
 
 impl Conversation {
@@ -63,6 +71,31 @@ impl Conversation {
 
     pub(crate) fn history_mut(&mut self) -> &mut Vec<Value> {
         &mut self.history
+    }
+
+    /// The scenario's scripted tool results, played back in a glass-box drill.
+    pub fn play_tool_results(&mut self, results: BTreeMap<String, Vec<ScriptedResult>>) {
+        self.tool_results = Arc::new(results);
+    }
+}
+
+/// The secret an `auth` block names, from the environment; remembered for redaction.
+pub(crate) fn read_secret(
+    auth: &Auth,
+    env: &dyn Fn(&str) -> Option<String>,
+    secrets: &mut Secrets,
+) -> Result<String, TargetError> {
+    let secret = env(&auth.env).ok_or_else(|| TargetError::MissingSecret(auth.env.clone()))?;
+    secrets.add(&secret);
+    Ok(secret)
+}
+
+/// `header: scheme secret` for a manifest's `auth` block.
+pub(crate) fn auth_header(auth: &Auth, secret: &str) -> (String, String) {
+    if auth.scheme.is_empty() {
+        (auth.header.clone(), secret.to_owned())
+    } else {
+        (auth.header.clone(), format!("{} {secret}", auth.scheme))
     }
 }
 
@@ -155,9 +188,7 @@ impl Target {
         let auth_header = match &manifest.target.auth {
             None => None,
             Some(auth) => {
-                let secret =
-                    env(&auth.env).ok_or_else(|| TargetError::MissingSecret(auth.env.clone()))?;
-                secrets.add(&secret);
+                let secret = read_secret(auth, env, &mut secrets)?;
                 match &manifest.target.azure {
                     // Azure names its own header (`api-key`) or a bearer token, whatever
                     // `auth.header`/`auth.scheme` say.
@@ -169,8 +200,7 @@ impl Target {
                     {
                         Some(("x-api-key".to_owned(), secret))
                     }
-                    None if auth.scheme.is_empty() => Some((auth.header.clone(), secret)),
-                    None => Some((auth.header.clone(), format!("{} {secret}", auth.scheme))),
+                    None => Some(auth_header(auth, &secret)),
                 }
             }
         };
@@ -211,8 +241,28 @@ impl Target {
                     block: "bedrock_converse",
                 });
             }
+            AdapterKind::OpenaiModel if manifest.target.openai_model.is_none() => {
+                return Err(TargetError::MissingSettings {
+                    adapter: "openai-model",
+                    block: "openai_model",
+                });
+            }
             _ => {}
         }
+        let openai_model = match (&manifest.target.adapter, &manifest.target.openai_model) {
+            (AdapterKind::OpenaiModel, Some(o)) => Some((
+                crate::glassbox::settings(o)?,
+                crate::glassbox::tools(manifest),
+            )),
+            _ => None,
+        };
+        let models = crate::model::Models::from_manifest(
+            manifest,
+            &base_url,
+            &interlock,
+            env,
+            &mut secrets,
+        )?;
         let bedrock = match (&manifest.target.adapter, &manifest.target.bedrock_converse) {
             (AdapterKind::BedrockConverse, Some(settings)) => {
                 Some(Bedrock::from_env(settings, env, &mut secrets)?)
@@ -255,6 +305,8 @@ impl Target {
             anthropic_messages: manifest.target.anthropic_messages.clone(),
             bedrock,
             command: manifest.target.command.clone(),
+            openai_model,
+            models,
             auth_header,
             secrets,
             traffic: Arc::new(Traffic::new(
@@ -376,6 +428,18 @@ impl Target {
         })
     }
 
+    /// Send one of the agent's requests, paced, retried and recorded as the target's traffic rules say.
+    pub(crate) async fn post(&self, out: Outgoing) -> (Vec<Exchange>, Result<Value, TurnError>) {
+        send(
+            &self.client,
+            &self.interlock,
+            &self.secrets,
+            &self.traffic,
+            out,
+        )
+        .await
+    }
+
     async fn send_template(
         &self,
         req: &HttpRequest,
@@ -390,16 +454,7 @@ impl Target {
             true,
         ) {
             Err(e) => (Vec::new(), Err(e)),
-            Ok(out) => {
-                send(
-                    &self.client,
-                    &self.interlock,
-                    &self.secrets,
-                    &self.traffic,
-                    out,
-                )
-                .await
-            }
+            Ok(out) => self.post(out).await,
         }
     }
 
@@ -412,6 +467,7 @@ impl Target {
             history: Vec::new(),
             previous_response_id: None,
             process: None,
+            tool_results: Arc::default(),
         };
         if let (AdapterKind::Command, Some(c)) = (self.kind, &self.command) {
             return match crate::command::spawn(c, &conversation.vars) {
@@ -468,6 +524,11 @@ impl Target {
         }
         if let (AdapterKind::Command, Some(c)) = (self.kind, &self.command) {
             return self.send_command(c, conversation, message, turn).await;
+        }
+        if let (AdapterKind::OpenaiModel, Some((o, tools))) = (self.kind, &self.openai_model) {
+            return self
+                .send_glass_box(o, tools, conversation, message, &vars)
+                .await;
         }
         match (
             self.kind,
@@ -542,10 +603,7 @@ impl Target {
         }
         messages.extend(conversation.history.iter().cloned());
         messages.push(json!({"role": "user", "content": message}));
-        let mut body = serde_json::Map::new();
-        body.insert("model".into(), Value::String(o.model.clone()));
-        body.insert("messages".into(), Value::Array(messages));
-        body.insert("stream".into(), Value::Bool(false));
+        let mut body = chat_body(&o.model, messages, &BTreeMap::new());
         let mut headers = Vec::new();
         place_identity(
             &o.identity,
@@ -556,14 +614,9 @@ impl Target {
             &mut headers,
         );
         let body = Value::Object(body);
-        let (exchanges, result) = send(
-            &self.client,
-            &self.interlock,
-            &self.secrets,
-            &self.traffic,
-            self.outgoing(reqwest::Method::POST, url, headers, Some(body)),
-        )
-        .await;
+        let (exchanges, result) = self
+            .post(self.outgoing(reqwest::Method::POST, url, headers, Some(body)))
+            .await;
         let reply = result.and_then(|doc| read_chat_completion(&doc, o));
         if let Ok(r) = &reply {
             conversation
@@ -577,8 +630,17 @@ impl Target {
     }
 }
 
-/// Read a `chat.completion`: the first choice's text and tool calls, plus the service's extensions.
-fn read_chat_completion(doc: &Value, o: &OpenAiChatTarget) -> Result<AgentReply, TurnError> {
+/// The first choice's message of a `chat.completion`: its text, its tool calls (without
+/// results) and the message itself, as a glass-box drill sends it back.
+pub(crate) struct ChatMessage {
+    pub text: String,
+    pub calls: Vec<ToolCall>,
+    pub message: Value,
+}
+
+/// Read the first choice of a `chat.completion`. An `error` object, a missing message, content
+/// that is not text, or a call without a function name is a [`TurnError::Malformed`].
+pub(crate) fn read_chat_message(doc: &Value) -> Result<ChatMessage, TurnError> {
     if let Some(error) = doc.get("error").filter(|e| !e.is_null()) {
         let message = error
             .get("message")
@@ -605,10 +667,6 @@ fn read_chat_completion(doc: &Value, o: &OpenAiChatTarget) -> Result<AgentReply,
             ));
         }
     };
-    let results: Vec<&Value> = match o.tool_results.as_ref().and_then(|p| p.select_one(doc)) {
-        Some(Value::Array(items)) => items.iter().collect(),
-        _ => Vec::new(),
-    };
     let mut calls = Vec::new();
     if let Some(list) = message.get("tool_calls").filter(|v| !v.is_null()) {
         let Value::Array(list) = list else {
@@ -624,20 +682,38 @@ fn read_chat_completion(doc: &Value, o: &OpenAiChatTarget) -> Result<AgentReply,
                 .ok_or_else(|| {
                     TurnError::Malformed(format!("tool call #{} has no `function.name`", i + 1))
                 })?;
-            let id = call.get("id").and_then(Value::as_str).map(str::to_owned);
-            let result = results
-                .iter()
-                .find(|r| {
-                    id.is_some() && r.get("tool_call_id").and_then(Value::as_str) == id.as_deref()
-                })
-                .map(|r| r.get("content").cloned().unwrap_or(Value::Null));
             calls.push(ToolCall {
-                id,
+                id: call.get("id").and_then(Value::as_str).map(str::to_owned),
                 name: name.to_owned(),
                 arguments: arguments_value(call.pointer("/function/arguments")),
-                result,
+                result: None,
             });
         }
+    }
+    Ok(ChatMessage {
+        text,
+        calls,
+        message: message.clone(),
+    })
+}
+
+/// Read a `chat.completion`: the first choice's text and tool calls, plus the service's extensions.
+fn read_chat_completion(doc: &Value, o: &OpenAiChatTarget) -> Result<AgentReply, TurnError> {
+    let ChatMessage {
+        text, mut calls, ..
+    } = read_chat_message(doc)?;
+    let results: Vec<&Value> = match o.tool_results.as_ref().and_then(|p| p.select_one(doc)) {
+        Some(Value::Array(items)) => items.iter().collect(),
+        _ => Vec::new(),
+    };
+    for call in &mut calls {
+        call.result = results
+            .iter()
+            .find(|r| {
+                call.id.is_some()
+                    && r.get("tool_call_id").and_then(Value::as_str) == call.id.as_deref()
+            })
+            .map(|r| r.get("content").cloned().unwrap_or(Value::Null));
     }
     if text.is_empty() && calls.is_empty() {
         return Err(TurnError::Malformed(
@@ -651,4 +727,21 @@ fn read_chat_completion(doc: &Value, o: &OpenAiChatTarget) -> Result<AgentReply,
         confidence: number_at(doc, o.confidence.as_ref()),
         content_version: string_at(doc, o.content_version.as_ref()),
     })
+}
+
+/// A chat-completions request body: `model`, `messages`, no streaming, then `parameters` (which
+/// cannot replace the first three).
+pub(crate) fn chat_body(
+    model: &str,
+    messages: Vec<Value>,
+    parameters: &BTreeMap<String, Value>,
+) -> serde_json::Map<String, Value> {
+    let mut body = serde_json::Map::new();
+    for (key, value) in parameters {
+        body.insert(key.clone(), value.clone());
+    }
+    body.insert("model".into(), Value::String(model.to_owned()));
+    body.insert("messages".into(), Value::Array(messages));
+    body.insert("stream".into(), Value::Bool(false));
+    body
 }

@@ -14,7 +14,6 @@ use serde_json::{Map, Value, json};
 
 use crate::TurnError;
 use crate::adapter::{Conversation, Target, TurnOutcome, customer_ref, place_identity};
-use crate::exchange::send;
 use crate::reply::{AgentReply, ToolCall, arguments_value, flag_at, number_at, string_at};
 
 impl Target {
@@ -63,14 +62,7 @@ impl Target {
         }
         let mut out = self.outgoing(reqwest::Method::POST, url, headers, Some(body));
         out.event_stream = a.stream;
-        let (exchanges, result) = send(
-            self.client(),
-            self.interlock(),
-            self.secrets(),
-            self.traffic(),
-            out,
-        )
-        .await;
+        let (exchanges, result) = self.post(out).await;
         let read = result.and_then(|doc| read_response(&doc, a));
         let reply = match read {
             Ok((reply, content)) => {

@@ -9,7 +9,7 @@ use muster_model::agent::BedrockConverseTarget;
 use serde_json::{Value, json};
 
 use crate::adapter::{Conversation, Target, TurnOutcome};
-use crate::exchange::{Outgoing, Secrets, send};
+use crate::exchange::{Outgoing, Secrets};
 use crate::reply::{AgentReply, ToolCall, arguments_value};
 use crate::sigv4::{Credentials, signing_headers};
 use crate::{TargetError, TurnError};
@@ -263,14 +263,7 @@ impl Target {
                 None
             },
         };
-        let (exchanges, result) = send(
-            self.client(),
-            self.interlock(),
-            self.secrets(),
-            self.traffic(),
-            out,
-        )
-        .await;
+        let (exchanges, result) = self.post(out).await;
         let reply = result.and_then(|doc| {
             let reply = read_converse(&doc)?;
             // Converse is stateless: the next turn resends this turn, with the assistant's

@@ -19,7 +19,9 @@ mod bedrock;
 mod command;
 pub mod eventstream;
 mod exchange;
+mod glassbox;
 mod interlock;
+mod model;
 mod reply;
 mod responses;
 pub mod sigv4;
@@ -30,6 +32,7 @@ pub use action::{ActionOutcome, run_action};
 pub use adapter::{Conversation, Target, TurnOutcome};
 pub use exchange::{Exchange, Secrets};
 pub use interlock::{Interlock, InterlockError};
+pub use model::{ModelAnswer, ModelRole};
 pub use reply::{AgentReply, ToolCall};
 
 /// Why a turn produced no judgeable reply. Each of these makes the turn inconclusive.
@@ -47,6 +50,18 @@ pub enum TurnError {
     Refused(#[from] InterlockError),
     #[error("the request could not be built: {0}")]
     Request(String),
+}
+
+impl TurnError {
+    /// The error in words that do not assume the agent was asked: for muster's own models.
+    pub fn detail(&self) -> String {
+        match self {
+            TurnError::Status { status, excerpt } => format!("HTTP {status}: {excerpt}"),
+            TurnError::Transport(m) => format!("could not connect: {m}"),
+            TurnError::Malformed(m) => format!("unreadable answer: {m}"),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// Errors setting up a target, before any traffic.
@@ -69,6 +84,16 @@ pub enum TargetError {
     Azure(&'static str),
     #[error("could not create the HTTP client: {0}")]
     Client(String),
+    #[error(
+        "`target.openai_model.system_prompt_file` ({0}) must be read when the manifest is loaded; this caller passed it unread"
+    )]
+    UnreadPromptFile(String),
+    #[error("`models.{role}.url` ({url}) is not a URL muster can resolve: {reason}")]
+    ModelUrl {
+        role: &'static str,
+        url: String,
+        reason: String,
+    },
 }
 
 /// Install the process-wide TLS crypto provider once (rustls with ring). Safe to call repeatedly.

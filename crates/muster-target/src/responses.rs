@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::TurnError;
 use crate::adapter::{Conversation, Target, TurnOutcome, customer_ref, place_identity};
-use crate::exchange::{send, send_text};
+use crate::exchange::send_text;
 use crate::reply::{AgentReply, ToolCall, arguments_value, flag_at, number_at, string_at};
 
 impl Target {
@@ -82,14 +82,7 @@ impl Target {
             .await;
             (exchanges, text.and_then(|t| assemble_stream(&t)))
         } else {
-            send(
-                self.client(),
-                self.interlock(),
-                self.secrets(),
-                self.traffic(),
-                out,
-            )
-            .await
+            self.post(out).await
         };
         let reply = doc.and_then(|doc| {
             let reply = read_response(&doc, o)?;

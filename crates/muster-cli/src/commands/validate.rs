@@ -41,7 +41,11 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> Result<u8, CliError> {
         let label = path.display().to_string();
         let text = read(path)?;
         let diagnostics: Vec<Diagnostic> = match kind_of(path, &text) {
-            Some(Kind::Agent) => muster_model::load_agent(&text).diagnostics,
+            // Through the loader, so a glass-box prompt file that cannot be read is reported.
+            Some(Kind::Agent) => match manifest_from_text(&label, &text) {
+                Ok(_) => muster_model::load_agent(&text).diagnostics,
+                Err(problems) => problems.diagnostics,
+            },
             Some(Kind::Config) => muster_model::load_config(&text).diagnostics,
             Some(Kind::ControlMap) => muster_model::load_control_map(&text).diagnostics,
             Some(Kind::Scenario) => {

@@ -71,10 +71,15 @@ pub fn drill_table(report: &DrillReport, color: bool, width: u16) -> String {
             .iter()
             .filter(|r| r.id == summary.id)
             .collect();
+        let mut runs_text = runs_cell(summary);
+        // A model played the customer: a rerun need not hold the same conversation.
+        if runs.iter().any(|r| r.nondeterministic) {
+            runs_text.push_str("\nnondeterm.");
+        }
         table.add_row(vec![
             Cell::new(&summary.id),
             Cell::new(format!("{}\n{}", summary.mode, summary.severity)),
-            Cell::new(runs_cell(summary)),
+            Cell::new(runs_text),
             verdict_cell(summary.verdict, color),
             Cell::new(summary_why(summary, &runs)),
         ]);
@@ -232,6 +237,7 @@ mod tests {
             turns: Vec::new(),
             fixture_errors: Vec::new(),
             conversation_id: Some("c-1".into()),
+            nondeterministic: false,
             stream: format!("conv/{id}/1"),
             started_at_ns: 0,
             finished_at_ns: 0,
@@ -342,6 +348,8 @@ mod tests {
         flaky_failure.reason = "must_escalate(within 1 turn): no handover within 1 turn".into();
         let mut scenarios = scenarios;
         scenarios.insert(3, flaky_failure);
+        // A simulated customer's conversation is marked as such.
+        scenarios[0].nondeterministic = true;
         let counts = muster_drill::Counts::of(&scenarios);
         let one_run = muster_model::config::SeverityPolicy {
             min_runs: 1,

@@ -153,3 +153,70 @@ fn a_broken_muster_toml_stops_every_command_with_its_location() {
         run.stderr
     );
 }
+
+#[test]
+fn the_glass_box_example_is_clean() {
+    let env = TestEnv::new();
+    let example = repo().join("docs/examples/glass-box");
+    let agent = example.join("agent.yaml");
+    let run = env.run(&[
+        "validate",
+        "--agent",
+        &agent.display().to_string(),
+        &example
+            .join("lost-parcel.scenario.yaml")
+            .display()
+            .to_string(),
+        &agent.display().to_string(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}
+
+#[test]
+fn glass_box_problems_are_reported_where_they_are() {
+    let env = TestEnv::new();
+    let agent = std::fs::read_to_string(repo().join("docs/examples/glass-box/agent.yaml"))
+        .unwrap_or_default()
+        .replace("support-prompt.md", "missing-prompt.md");
+    let agent_path = env.write("agent.yaml", &agent);
+    let run = env.run(&["validate", &agent_path.display().to_string()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("unreadable-file"), "{}", run.stderr);
+    // Without a judge or a customer model, the scenario's `graded` and `simulated_customer` are
+    // errors at their lines; a tool the manifest lacks is named with the nearest one.
+    let scenario =
+        std::fs::read_to_string(repo().join("docs/examples/glass-box/lost-parcel.scenario.yaml"))
+            .unwrap_or_default()
+            .replace(
+                "  process_return:\n    - result",
+                "  process_refund:\n    - result",
+            );
+    let scenario_path = env.write("s.yaml", &scenario);
+    let bare = env.write(
+        "bare.yaml",
+        &std::fs::read_to_string(repo().join("docs/examples/glass-box/agent.yaml"))
+            .unwrap_or_default()
+            .split("\nmodels:\n")
+            .next()
+            .unwrap_or_default()
+            .replace(
+                "support-prompt.md",
+                &repo()
+                    .join("docs/examples/glass-box/support-prompt.md")
+                    .display()
+                    .to_string(),
+            ),
+    );
+    let run = env.run(&[
+        "validate",
+        "--agent",
+        &bare.display().to_string(),
+        &scenario_path.display().to_string(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let shown = run
+        .stderr
+        .replace(&env.path().display().to_string(), "<tmp>");
+    insta::assert_snapshot!("validate_glass_box_scenario", shown);
+}

@@ -108,6 +108,11 @@ async fn agent() -> (String, Log) {
         .route("/fixtures", post(plant))
         .route("/fixtures/{id}", delete(remove))
         .with_state(log.clone());
+    (serve(app).await, log)
+}
+
+/// Serve `app` on a free port of 127.0.0.1; its base URL.
+pub(crate) async fn serve(app: Router) -> String {
     let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
         Ok(l) => l,
         Err(e) => panic!("{e}"),
@@ -122,7 +127,7 @@ async fn agent() -> (String, Log) {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    (base, log)
+    base
 }
 
 const MANIFEST: &str = r#"version: 1

@@ -5,6 +5,7 @@ mod anthropic;
 mod bedrock;
 mod command;
 mod eventstream;
+mod glassbox;
 mod responses;
 mod server;
 mod sigv4;

@@ -176,6 +176,11 @@ pub async fn start() -> (String, Seen) {
         .route("/broken", post(broken))
         .route("/held", post(held))
         .with_state(seen.clone());
+    (serve(app).await, seen)
+}
+
+/// Serve `app` on a free port of 127.0.0.1; its base URL.
+pub async fn serve(app: Router) -> String {
     let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
         Ok(l) => l,
         Err(e) => panic!("bind: {e}"),
@@ -187,5 +192,5 @@ pub async fn start() -> (String, Seen) {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    (format!("http://{addr}"), seen)
+    format!("http://{addr}")
 }
