@@ -303,11 +303,23 @@ impl<'t> Words<'t> {
         let bytes = text.as_bytes();
         hits.clear();
         let mut prev_word = false;
-        for (p, &b) in bytes.iter().enumerate() {
+        let mut next_p = 0;
+        while let Some(&b) = bytes.get(next_p) {
+            let p = next_p;
             let kind = trie.kind[usize::from(b)];
             // Inside a word, an entry starting with a letter or digit is never a whole word, and
-            // symbol entries have none; so only word starts and other bytes are looked at.
+            // symbol entries have none; so only word starts and other bytes are looked at. After
+            // a word byte, the letters and digits that follow are passed over in one tight loop.
             let inside = prev_word && kind & WORD != 0;
+            next_p = p + 1;
+            if kind & WORD != 0 {
+                next_p += bytes
+                    .get(next_p..)
+                    .unwrap_or_default()
+                    .iter()
+                    .position(|&c| trie.kind[usize::from(c)] & ALNUM == 0)
+                    .unwrap_or(bytes.len() - next_p);
+            }
             let skip = prev_word && kind & ALNUM != 0;
             prev_word = kind & WORD != 0;
             if skip || kind & START == 0 {
@@ -434,39 +446,72 @@ pub(crate) fn sentence_around(text: &str, at: usize) -> (usize, usize) {
     trim(text, start, end)
 }
 
-/// The sentence around `at` before trimming.
+/// The sentence around `at` before trimming. The bytes between boundary candidates are passed
+/// over by a table, as this runs for every sentence a family looks at.
 fn sentence_bounds(text: &str, at: usize) -> (usize, usize) {
     let bytes = text.as_bytes();
     let at = at.min(bytes.len());
+    let candidate = |b: &u8| BOUNDARY[usize::from(*b)];
     let mut start = at;
-    while start > 0 {
-        let b = bytes[start - 1];
-        if b == b'\n' {
-            break;
-        }
-        if matches!(b, b'.' | b'!' | b'?' | b';' | b':')
-            && start < bytes.len()
-            && bytes[start].is_ascii_whitespace()
+    loop {
+        match bytes
+            .get(..start)
+            .unwrap_or_default()
+            .iter()
+            .rposition(candidate)
         {
-            break;
+            None => {
+                start = 0;
+                break;
+            }
+            Some(k) => {
+                if bytes[k] == b'\n' || bytes.get(k + 1).is_some_and(u8::is_ascii_whitespace) {
+                    start = k + 1;
+                    break;
+                }
+                start = k;
+            }
         }
-        start -= 1;
     }
     let mut end = at;
-    while end < bytes.len() {
-        let b = bytes[end];
-        if b == b'\n' {
-            break;
-        }
-        end += 1;
-        if matches!(b, b'.' | b'!' | b'?' | b';' | b':')
-            && (end == bytes.len() || bytes[end].is_ascii_whitespace())
+    loop {
+        match bytes
+            .get(end..)
+            .unwrap_or_default()
+            .iter()
+            .position(candidate)
         {
-            break;
+            None => {
+                end = bytes.len();
+                break;
+            }
+            Some(k) => {
+                let q = end + k;
+                if bytes[q] == b'\n' {
+                    end = q;
+                    break;
+                }
+                end = q + 1;
+                if bytes.get(end).is_none_or(u8::is_ascii_whitespace) {
+                    break;
+                }
+            }
         }
     }
     (start, end)
 }
+
+/// The bytes that can end a sentence (`sentence_bounds`).
+static BOUNDARY: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'\n' as usize] = true;
+    table[b'.' as usize] = true;
+    table[b'!' as usize] = true;
+    table[b'?' as usize] = true;
+    table[b';' as usize] = true;
+    table[b':' as usize] = true;
+    table
+};
 
 /// `start..end` without white space at either end (ASCII, so boundaries stay on characters).
 fn trim(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {

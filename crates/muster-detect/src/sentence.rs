@@ -21,9 +21,16 @@ pub fn sentences(text: &str) -> Vec<Sentence<'_>> {
 pub(crate) fn each_sentence<'t>(text: &'t str, mut f: impl FnMut(Sentence<'t>)) {
     let bytes = text.as_bytes();
     let mut start = 0;
-    // Byte by byte: every boundary character is ASCII or starts with 0xE2 (the dashes), and those
-    // bytes never occur inside another character.
-    for (offset, &b) in bytes.iter().enumerate() {
+    // Every boundary character is ASCII or starts with 0xE2 (the dashes), and those bytes never
+    // occur inside another character; the bytes between candidates are passed over by a table.
+    let mut at = 0;
+    while let Some(skip) = bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|&b| CANDIDATE[usize::from(b)]))
+    {
+        let offset = at + skip;
+        at = offset + 1;
+        let b = bytes[offset];
         let end = match b {
             b'.' | b'!' | b'?' | b';' => {
                 let next = text.get(offset + 1..).and_then(|t| t.chars().next());
@@ -45,6 +52,18 @@ pub(crate) fn each_sentence<'t>(text: &'t str, mut f: impl FnMut(Sentence<'t>)) 
     }
     push(text, start, text.len(), &mut f);
 }
+
+/// The bytes a sentence boundary can start with.
+static CANDIDATE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'.' as usize] = true;
+    table[b'!' as usize] = true;
+    table[b'?' as usize] = true;
+    table[b';' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[0xE2] = true;
+    table
+};
 
 fn push<'t>(text: &'t str, start: usize, end: usize, f: &mut impl FnMut(Sentence<'t>)) {
     let Some(raw) = text.get(start..end) else {
