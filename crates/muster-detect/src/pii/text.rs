@@ -146,29 +146,32 @@ fn contains_any_word(hay: &[u8], words: &[&str]) -> bool {
         .filter_map(|w| w.as_bytes().first())
         .fold(0u32, |m, &c| m | letter_bit(c));
     let mut at = 0;
-    while at < hay.len() {
-        let c = hay[at];
-        if !c.is_ascii_alphabetic()
-            || (at > 0 && hay[at - 1].is_ascii_alphabetic())
-            || starts & letter_bit(c) == 0
-        {
+    while let Some(&c) = hay.get(at) {
+        if !c.is_ascii_alphabetic() {
             at += 1;
             continue;
         }
-        let lc = c.to_ascii_lowercase();
-        for w in words {
-            let w = w.as_bytes();
-            if w.first() == Some(&lc)
-                && hay.len() - at >= w.len()
-                && hay[at..at + w.len()].eq_ignore_ascii_case(w)
-                && hay
-                    .get(at + w.len())
-                    .is_none_or(|b| !b.is_ascii_alphabetic())
-            {
-                return true;
+        // A word start (the previous byte, if any, is not a letter): compare the cues that begin
+        // with its letter, then pass over the rest of the word, where no cue can start.
+        if starts & letter_bit(c) != 0 {
+            let lc = c.to_ascii_lowercase();
+            for w in words {
+                let w = w.as_bytes();
+                if w.first() == Some(&lc)
+                    && hay.len() - at >= w.len()
+                    && hay[at..at + w.len()].eq_ignore_ascii_case(w)
+                    && hay
+                        .get(at + w.len())
+                        .is_none_or(|b| !b.is_ascii_alphabetic())
+                {
+                    return true;
+                }
             }
         }
         at += 1;
+        while hay.get(at).is_some_and(u8::is_ascii_alphabetic) {
+            at += 1;
+        }
     }
     false
 }
