@@ -177,11 +177,13 @@ const LISTS: [(List, &[&str]); 3] = [
 struct Trie {
     /// Byte to symbol; 0 for bytes that occur in no entry.
     class: [u8; 256],
-    classes: usize,
-    /// One row of `classes` per node: `next[node * classes + class]` is the child (0, the root,
-    /// where there is none). Class 0 never leads anywhere, so its slot holds what ends at the node
-    /// (`node_info`), next to the transitions the walk reads anyway.
-    next: Vec<u16>,
+    /// One row of symbols per node: `edges[row + class]` is the edge to the child, 0 where there
+    /// is none (class 0 never leads anywhere). An edge holds the child's row (`EDGE_ROW`) and, in
+    /// its top byte, what ends at the child (`node_info`): each step of the walk is one load from
+    /// the row it is in. Reading what ends at a node from the node's own row cost a second load,
+    /// from a row the walk mostly never reads again, and the walk spent most of its time waiting
+    /// for it.
+    edges: Vec<u32>,
     /// Per byte: `WORD`, `ALNUM`, and `START` when some entry begins with it.
     kind: [u8; 256],
 }
@@ -197,6 +199,9 @@ fn node_info(lists: u8, prefix: u8, symbol: bool) -> u16 {
     u16::from(lists) | u16::from(prefix) << 3 | u16::from(symbol) << 6
 }
 const SYMBOL: u16 = 1 << 6;
+
+/// The bits of an edge that hold the child's row; `node_info` sits above them.
+const EDGE_ROW: u32 = (1 << 24) - 1;
 
 #[allow(clippy::expect_used)]
 static TRIE: LazyLock<Trie> = LazyLock::new(|| {
@@ -258,15 +263,21 @@ static TRIE: LazyLock<Trie> = LazyLock::new(|| {
             symbol[node] = is_symbol(word);
         }
     }
-    for (node, ((l, p), s)) in lists.iter().zip(&prefix).zip(&symbol).enumerate() {
-        next[node * classes] = node_info(*l, *p, *s);
-    }
-    Trie {
-        class,
-        classes,
-        next,
-        kind,
-    }
+    let edges = next
+        .iter()
+        .map(|&child| {
+            let child = usize::from(child);
+            if child == 0 {
+                return 0;
+            }
+            let row = u32::try_from(child * classes)
+                .ok()
+                .filter(|&r| r <= EDGE_ROW)
+                .expect("trie rows fit in an edge");
+            row | u32::from(node_info(lists[child], prefix[child], symbol[child])) << 24
+        })
+        .collect();
+    Trie { class, edges, kind }
 });
 
 /// A whole-word hit of one list.
@@ -333,16 +344,14 @@ impl<'t> Words<'t> {
             let mut row = 0usize;
             let mut end = p;
             while let Some(&next) = bytes.get(end) {
+                // A byte of class 0 reads slot 0 of the row, which is never an edge.
                 let c = usize::from(trie.class[usize::from(next)]);
-                if c == 0 {
+                let edge = trie.edges.get(row + c).copied().unwrap_or(0);
+                if edge == 0 {
                     break;
                 }
-                let child = usize::from(trie.next.get(row + c).copied().unwrap_or(0));
-                if child == 0 {
-                    break;
-                }
-                row = child * trie.classes;
-                let info = trie.next.get(row).copied().unwrap_or(0);
+                row = (edge & EDGE_ROW) as usize;
+                let info = (edge >> 24) as u16;
                 end += 1;
                 if info & 7 != 0 {
                     any |= info;
