@@ -704,6 +704,40 @@ mod tests {
         proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
     }
 
+    /// `sentence_bounds` byte by byte, as it was before it skipped to candidate bytes.
+    fn reference_bounds(text: &str, at: usize) -> (usize, usize) {
+        let bytes = text.as_bytes();
+        let at = at.min(bytes.len());
+        let mut start = at;
+        while start > 0 {
+            let b = bytes[start - 1];
+            if b == b'\n' {
+                break;
+            }
+            if matches!(b, b'.' | b'!' | b'?' | b';' | b':')
+                && start < bytes.len()
+                && bytes[start].is_ascii_whitespace()
+            {
+                break;
+            }
+            start -= 1;
+        }
+        let mut end = at;
+        while end < bytes.len() {
+            let b = bytes[end];
+            if b == b'\n' {
+                break;
+            }
+            end += 1;
+            if matches!(b, b'.' | b'!' | b'?' | b';' | b':')
+                && (end == bytes.len() || bytes[end].is_ascii_whitespace())
+            {
+                break;
+            }
+        }
+        (start, end)
+    }
+
     static ONE_LIST: LazyLock<Vec<Lexicon>> =
         LazyLock::new(|| LISTS.iter().map(|(_, texts)| Lexicon::new(texts)).collect());
 
@@ -739,6 +773,12 @@ mod tests {
                 let at = at % (text.len() + 1);
                 proptest::prop_assert_eq!(words.sentence(at), sentence_around(&text, at));
             }
+        }
+
+        #[test]
+        fn sentence_bounds_as_byte_by_byte(text in entry_text(), at in 0usize..200) {
+            let at = at % (text.len() + 1);
+            proptest::prop_assert_eq!(super::sentence_bounds(&text, at), reference_bounds(&text, at));
         }
 
         #[test]

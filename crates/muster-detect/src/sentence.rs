@@ -105,4 +105,44 @@ mod tests {
             ]
         );
     }
+
+    /// `each_sentence` byte by byte, as it was before it skipped to candidate bytes.
+    fn reference(text: &str) -> Vec<Span> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (offset, &b) in bytes.iter().enumerate() {
+            let end = match b {
+                b'.' | b'!' | b'?' | b';' => {
+                    let next = text.get(offset + 1..).and_then(|t| t.chars().next());
+                    if next.is_none_or(char::is_whitespace) {
+                        offset + 1
+                    } else {
+                        continue;
+                    }
+                }
+                b'\n' => offset + 1,
+                0xE2 if matches!(bytes.get(offset + 1..offset + 3), Some([0x80, 0x94 | 0x93])) => {
+                    offset + 3
+                }
+                _ => continue,
+            };
+            push(text, start, end, &mut |s: Sentence<'_>| {
+                out.push(s.span);
+            });
+            start = end;
+        }
+        push(text, start, text.len(), &mut |s: Sentence<'_>| {
+            out.push(s.span);
+        });
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn same_sentences_as_byte_by_byte(text in "(\\PC|[.!?;:\n \u{2014}\u{2013}\u{2012}\u{00A0}\u{3000}]){0,80}") {
+            let got: Vec<Span> = sentences(&text).iter().map(|s| s.span).collect();
+            proptest::prop_assert_eq!(got, reference(&text));
+        }
+    }
 }

@@ -232,4 +232,35 @@ mod tests {
             }
         }
     }
+
+    /// `contains_any_word` position by position, as it was before it passed over word interiors.
+    fn reference(hay: &[u8], words: &[&str]) -> bool {
+        (0..hay.len()).any(|at| {
+            hay[at].is_ascii_alphabetic()
+                && !(at > 0 && hay[at - 1].is_ascii_alphabetic())
+                && words.iter().any(|w| {
+                    let w = w.as_bytes();
+                    hay.len() - at >= w.len()
+                        && hay[at..at + w.len()].eq_ignore_ascii_case(w)
+                        && hay
+                            .get(at + w.len())
+                            .is_none_or(|b| !b.is_ascii_alphabetic())
+                })
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn context_words_as_position_by_position(
+            hay in "(order|ref|no\\.|Order|ORDERS|border|[a-z]{1,3}|[ .,0-9£é-]){0,12}",
+        ) {
+            for words in [REFERENCE_CUES, &["no.", "ref"][..], &["order"][..]] {
+                proptest::prop_assert_eq!(
+                    contains_any_word(hay.as_bytes(), words),
+                    reference(hay.as_bytes(), words),
+                    "{:?}", hay
+                );
+            }
+        }
+    }
 }
