@@ -569,6 +569,13 @@ impl Lowered {
         buf.clear();
         buf.reserve(text.len());
         shifts.clear();
+        // Most chat text is ASCII: two whole-text passes that vectorise, instead of the run
+        // search below.
+        if text.is_ascii() {
+            buf.push_str(text);
+            buf.make_ascii_lowercase();
+            return Lowered { buf, shifts };
+        }
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
