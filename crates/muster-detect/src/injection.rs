@@ -344,6 +344,11 @@ fn push(out: &mut Vec<Finding>, kind: InjectionKind, start: usize, end: usize, c
 /// Zero-width characters, bidi controls and Unicode tag characters, reported as runs. A lone
 /// zero-width joiner inside an emoji sequence is ordinary text and is skipped.
 fn invisible(text: &str, out: &mut Vec<Finding>) {
+    // Every character looked for is outside ASCII; checking that the text is all ASCII costs less
+    // than starting the byte search on a chat message.
+    if text.is_ascii() {
+        return;
+    }
     let bytes = text.as_bytes();
     let mut run: Option<(usize, usize, u32, bool)> = None; // start, end, count, has tag
     let mut pos = 0;

@@ -177,11 +177,13 @@ const LISTS: [(List, &[&str]); 3] = [
 struct Trie {
     /// Byte to symbol; 0 for bytes that occur in no entry.
     class: [u8; 256],
-    classes: usize,
-    /// One row of `classes` per node: `next[node * classes + class]` is the child (0, the root,
-    /// where there is none). Class 0 never leads anywhere, so its slot holds what ends at the node
-    /// (`node_info`), next to the transitions the walk reads anyway.
-    next: Vec<u16>,
+    /// One row of symbols per node: `edges[row + class]` is the edge to the child, 0 where there
+    /// is none (class 0 never leads anywhere). An edge holds the child's row (`EDGE_ROW`) and, in
+    /// its top byte, what ends at the child (`node_info`): each step of the walk is one load from
+    /// the row it is in. Reading what ends at a node from the node's own row cost a second load,
+    /// from a row the walk mostly never reads again, and the walk spent most of its time waiting
+    /// for it.
+    edges: Vec<u32>,
     /// Per byte: `WORD`, `ALNUM`, and `START` when some entry begins with it.
     kind: [u8; 256],
 }
@@ -197,6 +199,9 @@ fn node_info(lists: u8, prefix: u8, symbol: bool) -> u16 {
     u16::from(lists) | u16::from(prefix) << 3 | u16::from(symbol) << 6
 }
 const SYMBOL: u16 = 1 << 6;
+
+/// The bits of an edge that hold the child's row; `node_info` sits above them.
+const EDGE_ROW: u32 = (1 << 24) - 1;
 
 #[allow(clippy::expect_used)]
 static TRIE: LazyLock<Trie> = LazyLock::new(|| {
@@ -258,15 +263,21 @@ static TRIE: LazyLock<Trie> = LazyLock::new(|| {
             symbol[node] = is_symbol(word);
         }
     }
-    for (node, ((l, p), s)) in lists.iter().zip(&prefix).zip(&symbol).enumerate() {
-        next[node * classes] = node_info(*l, *p, *s);
-    }
-    Trie {
-        class,
-        classes,
-        next,
-        kind,
-    }
+    let edges = next
+        .iter()
+        .map(|&child| {
+            let child = usize::from(child);
+            if child == 0 {
+                return 0;
+            }
+            let row = u32::try_from(child * classes)
+                .ok()
+                .filter(|&r| r <= EDGE_ROW)
+                .expect("trie rows fit in an edge");
+            row | u32::from(node_info(lists[child], prefix[child], symbol[child])) << 24
+        })
+        .collect();
+    Trie { class, edges, kind }
 });
 
 /// A whole-word hit of one list.
@@ -303,11 +314,23 @@ impl<'t> Words<'t> {
         let bytes = text.as_bytes();
         hits.clear();
         let mut prev_word = false;
-        for (p, &b) in bytes.iter().enumerate() {
+        let mut next_p = 0;
+        while let Some(&b) = bytes.get(next_p) {
+            let p = next_p;
             let kind = trie.kind[usize::from(b)];
             // Inside a word, an entry starting with a letter or digit is never a whole word, and
-            // symbol entries have none; so only word starts and other bytes are looked at.
+            // symbol entries have none; so only word starts and other bytes are looked at. After
+            // a word byte, the letters and digits that follow are passed over in one tight loop.
             let inside = prev_word && kind & WORD != 0;
+            next_p = p + 1;
+            if kind & WORD != 0 {
+                next_p += bytes
+                    .get(next_p..)
+                    .unwrap_or_default()
+                    .iter()
+                    .position(|&c| trie.kind[usize::from(c)] & ALNUM == 0)
+                    .unwrap_or(bytes.len() - next_p);
+            }
             let skip = prev_word && kind & ALNUM != 0;
             prev_word = kind & WORD != 0;
             if skip || kind & START == 0 {
@@ -321,16 +344,14 @@ impl<'t> Words<'t> {
             let mut row = 0usize;
             let mut end = p;
             while let Some(&next) = bytes.get(end) {
+                // A byte of class 0 reads slot 0 of the row, which is never an edge.
                 let c = usize::from(trie.class[usize::from(next)]);
-                if c == 0 {
+                let edge = trie.edges.get(row + c).copied().unwrap_or(0);
+                if edge == 0 {
                     break;
                 }
-                let child = usize::from(trie.next.get(row + c).copied().unwrap_or(0));
-                if child == 0 {
-                    break;
-                }
-                row = child * trie.classes;
-                let info = trie.next.get(row).copied().unwrap_or(0);
+                row = (edge & EDGE_ROW) as usize;
+                let info = (edge >> 24) as u16;
                 end += 1;
                 if info & 7 != 0 {
                     any |= info;
@@ -434,39 +455,72 @@ pub(crate) fn sentence_around(text: &str, at: usize) -> (usize, usize) {
     trim(text, start, end)
 }
 
-/// The sentence around `at` before trimming.
+/// The sentence around `at` before trimming. The bytes between boundary candidates are passed
+/// over by a table, as this runs for every sentence a family looks at.
 fn sentence_bounds(text: &str, at: usize) -> (usize, usize) {
     let bytes = text.as_bytes();
     let at = at.min(bytes.len());
+    let candidate = |b: &u8| BOUNDARY[usize::from(*b)];
     let mut start = at;
-    while start > 0 {
-        let b = bytes[start - 1];
-        if b == b'\n' {
-            break;
-        }
-        if matches!(b, b'.' | b'!' | b'?' | b';' | b':')
-            && start < bytes.len()
-            && bytes[start].is_ascii_whitespace()
+    loop {
+        match bytes
+            .get(..start)
+            .unwrap_or_default()
+            .iter()
+            .rposition(candidate)
         {
-            break;
+            None => {
+                start = 0;
+                break;
+            }
+            Some(k) => {
+                if bytes[k] == b'\n' || bytes.get(k + 1).is_some_and(u8::is_ascii_whitespace) {
+                    start = k + 1;
+                    break;
+                }
+                start = k;
+            }
         }
-        start -= 1;
     }
     let mut end = at;
-    while end < bytes.len() {
-        let b = bytes[end];
-        if b == b'\n' {
-            break;
-        }
-        end += 1;
-        if matches!(b, b'.' | b'!' | b'?' | b';' | b':')
-            && (end == bytes.len() || bytes[end].is_ascii_whitespace())
+    loop {
+        match bytes
+            .get(end..)
+            .unwrap_or_default()
+            .iter()
+            .position(candidate)
         {
-            break;
+            None => {
+                end = bytes.len();
+                break;
+            }
+            Some(k) => {
+                let q = end + k;
+                if bytes[q] == b'\n' {
+                    end = q;
+                    break;
+                }
+                end = q + 1;
+                if bytes.get(end).is_none_or(u8::is_ascii_whitespace) {
+                    break;
+                }
+            }
         }
     }
     (start, end)
 }
+
+/// The bytes that can end a sentence (`sentence_bounds`).
+static BOUNDARY: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'\n' as usize] = true;
+    table[b'.' as usize] = true;
+    table[b'!' as usize] = true;
+    table[b'?' as usize] = true;
+    table[b';' as usize] = true;
+    table[b':' as usize] = true;
+    table
+};
 
 /// `start..end` without white space at either end (ASCII, so boundaries stay on characters).
 fn trim(text: &str, mut start: usize, mut end: usize) -> (usize, usize) {
@@ -515,6 +569,13 @@ impl Lowered {
         buf.clear();
         buf.reserve(text.len());
         shifts.clear();
+        // Most chat text is ASCII: two whole-text passes that vectorise, instead of the run
+        // search below.
+        if text.is_ascii() {
+            buf.push_str(text);
+            buf.make_ascii_lowercase();
+            return Lowered { buf, shifts };
+        }
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -650,6 +711,40 @@ mod tests {
         proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
     }
 
+    /// `sentence_bounds` byte by byte, as it was before it skipped to candidate bytes.
+    fn reference_bounds(text: &str, at: usize) -> (usize, usize) {
+        let bytes = text.as_bytes();
+        let at = at.min(bytes.len());
+        let mut start = at;
+        while start > 0 {
+            let b = bytes[start - 1];
+            if b == b'\n' {
+                break;
+            }
+            if matches!(b, b'.' | b'!' | b'?' | b';' | b':')
+                && start < bytes.len()
+                && bytes[start].is_ascii_whitespace()
+            {
+                break;
+            }
+            start -= 1;
+        }
+        let mut end = at;
+        while end < bytes.len() {
+            let b = bytes[end];
+            if b == b'\n' {
+                break;
+            }
+            end += 1;
+            if matches!(b, b'.' | b'!' | b'?' | b';' | b':')
+                && (end == bytes.len() || bytes[end].is_ascii_whitespace())
+            {
+                break;
+            }
+        }
+        (start, end)
+    }
+
     static ONE_LIST: LazyLock<Vec<Lexicon>> =
         LazyLock::new(|| LISTS.iter().map(|(_, texts)| Lexicon::new(texts)).collect());
 
@@ -685,6 +780,12 @@ mod tests {
                 let at = at % (text.len() + 1);
                 proptest::prop_assert_eq!(words.sentence(at), sentence_around(&text, at));
             }
+        }
+
+        #[test]
+        fn sentence_bounds_as_byte_by_byte(text in entry_text(), at in 0usize..200) {
+            let at = at % (text.len() + 1);
+            proptest::prop_assert_eq!(super::sentence_bounds(&text, at), reference_bounds(&text, at));
         }
 
         #[test]

@@ -1,24 +1,38 @@
 //! Pattern sets for the per-sentence patterns of the trigger-word families.
 //!
-//! A set is built exactly as `regex::bytes::RegexSet` builds one (same engine, same options), but
-//! searched with a lazy-DFA cache and a result set kept per thread: `RegexSet::matches` allocates
-//! a fresh result set on every call and fetches its cache from a pool, which on one-line chat
-//! messages cost about as much as the search itself.
+//! Every pattern of a set is compiled followed by "any bytes to the end of the text"
+//! (`commitment::regex_set`), so a pattern matches somewhere exactly when it matches at the end.
+//! That makes the question "which patterns match" one walk of the set's lazy DFA over the
+//! sentence, reading only the state it ends in: no match is reported, and nothing is recorded,
+//! along the way. The general overlapping search (`meta::Regex::which_overlapping_matches`) kept
+//! its position and progress in memory at every byte and stopped at every match; on chat
+//! sentences that cost about three times the walk itself.
+//!
+//! The DFA is built as `regex::bytes::RegexSet` builds its own (same syntax options, all matches
+//! kept), and searched with a cache kept per thread.
 
 use std::cell::RefCell;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use regex_automata::meta::{self, Cache, Regex};
-use regex_automata::nfa::thompson::WhichCaptures;
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::meta::{self, Regex};
+use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet};
 
 /// At most this many patterns in one set, so that what matched fits in a `u128`.
 const MAX_PATTERNS: usize = 128;
 
+/// Both size limits, as `regex_set` has always set them.
+const LIMIT: usize = 64 << 20;
+
 pub(crate) struct Set {
-    regex: Regex,
-    /// This set's slot in the per-thread caches (a cache belongs to one regex).
+    dfa: DFA,
+    /// The patterns, for the general search should the lazy DFA ever give up (see `fallback`).
+    patterns: Vec<String>,
+    fallback: OnceLock<Regex>,
+    /// This set's slot in the per-thread caches (a cache belongs to one DFA).
     slot: usize,
 }
 
@@ -26,7 +40,7 @@ pub(crate) struct Set {
 static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    static CACHES: RefCell<Vec<Option<(Cache, PatternSet)>>> = const { RefCell::new(Vec::new()) };
+    static CACHES: RefCell<Vec<Option<Cache>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Which patterns of a set matched: bit `i` for pattern `i`.
@@ -52,75 +66,124 @@ impl Matched {
     }
 }
 
+fn syntax_config() -> syntax::Config {
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
 impl Set {
-    /// Compiles constant patterns, with `RegexSetBuilder`'s settings for a byte-oriented set with
-    /// Unicode off and both size limits at 64 MiB (see `regex_set`). Input never reaches here and
-    /// the unit tests build every set, so a bad pattern fails the tests rather than a drill.
+    /// Compiles constant patterns, each of which must end in `(?s-u:.)*\z` (see the module notes),
+    /// with `RegexSetBuilder`'s settings for a byte-oriented set with Unicode off and both size
+    /// limits at 64 MiB. Input never reaches here and the unit tests build every set, so a bad
+    /// pattern fails the tests rather than a drill.
     #[allow(clippy::expect_used)]
     pub(crate) fn new<S: AsRef<str>>(patterns: &[S]) -> Set {
         assert!(
             patterns.len() <= MAX_PATTERNS,
             "at most {MAX_PATTERNS} patterns in a set"
         );
-        let config = meta::Config::new()
-            .nfa_size_limit(Some(64 << 20))
-            .hybrid_cache_capacity(64 << 20)
-            .match_kind(MatchKind::All)
-            .utf8_empty(false)
-            .which_captures(WhichCaptures::None);
-        let regex = meta::Builder::new()
-            .configure(config)
-            .syntax(syntax::Config::new().unicode(false).utf8(false))
-            .build_many(patterns)
+        let patterns: Vec<String> = patterns.iter().map(|p| p.as_ref().to_owned()).collect();
+        assert!(
+            patterns.iter().all(|p| p.ends_with(r"(?s-u:.)*\z")),
+            "every pattern runs to the end of the text"
+        );
+        // No minimum cache-clear count: the DFA never gives up, whatever the input (a pathological
+        // text only makes it clear its cache more often).
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::All)
+                    .cache_capacity(LIMIT)
+                    .minimum_cache_clear_count(None),
+            )
+            .syntax(syntax_config())
+            .thompson(
+                thompson::Config::new()
+                    .nfa_size_limit(Some(LIMIT))
+                    .utf8(false)
+                    .which_captures(WhichCaptures::None),
+            )
+            .build_many(&patterns)
             .expect("constant detector patterns compile");
         Set {
-            regex,
+            dfa,
+            patterns,
+            fallback: OnceLock::new(),
             slot: NEXT_SLOT.fetch_add(1, Ordering::Relaxed),
         }
     }
 
     /// The patterns that match somewhere in `haystack` (as `RegexSet::matches`).
     pub(crate) fn matches(&self, haystack: &[u8]) -> Matched {
-        let input = Input::new(haystack);
         let fast = CACHES.try_with(|caches| {
             let mut caches = caches.try_borrow_mut().ok()?;
             if caches.len() <= self.slot {
                 caches.resize_with(self.slot + 1, || None);
             }
-            let (cache, set) = caches.get_mut(self.slot)?.get_or_insert_with(|| {
-                (
-                    self.regex.create_cache(),
-                    PatternSet::new(self.regex.pattern_len()),
-                )
-            });
-            self.regex
-                .which_overlapping_matches_with(cache, &input, set);
-            // Most sentences match nothing; reading or clearing the set means a pass over a flag
-            // per pattern.
-            if set.is_empty() {
-                return Some(Matched(0));
-            }
-            let matched = bits(set);
-            set.clear();
-            Some(matched)
+            let cache = caches
+                .get_mut(self.slot)?
+                .get_or_insert_with(|| self.dfa.create_cache());
+            self.walk(cache, haystack)
         });
         match fast {
             Ok(Some(matched)) => matched,
-            // No per-thread state (a thread being torn down): search with the regex's own pool.
-            _ => {
-                let mut set = PatternSet::new(self.regex.pattern_len());
-                self.regex.which_overlapping_matches(&input, &mut set);
-                bits(&set)
-            }
+            // No per-thread state (a thread being torn down), or the DFA gave up: the general
+            // search.
+            _ => self.fallback(haystack),
         }
     }
-}
 
-fn bits(set: &PatternSet) -> Matched {
-    // Stop after the last pattern that matched instead of reading every pattern's flag.
-    Matched(set.iter().take(set.len()).fold(0u128, |acc, id| {
-        acc | 1u128 << (id.as_usize() % MAX_PATTERNS)
-    }))
+    /// The patterns matching at the end of `haystack`, read off the state the DFA ends in; `None`
+    /// if the DFA gives up (it is configured never to).
+    fn walk(&self, cache: &mut Cache, haystack: &[u8]) -> Option<Matched> {
+        let dfa = &self.dfa;
+        let mut sid = dfa.start_state_forward(cache, &Input::new(haystack)).ok()?;
+        // Every pattern is unanchored and runs to the end, so no state is dead and no match ends
+        // before the last byte: the walk never stops early.
+        for &b in haystack {
+            sid = dfa.next_state(cache, sid, b).ok()?;
+        }
+        sid = dfa.next_eoi_state(cache, sid).ok()?;
+        if !sid.is_match() {
+            return Some(Matched(0));
+        }
+        let mut bits = 0u128;
+        for i in 0..dfa.match_len(cache, sid) {
+            let id = dfa.match_pattern(cache, sid, i).as_usize();
+            bits |= 1u128 << (id % MAX_PATTERNS);
+        }
+        Some(Matched(bits))
+    }
+
+    fn fallback(&self, haystack: &[u8]) -> Matched {
+        let Some(regex) = self.fallback_regex() else {
+            return Matched(0);
+        };
+        let mut set = PatternSet::new(regex.pattern_len());
+        regex.which_overlapping_matches(&Input::new(haystack), &mut set);
+        Matched(set.iter().fold(0u128, |acc, id| {
+            acc | 1u128 << (id.as_usize() % MAX_PATTERNS)
+        }))
+    }
+
+    /// The same patterns as a general regex set, built on first need. They compiled once already
+    /// (as the DFA), so this does not fail.
+    fn fallback_regex(&self) -> Option<&Regex> {
+        if let Some(regex) = self.fallback.get() {
+            return Some(regex);
+        }
+        let config = meta::Config::new()
+            .nfa_size_limit(Some(LIMIT))
+            .hybrid_cache_capacity(LIMIT)
+            .match_kind(MatchKind::All)
+            .utf8_empty(false)
+            .which_captures(WhichCaptures::None);
+        let regex = meta::Builder::new()
+            .configure(config)
+            .syntax(syntax_config())
+            .build_many(&self.patterns)
+            .ok()?;
+        Some(self.fallback.get_or_init(|| regex))
+    }
 }
 
 #[cfg(test)]
@@ -138,7 +201,9 @@ mod tests {
             let want = crate::commitment::reference_regex_set(patterns);
             let got: Vec<usize> = set.matches(text.as_bytes()).iter().collect();
             let want: Vec<usize> = want.matches(text.as_bytes()).iter().collect();
-            proptest::prop_assert_eq!(got, want);
+            let general: Vec<usize> = set.fallback(text.as_bytes()).iter().collect();
+            proptest::prop_assert_eq!(&got, &want);
+            proptest::prop_assert_eq!(general, want);
         }
     }
 }

@@ -21,9 +21,16 @@ pub fn sentences(text: &str) -> Vec<Sentence<'_>> {
 pub(crate) fn each_sentence<'t>(text: &'t str, mut f: impl FnMut(Sentence<'t>)) {
     let bytes = text.as_bytes();
     let mut start = 0;
-    // Byte by byte: every boundary character is ASCII or starts with 0xE2 (the dashes), and those
-    // bytes never occur inside another character.
-    for (offset, &b) in bytes.iter().enumerate() {
+    // Every boundary character is ASCII or starts with 0xE2 (the dashes), and those bytes never
+    // occur inside another character; the bytes between candidates are passed over by a table.
+    let mut at = 0;
+    while let Some(skip) = bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|&b| CANDIDATE[usize::from(b)]))
+    {
+        let offset = at + skip;
+        at = offset + 1;
+        let b = bytes[offset];
         let end = match b {
             b'.' | b'!' | b'?' | b';' => {
                 let next = text.get(offset + 1..).and_then(|t| t.chars().next());
@@ -45,6 +52,18 @@ pub(crate) fn each_sentence<'t>(text: &'t str, mut f: impl FnMut(Sentence<'t>)) 
     }
     push(text, start, text.len(), &mut f);
 }
+
+/// The bytes a sentence boundary can start with.
+static CANDIDATE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'.' as usize] = true;
+    table[b'!' as usize] = true;
+    table[b'?' as usize] = true;
+    table[b';' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[0xE2] = true;
+    table
+};
 
 fn push<'t>(text: &'t str, start: usize, end: usize, f: &mut impl FnMut(Sentence<'t>)) {
     let Some(raw) = text.get(start..end) else {
@@ -85,5 +104,45 @@ mod tests {
                 "Next"
             ]
         );
+    }
+
+    /// `each_sentence` byte by byte, as it was before it skipped to candidate bytes.
+    fn reference(text: &str) -> Vec<Span> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut start = 0;
+        for (offset, &b) in bytes.iter().enumerate() {
+            let end = match b {
+                b'.' | b'!' | b'?' | b';' => {
+                    let next = text.get(offset + 1..).and_then(|t| t.chars().next());
+                    if next.is_none_or(char::is_whitespace) {
+                        offset + 1
+                    } else {
+                        continue;
+                    }
+                }
+                b'\n' => offset + 1,
+                0xE2 if matches!(bytes.get(offset + 1..offset + 3), Some([0x80, 0x94 | 0x93])) => {
+                    offset + 3
+                }
+                _ => continue,
+            };
+            push(text, start, end, &mut |s: Sentence<'_>| {
+                out.push(s.span);
+            });
+            start = end;
+        }
+        push(text, start, text.len(), &mut |s: Sentence<'_>| {
+            out.push(s.span);
+        });
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn same_sentences_as_byte_by_byte(text in "(\\PC|[.!?;:\n \u{2014}\u{2013}\u{2012}\u{00A0}\u{3000}]){0,80}") {
+            let got: Vec<Span> = sentences(&text).iter().map(|s| s.span).collect();
+            proptest::prop_assert_eq!(got, reference(&text));
+        }
     }
 }

@@ -128,15 +128,20 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
             b'a'..=b'z' => {
                 let start = i;
                 let mut e = i;
-                let mut digit = false;
-                while e < n && bytes[e].is_ascii_alphanumeric() {
-                    digit |= bytes[e].is_ascii_digit();
+                let mut seen = 0;
+                while let Some(&c) = bytes.get(e) {
+                    let class = CLASS[usize::from(c)];
+                    if class == 0 {
+                        break;
+                    }
+                    seen |= class;
                     e += 1;
                 }
+                let digit = seen & DIGIT != 0;
                 let len = e - start;
                 if !text::at_word_start(bytes, start) {
                     e
-                } else if digit || (len == 2 && bytes.get(e) == Some(&b' ')) {
+                } else if digit || spaced_pair(bytes, start, e) {
                     let next = coded_word(bytes, start, e, out);
                     if next == e && len <= 3 && name::lower_cue(bytes, start, &bytes[start..e]) {
                         name::lower_after_cue(bytes, e, out)
@@ -200,7 +205,7 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
 /// A word that starts with a capital letter.
 fn upper_word(bytes: &[u8], i: usize, e: usize, out: &mut Vec<Finding>) -> usize {
     let digit = bytes[i..e].iter().any(u8::is_ascii_digit);
-    if digit || (e - i == 2 && bytes.get(e) == Some(&b' ')) {
+    if digit || spaced_pair(bytes, i, e) {
         let next = coded_word(bytes, i, e, out);
         if next != e || digit {
             return next;
@@ -216,6 +221,32 @@ fn upper_word(bytes: &[u8], i: usize, e: usize, out: &mut Vec<Finding>) -> usize
         return end;
     }
     name::at(bytes, i, e, out)
+}
+
+/// ASCII letters and digits, for the word scan: `LETTER` or `DIGIT`, 0 for any other byte.
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() {
+            table[b] = LETTER;
+        } else if c.is_ascii_digit() {
+            table[b] = DIGIT;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// Whether the letters-only word `bytes[i..e]` may start a coded value: two letters, a space and a
+/// digit, as in a spaced NINO (`AB 12 34 56 C`). Every other reader in `coded_word` needs a digit
+/// within the first four bytes of the word itself, so for any other letters-only word it finds
+/// nothing; most two-letter words ("my", "is", "on") stop here.
+fn spaced_pair(bytes: &[u8], i: usize, e: usize) -> bool {
+    e - i == 2 && bytes.get(e) == Some(&b' ') && bytes.get(e + 1).is_some_and(u8::is_ascii_digit)
 }
 
 /// A word of letters and digits: IBAN, NINO, driving licence, passport or postcode.

@@ -146,29 +146,32 @@ fn contains_any_word(hay: &[u8], words: &[&str]) -> bool {
         .filter_map(|w| w.as_bytes().first())
         .fold(0u32, |m, &c| m | letter_bit(c));
     let mut at = 0;
-    while at < hay.len() {
-        let c = hay[at];
-        if !c.is_ascii_alphabetic()
-            || (at > 0 && hay[at - 1].is_ascii_alphabetic())
-            || starts & letter_bit(c) == 0
-        {
+    while let Some(&c) = hay.get(at) {
+        if !c.is_ascii_alphabetic() {
             at += 1;
             continue;
         }
-        let lc = c.to_ascii_lowercase();
-        for w in words {
-            let w = w.as_bytes();
-            if w.first() == Some(&lc)
-                && hay.len() - at >= w.len()
-                && hay[at..at + w.len()].eq_ignore_ascii_case(w)
-                && hay
-                    .get(at + w.len())
-                    .is_none_or(|b| !b.is_ascii_alphabetic())
-            {
-                return true;
+        // A word start (the previous byte, if any, is not a letter): compare the cues that begin
+        // with its letter, then pass over the rest of the word, where no cue can start.
+        if starts & letter_bit(c) != 0 {
+            let lc = c.to_ascii_lowercase();
+            for w in words {
+                let w = w.as_bytes();
+                if w.first() == Some(&lc)
+                    && hay.len() - at >= w.len()
+                    && hay[at..at + w.len()].eq_ignore_ascii_case(w)
+                    && hay
+                        .get(at + w.len())
+                        .is_none_or(|b| !b.is_ascii_alphabetic())
+                {
+                    return true;
+                }
             }
         }
         at += 1;
+        while hay.get(at).is_some_and(u8::is_ascii_alphabetic) {
+            at += 1;
+        }
     }
     false
 }
@@ -226,6 +229,37 @@ mod tests {
         for (data, _) in LEXICON_SOURCES {
             for w in entries(data) {
                 assert!(!w.bytes().any(|b| b.is_ascii_uppercase()), "{w}");
+            }
+        }
+    }
+
+    /// `contains_any_word` position by position, as it was before it passed over word interiors.
+    fn reference(hay: &[u8], words: &[&str]) -> bool {
+        (0..hay.len()).any(|at| {
+            hay[at].is_ascii_alphabetic()
+                && !(at > 0 && hay[at - 1].is_ascii_alphabetic())
+                && words.iter().any(|w| {
+                    let w = w.as_bytes();
+                    hay.len() - at >= w.len()
+                        && hay[at..at + w.len()].eq_ignore_ascii_case(w)
+                        && hay
+                            .get(at + w.len())
+                            .is_none_or(|b| !b.is_ascii_alphabetic())
+                })
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn context_words_as_position_by_position(
+            hay in "(order|ref|no\\.|Order|ORDERS|border|[a-z]{1,3}|[ .,0-9£é-]){0,12}",
+        ) {
+            for words in [REFERENCE_CUES, &["no.", "ref"][..], &["order"][..]] {
+                proptest::prop_assert_eq!(
+                    contains_any_word(hay.as_bytes(), words),
+                    reference(hay.as_bytes(), words),
+                    "{:?}", hay
+                );
             }
         }
     }
