@@ -11,6 +11,8 @@
 //!
 //! [`gaps`] then names what the record should hold and does not: a tool call that changed
 //! something with no account change recorded by the system of record, a handover with no ticket.
+//! [`clock_skew`] estimates how far each source's clock is from the others' where two systems
+//! recorded the same message.
 //!
 //! **Invariants:** every event says how it was linked ([`Link`]); an inferred event is never
 //! reported as linked; customer references widen a conversation's timeline only through the
@@ -19,6 +21,7 @@
 
 mod audit;
 mod gaps;
+mod skew;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +33,7 @@ pub use audit::{
     probe_word,
 };
 pub use gaps::{Gap, GapKind, gaps};
+pub use skew::{SkewEstimate, clock_skew};
 
 /// Which correlation key a rule or link is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -293,7 +297,10 @@ pub async fn reconstruct(
     })
 }
 
-/// The same customer's events near the conversation that no identifier linked.
+/// The same customer's events near the conversation that no identifier linked. An event nearer
+/// in time to another conversation of the customer (a drill runs the same customer through many)
+/// is that conversation's, not this one's: only events whose nearest event of any of the
+/// customer's conversations is this conversation's are inferred.
 async fn infer_by_time(
     store: &dyn EvidenceStore,
     query: &Query,
@@ -327,23 +334,44 @@ async fn infer_by_time(
                 .min(query.range.to_ns.unwrap_or(i64::MAX)),
         ),
     };
-    for e in store
+    let nearby = store
         .events_with_keys(&keys, range, Some(query.limit))
-        .await?
-    {
-        if found.contains_key(&id(&e)) {
+        .await?;
+    // Each other conversation's event times in the window, and this one's.
+    let mut others: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for e in &nearby {
+        if let Some(c) = e.event.correlation.conversation_id.as_deref()
+            && !known.conversations.contains(c)
+        {
+            others.entry(c).or_default().push(e.event.time_ns);
+        }
+    }
+    let own: Vec<i64> = found
+        .values()
+        .filter(|e| !e.link.is_inferred())
+        .map(|e| e.event.event.time_ns)
+        .collect();
+    // Distance to a conversation: to its nearest event (a span would be stretched by a late
+    // alert or ticket and swallow its neighbours' records).
+    let nearest = |times: &[i64], t: i64| times.iter().map(|x| (x - t).abs()).min();
+    let mut inferred = Vec::new();
+    for e in &nearby {
+        if found.contains_key(&id(e)) || e.event.correlation.conversation_id.is_some() {
             continue;
         }
-        // Another conversation's events are that conversation's, not this one's.
-        let own_conversation = e
-            .event
-            .correlation
-            .conversation_id
-            .as_ref()
-            .is_none_or(|c| known.conversations.contains(c));
-        if !own_conversation {
+        let t = e.event.time_ns;
+        let Some(mine) = nearest(&own, t) else {
+            continue;
+        };
+        if others
+            .values()
+            .any(|times| nearest(times, t).is_some_and(|d| d < mine))
+        {
             continue;
         }
+        inferred.push(e.clone());
+    }
+    for e in inferred {
         let customer = e.event.correlation.customer_ref.clone().unwrap_or_default();
         found.insert(
             id(&e),

@@ -11,6 +11,7 @@
 
 mod brain;
 mod crm;
+mod exports;
 mod flaws;
 mod helpdesk;
 mod intent;

@@ -201,6 +201,14 @@ pub fn router(state: AppState) -> Router {
             "/admin/handover-queue/api/v2/search.json",
             get(crate::helpdesk::search),
         )
+        .route(
+            "/admin/export/salesforce/account-history.json",
+            get(crate::exports::salesforce_account_history),
+        )
+        .route(
+            "/admin/export/datadog/monitor-webhooks.jsonl",
+            get(crate::exports::datadog_monitor_webhooks),
+        )
         .route_layer(middleware::from_fn(loopback_only))
         .with_state(state.clone());
     Router::new()

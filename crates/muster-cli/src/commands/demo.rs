@@ -200,13 +200,18 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
     } else {
         FlawSet::all()
     };
+    // The agent exports its traces to muster as it is drilled, as an instrumented service would.
+    let telemetry = crate::commands::incident::Telemetry::start(ctx).await?;
     let config = RefAgentConfig {
         seed: args.seed,
         flaws,
         flaw_rate: 1.0,
         model: None,
         today: args.today,
-        telemetry: Default::default(),
+        telemetry: muster_refagent::TelemetryConfig {
+            endpoint: Some(telemetry.receiver.endpoint()),
+            file: None,
+        },
     };
     let agent = muster_refagent::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -237,8 +242,17 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
         },
     )
     .await;
+    // The incident is reconstructed from the agent's own systems, pulled while it still runs.
+    let incident = match &outcome {
+        Ok(_) => {
+            crate::commands::incident::reconstruct_incident(telemetry, &base_url, &plan.manifest)
+                .await
+        }
+        Err(_) => Ok(None),
+    };
     agent.shutdown().await;
     let Outcome { report, controls } = outcome?;
+    let incident = incident?;
     let controls = match controls {
         Some(c) => approve_as_scripted_team(ctx, &report.drill_id, c).await?,
         None => return Err(CliError::internal("the control drills did not run")),
@@ -259,6 +273,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
             "flaws": if args.hardened { serde_json::Value::Null } else { serde_json::to_value(&checks).unwrap_or_default() },
             "report": report,
             "controls": controls,
+            "incident": incident,
             "store": ctx.store_path.display().to_string(),
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
@@ -270,6 +285,15 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
             crate::render::controls::control_report(&controls, ctx.color, terminal_width())
         );
         println!();
+        match &incident {
+            Some(i) => println!(
+                "{}",
+                crate::commands::incident::summary(i, &format!("library/{}", manifest.path))
+            ),
+            None => println!(
+                "incident: no monitor fired, so there is no incident to reconstruct (the agent moved no money past its limits).\n"
+            ),
+        }
         if args.hardened {
             let failed_controls = controls
                 .controls

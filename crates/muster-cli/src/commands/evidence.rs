@@ -307,6 +307,7 @@ pub async fn reconstruct(ctx: &Context, args: &ReconstructArgs) -> Result<u8, Cl
     let started = Instant::now();
     let timeline = muster_reconstruct::reconstruct(&store, &query).await?;
     let gaps = muster_reconstruct::gaps(&timeline.events, manifest.as_ref());
+    let skew = muster_reconstruct::clock_skew(&timeline.events);
     let took = started.elapsed();
     store.close().await;
     let raw = args.access.raw;
@@ -343,6 +344,7 @@ pub async fn reconstruct(ctx: &Context, args: &ReconstructArgs) -> Result<u8, Cl
             "truncated": timeline.truncated,
             "inferred": inferred,
             "gaps": gaps,
+            "clock_skew": skew,
             "reconstruction_ms": ms,
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
@@ -369,6 +371,18 @@ pub async fn reconstruct(ctx: &Context, args: &ReconstructArgs) -> Result<u8, Cl
         if timeline.truncated {
             println!(
                 "truncated: more linked evidence exists than --limit or the link depth allowed"
+            );
+        }
+        for k in &skew {
+            println!(
+                "clock skew: {} records {:+.3} s after {} (median of {} shared message{}, {:+.3} to {:+.3} s)",
+                k.source,
+                k.offset_ns as f64 / 1e9,
+                k.reference,
+                k.pairs,
+                if k.pairs == 1 { "" } else { "s" },
+                k.min_ns as f64 / 1e9,
+                k.max_ns as f64 / 1e9
             );
         }
         if !gaps.is_empty() {

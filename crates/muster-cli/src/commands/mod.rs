@@ -8,6 +8,7 @@ pub mod demo;
 pub mod drill;
 pub mod evidence;
 pub mod gate;
+pub mod incident;
 pub mod ingest;
 pub mod receive;
 pub mod refagent;

@@ -19,14 +19,41 @@ use crate::cli::IngestArgs;
 use crate::context::Context;
 use crate::error::{CliError, exit};
 
-struct StoreSink {
+/// Keeps each export's raw body under `raw_dir` and ingests its events into `source`.
+pub(crate) struct StoreSink {
     store: Arc<SqliteStore>,
     source: String,
     raw_dir: PathBuf,
-    stored: AtomicU64,
-    duplicates: AtomicU64,
-    quarantined: AtomicU64,
+    pub(crate) stored: AtomicU64,
+    pub(crate) duplicates: AtomicU64,
+    pub(crate) quarantined: AtomicU64,
     show: bool,
+}
+
+impl StoreSink {
+    /// `show` prints a line per export on stderr.
+    pub(crate) fn new(store: Arc<SqliteStore>, source: &str, raw_dir: PathBuf, show: bool) -> Self {
+        Self {
+            store,
+            source: source.to_owned(),
+            raw_dir,
+            stored: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+            quarantined: AtomicU64::new(0),
+            show,
+        }
+    }
+}
+
+/// Where raw exports are kept: `received/` beside the store.
+pub(crate) fn raw_dir(ctx: &Context) -> Result<PathBuf, CliError> {
+    let dir = ctx
+        .store_path
+        .parent()
+        .map_or_else(|| PathBuf::from("received"), |p| p.join("received"));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::runtime(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(dir)
 }
 
 #[async_trait]
@@ -91,21 +118,13 @@ impl Sink for StoreSink {
 
 pub async fn run(ctx: &Context, args: &IngestArgs, addr: SocketAddr) -> Result<u8, CliError> {
     let store = Arc::new(ctx.open_store().await?);
-    let raw_dir = ctx
-        .store_path
-        .parent()
-        .map_or_else(|| PathBuf::from("received"), |p| p.join("received"));
-    std::fs::create_dir_all(&raw_dir)
-        .map_err(|e| CliError::runtime(format!("cannot create {}: {e}", raw_dir.display())))?;
-    let sink = Arc::new(StoreSink {
-        store: store.clone(),
-        source: args.source.clone(),
-        raw_dir: raw_dir.clone(),
-        stored: AtomicU64::new(0),
-        duplicates: AtomicU64::new(0),
-        quarantined: AtomicU64::new(0),
-        show: !args.json,
-    });
+    let raw_dir = raw_dir(ctx)?;
+    let sink = Arc::new(StoreSink::new(
+        store.clone(),
+        &args.source,
+        raw_dir.clone(),
+        !args.json,
+    ));
     let receiver = Receiver::start(addr, sink.clone(), DEFAULT_MAX_BODY)
         .await
         .map_err(|e| {

@@ -83,6 +83,14 @@ async fn store_with_incident() -> (tempfile::TempDir, SqliteStore) {
                     json!({"conversation_id": "conv-10", "customer_ref": "LM-100004"}),
                     none.clone(),
                 ),
+                event(
+                    6,
+                    "otlp",
+                    12,
+                    json!({"type": "customer_message"}),
+                    json!({"conversation_id": "conv-11", "customer_ref": "LM-100004"}),
+                    none.clone(),
+                ),
             ],
         ),
         (
@@ -143,6 +151,16 @@ async fn store_with_incident() -> (tempfile::TempDir, SqliteStore) {
                     1,
                     json!({"type": "account_change"}),
                     json!({"customer_ref": "LM-200000"}),
+                    none.clone(),
+                ),
+                // Within the window, but nearer conv-11 (minute 12) than conv-9 (minutes 0 to 5):
+                // conv-11's, not this incident's.
+                event(
+                    4,
+                    "crm",
+                    13,
+                    json!({"type": "account_change", "entity": "Account"}),
+                    json!({"customer_ref": "LM-100004"}),
                     none.clone(),
                 ),
             ],

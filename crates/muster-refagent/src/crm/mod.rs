@@ -121,6 +121,18 @@ pub struct Ticket {
     pub created_at: String,
 }
 
+/// One account change the tools made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ns: i64,
+    pub conversation_id: String,
+    pub customer_ref: String,
+    pub action: String,
+    pub before: Value,
+    pub after: Value,
+}
+
 const SCHEMA: &str = "
 CREATE TABLE customers (ref TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE orders (ref TEXT PRIMARY KEY, customer_ref TEXT NOT NULL, item TEXT NOT NULL, price REAL NOT NULL,
@@ -373,6 +385,27 @@ impl Crm {
             .execute(&self.pool)
             .await
             .map(|_| ())
+    }
+
+    /// The audit log as records, oldest first.
+    pub async fn audit_entries(&self) -> Result<Vec<AuditEntry>, sqlx::Error> {
+        let rows = sqlx::query("SELECT id, at_ns, conversation_id, customer_ref, action, before, after FROM audit ORDER BY id").fetch_all(&self.pool).await?;
+        let parse = |s: Option<String>| {
+            s.and_then(|s| serde_json::from_str::<Value>(&s).ok())
+                .unwrap_or(Value::Null)
+        };
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                id: r.get(0),
+                at_ns: r.get(1),
+                conversation_id: r.get(2),
+                customer_ref: r.get(3),
+                action: r.get(4),
+                before: parse(r.get(5)),
+                after: parse(r.get(6)),
+            })
+            .collect())
     }
 
     pub async fn audit_log(&self) -> Result<Vec<Value>, sqlx::Error> {
