@@ -8,6 +8,7 @@ pub mod drill;
 pub mod evidence;
 pub mod gate;
 pub mod ingest;
+pub mod pull;
 pub mod receive;
 pub mod refagent;
 pub mod replay;

@@ -63,6 +63,7 @@ impl Sink for StoreSink {
                 quarantined,
                 offset_reached: None,
                 complete: true,
+                cursor: None,
             })
             .await
             .map_err(|e| SinkError(e.to_string()))?;
@@ -97,9 +98,10 @@ pub async fn run(ctx: &Context, args: &IngestArgs, addr: SocketAddr) -> Result<u
         .map_or_else(|| PathBuf::from("received"), |p| p.join("received"));
     std::fs::create_dir_all(&raw_dir)
         .map_err(|e| CliError::runtime(format!("cannot create {}: {e}", raw_dir.display())))?;
+    let source = args.source.clone().unwrap_or_else(|| "otlp".to_owned());
     let sink = Arc::new(StoreSink {
         store: store.clone(),
-        source: args.source.clone(),
+        source: source.clone(),
         raw_dir: raw_dir.clone(),
         stored: AtomicU64::new(0),
         duplicates: AtomicU64::new(0),
@@ -114,14 +116,13 @@ pub async fn run(ctx: &Context, args: &IngestArgs, addr: SocketAddr) -> Result<u
         })?;
     if !addr.ip().is_loopback() {
         eprintln!(
-            "warning: listening on {addr}, which is not loopback: anyone who can reach it can write evidence into source `{}`",
-            args.source
+            "warning: listening on {addr}, which is not loopback: anyone who can reach it can write evidence into source `{source}`"
         );
     }
     eprintln!(
         "listening on {} (OTLP/HTTP: /v1/traces, /v1/logs) into source `{}`; raw exports kept in {}; Ctrl-C stops",
         receiver.endpoint(),
-        args.source,
+        source,
         raw_dir.display()
     );
     let _ = tokio::signal::ctrl_c().await;
@@ -135,7 +136,7 @@ pub async fn run(ctx: &Context, args: &IngestArgs, addr: SocketAddr) -> Result<u
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "source": args.source,
+                "source": source,
                 "listened_on": addr.to_string(),
                 "requests_accepted": stats.accepted,
                 "requests_refused": stats.refused,
