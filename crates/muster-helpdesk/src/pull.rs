@@ -78,6 +78,18 @@ pub struct PullPage {
     pub waited: u32,
 }
 
+impl PullPage {
+    fn new(url: String, records: Vec<PulledRecord>, cursor: String, done: bool) -> Self {
+        Self {
+            url,
+            records,
+            cursor,
+            done,
+            waited: 0,
+        }
+    }
+}
+
 /// A helpdesk's API, ready to pull from.
 #[derive(Debug)]
 pub struct Puller {
@@ -233,6 +245,11 @@ impl Puller {
         let mut url = below(&self.base, &format!("api/v2/incremental/{list}.json"))?;
         url.query_pairs_mut()
             .append_pair("start_time", &start.to_string());
+        if stream == Stream::ZendeskTicketEvents {
+            // Without it the export has changes but not the comments: the conversation itself.
+            url.query_pairs_mut()
+                .append_pair("include", "comment_events");
+        }
         let (shown, body) = self.get(url).await?;
         let Some(records) = body.get(list).and_then(Value::as_array) else {
             return Err(self.malformed(&shown, format!("expected `{{\"{list}\": […]}}`")));
@@ -278,13 +295,7 @@ impl Puller {
                 },
             })
             .collect();
-        Ok(PullPage {
-            url: shown,
-            records,
-            cursor: next.to_string(),
-            done,
-            waited: 0,
-        })
+        Ok(PullPage::new(shown, records, next.to_string(), done))
     }
 
     async fn intercom(&self, cursor: Option<&str>, since: i64) -> Result<PullPage, QueueError> {
@@ -328,25 +339,12 @@ impl Puller {
             ),
             None => (json!({"since": latest}), true),
         };
-        Ok(PullPage {
-            url: shown,
-            records,
-            cursor: cursor.to_string(),
-            done,
-            waited: 0,
-        })
+        Ok(PullPage::new(shown, records, cursor.to_string(), done))
     }
 
     async fn freshdesk(&self, cursor: Option<&str>, since: i64) -> Result<PullPage, QueueError> {
         let state = self.state(cursor)?;
-        let from = match state.get("since").and_then(Value::as_str) {
-            Some(s) => s.to_owned(),
-            None => rfc3339(since),
-        };
-        let mut latest = state
-            .get("latest")
-            .and_then(Value::as_str)
-            .map_or_else(|| from.clone(), str::to_owned);
+        let (from, mut latest) = time_watermark(&state, since);
         let page = state.get("page").and_then(Value::as_u64).unwrap_or(1);
         let mut url = below(&self.base, "api/v2/tickets")?;
         url.query_pairs_mut()
@@ -377,13 +375,7 @@ impl Puller {
             // The last page, or the last Freshdesk serves: start again from the newest seen.
             (json!({"since": latest}), !full)
         };
-        Ok(PullPage {
-            url: shown,
-            records,
-            cursor: cursor.to_string(),
-            done,
-            waited: 0,
-        })
+        Ok(PullPage::new(shown, records, cursor.to_string(), done))
     }
 
     async fn salesforce(
@@ -393,14 +385,7 @@ impl Puller {
         since: i64,
     ) -> Result<PullPage, QueueError> {
         let state = self.state(cursor)?;
-        let from = match state.get("since").and_then(Value::as_str) {
-            Some(s) => s.to_owned(),
-            None => rfc3339(since),
-        };
-        let mut latest = state
-            .get("latest")
-            .and_then(Value::as_str)
-            .map_or_else(|| from.clone(), str::to_owned);
+        let (from, mut latest) = time_watermark(&state, since);
         let (object, stamp) = match stream {
             Stream::SalesforceCaseHistory => ("CaseHistory", "CreatedDate"),
             _ => ("Case", "SystemModstamp"),
@@ -456,13 +441,12 @@ impl Puller {
             (false, Some(next)) => json!({"since": from, "latest": latest, "next": next}),
             _ => json!({"since": latest}),
         };
-        Ok(PullPage {
-            url: shown,
+        Ok(PullPage::new(
+            shown,
             records,
-            cursor: cursor.to_string(),
-            done: done || next.is_none(),
-            waited: 0,
-        })
+            cursor.to_string(),
+            done || next.is_none(),
+        ))
     }
 
     /// A record's stable name: its own URL below the base, or (when it has no id) its place in
@@ -476,6 +460,20 @@ impl Puller {
             Err(_) => format!("{page}#{index}"),
         }
     }
+}
+
+/// A cursor's watermark as text (`since`, where this pull started) and the newest time seen so
+/// far (`latest`); a first pull starts at `since` seconds.
+fn time_watermark(state: &Map<String, Value>, since: i64) -> (String, String) {
+    let from = match state.get("since").and_then(Value::as_str) {
+        Some(s) => s.to_owned(),
+        None => rfc3339(since),
+    };
+    let latest = state
+        .get("latest")
+        .and_then(Value::as_str)
+        .map_or_else(|| from.clone(), str::to_owned);
+    (from, latest)
 }
 
 /// Moves a watermark to a record's time when that is later. Kept as whole-second RFC 3339 UTC

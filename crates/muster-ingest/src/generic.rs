@@ -69,6 +69,25 @@ pub struct Mapping {
     pub after: Option<String>,
 }
 
+impl Mapping {
+    /// A Salesforce CaseHistory CSV export in the Data Loader / Bulk API layout, whose headers
+    /// are the upper-case API names: each row a field change of a Case, made by staff.
+    pub fn salesforce_case_history_csv() -> Self {
+        Mapping {
+            system: "salesforce".to_owned(),
+            time: "CREATEDDATE".to_owned(),
+            kind: Some("account.change".to_owned()),
+            case_id: Some("CASEID".to_owned()),
+            field: Some("FIELD".to_owned()),
+            before: Some("OLDVALUE".to_owned()),
+            after: Some("NEWVALUE".to_owned()),
+            actor: Some("CREATEDBYID".to_owned()),
+            actor_role: Some(ActorRole::Staff),
+            ..Mapping::default()
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeUnit {

@@ -191,23 +191,6 @@ struct Settings {
     mapping: Option<Mapping>,
 }
 
-/// The built-in mapping of `salesforce-csv`: a CaseHistory export in the Data Loader / Bulk API
-/// layout, whose headers are the upper-case API names.
-fn salesforce_csv_mapping() -> Mapping {
-    Mapping {
-        system: "salesforce".to_owned(),
-        time: "CREATEDDATE".to_owned(),
-        kind: Some("account.change".to_owned()),
-        case_id: Some("CASEID".to_owned()),
-        field: Some("FIELD".to_owned()),
-        before: Some("OLDVALUE".to_owned()),
-        after: Some("NEWVALUE".to_owned()),
-        actor: Some("CREATEDBYID".to_owned()),
-        actor_role: Some(muster_ingest::ActorRole::Staff),
-        ..Mapping::default()
-    }
-}
-
 /// The mapping `--mapping NAME` names in muster.toml, read into the generic reader's type.
 fn configured_mapping(ctx: &Context, name: &str) -> Result<Mapping, CliError> {
     let Some((path, config)) = &ctx.config else {
@@ -239,7 +222,7 @@ fn settings(ctx: &Context, args: &IngestArgs) -> Result<Settings, CliError> {
     let mapping = match (args.format, &args.mapping) {
         (IngestFormat::GenericJsonl | IngestFormat::GenericCsv, Some(name))
         | (IngestFormat::SalesforceCsv, Some(name)) => Some(configured_mapping(ctx, name)?),
-        (IngestFormat::SalesforceCsv, None) => Some(salesforce_csv_mapping()),
+        (IngestFormat::SalesforceCsv, None) => Some(Mapping::salesforce_case_history_csv()),
         (IngestFormat::GenericJsonl | IngestFormat::GenericCsv, None) => {
             return Err(CliError::input(format!(
                 "--format {} needs a field mapping",

@@ -110,20 +110,18 @@ impl Fake {
 }
 
 fn pull(env: &TestEnv, vendor: &str, url: &str, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "ingest",
-        "--from",
-        vendor,
-        "--url",
-        url,
-        "--token-env",
-        TOKEN_ENV,
-        "--json",
-    ];
+    let mut args = vec!["--url", url, "--token-env", TOKEN_ENV, "--json"];
     args.extend_from_slice(extra);
+    pull_as(env, TOKEN, vendor, &args)
+}
+
+/// `muster ingest --from VENDOR ARGS…` with `token` in the environment, which must not leak.
+fn pull_as(env: &TestEnv, token: &str, vendor: &str, args: &[&str]) -> Run {
+    let mut all = vec!["ingest", "--from", vendor];
+    all.extend_from_slice(args);
     let output = env
-        .command(&args)
-        .env(TOKEN_ENV, TOKEN)
+        .command(&all)
+        .env(TOKEN_ENV, token)
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     let run = Run {
@@ -132,7 +130,7 @@ fn pull(env: &TestEnv, vendor: &str, url: &str, extra: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     };
     assert!(
-        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+        !run.stdout.contains(token) && !run.stderr.contains(token),
         "the token leaked: {}{}",
         run.stdout,
         run.stderr
@@ -223,37 +221,27 @@ fn a_zendesk_pull_pages_waits_out_429_and_continues_from_its_cursor() {
 fn a_refused_token_names_the_url_and_status() {
     let env = TestEnv::new();
     let (_fake, url) = serve(Box::new(zendesk), vec![]);
-    let run = env
-        .command(&[
-            "ingest",
-            "--from",
-            "zendesk",
-            "--url",
-            &url,
-            "--token-env",
-            TOKEN_ENV,
-        ])
-        .env(TOKEN_ENV, "wrong-token-000")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(5), "{stderr}");
-    assert!(stderr.contains("HTTP 401"), "{stderr}");
-    assert!(
-        stderr.contains("/api/v2/incremental/tickets.json?start_time=0"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("wrong-token-000"), "{stderr}");
-
-    let unset = env.run(&[
-        "ingest",
-        "--from",
+    let run = pull_as(
+        &env,
+        "wrong-token-000",
         "zendesk",
-        "--url",
-        &url,
-        "--token-env",
-        "MUSTER_TEST_UNSET_VAR",
-    ]);
+        &["--url", &url, "--token-env", TOKEN_ENV],
+    );
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("HTTP 401"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("/api/v2/incremental/tickets.json?start_time=0"),
+        "{}",
+        run.stderr
+    );
+
+    let unset = pull_as(
+        &env,
+        TOKEN,
+        "zendesk",
+        &["--url", &url, "--token-env", "MUSTER_TEST_UNSET_VAR"],
+    );
     assert_eq!(unset.code, 5, "{}", unset.stderr);
     assert!(
         unset.stderr.contains("MUSTER_TEST_UNSET_VAR"),
@@ -339,5 +327,57 @@ fn intercom_freshdesk_and_salesforce_pulls_read_their_documented_pages() {
     assert!(
         seen.iter().any(|s| s.contains("SystemModstamp")),
         "{seen:?}"
+    );
+}
+
+/// An agent manifest whose escalation queue is the stand-in: the pull takes its URL,
+/// credentials' variable and conversation field from there.
+const AGENT: &str = r#"
+version: 1
+kind: agent
+name: help-centre
+owner: { name: Sam Okafor }
+environment: pre-production
+hosts: [127.0.0.1]
+model: { provider: openai, name: gpt-test, version: "2026-10-01" }
+markets: [GB]
+journeys: [billing]
+policies:
+  - { id: faq, title: FAQ, version: "1" }
+target:
+  adapter: openai-chat
+  base_url: http://127.0.0.1:9000
+  openai_chat: { model: gpt-test }
+tools: []
+data_sources:
+  - { id: help-articles, kind: knowledge-base, public: true, versioned: true }
+escalation:
+  queue:
+    kind: zendesk
+    url: QUEUE_URL
+    auth: { env: MUSTER_TEST_HELPDESK_TOKEN }
+    conversation_field: "custom_field:27642"
+    name: web-help
+"#;
+
+#[test]
+fn the_manifest_escalation_queue_names_the_helpdesk_to_pull_from() {
+    let env = TestEnv::new();
+    let (_fake, url) = serve(Box::new(zendesk), vec![]);
+    let agent = env.write("agent.yaml", &AGENT.replace("QUEUE_URL", &url));
+    let agent = agent.display().to_string();
+    let run = pull_as(&env, TOKEN, "zendesk", &["--agent", &agent, "--json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["stored"], 6, "{}", run.stdout);
+    // The sample ticket's custom field 27642 holds "745": the conversation it belongs to.
+    let found = env.run(&["reconstruct", "--conversation", "745", "--json"]);
+    assert_eq!(found.code, 0, "{}{}", found.stdout, found.stderr);
+
+    let wrong = pull_as(&env, TOKEN, "freshdesk", &["--agent", &agent]);
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("is not freshdesk"),
+        "{}",
+        wrong.stderr
     );
 }

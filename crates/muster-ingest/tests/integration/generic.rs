@@ -1,7 +1,7 @@
 //! The generic reader: JSON Lines and CSV through a declared mapping.
 
 use muster_ingest::generic::{self, Mapping};
-use muster_ingest::{ActorRole, EventKind, time};
+use muster_ingest::{EventKind, time};
 use serde_json::json;
 
 use crate::{check_accounting, data, events, quarantined};
@@ -45,18 +45,7 @@ fn jsonl_chat_log_with_role_mapping() {
 
 #[test]
 fn csv_case_history_export() {
-    let mapping = Mapping {
-        system: "salesforce".to_owned(),
-        time: "CREATEDDATE".to_owned(),
-        kind: Some("account.change".to_owned()),
-        case_id: Some("CASEID".to_owned()),
-        field: Some("FIELD".to_owned()),
-        before: Some("OLDVALUE".to_owned()),
-        after: Some("NEWVALUE".to_owned()),
-        actor: Some("CREATEDBYID".to_owned()),
-        actor_role: Some(ActorRole::Staff),
-        ..Mapping::default()
-    };
+    let mapping = Mapping::salesforce_case_history_csv();
     let body = data("generic/case-history-export.csv");
     let mut reader = generic::read_csv(body.as_slice(), "export.csv", mapping);
     let items: Vec<_> = reader.by_ref().collect();
