@@ -165,11 +165,11 @@ pub struct IngestArgs {
     /// How the input is encoded; `auto` decides OTLP by file name (`*.jsonl` JSON Lines,
     /// `*.json` one OTLP/JSON body, `*.pb`/`*.binpb` protobuf, logs when the name contains
     /// `logs`). Every other format is named outright.
-    #[arg(long, value_enum, default_value_t = IngestFormat::Auto)]
+    #[arg(long, value_enum, default_value_t = IngestFormat::Auto, conflicts_with_all = ["from", "listen"])]
     pub format: IngestFormat,
     /// With `generic-jsonl`/`generic-csv` (or to override `salesforce-csv`'s): the field mapping
     /// `[ingest.mappings.<NAME>]` of muster.toml.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["from", "listen"])]
     pub mapping: Option<String>,
     /// Helpdesk formats: where a record names the agent's conversation (a Zendesk custom field
     /// id, a Freshdesk `cf_…` field, an Intercom custom attribute, a Salesforce Case field).

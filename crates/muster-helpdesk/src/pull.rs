@@ -309,7 +309,7 @@ impl Puller {
         // One second of overlap: `>` on whole seconds would miss a conversation updated in
         // the same second as the last one read.
         let query = json!({
-            "query": {"field": "updated_at", "operator": ">", "value": from - 1},
+            "query": {"field": "updated_at", "operator": ">", "value": (from - 1).max(0)},
             "pagination": pagination,
         });
         let url = below(&self.base, "conversations/search")?;

@@ -563,8 +563,15 @@ fn read_native_body(native: Native, origin: &str, body: &[u8], settings: &Settin
         Native::Bedrock => muster_ingest::bedrock::read_body(origin, body, at),
         Native::SplunkHec => muster_ingest::monitoring::read_hec(origin, body, at),
         Native::Datadog => muster_ingest::monitoring::read_datadog(origin, body, at),
-        // Line-oriented by nature (`always_lines`): never read as one body.
-        Native::GenericJsonl | Native::GenericCsv => (Vec::new(), ReadStats::default()),
+        // Line-oriented by nature (`always_lines` keeps them from here); read as lines all the
+        // same, so no caller can lose a body by sending one.
+        Native::GenericJsonl | Native::GenericCsv => {
+            let lines = Box::new(std::io::Cursor::new(body.to_vec()));
+            (
+                native_lines(native, lines, origin, settings).collect(),
+                ReadStats::default(),
+            )
+        }
     };
     items
 }

@@ -373,6 +373,14 @@ fn the_manifest_escalation_queue_names_the_helpdesk_to_pull_from() {
     let found = env.run(&["reconstruct", "--conversation", "745", "--json"]);
     assert_eq!(found.code, 0, "{}{}", found.stdout, found.stderr);
 
+    let human = pull_as(&env, TOKEN, "zendesk", &["--agent", &agent]);
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    let timing = regex::Regex::new(r"in \d+\.\d s").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(
+        "pull_zendesk_again",
+        timing.replace_all(&crate::common::stable(&human.stdout), "in [t]")
+    );
+
     let wrong = pull_as(&env, TOKEN, "freshdesk", &["--agent", &agent]);
     assert_eq!(wrong.code, 2, "{}", wrong.stderr);
     assert!(
