@@ -433,7 +433,7 @@ pub(crate) fn connect(
             ))
         })
     };
-    match kind {
+    let (http, base, version) = match kind {
         QueueKind::Zendesk => {
             let base = absolute_url(queue.url.as_deref(), None, kind)?;
             let (auth, token) = needs_secret("an API token or OAuth access token")?;
@@ -448,11 +448,7 @@ pub(crate) fn connect(
                 None => (auth.header.clone(), with_scheme(&auth.scheme, &token)),
             };
             let http = http::Http::new("Zendesk", timeout, secrets, vec![header], vec![])?;
-            Ok(Api {
-                http,
-                base,
-                version: String::new(),
-            })
+            (http, base, String::new())
         }
         QueueKind::Freshdesk => {
             let base = absolute_url(queue.url.as_deref(), None, kind)?;
@@ -463,11 +459,7 @@ pub(crate) fn connect(
             secrets.add(&encoded);
             let header = ("Authorization".to_owned(), format!("Basic {encoded}"));
             let http = http::Http::new("Freshdesk", timeout, secrets, vec![header], vec![])?;
-            Ok(Api {
-                http,
-                base,
-                version: String::new(),
-            })
+            (http, base, String::new())
         }
         QueueKind::Intercom => {
             let base = absolute_url(queue.url.as_deref(), Some(intercom::API_BASE), kind)?;
@@ -484,11 +476,7 @@ pub(crate) fn connect(
                 vec![header],
                 vec![("Intercom-Version".to_owned(), version.clone())],
             )?;
-            Ok(Api {
-                http,
-                base,
-                version,
-            })
+            (http, base, version)
         }
         QueueKind::Salesforce => {
             let base = absolute_url(queue.url.as_deref(), None, kind)?;
@@ -499,17 +487,20 @@ pub(crate) fn connect(
                 .unwrap_or_else(|| DEFAULT_SALESFORCE_VERSION.to_owned());
             let header = (auth.header.clone(), with_scheme(&auth.scheme, &token));
             let http = http::Http::new("Salesforce", timeout, secrets, vec![header], vec![])?;
-            Ok(Api {
-                http,
-                base,
-                version,
-            })
+            (http, base, version)
         }
-        QueueKind::Reference | QueueKind::Webhook => Err(QueueError::Config(format!(
-            "a `{}` queue has no vendor API",
-            kind_name(kind)
-        ))),
-    }
+        QueueKind::Reference | QueueKind::Webhook => {
+            return Err(QueueError::Config(format!(
+                "a `{}` queue has no vendor API",
+                kind_name(kind)
+            )));
+        }
+    };
+    Ok(Api {
+        http,
+        base,
+        version,
+    })
 }
 
 fn kind_name(kind: QueueKind) -> &'static str {

@@ -211,18 +211,16 @@ fn configured_mapping(ctx: &Context, name: &str) -> Result<Mapping, CliError> {
             format!("declared mappings: {}", known.join(", "))
         }));
     };
-    // The two types have the same fields by design (muster.toml's is the schema-checked one);
-    // a mismatch here is muster's bug, not the user's.
-    serde_json::to_value(declared)
-        .and_then(serde_json::from_value)
-        .map_err(|e| CliError::internal(format!("mapping `{name}` does not convert: {e}")))
+    Ok(declared.clone())
 }
 
 fn settings(ctx: &Context, args: &IngestArgs) -> Result<Settings, CliError> {
     let mapping = match (args.format, &args.mapping) {
         (IngestFormat::GenericJsonl | IngestFormat::GenericCsv, Some(name))
         | (IngestFormat::SalesforceCsv, Some(name)) => Some(configured_mapping(ctx, name)?),
-        (IngestFormat::SalesforceCsv, None) => Some(Mapping::salesforce_case_history_csv()),
+        (IngestFormat::SalesforceCsv, None) => {
+            Some(muster_ingest::generic::salesforce_case_history_csv())
+        }
         (IngestFormat::GenericJsonl | IngestFormat::GenericCsv, None) => {
             return Err(CliError::input(format!(
                 "--format {} needs a field mapping",

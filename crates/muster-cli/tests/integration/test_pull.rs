@@ -335,29 +335,18 @@ fn intercom_freshdesk_and_salesforce_pulls_read_their_documented_pages() {
 const AGENT: &str = r#"
 version: 1
 kind: agent
-name: help-centre
-owner: { name: Sam Okafor }
+name: billing-help
+owner: { name: Priya Shah }
 environment: pre-production
 hosts: [127.0.0.1]
 model: { provider: openai, name: gpt-test, version: "2026-10-01" }
-markets: [GB]
-journeys: [billing]
-policies:
-  - { id: faq, title: FAQ, version: "1" }
-target:
-  adapter: openai-chat
-  base_url: http://127.0.0.1:9000
-  openai_chat: { model: gpt-test }
-tools: []
-data_sources:
-  - { id: help-articles, kind: knowledge-base, public: true, versioned: true }
+target: { adapter: openai-chat, base_url: http://127.0.0.1:9000, openai_chat: { model: gpt-test } }
 escalation:
   queue:
     kind: zendesk
     url: QUEUE_URL
     auth: { env: MUSTER_TEST_HELPDESK_TOKEN }
     conversation_field: "custom_field:27642"
-    name: web-help
 "#;
 
 #[test]
@@ -387,5 +376,67 @@ fn the_manifest_escalation_queue_names_the_helpdesk_to_pull_from() {
         wrong.stderr.contains("is not freshdesk"),
         "{}",
         wrong.stderr
+    );
+}
+
+/// Salesforce's documented Case query result split over two pages by `nextRecordsUrl`, the
+/// second holding the History record of the Case and a Case with no time (quarantined).
+fn salesforce_paged(path: &str, query: &str) -> Answer {
+    let case = sample("muster-helpdesk/tests/data/salesforce/query-case.json");
+    if path.ends_with("/query") && query.contains("FROM+Case+") {
+        let mut first = case.clone();
+        first["done"] = false.into();
+        first["totalSize"] = 3.into();
+        first["nextRecordsUrl"] = "/services/data/v62.0/query/01gRO0000016PIAYA2-2000".into();
+        return ok(first.to_string());
+    }
+    if path.ends_with("/query/01gRO0000016PIAYA2-2000") {
+        let mut timeless = case["records"][0].clone();
+        timeless["Id"] = "500RO00000AbCdFYAV".into();
+        timeless["attributes"]["url"] =
+            "/services/data/v62.0/sobjects/Case/500RO00000AbCdFYAV".into();
+        if let Some(o) = timeless.as_object_mut() {
+            o.remove("CreatedDate");
+        }
+        return ok(
+            serde_json::json!({"totalSize": 3, "done": true, "records": [timeless]}).to_string(),
+        );
+    }
+    if path.ends_with("/query") {
+        return ok(
+            sample("muster-ingest/tests/data/salesforce/query-case-history.json").to_string(),
+        );
+    }
+    (404, vec![], "[{\"errorCode\":\"NOT_FOUND\"}]".to_owned())
+}
+
+#[test]
+fn a_salesforce_pull_follows_next_records_and_quarantines_a_bad_record() {
+    let env = TestEnv::new();
+    let (fake, url) = serve(Box::new(|p, q, _| salesforce_paged(p, q)), vec![]);
+    let run = pull(&env, "salesforce", &url, &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let out = run.json();
+    let cases = &out["streams"][0];
+    assert_eq!(cases["stream"], "Case");
+    assert_eq!(cases["pages"], 2, "{out:#}");
+    assert_eq!(cases["stored"], 1, "{out:#}");
+    assert_eq!(cases["quarantined"], 1, "{out:#}");
+    assert_eq!(out["streams"][1]["stream"], "CaseHistory");
+    assert_eq!(out["streams"][1]["stored"], 2, "{out:#}");
+    let seen = fake.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s == "/services/data/v62.0/query/01gRO0000016PIAYA2-2000?"),
+        "{seen:?}"
+    );
+    // The watermark is a SOQL literal, not Salesforce's `…000+0000` form.
+    let again = pull(&env, "salesforce", &url, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.json()["stored"], 0, "{}", again.stdout);
+    let seen = fake.seen();
+    assert!(
+        seen.iter().any(|s| s.contains("2026-11-27T06%3A00%3A05Z")),
+        "{seen:?}"
     );
 }
