@@ -440,3 +440,45 @@ fn a_salesforce_pull_follows_next_records_and_quarantines_a_bad_record() {
         "{seen:?}"
     );
 }
+
+/// Intercom's documented search page, told there is a next page; the next is the documented
+/// "not handed over" conversation (made another conversation here).
+fn intercom_paged(path: &str, body: &str) -> Answer {
+    if path != "/conversations/search" {
+        return (404, vec![], "{\"type\":\"error.list\"}".to_owned());
+    }
+    let request: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    if request.pointer("/pagination/starting_after").is_some() {
+        let mut other =
+            sample("muster-helpdesk/tests/data/intercom/conversation-not-handed-over.json");
+        other["id"] = "504".into();
+        return ok(serde_json::json!({
+            "type": "conversation.list",
+            "pages": {"type": "pages", "page": 2, "per_page": 1, "total_pages": 2},
+            "total_count": 2,
+            "conversations": [other],
+        })
+        .to_string());
+    }
+    let mut first = sample("muster-helpdesk/tests/data/intercom/search-found.json");
+    first["pages"]["next"] =
+        serde_json::json!({"per_page": 1, "starting_after": "WzE3MzQ1Mzc1MTEwMDAsNTAzLDJd"});
+    ok(first.to_string())
+}
+
+#[test]
+fn an_intercom_pull_pages_with_starting_after() {
+    let env = TestEnv::new();
+    let (fake, url) = serve(Box::new(|p, _, b| intercom_paged(p, b)), vec![]);
+    let run = pull(&env, "intercom", &url, &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let out = run.json();
+    assert_eq!(out["streams"][0]["pages"], 2, "{out:#}");
+    assert_eq!(out["streams"][0]["records"], 2, "{out:#}");
+    assert!(out["stored"].as_u64().unwrap_or(0) >= 2, "{out:#}");
+    assert_eq!(out["quarantined"], 0, "{out:#}");
+    // Done: the next pull asks from the newest `updated_at` seen, less a second of overlap.
+    let cursor = out["streams"][0]["cursor"].as_str().unwrap_or_default();
+    assert_eq!(cursor, "{\"since\":1734537511}");
+    assert_eq!(fake.seen().len(), 2);
+}
