@@ -191,7 +191,7 @@ struct Settings {
     mapping: Option<Mapping>,
 }
 
-/// The mapping `--mapping NAME` names in muster.toml, read into the generic reader's type.
+/// The mapping `--mapping NAME` names in muster.toml (already checked when it was loaded).
 fn configured_mapping(ctx: &Context, name: &str) -> Result<Mapping, CliError> {
     let Some((path, config)) = &ctx.config else {
         return Err(CliError::input(format!(
@@ -324,7 +324,7 @@ pub async fn run(ctx: &Context, args: &IngestArgs) -> Result<u8, CliError> {
     }
     let settings = settings(ctx, args)?;
     if let Some(vendor) = args.from {
-        return crate::commands::pull::run(ctx, args, vendor, &settings.helpdesk).await;
+        return crate::commands::pull::run(ctx, args, vendor).await;
     }
     let source = args
         .source

@@ -135,20 +135,13 @@ struct StreamReport {
     cursor: Option<String>,
 }
 
-pub async fn run(
-    ctx: &Context,
-    args: &IngestArgs,
-    vendor: PullVendor,
-    opts: &HelpdeskOptions,
-) -> Result<u8, CliError> {
+pub async fn run(ctx: &Context, args: &IngestArgs, vendor: PullVendor) -> Result<u8, CliError> {
     let queue = queue(args, vendor)?;
     let puller = puller_from_queue(&queue, &|name| std::env::var(name).ok())
         .map_err(|e| failed(&e, vendor))?;
+    // `--conversation-field` is already in the queue, in either spelling.
     let opts = HelpdeskOptions {
-        conversation_field: opts
-            .conversation_field
-            .clone()
-            .or_else(|| reader_field(queue.conversation_field.as_deref())),
+        conversation_field: reader_field(queue.conversation_field.as_deref()),
     };
     let source = args
         .source
