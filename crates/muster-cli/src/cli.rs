@@ -105,9 +105,9 @@ pub enum Command {
     )]
     Accept(AcceptArgs),
 
-    /// Read telemetry (OTLP traces and logs) into the evidence store, idempotently and resumably.
+    /// Read telemetry, helpdesk and monitoring records into the evidence store, idempotently and resumably.
     #[command(
-        after_help = "Examples:\n  muster ingest traces.jsonl                      an OTLP JSON Lines file (the collector's file exporter)\n  muster ingest export/ --source prod-agent       every file in a folder, into one source\n  muster ingest logs.pb --format otlp-protobuf-logs --json\n  muster ingest --listen                          receive OTLP/HTTP on 127.0.0.1:4318 until Ctrl-C\n    (point the agent's SDK at it: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318)\n\nRe-ingesting an input adds nothing; an interrupted ingest resumes where its last batch committed.\nRecords that cannot be read are quarantined with their reason and counted, not fatal.\nExit status: 0 ingested (even with quarantined records), 2 bad input (a path that cannot be read), 5 store problem."
+        after_help = "Examples:\n  muster ingest traces.jsonl                      an OTLP JSON Lines file (the collector's file exporter)\n  muster ingest export/ --source prod-agent       every file in a folder, into one source\n  muster ingest logs.pb --format otlp-protobuf-logs --json\n  muster ingest tickets/ --format zendesk          Zendesk API bodies (tickets, audits, incremental exports)\n  muster ingest calls.jsonl --format model-logs   Chat Completions / Responses / Anthropic request-response pairs\n  muster ingest CaseHistory.csv --format salesforce-csv\n  muster ingest chat.jsonl --format generic-jsonl --mapping chat-log   fields from [ingest.mappings.chat-log] in muster.toml\n  muster ingest --listen                          receive OTLP/HTTP on 127.0.0.1:4318 until Ctrl-C\n    (point the agent's SDK at it: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318)\n  muster ingest --from zendesk --agent agent.yaml  pull through the API of the manifest's escalation queue\n  ZENDESK_TOKEN=… muster ingest --from zendesk --url https://acme.zendesk.com --token-env ZENDESK_TOKEN --user ops@acme.com\n\nFormats: auto (OTLP, by file name), otlp-json, otlp-jsonl, otlp-protobuf[-traces|-logs], openai-agents,\nlangsmith, zendesk, intercom, freshdesk, salesforce, salesforce-csv, model-logs, bedrock, splunk-hec,\ndatadog-logs, datadog-webhook, generic-jsonl, generic-csv. *.jsonl/*.ndjson files stream line by line.\nRe-ingesting an input adds nothing; an interrupted ingest resumes where its last batch committed;\na pull (--from) continues from the cursor stored with its last page.\nRecords that cannot be read are quarantined with their reason and counted, not fatal.\nExit status: 0 ingested (even with quarantined records), 2 bad input (a path that cannot be read, a\nmissing mapping), 5 store problem or a helpdesk API failure (pages stored before it are kept)."
     )]
     Ingest(IngestArgs),
 
@@ -140,19 +140,52 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Files, or folders of them (read in name order).
-    #[arg(required_unless_present = "listen", value_name = "PATH")]
+    #[arg(required_unless_present_any = ["listen", "from"], value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Receive OTLP/HTTP exports instead (`POST /v1/traces`, `/v1/logs`; protobuf or JSON,
     /// gzip or not) on this address until Ctrl-C. Default address: 127.0.0.1:4318.
-    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = muster_receiver::DEFAULT_LISTEN, conflicts_with = "paths")]
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = muster_receiver::DEFAULT_LISTEN, conflicts_with_all = ["paths", "from"])]
     pub listen: Option<std::net::SocketAddr>,
-    /// How the input is encoded; `auto` decides by file name (`*.jsonl` JSON Lines, `*.json`
-    /// one OTLP/JSON body, `*.pb`/`*.binpb` protobuf, logs when the name contains `logs`).
-    #[arg(long, value_enum, default_value_t = IngestFormat::Auto)]
+    /// Pull records through a helpdesk's API instead, incrementally: from where the last pull
+    /// of this source stopped. Base URL and credentials from --agent's escalation queue or
+    /// --url/--token-env.
+    #[arg(long, value_enum, value_name = "VENDOR", conflicts_with = "paths")]
+    pub from: Option<PullVendor>,
+    /// The agent manifest whose `escalation.queue` names the helpdesk's URL and the environment
+    /// variable holding its credentials (with --from).
+    #[arg(long, value_name = "FILE", requires = "from")]
+    pub agent: Option<PathBuf>,
+    /// The helpdesk's API base URL (with --from; overrides the manifest's).
+    #[arg(long, value_name = "URL", requires = "from")]
+    pub url: Option<String>,
+    /// The environment variable holding the API token (with --from; overrides the manifest's).
+    /// Sent as `Authorization: Bearer …`, except Zendesk with --user (an API token in Basic
+    /// auth) and Freshdesk (the API key in Basic auth).
+    #[arg(long, value_name = "VAR", requires = "from")]
+    pub token_env: Option<String>,
+    /// Zendesk: the agent's email address the API token belongs to (with --from).
+    #[arg(long, value_name = "EMAIL", requires = "from")]
+    pub user: Option<String>,
+    /// On a first pull, start at this time (RFC 3339); later pulls continue from the stored cursor.
+    #[arg(long, value_name = "TIME", requires = "from")]
+    pub since: Option<jiff::Timestamp>,
+    /// How the input is encoded; `auto` decides OTLP by file name (`*.jsonl` JSON Lines,
+    /// `*.json` one OTLP/JSON body, `*.pb`/`*.binpb` protobuf, logs when the name contains
+    /// `logs`). Every other format is named outright.
+    #[arg(long, value_enum, default_value_t = IngestFormat::Auto, conflicts_with_all = ["from", "listen"])]
     pub format: IngestFormat,
+    /// With `generic-jsonl`/`generic-csv` (or to override `salesforce-csv`'s): the field mapping
+    /// `[ingest.mappings.<NAME>]` of muster.toml.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["from", "listen"])]
+    pub mapping: Option<String>,
+    /// Helpdesk formats: where a record names the agent's conversation (a Zendesk custom field
+    /// id, a Freshdesk `cf_…` field, an Intercom custom attribute, a Salesforce Case field).
+    #[arg(long, value_name = "FIELD")]
+    pub conversation_field: Option<String>,
     /// The source's name: its hash chain, and the scope in which re-ingest is recognised.
-    #[arg(long, default_value = "otlp")]
-    pub source: String,
+    /// Default: the format's (`otlp`, `zendesk`, `datadog`, the mapping's `system`…).
+    #[arg(long)]
+    pub source: Option<String>,
     /// Events per committed batch.
     #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub batch: u32,
@@ -171,6 +204,43 @@ pub enum IngestFormat {
     OtlpProtobuf,
     OtlpProtobufTraces,
     OtlpProtobufLogs,
+    /// OpenAI Agents SDK trace export bodies (`POST /v1/traces/ingest`).
+    OpenaiAgents,
+    /// LangSmith runs: a multipart body, a batch or query page as JSON, or JSON Lines of them.
+    Langsmith,
+    /// Zendesk tickets, audits, incremental ticket or ticket-event exports (API JSON).
+    Zendesk,
+    /// Intercom conversations with their parts (API JSON).
+    Intercom,
+    /// Freshdesk tickets and conversations (API JSON).
+    Freshdesk,
+    /// Salesforce Case, CaseHistory and CaseComment as REST JSON (SOQL query results).
+    Salesforce,
+    /// A Salesforce CaseHistory CSV export (Data Loader / Bulk API layout).
+    SalesforceCsv,
+    /// Chat Completions, Responses or Anthropic Messages request/response pairs.
+    ModelLogs,
+    /// Amazon Bedrock model-invocation logs.
+    Bedrock,
+    /// Splunk HTTP Event Collector bodies.
+    SplunkHec,
+    /// Datadog logs (intake arrays, Logs API pages).
+    DatadogLogs,
+    /// Datadog monitor webhook payloads.
+    DatadogWebhook,
+    /// Any JSON Lines export, through --mapping.
+    GenericJsonl,
+    /// Any CSV export with a header row, through --mapping.
+    GenericCsv,
+}
+
+/// The helpdesks `--from` pulls from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PullVendor {
+    Zendesk,
+    Intercom,
+    Freshdesk,
+    Salesforce,
 }
 
 /// Who may see personal data: redacted unless `--raw`, which is audited.

@@ -68,6 +68,7 @@ mod webhook;
 
 pub mod freshdesk;
 pub mod intercom;
+pub mod pull;
 pub mod salesforce;
 pub mod zendesk;
 
@@ -75,7 +76,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine as _;
-use muster_model::agent::{Queue, QueueKind};
+use muster_model::agent::{Auth, Queue, QueueKind};
 use muster_target::{Exchange, Secrets};
 use serde_json::{Value, json};
 use url::Url;
@@ -290,24 +291,7 @@ pub fn queue_from_manifest(
         "api_version",
         queue.api_version.is_some() && !matches!(kind, QueueKind::Intercom | QueueKind::Salesforce),
     )?;
-    let mut secrets = Secrets::default();
-    let secret = match &queue.auth {
-        Some(auth) => {
-            let value = env(&auth.env).filter(|v| !v.is_empty());
-            let value = value.ok_or_else(|| QueueError::MissingSecret(auth.env.clone()))?;
-            secrets.add(&value);
-            Some((auth, value))
-        }
-        None => None,
-    };
-    let needs_secret = |what: &str| {
-        secret.clone().ok_or_else(|| {
-            QueueError::Config(format!(
-                "a `{}` queue needs `auth` naming the environment variable that holds {what}",
-                kind_name(kind)
-            ))
-        })
-    };
+    let (mut secrets, secret) = resolve_secret(queue, env)?;
     let field = queue.conversation_field.as_deref();
     match kind {
         QueueKind::Reference => {
@@ -339,73 +323,37 @@ pub fn queue_from_manifest(
             )))
         }
         QueueKind::Zendesk => {
-            let base = absolute_url(queue.url.as_deref(), None, kind)?;
-            let (auth, token) = needs_secret("an API token or OAuth access token")?;
-            let header = match &queue.user {
-                Some(user) => {
-                    let plain = format!("{user}/token:{token}");
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(&plain);
-                    secrets.add(&plain);
-                    secrets.add(&encoded);
-                    ("Authorization".to_owned(), format!("Basic {encoded}"))
-                }
-                None => (auth.header.clone(), with_scheme(&auth.scheme, &token)),
-            };
-            let http = http::Http::new("Zendesk", timeout, secrets, vec![header], vec![])?;
+            let api = connect(queue, timeout, secrets, secret)?;
             Ok(Box::new(zendesk::ZendeskQueue::new(
                 QueueKind::Zendesk,
-                http,
-                base,
+                api.http,
+                api.base,
                 zendesk::ZendeskLookup::parse(field)?,
             )))
         }
         QueueKind::Freshdesk => {
-            let base = absolute_url(queue.url.as_deref(), None, kind)?;
-            let (_, key) = needs_secret("the API key")?;
-            // Freshdesk's documented scheme: the API key as user name, `X` as password.
-            let plain = format!("{key}:X");
-            let encoded = base64::engine::general_purpose::STANDARD.encode(&plain);
-            secrets.add(&encoded);
-            let header = ("Authorization".to_owned(), format!("Basic {encoded}"));
-            let http = http::Http::new("Freshdesk", timeout, secrets, vec![header], vec![])?;
+            let api = connect(queue, timeout, secrets, secret)?;
             Ok(Box::new(freshdesk::FreshdeskQueue::new(
-                http,
-                base,
+                api.http,
+                api.base,
                 freshdesk::FreshdeskLookup::parse(field)?,
             )))
         }
         QueueKind::Intercom => {
-            let base = absolute_url(queue.url.as_deref(), Some(intercom::API_BASE), kind)?;
-            let (auth, token) = needs_secret("an access token")?;
-            let version = queue
-                .api_version
-                .clone()
-                .unwrap_or_else(|| DEFAULT_INTERCOM_VERSION.to_owned());
-            let header = (auth.header.clone(), with_scheme(&auth.scheme, &token));
-            let http = http::Http::new(
-                "Intercom",
-                timeout,
-                secrets,
-                vec![header],
-                vec![("Intercom-Version".to_owned(), version)],
-            )?;
+            let api = connect(queue, timeout, secrets, secret)?;
             Ok(Box::new(intercom::IntercomQueue::new(
-                http,
-                base,
+                api.http,
+                api.base,
                 intercom::IntercomLookup::parse(field)?,
             )))
         }
         QueueKind::Salesforce => {
-            let base = absolute_url(queue.url.as_deref(), None, kind)?;
-            let (auth, token) = needs_secret("an OAuth access token")?;
-            let version = queue
-                .api_version
-                .clone()
-                .unwrap_or_else(|| DEFAULT_SALESFORCE_VERSION.to_owned());
-            let header = (auth.header.clone(), with_scheme(&auth.scheme, &token));
-            let http = http::Http::new("Salesforce", timeout, secrets, vec![header], vec![])?;
+            let api = connect(queue, timeout, secrets, secret)?;
             Ok(Box::new(salesforce::SalesforceQueue::new(
-                http, base, &version, field,
+                api.http,
+                api.base,
+                &api.version,
+                field,
             )?))
         }
         QueueKind::Webhook => {
@@ -438,6 +386,121 @@ pub fn queue_from_manifest(
             Ok(Box::new(WebhookQueue::start(&settings, shared, secrets)?))
         }
     }
+}
+
+/// The queue's secret, read from the environment variable its `auth` names, and a redactor
+/// that knows it.
+fn resolve_secret(
+    queue: &Queue,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Secrets, Option<(Auth, String)>), QueueError> {
+    let mut secrets = Secrets::default();
+    let secret = match &queue.auth {
+        Some(auth) => {
+            let value = env(&auth.env).filter(|v| !v.is_empty());
+            let value = value.ok_or_else(|| QueueError::MissingSecret(auth.env.clone()))?;
+            secrets.add(&value);
+            Some((auth.clone(), value))
+        }
+        None => None,
+    };
+    Ok((secrets, secret))
+}
+
+/// An authenticated client for a helpdesk vendor's API, and where the API is.
+pub(crate) struct Api {
+    pub(crate) http: http::Http,
+    pub(crate) base: Url,
+    /// Intercom's `Intercom-Version` or Salesforce's REST version; empty for the others.
+    pub(crate) version: String,
+}
+
+/// The vendor API client a `zendesk`, `freshdesk`, `intercom` or `salesforce` queue describes:
+/// its base URL and its credentials in the vendor's documented scheme. Shared by the handover
+/// look-ups and `muster ingest --from`.
+pub(crate) fn connect(
+    queue: &Queue,
+    timeout: Duration,
+    mut secrets: Secrets,
+    secret: Option<(Auth, String)>,
+) -> Result<Api, QueueError> {
+    let kind = queue.kind;
+    let needs_secret = |what: &str| {
+        secret.clone().ok_or_else(|| {
+            QueueError::Config(format!(
+                "a `{}` queue needs `auth` naming the environment variable that holds {what}",
+                kind_name(kind)
+            ))
+        })
+    };
+    let (http, base, version) = match kind {
+        QueueKind::Zendesk => {
+            let base = absolute_url(queue.url.as_deref(), None, kind)?;
+            let (auth, token) = needs_secret("an API token or OAuth access token")?;
+            let header = match &queue.user {
+                Some(user) => {
+                    let plain = format!("{user}/token:{token}");
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(&plain);
+                    secrets.add(&plain);
+                    secrets.add(&encoded);
+                    ("Authorization".to_owned(), format!("Basic {encoded}"))
+                }
+                None => (auth.header.clone(), with_scheme(&auth.scheme, &token)),
+            };
+            let http = http::Http::new("Zendesk", timeout, secrets, vec![header], vec![])?;
+            (http, base, String::new())
+        }
+        QueueKind::Freshdesk => {
+            let base = absolute_url(queue.url.as_deref(), None, kind)?;
+            let (_, key) = needs_secret("the API key")?;
+            // Freshdesk's documented scheme: the API key as user name, `X` as password.
+            let plain = format!("{key}:X");
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&plain);
+            secrets.add(&encoded);
+            let header = ("Authorization".to_owned(), format!("Basic {encoded}"));
+            let http = http::Http::new("Freshdesk", timeout, secrets, vec![header], vec![])?;
+            (http, base, String::new())
+        }
+        QueueKind::Intercom => {
+            let base = absolute_url(queue.url.as_deref(), Some(intercom::API_BASE), kind)?;
+            let (auth, token) = needs_secret("an access token")?;
+            let version = queue
+                .api_version
+                .clone()
+                .unwrap_or_else(|| DEFAULT_INTERCOM_VERSION.to_owned());
+            let header = (auth.header.clone(), with_scheme(&auth.scheme, &token));
+            let http = http::Http::new(
+                "Intercom",
+                timeout,
+                secrets,
+                vec![header],
+                vec![("Intercom-Version".to_owned(), version.clone())],
+            )?;
+            (http, base, version)
+        }
+        QueueKind::Salesforce => {
+            let base = absolute_url(queue.url.as_deref(), None, kind)?;
+            let (auth, token) = needs_secret("an OAuth access token")?;
+            let version = queue
+                .api_version
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SALESFORCE_VERSION.to_owned());
+            let header = (auth.header.clone(), with_scheme(&auth.scheme, &token));
+            let http = http::Http::new("Salesforce", timeout, secrets, vec![header], vec![])?;
+            (http, base, version)
+        }
+        QueueKind::Reference | QueueKind::Webhook => {
+            return Err(QueueError::Config(format!(
+                "a `{}` queue has no vendor API",
+                kind_name(kind)
+            )));
+        }
+    };
+    Ok(Api {
+        http,
+        base,
+        version,
+    })
 }
 
 fn kind_name(kind: QueueKind) -> &'static str {

@@ -6,9 +6,6 @@
 //! Fields are named by dotted path (`user.id`, `attributes.conversation_id`) in JSON and by column
 //! header in CSV. A row without a readable time is quarantined.
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::common::{Doc, Ev, Out, Rec, attr_key, parse_body, text};
@@ -17,65 +14,39 @@ use crate::lines::LineReader;
 use crate::otlp::BodyLocation;
 use crate::time::{self, EpochUnit};
 
-/// How rows of an export become events. Deserialisable, so it can live in configuration.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Mapping {
-    /// `source.system` of the events (`crm`, `chat-log`).
-    pub system: String,
-    /// The time field. Numbers (and numeric text) are read in `time_unit`, or by magnitude when
-    /// none is declared; text in any calendar encoding `time` knows.
-    pub time: String,
-    #[serde(default)]
-    pub time_unit: Option<TimeUnit>,
-    /// The event kind for every row (`customer.message`, `agent.message`, `ticket.event`,
-    /// `account.change`, `alert`, `escalation.decision`, `other`), unless `kind_field` picks one.
-    #[serde(default)]
-    pub kind: Option<String>,
-    /// A field whose value selects the kind through `kinds` (e.g. `role`: `user` →
-    /// `customer.message`, `assistant` → `agent.message`).
-    #[serde(default)]
-    pub kind_field: Option<String>,
-    #[serde(default)]
-    pub kinds: BTreeMap<String, String>,
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default)]
-    pub conversation_id: Option<String>,
-    #[serde(default)]
-    pub customer_ref: Option<String>,
-    #[serde(default)]
-    pub trace_id: Option<String>,
-    #[serde(default)]
-    pub span_id: Option<String>,
-    #[serde(default)]
-    pub ticket_id: Option<String>,
-    #[serde(default)]
-    pub case_id: Option<String>,
-    /// Who acted: a field with the actor's id, and the role to give them.
-    #[serde(default)]
-    pub actor: Option<String>,
-    #[serde(default)]
-    pub actor_role: Option<ActorRole>,
-    /// For `ticket.event`/`account.change`/`alert`: the fields holding the action (or alert
-    /// name), the changed field, and the values before and after (or the alert status).
-    #[serde(default)]
-    pub action: Option<String>,
-    #[serde(default)]
-    pub field: Option<String>,
-    #[serde(default)]
-    pub before: Option<String>,
-    #[serde(default)]
-    pub after: Option<String>,
+/// How rows of an export become events: `muster.toml`'s `[ingest.mappings.NAME]`, declared
+/// (and schema-checked) in `muster-model`, so the file and the reader cannot disagree. Fields are
+/// described there and in `docs/cli.md`.
+pub use muster_model::config::{
+    FieldMapping as Mapping, MappedActorRole, MappedKind, MappedTimeUnit as TimeUnit,
+};
+
+/// A Salesforce CaseHistory CSV export in the Data Loader / Bulk API layout, whose headers are
+/// the upper-case API names: each row a field change of a Case, made by staff.
+pub fn salesforce_case_history_csv() -> Mapping {
+    Mapping {
+        system: "salesforce".to_owned(),
+        time: "CREATEDDATE".to_owned(),
+        kind: Some(MappedKind::AccountChange),
+        case_id: Some("CASEID".to_owned()),
+        field: Some("FIELD".to_owned()),
+        before: Some("OLDVALUE".to_owned()),
+        after: Some("NEWVALUE".to_owned()),
+        actor: Some("CREATEDBYID".to_owned()),
+        actor_role: Some(MappedActorRole::Staff),
+        ..Mapping::default()
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TimeUnit {
-    Seconds,
-    Millis,
-    Micros,
-    Nanos,
+fn role(r: MappedActorRole) -> ActorRole {
+    match r {
+        MappedActorRole::Customer => ActorRole::Customer,
+        MappedActorRole::Agent => ActorRole::Agent,
+        MappedActorRole::Model => ActorRole::Model,
+        MappedActorRole::Tool => ActorRole::Tool,
+        MappedActorRole::Staff => ActorRole::Staff,
+        MappedActorRole::System => ActorRole::System,
+    }
 }
 
 impl From<TimeUnit> for EpochUnit {
@@ -233,31 +204,31 @@ fn map_row(
         (_, v) => time::parse_json(v),
     }
     .map_err(|e| format!("`{}`: {e}", m.time))?;
-    let kind_name = m
+    let kind = m
         .kind_field
         .as_ref()
         .and_then(|f| field(row, Some(f)))
-        .and_then(|v| m.kinds.get(&v).cloned())
-        .or_else(|| m.kind.clone())
-        .unwrap_or_else(|| "other".to_owned());
+        .and_then(|v| m.kinds.get(&v).copied())
+        .or(m.kind)
+        .unwrap_or(MappedKind::Other);
     let value = |p: &Option<String>| {
         p.as_ref()
             .and_then(|p| get(row, p))
             .filter(|v| !v.is_null())
             .cloned()
     };
-    let kind = match kind_name.as_str() {
-        "customer.message" => EventKind::CustomerMessage { channel: None },
-        "agent.message" => EventKind::AgentMessage {
+    let kind = match kind {
+        MappedKind::CustomerMessage => EventKind::CustomerMessage { channel: None },
+        MappedKind::AgentMessage => EventKind::AgentMessage {
             finish_reason: None,
         },
-        "ticket.event" => EventKind::TicketEvent {
+        MappedKind::TicketEvent => EventKind::TicketEvent {
             action: field(row, m.action.as_ref()),
             field: field(row, m.field.as_ref()),
             before: value(&m.before),
             after: value(&m.after),
         },
-        "account.change" => EventKind::AccountChange {
+        MappedKind::AccountChange => EventKind::AccountChange {
             entity: None,
             record_id: field(row, m.case_id.as_ref())
                 .or_else(|| field(row, m.customer_ref.as_ref())),
@@ -265,22 +236,21 @@ fn map_row(
             before: value(&m.before),
             after: value(&m.after),
         },
-        "alert" => EventKind::Alert {
+        MappedKind::Alert => EventKind::Alert {
             name: field(row, m.action.as_ref()),
             status: field(row, m.after.as_ref()),
             severity: None,
         },
-        "escalation.decision" => EventKind::EscalationDecision {
+        MappedKind::EscalationDecision => EventKind::EscalationDecision {
             decision: field(row, m.action.as_ref()),
             from: field(row, m.before.as_ref()),
             to: field(row, m.after.as_ref()),
             reason: None,
         },
-        "other" => EventKind::Other {
+        MappedKind::Other => EventKind::Other {
             name: m.system.clone(),
             operation: None,
         },
-        other => return Err(format!("the mapping names an unknown kind `{other}`")),
     };
     let mut corr = Correlation::default();
     if let Some(v) = field(row, m.conversation_id.as_ref()) {
@@ -306,8 +276,8 @@ fn map_row(
     let mut ev = Ev::new(t, kind)
         .content(field(row, m.content.as_ref()))
         .attributes(row.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-    if let Some(role) = m.actor_role {
-        ev = ev.by(role, field(row, m.actor.as_ref()));
+    if let Some(r) = m.actor_role {
+        ev = ev.by(role(r), field(row, m.actor.as_ref()));
     }
     rec.push(ev);
     Ok(rec.finish())

@@ -32,6 +32,9 @@ pub struct HelpdeskOptions {
     pub conversation_field: Option<String>,
 }
 
+/// The shape every vendor's reader here has: origin, body, options.
+pub type BodyReader = fn(&str, &[u8], &HelpdeskOptions) -> (Vec<Item>, ReadStats);
+
 type Mapped = Result<Vec<EvidenceEvent>, String>;
 
 fn doc<'a>(origin: &'a str, system: &'static str, format: &'static str) -> Doc<'a> {

@@ -549,21 +549,6 @@ pub fn read_json_lines<R: std::io::BufRead>(
     crate::lines::LineReader::new(input, origin, JSON, |origin, line, at| {
         let (items, stats) = read_json(origin, line);
         // `read_json` reads a whole body; pointers get the line's place.
-        let items = items
-            .into_iter()
-            .map(|item| match item {
-                Item::Event(mut e) => {
-                    e.raw.line = at.line;
-                    e.raw.offset = at.offset;
-                    Item::Event(e)
-                }
-                Item::Quarantined(mut q) => {
-                    q.pointer.line = at.line;
-                    q.pointer.offset = at.offset;
-                    Item::Quarantined(q)
-                }
-            })
-            .collect();
-        (items, stats)
+        (crate::lines::at_line(items, at), stats)
     })
 }

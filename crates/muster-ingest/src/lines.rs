@@ -58,6 +58,16 @@ impl<R: BufRead> LineReader<R> {
         self
     }
 
+    /// The input starts `offset` bytes and `lines` lines into the file (the caller has already
+    /// skipped them), so raw pointers keep the places of a read from the start: how an
+    /// interrupted ingest resumes. State carried from line to line (a CSV header, trace keys)
+    /// is not rebuilt from the skipped part.
+    pub fn resume_at(mut self, offset: u64, lines: u64) -> Self {
+        self.offset = offset;
+        self.line_no = lines;
+        self
+    }
+
     pub fn stats(&self) -> ReadStats {
         self.stats
     }
@@ -100,6 +110,26 @@ impl<R: BufRead> LineReader<R> {
             }
         }
     }
+}
+
+/// Points the items of a reader that reads whole bodies at the line they came from, so a body
+/// read from a line of a JSON Lines file is found again (and recognised on re-ingest) by its line.
+pub fn at_line(items: Vec<Item>, at: BodyLocation) -> Vec<Item> {
+    items
+        .into_iter()
+        .map(|item| match item {
+            Item::Event(mut e) => {
+                e.raw.line = at.line;
+                e.raw.offset = at.offset;
+                Item::Event(e)
+            }
+            Item::Quarantined(mut q) => {
+                q.pointer.line = at.line;
+                q.pointer.offset = at.offset;
+                Item::Quarantined(q)
+            }
+        })
+        .collect()
 }
 
 impl<R: BufRead> Iterator for LineReader<R> {

@@ -24,6 +24,8 @@ pub struct ProjectConfig {
     pub evidence: EvidenceConfig,
     #[serde(default)]
     pub drill: DrillDefaults,
+    #[serde(default)]
+    pub ingest: IngestConfig,
 }
 
 /// Where evidence is stored: a SQLite file path (the default is `.muster/evidence.db` beside this
@@ -120,4 +122,107 @@ pub struct SeverityPolicy {
     pub min_runs: u32,
     #[serde(default)]
     pub max_failures: u32,
+}
+
+/// `[ingest]`: how `muster ingest` reads exports it has no built-in reader for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// `[ingest.mappings.<name>]`: field mappings for `--format generic-jsonl|generic-csv
+    /// --mapping <name>` (and to override the built-in `salesforce-csv` one).
+    #[serde(default)]
+    pub mappings: BTreeMap<String, FieldMapping>,
+}
+
+/// How rows of a JSON Lines or CSV export become events. The same fields as
+/// `muster_ingest::generic::Mapping`, which reads it; declared here so `muster.toml` is checked
+/// (with its line and column) before anything is read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldMapping {
+    /// `source.system` of the events (`crm`, `chat-log`).
+    #[schemars(length(min = 1))]
+    pub system: String,
+    /// The time field: a dotted path in JSON (`meta.ts`), a column header in CSV.
+    #[schemars(length(min = 1))]
+    pub time: String,
+    /// The unit of a numeric time; without it, told by magnitude.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_unit: Option<MappedTimeUnit>,
+    /// The kind of every row, unless `kind_field` picks one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<MappedKind>,
+    /// A field whose value picks the kind through `kinds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind_field: Option<String>,
+    /// Value of `kind_field` → kind (`user = "customer.message"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kinds: BTreeMap<String, MappedKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_ref: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<String>,
+    /// The field holding who acted, and the role to give them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_role: Option<MappedActorRole>,
+    /// The action (or alert name), changed field, and values before and after (or alert status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MappedTimeUnit {
+    Seconds,
+    Millis,
+    Micros,
+    Nanos,
+}
+
+/// The event kinds a mapped row can be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum MappedKind {
+    #[serde(rename = "customer.message")]
+    CustomerMessage,
+    #[serde(rename = "agent.message")]
+    AgentMessage,
+    #[serde(rename = "ticket.event")]
+    TicketEvent,
+    #[serde(rename = "account.change")]
+    AccountChange,
+    #[serde(rename = "alert")]
+    Alert,
+    #[serde(rename = "escalation.decision")]
+    EscalationDecision,
+    #[serde(rename = "other")]
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MappedActorRole {
+    Customer,
+    Agent,
+    Model,
+    Tool,
+    Staff,
+    System,
 }

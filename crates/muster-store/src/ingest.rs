@@ -21,6 +21,9 @@ pub struct IngestBatch {
     pub offset_reached: Option<u64>,
     /// The input has been read to its end.
     pub complete: bool,
+    /// For an API pull: where the next pull starts (the vendor's cursor or a watermark),
+    /// committed with this batch.
+    pub cursor: Option<String>,
 }
 
 /// What one batch did.
@@ -38,10 +41,12 @@ pub struct IngestReceipt {
 }
 
 /// How far an input of a source has been ingested.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IngestProgress {
     pub offset_reached: Option<u64>,
     pub complete: bool,
+    /// The cursor of the last batch that carried one (API pulls).
+    pub cursor: Option<String>,
 }
 
 /// Which events a timeline collects.

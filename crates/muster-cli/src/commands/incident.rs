@@ -98,6 +98,7 @@ async fn ingest(
             quarantined,
             offset_reached: None,
             complete: true,
+            cursor: None,
         })
         .await?;
     Ok(receipt.stored + receipt.duplicates)

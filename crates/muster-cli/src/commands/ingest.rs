@@ -11,7 +11,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use muster_ingest::{BodyFormat, BodyLocation, Item, JsonLinesReader, OtlpReader, Quarantined};
+use muster_ingest::generic::Mapping;
+use muster_ingest::helpdesk::{BodyReader, HelpdeskOptions};
+use muster_ingest::lines::{LineReader, at_line};
+use muster_ingest::{
+    BodyFormat, BodyLocation, Item, JsonLinesReader, OtlpReader, Quarantined, ReadError, ReadStats,
+};
 use muster_store::{EvidenceStore, IngestBatch, SqliteStore};
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -20,22 +25,115 @@ use crate::cli::{IngestArgs, IngestFormat};
 use crate::context::Context;
 use crate::error::{CliError, exit};
 
+/// A format with a reader of its own (everything but OTLP).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Native {
+    Agents,
+    Langsmith,
+    Zendesk,
+    Intercom,
+    Freshdesk,
+    Salesforce,
+    ModelLogs,
+    Bedrock,
+    SplunkHec,
+    Datadog,
+    GenericJsonl,
+    GenericCsv,
+}
+
+impl Native {
+    fn of(format: IngestFormat) -> Option<Native> {
+        Some(match format {
+            IngestFormat::Auto
+            | IngestFormat::OtlpJson
+            | IngestFormat::OtlpJsonl
+            | IngestFormat::OtlpProtobuf
+            | IngestFormat::OtlpProtobufTraces
+            | IngestFormat::OtlpProtobufLogs => return None,
+            IngestFormat::OpenaiAgents => Native::Agents,
+            IngestFormat::Langsmith => Native::Langsmith,
+            IngestFormat::Zendesk => Native::Zendesk,
+            IngestFormat::Intercom => Native::Intercom,
+            IngestFormat::Freshdesk => Native::Freshdesk,
+            IngestFormat::Salesforce => Native::Salesforce,
+            IngestFormat::ModelLogs => Native::ModelLogs,
+            IngestFormat::Bedrock => Native::Bedrock,
+            IngestFormat::SplunkHec => Native::SplunkHec,
+            IngestFormat::DatadogLogs | IngestFormat::DatadogWebhook => Native::Datadog,
+            IngestFormat::GenericJsonl => Native::GenericJsonl,
+            IngestFormat::GenericCsv | IngestFormat::SalesforceCsv => Native::GenericCsv,
+        })
+    }
+
+    /// The source its events go to unless `--source` names one: the system they come from.
+    fn source(self) -> &'static str {
+        match self {
+            Native::Agents => "openai-agents",
+            Native::Langsmith => "langsmith",
+            Native::Zendesk => "zendesk",
+            Native::Intercom => "intercom",
+            Native::Freshdesk => "freshdesk",
+            Native::Salesforce => "salesforce",
+            Native::ModelLogs => "model-logs",
+            Native::Bedrock => "bedrock",
+            Native::SplunkHec => "splunk",
+            Native::Datadog => "datadog",
+            Native::GenericJsonl | Native::GenericCsv => "generic",
+        }
+    }
+
+    /// Formats whose records are lines by nature; the others hold one body per file unless
+    /// the file is named as JSON Lines.
+    fn always_lines(self) -> bool {
+        matches!(
+            self,
+            Native::ModelLogs
+                | Native::Bedrock
+                | Native::SplunkHec
+                | Native::GenericJsonl
+                | Native::GenericCsv
+        )
+    }
+}
+
 /// How one input is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reading {
-    Lines,
-    Body(BodyFormat),
+    OtlpLines,
+    OtlpBody(BodyFormat),
+    /// One body (or record) per line, streamed.
+    Lines(Native),
+    /// One body per file.
+    Body(Native),
 }
 
 impl Reading {
-    fn label(self) -> &'static str {
+    /// The format as the summary names it: `--format`'s own name for the native formats
+    /// (`salesforce-csv`, not the generic reader it uses).
+    fn label(self, format: IngestFormat) -> String {
+        let named = || {
+            clap::ValueEnum::to_possible_value(&format)
+                .map_or_else(|| "?".to_owned(), |v| v.get_name().to_owned())
+        };
         match self {
-            Reading::Lines => "otlp-jsonl",
-            Reading::Body(BodyFormat::ProtobufTraces) => "otlp-protobuf-traces",
-            Reading::Body(BodyFormat::ProtobufLogs) => "otlp-protobuf-logs",
-            Reading::Body(_) => "otlp-json",
+            Reading::OtlpLines => "otlp-jsonl".to_owned(),
+            Reading::OtlpBody(BodyFormat::ProtobufTraces) => "otlp-protobuf-traces".to_owned(),
+            Reading::OtlpBody(BodyFormat::ProtobufLogs) => "otlp-protobuf-logs".to_owned(),
+            Reading::OtlpBody(_) => "otlp-json".to_owned(),
+            Reading::Lines(n) if n.always_lines() => named(),
+            Reading::Lines(_) => format!("{} (JSON Lines)", named()),
+            Reading::Body(_) => named(),
         }
     }
+
+    fn line_oriented(self) -> bool {
+        matches!(self, Reading::OtlpLines | Reading::Lines(_))
+    }
+}
+
+fn json_lines_name(name: &str) -> bool {
+    name.ends_with(".jsonl") || name.ends_with(".ndjson")
 }
 
 fn reading(format: IngestFormat, path: &Path) -> Result<Reading, CliError> {
@@ -43,6 +141,13 @@ fn reading(format: IngestFormat, path: &Path) -> Result<Reading, CliError> {
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
+    if let Some(native) = Native::of(format) {
+        return Ok(if native.always_lines() || json_lines_name(&name) {
+            Reading::Lines(native)
+        } else {
+            Reading::Body(native)
+        });
+    }
     let logs = name.contains("logs");
     let protobuf = if logs {
         BodyFormat::ProtobufLogs
@@ -50,30 +155,117 @@ fn reading(format: IngestFormat, path: &Path) -> Result<Reading, CliError> {
         BodyFormat::ProtobufTraces
     };
     Ok(match format {
-        IngestFormat::OtlpJson => Reading::Body(BodyFormat::Json),
-        IngestFormat::OtlpJsonl => Reading::Lines,
-        IngestFormat::OtlpProtobuf => Reading::Body(protobuf),
-        IngestFormat::OtlpProtobufTraces => Reading::Body(BodyFormat::ProtobufTraces),
-        IngestFormat::OtlpProtobufLogs => Reading::Body(BodyFormat::ProtobufLogs),
-        IngestFormat::Auto => {
-            if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
-                Reading::Lines
+        IngestFormat::OtlpJson => Reading::OtlpBody(BodyFormat::Json),
+        IngestFormat::OtlpJsonl => Reading::OtlpLines,
+        IngestFormat::OtlpProtobuf => Reading::OtlpBody(protobuf),
+        IngestFormat::OtlpProtobufTraces => Reading::OtlpBody(BodyFormat::ProtobufTraces),
+        IngestFormat::OtlpProtobufLogs => Reading::OtlpBody(BodyFormat::ProtobufLogs),
+        // Only OTLP is guessed, and only from the name: a vendor's JSON looks like any other
+        // JSON, and a wrong guess would quarantine a whole export instead of failing fast.
+        _ => {
+            if json_lines_name(&name) {
+                Reading::OtlpLines
             } else if name.ends_with(".json") {
-                Reading::Body(BodyFormat::Json)
+                Reading::OtlpBody(BodyFormat::Json)
             } else if name.ends_with(".pb")
                 || name.ends_with(".binpb")
                 || name.ends_with(".protobuf")
             {
-                Reading::Body(protobuf)
+                Reading::OtlpBody(protobuf)
             } else {
                 return Err(CliError::input(format!(
                     "cannot tell the format of {} from its name",
                     path.display()
                 ))
-                .hint("pass --format otlp-json, otlp-jsonl or otlp-protobuf"));
+                .hint("pass --format (otlp-json, otlp-jsonl, otlp-protobuf, or a vendor's format such as zendesk; see muster ingest --help)"));
             }
         }
     })
+}
+
+/// What the native readers need besides the bytes: options the command line or muster.toml
+/// declared.
+#[derive(Clone, Debug, Default)]
+struct Settings {
+    helpdesk: HelpdeskOptions,
+    mapping: Option<Mapping>,
+}
+
+/// The mapping `--mapping NAME` names in muster.toml (already checked when it was loaded).
+fn configured_mapping(ctx: &Context, name: &str) -> Result<Mapping, CliError> {
+    let Some((path, config)) = &ctx.config else {
+        return Err(CliError::input(format!(
+            "--mapping {name}: there is no muster.toml to find `[ingest.mappings.{name}]` in"
+        ))
+        .hint("declare the mapping in muster.toml (see docs/cli.md, `muster ingest`)"));
+    };
+    let Some(declared) = config.ingest.mappings.get(name) else {
+        let known: Vec<&str> = config.ingest.mappings.keys().map(String::as_str).collect();
+        return Err(CliError::input(format!(
+            "--mapping {name}: {} has no `[ingest.mappings.{name}]`",
+            path.display()
+        ))
+        .hint(if known.is_empty() {
+            "declare one (see docs/cli.md, `muster ingest`)".to_owned()
+        } else {
+            format!("declared mappings: {}", known.join(", "))
+        }));
+    };
+    Ok(declared.clone())
+}
+
+fn settings(ctx: &Context, args: &IngestArgs) -> Result<Settings, CliError> {
+    let mapping = match (args.format, &args.mapping) {
+        (IngestFormat::GenericJsonl | IngestFormat::GenericCsv, Some(name))
+        | (IngestFormat::SalesforceCsv, Some(name)) => Some(configured_mapping(ctx, name)?),
+        (IngestFormat::SalesforceCsv, None) => {
+            Some(muster_ingest::generic::salesforce_case_history_csv())
+        }
+        (IngestFormat::GenericJsonl | IngestFormat::GenericCsv, None) => {
+            return Err(CliError::input(format!(
+                "--format {} needs a field mapping",
+                if args.format == IngestFormat::GenericCsv {
+                    "generic-csv"
+                } else {
+                    "generic-jsonl"
+                }
+            ))
+            .hint("declare `[ingest.mappings.NAME]` in muster.toml and pass --mapping NAME"));
+        }
+        (_, Some(_)) => {
+            return Err(CliError::input(
+                "--mapping is only read with --format generic-jsonl, generic-csv or salesforce-csv",
+            ));
+        }
+        (_, None) => None,
+    };
+    let helpdesk_format = matches!(
+        args.format,
+        IngestFormat::Zendesk
+            | IngestFormat::Intercom
+            | IngestFormat::Freshdesk
+            | IngestFormat::Salesforce
+    );
+    if args.conversation_field.is_some() && !helpdesk_format && args.from.is_none() {
+        return Err(CliError::input(
+            "--conversation-field is only read with a helpdesk format (zendesk, intercom, freshdesk, salesforce) or --from",
+        ));
+    }
+    Ok(Settings {
+        helpdesk: HelpdeskOptions {
+            conversation_field: args.conversation_field.clone(),
+        },
+        mapping,
+    })
+}
+
+/// The source a format's events go to unless `--source` names one; a mapping's is its `system`.
+fn default_source(format: IngestFormat, settings: &Settings) -> String {
+    match (Native::of(format), &settings.mapping) {
+        (None, _) => "otlp".to_owned(),
+        (Some(_), Some(mapping)) => mapping.system.clone(),
+        (Some(native), None) => native.source().to_owned(),
+    }
 }
 
 /// The files named: each file, and each folder's files in name order (not recursive). A folder's
@@ -107,7 +299,7 @@ fn inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, CliError> {
 #[derive(Debug, Default)]
 struct InputReport {
     input: String,
-    format: &'static str,
+    format: String,
     /// Already read to its end before: not read again.
     already_complete: bool,
     resumed_from: Option<u64>,
@@ -130,6 +322,14 @@ pub async fn run(ctx: &Context, args: &IngestArgs) -> Result<u8, CliError> {
     if let Some(addr) = args.listen {
         return crate::commands::receive::run(ctx, args, addr).await;
     }
+    let settings = settings(ctx, args)?;
+    if let Some(vendor) = args.from {
+        return crate::commands::pull::run(ctx, args, vendor).await;
+    }
+    let source = args
+        .source
+        .clone()
+        .unwrap_or_else(|| default_source(args.format, &settings));
     let files = inputs(&args.paths)?;
     let mut plan: Vec<(PathBuf, Reading)> = Vec::new();
     for (path, in_folder) in files {
@@ -149,12 +349,31 @@ pub async fn run(ctx: &Context, args: &IngestArgs) -> Result<u8, CliError> {
     let started = Instant::now();
     let mut reports = Vec::new();
     for (path, how) in &plan {
-        reports.push(ingest_one(ctx, &store, args, path, *how).await?);
+        let input = Input {
+            source: &source,
+            how: *how,
+            settings: &settings,
+        };
+        match ingest_one(ctx, &store, args, path, input).await {
+            Ok(report) => reports.push(report),
+            Err(e) => {
+                store.close().await;
+                return Err(e);
+            }
+        }
     }
     let elapsed = started.elapsed();
     store.close().await;
-    print_summary(args, &reports, elapsed);
+    print_summary(args.json, &source, &reports, elapsed);
     Ok(exit::OK)
+}
+
+/// One input's reading instructions.
+#[derive(Clone, Copy)]
+struct Input<'a> {
+    source: &'a str,
+    how: Reading,
+    settings: &'a Settings,
 }
 
 async fn ingest_one(
@@ -162,8 +381,9 @@ async fn ingest_one(
     store: &SqliteStore,
     args: &IngestArgs,
     path: &Path,
-    how: Reading,
+    input: Input<'_>,
 ) -> Result<InputReport, CliError> {
+    let how = input.how;
     // The canonical path is the input's identity in raw pointers and progress, so the same file
     // named another way is still recognised.
     let origin = std::fs::canonicalize(path)
@@ -175,20 +395,17 @@ async fn ingest_one(
         .len();
     let mut report = InputReport {
         input: path.display().to_string(),
-        format: how.label(),
+        format: how.label(args.format),
         ..InputReport::default()
     };
-    let progress = store.ingest_progress(&args.source, &origin).await?;
+    let progress = store.ingest_progress(input.source, &origin).await?;
     let done_to = progress.offset_reached.unwrap_or(0);
     if progress.complete && done_to >= size {
         report.already_complete = true;
         return Ok(report);
     }
     // Resume only line-oriented inputs; a single body is re-read and its stored records skipped.
-    let resume = match how {
-        Reading::Lines if done_to > 0 && done_to <= size => Some(done_to),
-        _ => None,
-    };
+    let resume = (how.line_oriented() && done_to > 0 && done_to <= size).then_some(done_to);
     report.resumed_from = resume;
 
     let bar = ProgressBar::with_draw_target(
@@ -211,16 +428,18 @@ async fn ingest_one(
     let batch_size = args.batch as usize;
     let file_path = path.to_owned();
     let reader_origin = origin.clone();
+    let settings = input.settings.clone();
     let reader = tokio::task::spawn_blocking(move || {
-        read_input(
-            &file_path,
-            &reader_origin,
+        let job = ReadJob {
+            path: &file_path,
+            origin: &reader_origin,
             how,
+            settings,
             resume,
             size,
             batch_size,
-            &tx,
-        )
+        };
+        read_input(job, &tx)
     });
 
     // One batch committing while the next is hashed: submitted in order, awaited in order.
@@ -233,12 +452,13 @@ async fn ingest_one(
         }
         let offset = chunk.offset_reached;
         let pending = store.submit_ingest(IngestBatch {
-            source: args.source.clone(),
+            source: input.source.to_owned(),
             input: origin.clone(),
             events: chunk.events,
             quarantined: chunk.quarantined,
             offset_reached: chunk.offset_reached,
             complete: chunk.complete,
+            cursor: None,
         })?;
         in_flight.push_back((pending, offset));
         if in_flight.len() > 1
@@ -280,16 +500,131 @@ fn reason_class(reason: &str) -> String {
     head.chars().take(80).collect()
 }
 
-/// Read one input on a blocking thread and send it in batches that end on body boundaries.
-fn read_input(
-    path: &Path,
-    origin: &str,
+/// What the reading thread reads, and how.
+struct ReadJob<'a> {
+    path: &'a Path,
+    origin: &'a str,
     how: Reading,
+    settings: Settings,
     resume: Option<u64>,
     size: u64,
     batch_size: usize,
-    tx: &mpsc::Sender<Chunk>,
-) -> Result<(), CliError> {
+}
+
+/// Any of the line readers, over any input: OTLP's keeps trace keys from line to line, the
+/// native ones read each line with their format's body reader.
+enum Lines {
+    Otlp(JsonLinesReader<Box<dyn BufRead + Send>>),
+    Native(LineReader<Box<dyn BufRead + Send>>),
+}
+
+impl Iterator for Lines {
+    type Item = Item;
+
+    fn next(&mut self) -> Option<Item> {
+        match self {
+            Lines::Otlp(r) => r.next(),
+            Lines::Native(r) => r.next(),
+        }
+    }
+}
+
+impl Lines {
+    fn finish(self) -> Result<ReadStats, ReadError> {
+        match self {
+            Lines::Otlp(r) => r.finish(),
+            Lines::Native(r) => r.finish(),
+        }
+    }
+}
+
+/// LangSmith's multipart bodies start with their boundary line; JSON cannot.
+fn is_multipart(body: &[u8]) -> bool {
+    body.trim_ascii_start().starts_with(b"--")
+}
+
+/// One whole body of a native format.
+fn read_native_body(native: Native, origin: &str, body: &[u8], settings: &Settings) -> Vec<Item> {
+    let at = BodyLocation::default();
+    let opts = &settings.helpdesk;
+    let (items, _) = match native {
+        Native::Agents => muster_ingest::openai_agents::read_body(origin, body),
+        Native::Langsmith if is_multipart(body) => {
+            muster_ingest::langsmith::read_multipart(origin, body, None)
+        }
+        Native::Langsmith => muster_ingest::langsmith::read_json(origin, body),
+        Native::Zendesk => muster_ingest::helpdesk::read_zendesk(origin, body, opts),
+        Native::Intercom => muster_ingest::helpdesk::read_intercom(origin, body, opts),
+        Native::Freshdesk => muster_ingest::helpdesk::read_freshdesk(origin, body, opts),
+        Native::Salesforce => muster_ingest::helpdesk::read_salesforce(origin, body, opts),
+        Native::ModelLogs => muster_ingest::model_logs::read_body(origin, body, at),
+        Native::Bedrock => muster_ingest::bedrock::read_body(origin, body, at),
+        Native::SplunkHec => muster_ingest::monitoring::read_hec(origin, body, at),
+        Native::Datadog => muster_ingest::monitoring::read_datadog(origin, body, at),
+        // Line-oriented by nature (`always_lines` keeps them from here); read as lines all the
+        // same, so no caller can lose a body by sending one.
+        Native::GenericJsonl | Native::GenericCsv => {
+            let lines = Box::new(std::io::Cursor::new(body.to_vec()));
+            (
+                native_lines(native, lines, origin, settings).collect(),
+                ReadStats::default(),
+            )
+        }
+    };
+    items
+}
+
+/// A native format's line reader over `input`.
+fn native_lines(
+    native: Native,
+    input: Box<dyn BufRead + Send>,
+    origin: &str,
+    settings: &Settings,
+) -> LineReader<Box<dyn BufRead + Send>> {
+    use muster_ingest::helpdesk::{read_freshdesk, read_intercom, read_salesforce, read_zendesk};
+    let opts = settings.helpdesk.clone();
+    // A helpdesk JSON Lines file holds one API body per line (a pull's pages, say).
+    let helpdesk = |input, format: &'static str, read: BodyReader| {
+        LineReader::new(input, origin, format, move |origin, line, at| {
+            let (items, stats) = read(origin, line, &opts);
+            (at_line(items, at), stats)
+        })
+    };
+    match native {
+        Native::Agents => muster_ingest::openai_agents::read_lines(input, origin),
+        Native::Langsmith => muster_ingest::langsmith::read_json_lines(input, origin),
+        Native::Zendesk => helpdesk(input, "zendesk-json", read_zendesk),
+        Native::Intercom => helpdesk(input, "intercom-json", read_intercom),
+        Native::Freshdesk => helpdesk(input, "freshdesk-json", read_freshdesk),
+        Native::Salesforce => helpdesk(input, "salesforce-rest-json", read_salesforce),
+        Native::ModelLogs => muster_ingest::model_logs::read_lines(input, origin),
+        Native::Bedrock => muster_ingest::bedrock::read_lines(input, origin),
+        Native::SplunkHec => muster_ingest::monitoring::read_hec_lines(input, origin),
+        Native::Datadog => muster_ingest::monitoring::read_datadog_lines(input, origin),
+        Native::GenericJsonl => muster_ingest::generic::read_jsonl(
+            input,
+            origin,
+            settings.mapping.clone().unwrap_or_default(),
+        ),
+        Native::GenericCsv => muster_ingest::generic::read_csv(
+            input,
+            origin,
+            settings.mapping.clone().unwrap_or_default(),
+        ),
+    }
+}
+
+/// Read one input on a blocking thread and send it in batches that end on body boundaries.
+fn read_input(job: ReadJob<'_>, tx: &mpsc::Sender<Chunk>) -> Result<(), CliError> {
+    let ReadJob {
+        path,
+        origin,
+        how,
+        settings,
+        resume,
+        size,
+        batch_size,
+    } = job;
     let cannot =
         |e: std::io::Error| CliError::input(format!("cannot read {}: {e}", path.display()));
     let file = std::fs::File::open(path).map_err(cannot)?;
@@ -297,14 +632,19 @@ fn read_input(
         // A closed channel means the store side failed; its error is the one reported.
         tx.blocking_send(chunk).is_ok()
     };
-    match how {
-        Reading::Body(format) => {
+    let native = match how {
+        Reading::OtlpBody(_) | Reading::Body(_) => {
             let mut body = Vec::new();
             BufReader::new(file)
                 .read_to_end(&mut body)
                 .map_err(cannot)?;
-            let mut reader = OtlpReader::new(origin);
-            let items = reader.read_body(&body, format, BodyLocation::default());
+            let items = match how {
+                Reading::OtlpBody(format) => {
+                    OtlpReader::new(origin).read_body(&body, format, BodyLocation::default())
+                }
+                Reading::Body(native) => read_native_body(native, origin, &body, &settings),
+                Reading::OtlpLines | Reading::Lines(_) => Vec::new(),
+            };
             let (events, quarantined) = split(items);
             send(Chunk {
                 events,
@@ -312,60 +652,88 @@ fn read_input(
                 offset_reached: Some(size),
                 complete: true,
             });
-            Ok(())
+            return Ok(());
         }
-        Reading::Lines => {
-            let mut input = BufReader::with_capacity(1 << 20, file);
-            let mut lines = 0u64;
-            if let Some(offset) = resume {
-                lines = skip_prefix(&mut input, offset).map_err(cannot)?;
+        Reading::OtlpLines => None,
+        Reading::Lines(native) => Some(native),
+    };
+    let mut input = BufReader::with_capacity(1 << 20, file);
+    // A CSV's rows are read by its header, which a resumed read has skipped: read it again
+    // first, placed just before the resume point, so it names the columns and yields nothing.
+    let mut header: Vec<u8> = Vec::new();
+    if native == Some(Native::GenericCsv) && resume.is_some() {
+        input.read_until(b'\n', &mut header).map_err(cannot)?;
+    }
+    let mut lines = 0u64;
+    let mut start = resume;
+    if let Some(offset) = resume {
+        let skip = offset.saturating_sub(header.len() as u64);
+        // With the header fed again, the read starts at the header's place: the header's
+        // length and one line before the resume point.
+        lines = skip_prefix(&mut input, skip).map_err(cannot)?;
+        start = Some(skip);
+    }
+    let boxed: Box<dyn BufRead + Send> = if header.is_empty() {
+        Box::new(input)
+    } else {
+        Box::new(std::io::Cursor::new(header).chain(input))
+    };
+    let mut reader = match native {
+        None => {
+            let mut r = JsonLinesReader::new(boxed, origin);
+            if let Some(offset) = start {
+                r = r.resume_at(offset, lines);
             }
-            let mut reader = JsonLinesReader::new(input, origin);
-            if let Some(offset) = resume {
-                reader = reader.resume_at(offset, lines);
+            Lines::Otlp(r)
+        }
+        Some(native) => {
+            let mut r = native_lines(native, boxed, origin, &settings);
+            if let Some(offset) = start {
+                r = r.resume_at(offset, lines);
             }
-            let mut events = Vec::with_capacity(batch_size);
-            let mut quarantined = Vec::new();
-            let mut body: Option<u64> = None;
-            for item in reader.by_ref() {
-                let at = match &item {
-                    Item::Event(e) => e.raw.offset,
-                    Item::Quarantined(q) => q.pointer.offset,
+            Lines::Native(r)
+        }
+    };
+    let mut events = Vec::with_capacity(batch_size);
+    let mut quarantined = Vec::new();
+    let mut body: Option<u64> = None;
+    for item in reader.by_ref() {
+        let at = match &item {
+            Item::Event(e) => e.raw.offset,
+            Item::Quarantined(q) => q.pointer.offset,
+        };
+        if at != body {
+            // A new body starts: everything before it is in hand.
+            if events.len() + quarantined.len() >= batch_size {
+                let full = Chunk {
+                    events: std::mem::replace(&mut events, Vec::with_capacity(batch_size)),
+                    quarantined: std::mem::take(&mut quarantined),
+                    offset_reached: at,
+                    complete: false,
                 };
-                if at != body {
-                    // A new body starts: everything before it is in hand.
-                    if events.len() + quarantined.len() >= batch_size {
-                        let full = Chunk {
-                            events: std::mem::replace(&mut events, Vec::with_capacity(batch_size)),
-                            quarantined: std::mem::take(&mut quarantined),
-                            offset_reached: at,
-                            complete: false,
-                        };
-                        if !send(full) {
-                            return Ok(());
-                        }
-                    }
-                    body = at;
-                }
-                match item {
-                    Item::Event(e) => events.push(*e),
-                    Item::Quarantined(q) => quarantined.push(*q),
+                if !send(full) {
+                    return Ok(());
                 }
             }
-            let finished = reader.finish();
-            let complete = finished.is_ok();
-            send(Chunk {
-                events,
-                quarantined,
-                // After a read error, only what was read is safe to resume past.
-                offset_reached: if complete { Some(size) } else { body },
-                complete,
-            });
-            finished
-                .map(|_| ())
-                .map_err(|e| CliError::runtime(e.to_string()))
+            body = at;
+        }
+        match item {
+            Item::Event(e) => events.push(*e),
+            Item::Quarantined(q) => quarantined.push(*q),
         }
     }
+    let finished = reader.finish();
+    let complete = finished.is_ok();
+    send(Chunk {
+        events,
+        quarantined,
+        // After a read error, only what was read is safe to resume past.
+        offset_reached: if complete { Some(size) } else { body },
+        complete,
+    });
+    finished
+        .map(|_| ())
+        .map_err(|e| CliError::runtime(e.to_string()))
 }
 
 /// Skip `offset` bytes, counting the lines they hold (cheap: no parsing).
@@ -401,7 +769,7 @@ fn split(items: Vec<Item>) -> (Vec<muster_ingest::EvidenceEvent>, Vec<Quarantine
     (events, quarantined)
 }
 
-fn print_summary(args: &IngestArgs, reports: &[InputReport], elapsed: std::time::Duration) {
+fn print_summary(json: bool, source: &str, reports: &[InputReport], elapsed: std::time::Duration) {
     let stored: u64 = reports.iter().map(|r| r.stored).sum();
     let duplicates: u64 = reports.iter().map(|r| r.duplicates).sum();
     let quarantined: u64 = reports.iter().map(|r| r.quarantined).sum();
@@ -418,9 +786,9 @@ fn print_summary(args: &IngestArgs, reports: &[InputReport], elapsed: std::time:
     } else {
         0.0
     };
-    if args.json {
+    if json {
         let out = json!({
-            "source": args.source,
+            "source": source,
             "inputs": reports.iter().map(|r| json!({
                 "input": r.input,
                 "format": r.format,
@@ -443,10 +811,7 @@ fn print_summary(args: &IngestArgs, reports: &[InputReport], elapsed: std::time:
     }
     for r in reports {
         if r.already_complete {
-            println!(
-                "{}  already ingested into `{}`, skipped",
-                r.input, args.source
-            );
+            println!("{}  already ingested into `{}`, skipped", r.input, source);
             continue;
         }
         let resumed = r
@@ -460,7 +825,7 @@ fn print_summary(args: &IngestArgs, reports: &[InputReport], elapsed: std::time:
     }
     println!(
         "source `{}`: {stored} events stored, {duplicates} already stored (skipped), {quarantined} quarantined{} in {:.1} s ({rate:.0} events/s)",
-        args.source,
+        source,
         if complete > 0 {
             format!(", {complete} input(s) already ingested")
         } else {

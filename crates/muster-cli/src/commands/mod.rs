@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod gate;
 pub mod incident;
 pub mod ingest;
+pub mod pull;
 pub mod receive;
 pub mod refagent;
 pub mod replay;

@@ -90,6 +90,7 @@ impl Sink for StoreSink {
                 quarantined,
                 offset_reached: None,
                 complete: true,
+                cursor: None,
             })
             .await
             .map_err(|e| SinkError(e.to_string()))?;
@@ -119,9 +120,10 @@ impl Sink for StoreSink {
 pub async fn run(ctx: &Context, args: &IngestArgs, addr: SocketAddr) -> Result<u8, CliError> {
     let store = Arc::new(ctx.open_store().await?);
     let raw_dir = raw_dir(ctx)?;
+    let source = args.source.clone().unwrap_or_else(|| "otlp".to_owned());
     let sink = Arc::new(StoreSink::new(
         store.clone(),
-        &args.source,
+        &source,
         raw_dir.clone(),
         !args.json,
     ));
@@ -133,14 +135,13 @@ pub async fn run(ctx: &Context, args: &IngestArgs, addr: SocketAddr) -> Result<u
         })?;
     if !addr.ip().is_loopback() {
         eprintln!(
-            "warning: listening on {addr}, which is not loopback: anyone who can reach it can write evidence into source `{}`",
-            args.source
+            "warning: listening on {addr}, which is not loopback: anyone who can reach it can write evidence into source `{source}`"
         );
     }
     eprintln!(
         "listening on {} (OTLP/HTTP: /v1/traces, /v1/logs) into source `{}`; raw exports kept in {}; Ctrl-C stops",
         receiver.endpoint(),
-        args.source,
+        source,
         raw_dir.display()
     );
     let _ = tokio::signal::ctrl_c().await;
@@ -154,7 +155,7 @@ pub async fn run(ctx: &Context, args: &IngestArgs, addr: SocketAddr) -> Result<u
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
-                "source": args.source,
+                "source": source,
                 "listened_on": addr.to_string(),
                 "requests_accepted": stats.accepted,
                 "requests_refused": stats.refused,

@@ -6,6 +6,8 @@ mod test_demo;
 mod test_drill;
 mod test_evidence;
 mod test_gate;
+mod test_ingest_formats;
+mod test_pull;
 mod test_replay;
 mod test_scan;
 mod test_store;

@@ -1,7 +1,7 @@
 //! The generic reader: JSON Lines and CSV through a declared mapping.
 
 use muster_ingest::generic::{self, Mapping};
-use muster_ingest::{ActorRole, EventKind, time};
+use muster_ingest::{EventKind, time};
 use serde_json::json;
 
 use crate::{check_accounting, data, events, quarantined};
@@ -45,18 +45,7 @@ fn jsonl_chat_log_with_role_mapping() {
 
 #[test]
 fn csv_case_history_export() {
-    let mapping = Mapping {
-        system: "salesforce".to_owned(),
-        time: "CREATEDDATE".to_owned(),
-        kind: Some("account.change".to_owned()),
-        case_id: Some("CASEID".to_owned()),
-        field: Some("FIELD".to_owned()),
-        before: Some("OLDVALUE".to_owned()),
-        after: Some("NEWVALUE".to_owned()),
-        actor: Some("CREATEDBYID".to_owned()),
-        actor_role: Some(ActorRole::Staff),
-        ..Mapping::default()
-    };
+    let mapping = generic::salesforce_case_history_csv();
     let body = data("generic/case-history-export.csv");
     let mut reader = generic::read_csv(body.as_slice(), "export.csv", mapping);
     let items: Vec<_> = reader.by_ref().collect();
@@ -103,11 +92,16 @@ fn csv_case_history_export() {
 
 #[test]
 fn unknown_kind_and_epoch_unit() {
+    // A kind the reader does not know cannot be declared: the mapping does not load.
+    let unknown = serde_json::from_value::<Mapping>(json!({
+        "system": "x", "time": "t", "kind": "nonsense"
+    }));
+    assert!(unknown.is_err());
     let mapping = Mapping {
         system: "x".to_owned(),
         time: "t".to_owned(),
         time_unit: Some(generic::TimeUnit::Millis),
-        kind: Some("nonsense".to_owned()),
+        kind: Some(generic::MappedKind::CustomerMessage),
         ..Mapping::default()
     };
     let text = "{\"t\": 1795720102180}\n\"x\"\n{oops\n";
@@ -115,8 +109,11 @@ fn unknown_kind_and_epoch_unit() {
     let items: Vec<_> = reader.by_ref().collect();
     check_accounting(&items, &reader.stats());
     let q = quarantined(&items);
-    assert_eq!(q.len(), 3);
-    assert!(q[0].reason.contains("unknown kind"));
+    assert_eq!(q.len(), 2);
+    assert!(matches!(
+        events(&items)[0].kind,
+        EventKind::CustomerMessage { .. }
+    ));
     let ok = Mapping {
         kind: None,
         ..mapping

@@ -175,6 +175,7 @@ async fn store_with_incident() -> (tempfile::TempDir, SqliteStore) {
                 quarantined: Vec::new(),
                 offset_reached: None,
                 complete: true,
+                cursor: None,
             })
             .await
             .unwrap_or_else(|e| panic!("{e}"));

@@ -49,6 +49,7 @@ pub(crate) struct PreparedBatch {
     pub quarantined: Vec<Quarantined>,
     pub offset_reached: Option<u64>,
     pub complete: bool,
+    pub cursor: Option<String>,
 }
 
 fn pointer_text(p: &RawPointer) -> String {
@@ -117,6 +118,7 @@ pub(crate) fn prepare(batch: IngestBatch) -> PreparedBatch {
         quarantined: batch.quarantined,
         offset_reached: batch.offset_reached,
         complete: batch.complete,
+        cursor: batch.cursor,
     }
 }
 
@@ -256,7 +258,7 @@ pub(crate) async fn write_ingest(
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("INSERT INTO ingest_batches (source, input, offset_reached, complete, events, duplicates, quarantined, committed_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+    sqlx::query("INSERT INTO ingest_batches (source, input, offset_reached, complete, events, duplicates, quarantined, committed_ns, cursor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
         .bind(source)
         .bind(&batch.input)
         .bind(batch.offset_reached.map(to_i64))
@@ -265,6 +267,7 @@ pub(crate) async fn write_ingest(
         .bind(to_i64(receipt.duplicates))
         .bind(to_i64(receipt.quarantined))
         .bind(recorded)
+        .bind(batch.cursor.as_deref())
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -286,11 +289,17 @@ pub(crate) async fn progress(
         .bind(input)
         .fetch_one(pool)
         .await?;
+    let cursor: Option<String> = sqlx::query_scalar("SELECT cursor FROM ingest_batches WHERE source = ?1 AND input = ?2 AND cursor IS NOT NULL ORDER BY rowid DESC LIMIT 1")
+        .bind(source)
+        .bind(input)
+        .fetch_optional(pool)
+        .await?;
     Ok(IngestProgress {
         offset_reached: row
             .get::<Option<i64>, _>(0)
             .and_then(|o| u64::try_from(o).ok()),
         complete: row.get::<Option<i64>, _>(1).unwrap_or(0) != 0,
+        cursor,
     })
 }
 

@@ -47,6 +47,7 @@ fn batch(
         quarantined,
         offset_reached: None,
         complete: true,
+        cursor: None,
     }
 }
 
