@@ -14,13 +14,14 @@
 mod adaptive;
 mod engine;
 mod judge;
+mod patterns;
 mod plan;
 mod policy;
 mod report;
 mod stats;
 
 pub use engine::{
-    DrillError, DrillPart, DrillSession, Progress, RunOptions, exchange_events, run_drill,
+    DrillError, DrillPart, DrillSession, Progress, Retain, RunOptions, exchange_events, run_drill,
 };
 pub use judge::{Excerpt, ExpectationResult, Status, TurnRecord, judge};
 pub use plan::{DrillPlan, PlannedScenario, digest_text};
