@@ -9,6 +9,7 @@ mod load;
 mod lockfile;
 mod progress;
 mod render;
+mod runs;
 
 use std::process::ExitCode;
 

@@ -4,11 +4,18 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use muster_drill::{Progress, Verdict};
 use tokio::sync::mpsc;
 
-/// Drive a progress bar from the engine's progress channel until it closes.
+use crate::runs::RunSpill;
+
+/// Drive a progress bar from the engine's progress channel until it closes, handing every
+/// finished run to `spill` (returned at the end) when there is one.
 pub fn spawn(
     visible: bool,
     label: String,
-) -> (mpsc::UnboundedSender<Progress>, tokio::task::JoinHandle<()>) {
+    mut spill: Option<RunSpill>,
+) -> (
+    mpsc::UnboundedSender<Progress>,
+    tokio::task::JoinHandle<Option<RunSpill>>,
+) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Progress>();
     let handle = tokio::spawn(async move {
         let bar = ProgressBar::with_draw_target(
@@ -30,6 +37,9 @@ pub fn spawn(
                 Progress::Started { conversations, .. } => bar.set_length(conversations as u64),
                 Progress::ScenarioStarted { .. } => {}
                 Progress::ScenarioFinished(result) => {
+                    if let Some(spill) = spill.as_mut() {
+                        spill.add(&result);
+                    }
                     match result.verdict {
                         Verdict::Pass => pass += 1,
                         Verdict::Fail => fail += 1,
@@ -43,6 +53,7 @@ pub fn spawn(
             ));
         }
         bar.finish_and_clear();
+        spill
     });
     (tx, handle)
 }

@@ -52,7 +52,7 @@ impl Answers {
                     .when
                     .matches
                     .as_deref()
-                    .and_then(|p| Regex::new(&format!("(?i){p}")).ok()),
+                    .and_then(|p| crate::patterns::compiled(p, true).ok()),
                 asks_verification: r.when.asks_verification,
                 offers_handover: r.when.offers_handover,
                 say: render_str(&r.say, vars).unwrap_or_else(|_| r.say.clone()),

@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use crate::judge::{ExpectationResult, Status, TurnRecord, judge};
 use crate::plan::{DrillPlan, PlannedScenario};
 use crate::policy::ScenarioSummary;
-use crate::policy::{PassPolicy, summarise};
+use crate::policy::{PassPolicy, summarise_counted};
 use crate::report::{Counts, DrillReport, ScenarioResult, Timing, TurnSummary, Verdict};
 use crate::stats::Percentiles;
 
@@ -45,6 +45,21 @@ pub struct RunOptions {
     /// Set to `true` to stop: no new conversations or turns start; teardown still runs.
     pub cancel: Option<watch::Receiver<bool>>,
     pub progress: Option<mpsc::UnboundedSender<Progress>>,
+    /// Which runs the report keeps (every run reaches `progress` either way).
+    pub retain: Retain,
+}
+
+/// Which runs a drill keeps for its [`DrillReport`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Retain {
+    /// Every run: `DrillReport::scenarios` lists them all.
+    #[default]
+    All,
+    /// Per scenario only the first run with each verdict (at most three), which is all the
+    /// summaries, tables, JUnit and SARIF read: memory stays flat however many runs a drill has.
+    /// Counts, summaries and timing still cover every run; a caller that wants every run takes it
+    /// from [`Progress::ScenarioFinished`] as it finishes.
+    Deciding,
 }
 
 impl Default for RunOptions {
@@ -57,6 +72,7 @@ impl Default for RunOptions {
             reword: 0,
             cancel: None,
             progress: None,
+            retain: Retain::All,
         }
     }
 }
@@ -153,8 +169,55 @@ pub struct DrillSession {
     runs: Vec<u32>,
     started_ns: i64,
     started: Instant,
-    results: Vec<(usize, u32, ScenarioResult, ConversationTiming)>,
+    /// Per planned scenario, what its runs came to.
+    tallies: Vec<Tally>,
+    timing: TimingSamples,
     first_error: Option<DrillError>,
+}
+
+/// One scenario's runs so far: verdict counts, waiting time and the runs kept (by [`Retain`]).
+#[derive(Debug, Default)]
+struct Tally {
+    /// Pass, fail, inconclusive.
+    counts: [u32; 3],
+    agent_ms: f64,
+    kept: Vec<ScenarioResult>,
+}
+
+impl Tally {
+    fn add(&mut self, result: ScenarioResult, retain: Retain) {
+        self.counts[verdict_index(result.verdict)] += 1;
+        self.agent_ms += result.turns.iter().map(|t| t.agent_ms).sum::<f64>();
+        match retain {
+            Retain::All => self.kept.push(result),
+            Retain::Deciding => {
+                // Runs finish out of order: keep the lowest-numbered run of each verdict.
+                match self.kept.iter_mut().find(|k| k.verdict == result.verdict) {
+                    Some(kept) if kept.run > result.run => *kept = result,
+                    Some(_) => {}
+                    None => self.kept.push(result),
+                }
+            }
+        }
+    }
+}
+
+fn verdict_index(v: Verdict) -> usize {
+    match v {
+        Verdict::Pass => 0,
+        Verdict::Fail => 1,
+        Verdict::Inconclusive => 2,
+    }
+}
+
+/// Per-turn timings of every conversation (a few bytes a turn, so kept whole for exact
+/// percentiles).
+#[derive(Debug, Default)]
+struct TimingSamples {
+    overhead_us: Vec<f64>,
+    agent_ms: Vec<f64>,
+    /// Conversations that sent at least one turn.
+    conversations: usize,
 }
 
 impl DrillSession {
@@ -215,13 +278,15 @@ impl DrillSession {
             progress: std::sync::Mutex::new(options.progress.take()),
             observer,
         });
+        let tallies = plan.scenarios.iter().map(|_| Tally::default()).collect();
         Ok(Self {
             shared,
             options,
             runs,
             started_ns,
             started,
-            results: Vec::new(),
+            tallies,
+            timing: TimingSamples::default(),
             first_error: None,
         })
     }
@@ -251,9 +316,12 @@ impl DrillSession {
         self.shared.cancelled()
     }
 
-    /// The scenario results so far, in plan order.
+    /// The scenario results kept so far (every run unless [`Retain::Deciding`]), in plan order.
     pub fn scenario_results(&self) -> Vec<ScenarioResult> {
-        self.results.iter().map(|(_, _, r, _)| r.clone()).collect()
+        self.tallies
+            .iter()
+            .flat_map(|t| t.kept.iter().cloned())
+            .collect()
     }
 
     /// Run every scenario's conversations, concurrently up to the drill's concurrency.
@@ -282,6 +350,8 @@ impl DrillSession {
                 let shared = shared.clone();
                 let semaphore = semaphore.clone();
                 let fixture_lock = fixture_locks[index].clone();
+                // Every run is spawned now and waits for its turn, so a waiting run must be
+                // small: the conversation's own (much larger) state is boxed only once it starts.
                 tasks.spawn(async move {
                     let _fixtures = match &fixture_lock {
                         Some(lock) => Some(lock.lock().await),
@@ -291,22 +361,30 @@ impl DrillSession {
                     let result = if shared.cancelled() {
                         Ok(not_run(&shared.plan.scenarios[index], run, shared.reword))
                     } else {
-                        run_conversation(&shared, index, run).await
+                        Box::pin(run_conversation(&shared, index, run)).await
                     };
-                    (index, run, result)
+                    (index, result)
                 });
             }
         }
 
-        let mut results: Vec<(usize, u32, ScenarioResult, ConversationTiming)> =
-            Vec::with_capacity(total);
+        // Results are folded in as they finish, so memory does not grow with the runs (unless
+        // every run is to be kept).
+        let retain = self.options.retain;
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok((index, run, Ok((result, timing)))) => {
+                Ok((index, Ok((result, timing)))) => {
+                    if !result.turns.is_empty() {
+                        self.timing.conversations += 1;
+                    }
+                    self.timing.overhead_us.extend(timing.turn_overhead_us);
+                    self.timing.agent_ms.extend(timing.agent_ms);
                     shared.tell(Progress::ScenarioFinished(Box::new(result.clone())));
-                    results.push((index, run, result, timing));
+                    if let Some(tally) = self.tallies.get_mut(index) {
+                        tally.add(result, retain);
+                    }
                 }
-                Ok((_, _, Err(e))) => {
+                Ok((_, Err(e))) => {
                     if self.first_error.is_none() {
                         self.first_error = Some(e);
                     }
@@ -318,8 +396,9 @@ impl DrillSession {
                 }
             }
         }
-        results.sort_by_key(|(index, run, _, _)| (*index, *run));
-        self.results = results;
+        for tally in &mut self.tallies {
+            tally.kept.sort_by_key(|r| r.run);
+        }
         if let Ok(mut progress) = shared.progress.lock() {
             progress.take();
         }
@@ -332,7 +411,8 @@ impl DrillSession {
             options,
             started_ns,
             started,
-            results,
+            tallies,
+            timing,
             first_error,
             ..
         } = self;
@@ -340,19 +420,45 @@ impl DrillSession {
         let drill_id = shared.drill_id.clone();
         let store = shared.store.clone();
         let interrupted = shared.cancelled() || first_error.is_some();
-        let scenarios: Vec<ScenarioResult> = results.iter().map(|(_, _, r, _)| r.clone()).collect();
-        let counts = Counts::of(&scenarios);
+        let mut counts = Counts::default();
+        for t in &tallies {
+            counts.pass += t.counts[0] as usize;
+            counts.fail += t.counts[1] as usize;
+            counts.inconclusive += t.counts[2] as usize;
+        }
+        // Several planned entries may share a scenario id: each summary covers all of them.
         let summaries: Vec<ScenarioSummary> = plan
             .scenarios
             .iter()
             .filter_map(|p| {
-                let runs: Vec<&ScenarioResult> =
-                    scenarios.iter().filter(|r| r.id == p.scenario.id).collect();
-                summarise(&runs, options.policy.for_severity(p.scenario.severity))
+                let same = || {
+                    plan.scenarios
+                        .iter()
+                        .zip(&tallies)
+                        .filter(|(q, _)| q.scenario.id == p.scenario.id)
+                        .map(|(_, t)| t)
+                };
+                // In plan order, then run order, as the runs were reported before.
+                let runs: Vec<&ScenarioResult> = same().flat_map(|t| t.kept.iter()).collect();
+                let counts = same().fold([0u32; 3], |acc, t| {
+                    [
+                        acc[0] + t.counts[0],
+                        acc[1] + t.counts[1],
+                        acc[2] + t.counts[2],
+                    ]
+                });
+                let agent_ms = same().map(|t| t.agent_ms).sum();
+                summarise_counted(
+                    &runs,
+                    counts,
+                    agent_ms,
+                    options.policy.for_severity(p.scenario.severity),
+                )
             })
             .collect();
+        let scenarios: Vec<ScenarioResult> = tallies.into_iter().flat_map(|t| t.kept).collect();
         let wall = started.elapsed();
-        let timing = summarise_timing(wall, &results);
+        let timing = summarise_timing(wall, timing);
         let finished_ns = now_ns();
         let verdict = summaries
             .iter()
@@ -415,20 +521,13 @@ struct ConversationTiming {
     agent_ms: Vec<f64>,
 }
 
-fn summarise_timing(
-    wall: Duration,
-    results: &[(usize, u32, ScenarioResult, ConversationTiming)],
-) -> Timing {
-    let overhead: Vec<f64> = results
-        .iter()
-        .flat_map(|r| r.3.turn_overhead_us.iter().copied())
-        .collect();
-    let agent: Vec<f64> = results
-        .iter()
-        .flat_map(|r| r.3.agent_ms.iter().copied())
-        .collect();
+fn summarise_timing(wall: Duration, samples: TimingSamples) -> Timing {
+    let TimingSamples {
+        overhead_us: overhead,
+        agent_ms: agent,
+        conversations,
+    } = samples;
     let wall_s = wall.as_secs_f64();
-    let conversations = results.iter().filter(|r| !r.2.turns.is_empty()).count();
     Timing {
         wall_ms: wall_s * 1000.0,
         conversations,
@@ -477,15 +576,49 @@ fn not_run(
 struct Recorder<'a> {
     shared: &'a Shared,
     stream: String,
+    /// Events recorded with the next write, which comes before anything reaches the agent.
+    held: Vec<EventDraft>,
 }
 
 impl Recorder<'_> {
-    async fn write(&self, events: Vec<EventDraft>) -> Result<(), StoreError> {
+    async fn write(&mut self, events: Vec<EventDraft>) -> Result<(), StoreError> {
+        let events = if self.held.is_empty() {
+            events
+        } else {
+            let mut all = std::mem::take(&mut self.held);
+            all.extend(events);
+            all
+        };
         self.shared
             .store
             .append(&self.shared.drill_id, &self.stream, events)
             .await
             .map(|_| ())
+    }
+
+    /// Record `events` with the next write. Only for events followed by nothing the agent sees
+    /// before that write (each append is a commit, so this halves a plain conversation's).
+    fn hold(&mut self, events: Vec<EventDraft>) {
+        self.held.extend(events);
+    }
+}
+
+/// Whether opening a conversation stays inside muster (the id is ours; nothing is sent or
+/// started), so what is recorded before it can wait for the conversation's next write.
+fn opens_locally(manifest: &muster_model::agent::AgentManifest) -> bool {
+    use muster_model::agent::AdapterKind;
+    match manifest.target.adapter {
+        AdapterKind::OpenaiChat
+        | AdapterKind::OpenaiResponses
+        | AdapterKind::AnthropicMessages
+        | AdapterKind::BedrockConverse
+        | AdapterKind::OpenaiModel => true,
+        AdapterKind::HttpJson => manifest
+            .target
+            .http_json
+            .as_ref()
+            .is_none_or(|h| h.open_session.is_none()),
+        AdapterKind::Command => false,
     }
 }
 
@@ -529,9 +662,10 @@ async fn run_conversation(
         id: scenario.id.clone(),
         run,
     });
-    let rec = Recorder {
+    let mut rec = Recorder {
         shared,
         stream: format!("conv/{}/{run}", scenario.id),
+        held: Vec::new(),
     };
     let mut timing = ConversationTiming::default();
     let canary = canary();
@@ -572,7 +706,14 @@ async fn run_conversation(
             serde_json::to_value(origin).unwrap_or(Value::Null),
         );
     }
-    rec.write(vec![started]).await?;
+    let started = vec![started];
+    // Nothing reaches the agent before the conversation is opened when there is no setup and the
+    // opening is ours: the start is then committed with the opening, before the first turn.
+    if scenario.setup.is_empty() && opens_locally(manifest) {
+        rec.hold(started);
+    } else {
+        rec.write(started).await?;
+    }
 
     // Setup: plant every fault; stop at the first that fails.
     let mut fixture_errors = Vec::new();
@@ -739,12 +880,6 @@ async fn run_conversation(
                                 .field("kind", error_kind(e)),
                         ),
                     }
-                    rec.write(events).await?;
-                    let spent = turn_started.elapsed();
-                    timing.agent_ms.push(agent_wait.as_secs_f64() * 1000.0);
-                    timing
-                        .turn_overhead_us
-                        .push(spent.saturating_sub(agent_wait).as_secs_f64() * 1e6);
                     let failed = outcome.reply.is_err();
                     if let Ok(reply) = &outcome.reply
                         && let Some((rule, answer)) = adaptive.answer(&reply.text)
@@ -754,6 +889,21 @@ async fn run_conversation(
                     if let (Ok(reply), Some(sim)) = (&outcome.reply, simulator.as_mut()) {
                         sim.observe(reply);
                     }
+                    // After the last turn nothing reaches the agent before the verdict is written
+                    // unless test data is to be removed or a simulated customer speaks next: the
+                    // turn is then committed with its verdict (judging reaches no agent), one
+                    // commit instead of two.
+                    if (failed || (script.is_empty() && simulator.is_none())) && planted.is_empty()
+                    {
+                        rec.hold(events);
+                    } else {
+                        rec.write(events).await?;
+                    }
+                    let spent = turn_started.elapsed();
+                    timing.agent_ms.push(agent_wait.as_secs_f64() * 1000.0);
+                    timing
+                        .turn_overhead_us
+                        .push(spent.saturating_sub(agent_wait).as_secs_f64() * 1e6);
                     transcript.push(TurnRecord {
                         turn,
                         customer: text.to_owned(),

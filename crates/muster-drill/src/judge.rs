@@ -8,7 +8,7 @@ use muster_model::agent::{AgentManifest, ToolEffect};
 use muster_model::common::Mode;
 use muster_model::scenario::{Expectation, PromiseTopic, Scenario};
 use muster_target::{AgentReply, ToolCall, TurnError};
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 use serde::Serialize;
 
 /// One turn as it happened.
@@ -58,13 +58,14 @@ pub fn judge(
     transcript: &[TurnRecord],
     canaries: &[Vec<String>],
 ) -> Vec<ExpectationResult> {
-    // The manifest's identifier patterns are compiled once per conversation, not per reply.
+    // The manifest's identifier patterns are compiled once per process (`patterns`), not per
+    // conversation or reply.
     let identifier_patterns: Vec<Regex> = manifest
         .identifiers
         .customer_ref
         .iter()
         .chain(manifest.identifiers.other.values())
-        .filter_map(|p| Regex::new(p).ok())
+        .filter_map(|p| crate::patterns::compiled(p, false).ok())
         .collect();
     let ctx = Ctx {
         scenario,
@@ -194,10 +195,7 @@ impl Ctx<'_> {
             Expectation::MustSay(c) | Expectation::MustNotSay(c) => {
                 let must = matches!(expectation, Expectation::MustSay(_));
                 let subject = format!("/{}/", c.pattern);
-                let re = match RegexBuilder::new(&c.pattern)
-                    .case_insensitive(!c.case_sensitive)
-                    .build()
-                {
+                let re = match crate::patterns::compiled(&c.pattern, !c.case_sensitive) {
                     Ok(re) => re,
                     Err(e) => {
                         return (

@@ -16,6 +16,7 @@ mod engine;
 mod graded;
 mod judge;
 mod observe;
+mod patterns;
 mod plan;
 mod policy;
 mod replay;
@@ -24,7 +25,7 @@ mod simulate;
 mod stats;
 
 pub use engine::{
-    DrillError, DrillPart, DrillSession, Progress, RunOptions, exchange_events, run_drill,
+    DrillError, DrillPart, DrillSession, Progress, Retain, RunOptions, exchange_events, run_drill,
 };
 pub use judge::{Excerpt, ExpectationResult, Status, TurnRecord, judge};
 pub use observe::{ObserveError, ObservedCall};

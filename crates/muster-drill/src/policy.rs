@@ -80,17 +80,36 @@ pub struct ScenarioSummary {
     pub verdict: Verdict,
     /// Why, in one line.
     pub reason: String,
+    /// Time spent waiting for the agent over all the runs (ms), for CI reports' test times.
+    #[serde(skip)]
+    pub agent_ms: f64,
 }
 
 /// Summarises the runs of one scenario under `policy`.
 pub fn summarise(runs: &[&ScenarioResult], policy: SeverityPolicy) -> Option<ScenarioSummary> {
-    let first = runs.first()?;
     let count = |v: Verdict| runs.iter().filter(|r| r.verdict == v).count() as u32;
-    let (passed, failed, inconclusive) = (
+    let counts = [
         count(Verdict::Pass),
         count(Verdict::Fail),
         count(Verdict::Inconclusive),
-    );
+    ];
+    let agent_ms = runs
+        .iter()
+        .flat_map(|r| r.turns.iter().map(|t| t.agent_ms))
+        .sum();
+    summarise_counted(runs, counts, agent_ms, policy)
+}
+
+/// As [`summarise`], from the runs' verdict counts (pass, fail, inconclusive) and, in run order,
+/// at least the first run with each verdict there is: all a summary reads, so a drill need not
+/// keep every run.
+pub(crate) fn summarise_counted(
+    runs: &[&ScenarioResult],
+    [passed, failed, inconclusive]: [u32; 3],
+    agent_ms: f64,
+    policy: SeverityPolicy,
+) -> Option<ScenarioSummary> {
+    let first = runs.first()?;
     let judged = passed + failed;
     let pass_rate = (judged > 0).then(|| f64::from(passed) / f64::from(judged));
     let pass_rate_95 = (judged > 0).then(|| wilson_95(passed, judged));
@@ -143,7 +162,7 @@ pub fn summarise(runs: &[&ScenarioResult], policy: SeverityPolicy) -> Option<Sce
         title: first.title.clone(),
         mode: first.mode,
         severity: first.severity,
-        runs: runs.len() as u32,
+        runs: passed + failed + inconclusive,
         passed,
         failed,
         inconclusive,
@@ -154,6 +173,7 @@ pub fn summarise(runs: &[&ScenarioResult], policy: SeverityPolicy) -> Option<Sce
         policy,
         verdict,
         reason,
+        agent_ms,
     })
 }
 

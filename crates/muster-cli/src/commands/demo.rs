@@ -239,6 +239,9 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
             repeat: args.repeat,
             reword: args.reword,
             controls: ControlKind::ALL.to_vec(),
+            // The flaw check reads every run.
+            retain: muster_drill::Retain::All,
+            spill_runs: false,
         },
     )
     .await;
@@ -251,7 +254,9 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
         Err(_) => Ok(None),
     };
     agent.shutdown().await;
-    let Outcome { report, controls } = outcome?;
+    let Outcome {
+        report, controls, ..
+    } = outcome?;
     let incident = incident?;
     let controls = match controls {
         Some(c) => approve_as_scripted_team(ctx, &report.drill_id, c).await?,

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use muster_control::{ControlKind, ControlProgress, ControlReport, run_controls};
-use muster_drill::{DrillPart, DrillPlan, DrillReport, DrillSession, RunOptions, Verdict};
+use muster_drill::{DrillPart, DrillPlan, DrillReport, DrillSession, Retain, RunOptions, Verdict};
 use muster_store::EvidenceStore;
 use tokio::sync::watch;
 
@@ -10,6 +10,7 @@ use crate::context::Context;
 use crate::error::{CliError, exit};
 use crate::load::{expand, plan_from_texts, read, report_problems};
 use crate::render::table::{drill_summary, drill_table};
+use crate::runs::RunSpill;
 
 pub struct Execution {
     pub base_url: Option<String>,
@@ -18,12 +19,18 @@ pub struct Execution {
     pub reword: u32,
     /// Control drills to run after the scenarios (those the manifest declares).
     pub controls: Vec<ControlKind>,
+    /// Which runs the report keeps in memory.
+    pub retain: Retain,
+    /// Keep every run on disk as it finishes (for `--json` when the report keeps only some).
+    pub spill_runs: bool,
 }
 
 /// A drill's results: its scenarios and, when asked for, its control drills.
 pub struct Outcome {
     pub report: DrillReport,
     pub controls: Option<ControlReport>,
+    /// Every run, when `spill_runs` was asked for.
+    pub runs: Option<RunSpill>,
 }
 
 /// The control drills `--controls` names: all of them when it names none.
@@ -64,9 +71,20 @@ pub async fn execute(
             let _ = cancel_tx.send(true);
         }
     });
+    let spill = if exec.spill_runs {
+        let ids = plan.scenarios.iter().map(|p| p.scenario.id.as_str());
+        Some(RunSpill::new(ids).map_err(|e| {
+            CliError::runtime(format!(
+                "cannot create a temporary file for the drill's runs: {e}"
+            ))
+        })?)
+    } else {
+        None
+    };
     let (progress, bar) = crate::progress::spawn(
         ctx.stderr_is_terminal,
         format!("drilling {}", plan.manifest.name),
+        spill,
     );
     let options = RunOptions {
         base_url: exec.base_url,
@@ -76,10 +94,11 @@ pub async fn execute(
         reword: exec.reword,
         cancel: Some(cancel_rx),
         progress: Some(progress),
+        retain: exec.retain,
     };
     let mut session = DrillSession::begin(plan, store, options).await?;
     session.run_scenarios().await;
-    let _ = bar.await;
+    let runs = bar.await.ok().flatten();
     let mut parts = Vec::new();
     let mut controls = None;
     if !exec.controls.is_empty() {
@@ -117,6 +136,7 @@ pub async fn execute(
     Ok(Outcome {
         report: result?,
         controls,
+        runs,
     })
 }
 
@@ -177,9 +197,17 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
     if args.dry_run {
         return dry_run(ctx, args, &plan, &controls);
     }
+    // The shutdown criteria of the control drills read every run; otherwise only the runs that
+    // decide each summary stay in memory, and `--json` copies every run from disk.
+    let retain = if controls.is_empty() {
+        Retain::Deciding
+    } else {
+        Retain::All
+    };
     let Outcome {
         report,
         controls: control_report,
+        runs,
     } = execute(
         ctx,
         &plan,
@@ -189,6 +217,8 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
             repeat: args.repeat,
             reword: args.reword,
             controls,
+            retain,
+            spill_runs: args.json && retain == Retain::Deciding,
         },
     )
     .await?;
@@ -215,10 +245,18 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
         if let Some(c) = &control_report {
             value["controls"] = serde_json::to_value(c).unwrap_or_default();
         }
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
+        match runs {
+            Some(runs) => {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                runs.write_report(value, &mut out).map_err(|e| {
+                    CliError::runtime(format!("cannot print the report's runs: {e}"))
+                })?;
+            }
+            None => println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            ),
+        }
     } else {
         if plan.scenarios.is_empty() {
             println!(
@@ -441,19 +479,26 @@ pub fn record_in_lock(
     let mut outcomes: Vec<muster_assess::ScenarioOutcome> = Vec::new();
     for planned in &plan.scenarios {
         let s = &planned.scenario;
-        let runs: Vec<_> = report.scenarios.iter().filter(|r| r.id == s.id).collect();
-        if runs.is_empty() {
+        // From the summary: the report may keep only the runs that decide it.
+        let Some(summary) = report.summaries.iter().find(|x| x.id == s.id) else {
+            continue;
+        };
+        if summary.runs == 0 {
             continue;
         }
-        let failures = runs.iter().filter(|r| r.verdict == Verdict::Fail).count() as u32;
-        let verdict = runs
+        let failures = summary.failed;
+        // The worst verdict of any run.
+        let verdict = if summary.failed > 0 {
+            Verdict::Fail
+        } else if summary.inconclusive > 0 {
+            Verdict::Inconclusive
+        } else {
+            Verdict::Pass
+        };
+        let reason = report
+            .scenarios
             .iter()
-            .map(|r| r.verdict)
-            .max()
-            .unwrap_or(Verdict::Inconclusive);
-        let reason = runs
-            .iter()
-            .find(|r| r.verdict == verdict)
+            .find(|r| r.id == s.id && r.verdict == verdict)
             .map(|r| r.reason.clone())
             .unwrap_or_default();
         let mut keys = s.taxonomy.clone();
@@ -471,7 +516,7 @@ pub fn record_in_lock(
             severity: s.severity,
             mode: s.mode,
             verdict: verdict.as_str().to_owned(),
-            runs: runs.len() as u32,
+            runs: summary.runs,
             failures,
             reason,
             keys,

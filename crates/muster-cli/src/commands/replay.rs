@@ -109,6 +109,9 @@ pub async fn run(ctx: &Context, args: &ReplayArgs) -> Result<u8, CliError> {
             repeat: args.repeat,
             reword: 0,
             controls: Vec::new(),
+            // A replay's runs are few (the policy's, per conversation): keep them all.
+            retain: muster_drill::Retain::All,
+            spill_runs: false,
         },
     )
     .await?;
