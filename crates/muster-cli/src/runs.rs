@@ -137,7 +137,7 @@ mod tests {
             source: "s.yaml".into(),
             run,
             reword: 0,
-            nondeterministic: run % 2 == 0,
+            nondeterministic: run.is_multiple_of(2),
             verdict: Verdict::Pass,
             failed_modes: Vec::new(),
             reason: "ok".into(),
