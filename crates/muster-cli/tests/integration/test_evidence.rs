@@ -257,28 +257,8 @@ fn post(addr: &str, path: &str, content_type: &str, body: &[u8]) -> u16 {
 
 #[test]
 fn the_otlp_receiver_stores_exports_keeps_them_raw_and_stores_a_retry_once() {
-    use std::io::{BufRead, BufReader};
     let env = TestEnv::new();
-    let mut child = env
-        .command(&["ingest", "--listen", "127.0.0.1:0", "--json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(at) = line.find("http://") {
-                    let rest = &line[at + 7..];
-                    break rest[..rest.find(' ').unwrap_or(rest.len())].to_owned();
-                }
-            }
-            _ => panic!("the receiver did not start"),
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (child, addr) = listen(&env);
     let data = Path::new(&fixtures()).to_path_buf();
     let pb = std::fs::read(data.join("recv_001_v1_traces.pb")).unwrap_or_else(|e| panic!("{e}"));
     let json =
