@@ -10,6 +10,9 @@
 # ingests the file into a fresh store with the release build and reports events/s (the median),
 # peak resident memory, and `muster reconstruct --customer` time (median of 5 queries) on the last
 # store. Set MUSTER_BENCH_DIR for where the input and stores go (default ~/.cache/muster-bench).
+# A/B: set MUSTER_BASELINE_BIN to another build of muster (e.g. one built from main) and every
+# round ingests with it too, right after the current build, so both see the same machine load;
+# both medians are printed, with CPU seconds (user + sys) per round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,19 +29,39 @@ if [ ! -s "$INPUT" ]; then
 fi
 echo "input: $INPUT ($(du -h "$INPUT" | cut -f1), $SPANS spans)" >&2
 
-rates=()
-for round in $(seq 1 "$ROUNDS"); do
-  rm -rf "$DIR/store-$round"
-  /usr/bin/time -f "%M" -o "$DIR/rss" "$BIN" --store "$DIR/store-$round/evidence.db" \
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# One ingest into a fresh store: prints "events/s peak-RSS-MB cpu-seconds".
+one() {
+  local bin=$1 store=$2
+  rm -rf "$store"
+  /usr/bin/time -f "%M %U %S" -o "$DIR/rss" "$bin" --store "$store/evidence.db" \
     ingest "$INPUT" --json > "$DIR/out.json"
-  rate=$(python3 -c "import json;d=json.load(open('$DIR/out.json'));print(round(d['stored']/(d['elapsed_ms']/1000)))")
-  stored=$(python3 -c "import json;print(json.load(open('$DIR/out.json'))['stored'])")
-  echo "round $round: $stored events, $rate events/s, peak RSS $(( $(cat "$DIR/rss") / 1024 )) MB" >&2
+  python3 - "$DIR/out.json" "$DIR/rss" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rss, user, sys_ = open(sys.argv[2]).read().split()
+print(d['stored'], round(d['stored'] / (d['elapsed_ms'] / 1000)), int(rss) // 1024, round(float(user) + float(sys_), 2))
+PY
+}
+rates=(); base_rates=()
+for round in $(seq 1 "$ROUNDS"); do
+  read -r stored rate rss cpu < <(one "$BIN" "$DIR/store-$round")
+  echo "round $round: $stored events, $rate events/s, peak RSS $rss MB, CPU $cpu s" >&2
   rates+=("$rate")
   [ "$round" -lt "$ROUNDS" ] && rm -rf "$DIR/store-$round"
+  if [ -n "${MUSTER_BASELINE_BIN:-}" ]; then
+    read -r stored rate rss cpu < <(one "$MUSTER_BASELINE_BIN" "$DIR/store-baseline")
+    echo "round $round, baseline: $stored events, $rate events/s, peak RSS $rss MB, CPU $cpu s" >&2
+    base_rates+=("$rate")
+    rm -rf "$DIR/store-baseline"
+  fi
 done
-median=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-echo "median ingest rate: $median events/s (target 100000)"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "median ingest rate: $(median "${rates[@]}") events/s (target 100000)"
+if [ -n "${MUSTER_BASELINE_BIN:-}" ]; then
+  echo "baseline median ingest rate: $(median "${base_rates[@]}") events/s ($MUSTER_BASELINE_BIN)"
+fi
 
 STORE="$DIR/store-$ROUNDS/evidence.db"
 echo "store: $(du -h "$STORE" | cut -f1)" >&2

@@ -12,7 +12,15 @@ pub struct Digest(pub [u8; 32]);
 
 impl Digest {
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        // A table lookup per byte: `hex::encode` goes through a char iterator, and ingest writes
+        // ~15 digests an event as hex (a few percent of its CPU in the profile).
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(64);
+        for b in self.0 {
+            out.push(char::from(DIGITS[usize::from(b >> 4)]));
+            out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        }
+        out
     }
 }
 
@@ -179,6 +187,13 @@ mod tests {
     #[test]
     fn framing_prevents_ambiguity() {
         assert_ne!(genesis("ab", "c"), genesis("a", "bc"));
+    }
+
+    #[test]
+    fn hex_is_lower_case_and_matches_the_hex_crate() {
+        let d = Digest(std::array::from_fn(|i| (i * 37 + 5) as u8));
+        assert_eq!(d.to_hex(), hex::encode(d.0));
+        assert_eq!(Digest([0xab; 32]).to_hex(), "ab".repeat(32));
     }
 
     #[test]
