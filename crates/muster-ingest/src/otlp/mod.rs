@@ -194,13 +194,9 @@ pub enum ReadError {
 /// Blank lines are skipped. Yields [`Item`]s; call [`JsonLinesReader::finish`] at the end for
 /// the counts and any read error (which ends the iteration).
 pub struct JsonLinesReader<R> {
-    input: R,
+    lines: crate::lines::Lines<R>,
     reader: OtlpReader,
     pending: VecDeque<Item>,
-    line: Vec<u8>,
-    line_no: u64,
-    offset: u64,
-    max_line: usize,
     error: Option<std::io::Error>,
     done: bool,
 }
@@ -208,13 +204,9 @@ pub struct JsonLinesReader<R> {
 impl<R: BufRead> JsonLinesReader<R> {
     pub fn new(input: R, origin: impl Into<String>) -> Self {
         Self {
-            input,
+            lines: crate::lines::Lines::new(input),
             reader: OtlpReader::new(origin),
             pending: VecDeque::new(),
-            line: Vec::new(),
-            line_no: 0,
-            offset: 0,
-            max_line: DEFAULT_MAX_LINE,
             error: None,
             done: false,
         }
@@ -224,14 +216,13 @@ impl<R: BufRead> JsonLinesReader<R> {
     /// skipped them), so raw pointers keep the offsets and line numbers of a read from the start:
     /// how an interrupted ingest resumes. Keys of spans in the skipped part are not carried.
     pub fn resume_at(mut self, offset: u64, lines: u64) -> Self {
-        self.offset = offset;
-        self.line_no = lines;
+        self.lines.resume_at(offset, lines);
         self
     }
 
     /// Lines longer than `bytes` are quarantined unread.
     pub fn max_line(mut self, bytes: usize) -> Self {
-        self.max_line = bytes;
+        self.lines.set_max_line(bytes);
         self
     }
 
@@ -249,37 +240,6 @@ impl<R: BufRead> JsonLinesReader<R> {
             None => Ok(self.reader.stats),
         }
     }
-
-    /// Read the next line into `self.line`, keeping at most `max_line` bytes of it. Returns the
-    /// line's full length, or `None` at the end of the input.
-    fn next_line(&mut self) -> std::io::Result<Option<usize>> {
-        self.line.clear();
-        let mut total = 0usize;
-        loop {
-            let buf = match self.input.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if buf.is_empty() {
-                return Ok((total > 0).then_some(total));
-            }
-            let (chunk, found) = match memchr::memchr(b'\n', buf) {
-                Some(i) => (&buf[..i], Some(i + 1)),
-                None => (buf, None),
-            };
-            let room = self.max_line.saturating_sub(self.line.len());
-            self.line.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            total += chunk.len();
-            let used = found.unwrap_or(buf.len());
-            self.input.consume(used);
-            if found.is_some() {
-                // The newline counts towards the next line's offset, not this line's length.
-                self.offset += 1;
-                return Ok(Some(total));
-            }
-        }
-    }
 }
 
 impl<R: BufRead> Iterator for JsonLinesReader<R> {
@@ -293,45 +253,25 @@ impl<R: BufRead> Iterator for JsonLinesReader<R> {
             if self.done {
                 return None;
             }
-            let start = self.offset;
-            let len = match self.next_line() {
-                Ok(Some(len)) => len,
-                Ok(None) => {
-                    self.done = true;
-                    continue;
-                }
+            let max_line = self.lines.max_line();
+            match self.lines.next_line() {
+                Ok(None) => self.done = true,
                 Err(e) => {
                     self.error = Some(e);
                     self.done = true;
-                    continue;
                 }
-            };
-            self.line_no += 1;
-            self.offset += len as u64;
-            let at = BodyLocation {
-                offset: Some(start),
-                line: Some(self.line_no),
-            };
-            if len > self.max_line {
-                self.reader.stats.bodies += 1;
-                self.reader.stats.bodies_quarantined += 1;
-                let reason = format!(
-                    "line of {len} bytes exceeds the {} byte limit",
-                    self.max_line
-                );
-                let line = std::mem::take(&mut self.line);
-                let item = self.reader.body_quarantine("otlp-json", at, reason, &line);
-                self.line = line;
-                self.pending.push_back(item);
-                continue;
+                Ok(Some(crate::lines::Line::TooLong { len, head, at })) => {
+                    self.reader.stats.bodies += 1;
+                    self.reader.stats.bodies_quarantined += 1;
+                    let reason = format!("line of {len} bytes exceeds the {max_line} byte limit");
+                    let item = self.reader.body_quarantine("otlp-json", at, reason, head);
+                    self.pending.push_back(item);
+                }
+                Ok(Some(crate::lines::Line::Body(text, at))) => {
+                    let items = self.reader.read_body(text, BodyFormat::Json, at);
+                    self.pending.extend(items);
+                }
             }
-            let text = self.line.trim_ascii();
-            if text.is_empty() {
-                continue;
-            }
-            let text = text.to_vec();
-            self.pending
-                .extend(self.reader.read_body(&text, BodyFormat::Json, at));
         }
     }
 }
