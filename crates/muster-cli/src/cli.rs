@@ -117,6 +117,16 @@ pub enum Command {
     )]
     Reconstruct(ReconstructArgs),
 
+    /// Serve the exercise console: the team's tabletop and live drill in the browser.
+    #[command(
+        after_help = "Examples:\n  muster console add-user alice --name \"Alice Shah\" --role facilitator --admin   the first account\n  muster serve                                    http://127.0.0.1:8080 on the project's store\n  muster serve --listen 127.0.0.1:9000 --agent agent.yaml --scenarios scenarios/   drills can start from the console\n  MUSTER_SLACK_WEBHOOK=https://hooks.slack.com/… muster serve --slack-webhook-env MUSTER_SLACK_WEBHOOK\n\nThe JSON API is described at /api/openapi.json. Passwords are read from MUSTER_CONSOLE_PASSWORD or a prompt.\nExit status: 0 after a clean shutdown (Ctrl-C), 2 bad input, 5 the server could not start."
+    )]
+    Serve(ConsoleServeArgs),
+
+    /// Manage the console's accounts.
+    #[command(subcommand)]
+    Console(ConsoleCommand),
+
     /// The evidence-chain audit: is each artefact an incident review needs present, time-stamped, searchable, retained and access-controlled?
     #[command(
         name = "audit-evidence",
@@ -516,6 +526,69 @@ pub struct DrillArgs {
     /// muster.lock to record the drill in (default: beside muster.toml, else ./muster.lock).
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
+    /// Stream the drill's verdicts and control timings into this console exercise's timeline.
+    #[arg(long, value_name = "EXERCISE")]
+    pub exercise: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleServeArgs {
+    /// Address to listen on. Anything other than a loopback address needs --public.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Allow listening on a non-loopback address (put TLS in front of it).
+    #[arg(long)]
+    pub public: bool,
+    /// The console's address as people reach it, for links in notifications.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Agent manifest for drills started from the console.
+    #[arg(long, value_name = "FILE", requires = "scenarios")]
+    pub agent: Option<PathBuf>,
+    /// Scenario files or folders offered for exercises (and drilled from the console with
+    /// --agent). Default: the built-in library.
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// Environment variable holding a Slack incoming-webhook URL (default: `[console.notify]
+    /// slack_webhook_env` in muster.toml).
+    #[arg(long, value_name = "VAR")]
+    pub slack_webhook_env: Option<String>,
+    /// Environment variable holding a Microsoft Teams incoming-webhook URL.
+    #[arg(long, value_name = "VAR")]
+    pub teams_webhook_env: Option<String>,
+    /// Do not mark the session cookie Secure (only for plain HTTP on a non-loopback address).
+    #[arg(long)]
+    pub insecure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsoleCommand {
+    /// Add a console account (the first one with --admin, before `muster serve`).
+    #[command(
+        after_help = "Examples:\n  MUSTER_CONSOLE_PASSWORD='a long passphrase' muster console add-user alice --name \"Alice Shah\" --role facilitator --admin\n  muster console add-user dan --name \"Dan Okafor\" --role dpo\n  muster console users --json\n\nRoles: facilitator, incident-lead, contact-centre-lead, product-owner, legal, dpo, security-lead, comms-lead, observer, auditor.\nThe password comes from MUSTER_CONSOLE_PASSWORD or is asked for on the terminal (12+ characters).\nExit status: 0 added, 2 bad input (taken username, short password, unknown role)."
+    )]
+    AddUser(AddUserArgs),
+    /// List the console's accounts.
+    Users {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddUserArgs {
+    /// Letters, digits, `.`, `-` and `_`.
+    pub username: String,
+    /// The name shown to others.
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub role: String,
+    /// Mark the account as an administrator.
+    #[arg(long)]
+    pub admin: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -100,13 +100,24 @@ impl From<muster_store::StoreError> for CliError {
         match &e {
             E::DrillNotFound(_) => CliError::input(e.to_string())
                 .hint("`muster store list` shows the drills in this store"),
-            E::AmbiguousDrill { .. } => CliError::input(e.to_string()),
+            E::AmbiguousDrill { .. } | E::Conflict(_) => CliError::input(e.to_string()),
             E::Open { .. } | E::CreateDir { .. } => CliError::runtime(e.to_string())
                 .hint("pass --store PATH, or set [store] path in muster.toml"),
             E::Migrate(_) => CliError::runtime(e.to_string()).hint(
                 "this store was written by a newer muster; use that version, or start a new store",
             ),
             _ => CliError::runtime(e.to_string()),
+        }
+    }
+}
+
+impl From<muster_console::ConsoleError> for CliError {
+    fn from(e: muster_console::ConsoleError) -> Self {
+        use muster_console::ConsoleError as E;
+        match e {
+            E::Store(store) => store.into(),
+            E::Internal(_) => CliError::internal(e.to_string()),
+            _ => CliError::input(e.to_string()),
         }
     }
 }

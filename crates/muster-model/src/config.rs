@@ -26,6 +26,30 @@ pub struct ProjectConfig {
     pub drill: DrillDefaults,
     #[serde(default)]
     pub ingest: IngestConfig,
+    #[serde(default)]
+    pub console: ConsoleSettings,
+}
+
+/// `muster serve`'s settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    #[serde(default)]
+    pub notify: NotifySettings,
+}
+
+/// Where the console announces injects, decisions, severity changes and approvals. Each value
+/// names an environment variable holding the webhook URL (the URL carries a token, so it is never
+/// written in this file).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Environment variable with a Slack incoming-webhook URL, e.g. `MUSTER_SLACK_WEBHOOK`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack_webhook_env: Option<String>,
+    /// Environment variable with a Microsoft Teams incoming-webhook URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams_webhook_env: Option<String>,
 }
 
 /// Where evidence is stored: a SQLite file path (the default is `.muster/evidence.db` beside this

@@ -13,10 +13,15 @@
 //! the same transaction that stores the event; a drill is sealed once, into a root digest over its
 //! streams. Digests are computed by `muster-evidence`, never here.
 
+pub mod console;
 mod ingest;
 mod model;
 mod sqlite;
 
+pub use console::{
+    ConsoleSession, ConsoleStore, ConsoleUser, EXERCISE_STREAM, ExerciseLogEntry,
+    ExerciseLogVerify, ExerciseRecord, SeverityModelVersion,
+};
 pub use ingest::{
     AccessRecord, EVIDENCE_CHAIN, IngestBatch, IngestProgress, IngestReceipt, KeySet, KindProfile,
     SearchFilters, SourceRecord, SourceVerify, StoredEvidence, StoredQuarantine, TimeRange,
@@ -51,6 +56,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("drill {0} is not sealed yet; addenda follow a sealed drill")]
     NotSealed(String),
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// The storage interface. Every backend keeps the same guarantees (see the crate invariants).

@@ -26,6 +26,7 @@ use crate::ingest::{
 use crate::model::{DrillHeader, DrillRecord, DrillStatus, StoredEvent, StoredVerify};
 use crate::{EvidenceStore, StoreError};
 
+mod console;
 mod ingest;
 
 pub use ingest::fts_query;

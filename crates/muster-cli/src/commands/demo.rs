@@ -242,6 +242,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
             // The flaw check reads every run.
             retain: muster_drill::Retain::All,
             spill_runs: false,
+            exercise: None,
         },
     )
     .await;

@@ -23,6 +23,8 @@ pub struct Execution {
     pub retain: Retain,
     /// Keep every run on disk as it finishes (for `--json` when the report keeps only some).
     pub spill_runs: bool,
+    /// A console exercise to stream verdicts and control timings into.
+    pub exercise: Option<String>,
 }
 
 /// A drill's results: its scenarios and, when asked for, its control drills.
@@ -60,8 +62,14 @@ pub async fn execute(
     plan: &DrillPlan,
     exec: Execution,
 ) -> Result<Outcome, CliError> {
-    let store = ctx.open_store().await?;
-    let store: Arc<dyn EvidenceStore> = Arc::new(store);
+    let sqlite = Arc::new(ctx.open_store().await?);
+    let feed = match &exec.exercise {
+        Some(id) => Some(Arc::new(
+            crate::exercise_feed::ExerciseFeed::open(sqlite.clone(), id).await?,
+        )),
+        None => None,
+    };
+    let store: Arc<dyn EvidenceStore> = sqlite;
     let (cancel_tx, cancel_rx) = watch::channel(false);
     let interrupt = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -86,6 +94,13 @@ pub async fn execute(
         format!("drilling {}", plan.manifest.name),
         spill,
     );
+    let (progress, feeding) = match &feed {
+        Some(feed) => {
+            let (tx, task) = feed.forward(progress);
+            (tx, Some(task))
+        }
+        None => (progress, None),
+    };
     let options = RunOptions {
         base_url: exec.base_url,
         concurrency: exec.concurrency,
@@ -98,22 +113,32 @@ pub async fn execute(
     };
     let mut session = DrillSession::begin(plan, store, options).await?;
     session.run_scenarios().await;
+    if let Some(task) = feeding {
+        let _ = task.await;
+    }
     let runs = bar.await.ok().flatten();
     let mut parts = Vec::new();
     let mut controls = None;
     if !exec.controls.is_empty() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ControlProgress>();
         let show = ctx.stderr_is_terminal;
+        let control_feed = feed.clone();
+        let drill_id = session.drill_id().to_owned();
         let printer = tokio::spawn(async move {
             while let Some(p) = rx.recv().await {
                 match p {
                     ControlProgress::Started(kind) if show => {
                         eprintln!("control drill: {}…", kind.id());
                     }
-                    ControlProgress::Finished(row) if show => {
-                        eprintln!("  {} {}", row.verdict.as_str(), row.title);
+                    ControlProgress::Finished(row) => {
+                        if show {
+                            eprintln!("  {} {}", row.verdict.as_str(), row.title);
+                        }
+                        if let Some(feed) = &control_feed {
+                            feed.control(&drill_id, &row).await;
+                        }
                     }
-                    _ => {}
+                    ControlProgress::Started(_) => {}
                 }
             }
         });
@@ -133,6 +158,9 @@ pub async fn execute(
     }
     let result = session.finish(parts).await;
     interrupt.abort();
+    if let (Some(feed), Ok(report)) = (&feed, &result) {
+        feed.finished(report).await;
+    }
     Ok(Outcome {
         report: result?,
         controls,
@@ -219,6 +247,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
             controls,
             retain,
             spill_runs: args.json && retain == Retain::Deciding,
+            exercise: args.exercise.clone(),
         },
     )
     .await?;

@@ -3,6 +3,7 @@
 pub mod approve;
 pub mod assess;
 pub mod audit_evidence;
+pub mod console;
 pub mod controls;
 pub mod demo;
 pub mod drill;
@@ -16,5 +17,6 @@ pub mod refagent;
 pub mod replay;
 pub mod scan;
 pub mod schema;
+pub mod serve;
 pub mod store;
 pub mod validate;

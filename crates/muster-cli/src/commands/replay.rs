@@ -112,6 +112,7 @@ pub async fn run(ctx: &Context, args: &ReplayArgs) -> Result<u8, CliError> {
             // A replay's runs are few (the policy's, per conversation): keep them all.
             retain: muster_drill::Retain::All,
             spill_runs: false,
+            exercise: None,
         },
     )
     .await?;

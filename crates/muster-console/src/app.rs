@@ -1,0 +1,181 @@
+//! The console's shared state and the operations every route uses: read an exercise, append to
+//! its log, tell the live feed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use muster_evidence::EventDraft;
+use muster_store::{ConsoleStore, EvidenceStore, ExerciseRecord};
+use tokio::sync::{Notify, broadcast};
+
+use crate::error::{ConsoleError, Result};
+use crate::exercise::{Actor, Entry, ExerciseDefinition, ScenarioBrief};
+use crate::live::LiveEvent;
+use crate::state::{ExerciseState, fold};
+
+/// Everything the console needs from storage.
+pub trait Backend: EvidenceStore + ConsoleStore {}
+impl<T: EvidenceStore + ConsoleStore> Backend for T {}
+
+/// How the console starts a drill for an exercise: a program and its arguments, where
+/// `{exercise}` is replaced by the exercise id (the CLI passes `muster drill --exercise {exercise}`).
+#[derive(Clone, Debug)]
+pub struct DrillLauncher {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub working_dir: Option<PathBuf>,
+}
+
+pub struct ConsoleConfig {
+    pub store: Arc<dyn Backend>,
+    pub scenarios: Vec<ScenarioBrief>,
+    pub drill_launcher: Option<DrillLauncher>,
+    pub notifier: Option<Arc<muster_notify::Notifier>>,
+    /// The console's own address as people reach it, for links in notifications.
+    pub public_url: Option<String>,
+    /// Mark the session cookie `Secure` (browsers still send it to http://127.0.0.1 and
+    /// http://localhost, which they treat as secure contexts).
+    pub secure_cookies: bool,
+    pub session_ttl: Duration,
+    /// How often injects due on a running clock are released.
+    pub scheduler_tick: Duration,
+    /// How often the log is read for entries written by other processes (a drill).
+    pub tail_tick: Duration,
+}
+
+impl ConsoleConfig {
+    pub fn new(store: Arc<dyn Backend>) -> Self {
+        Self {
+            store,
+            scenarios: Vec::new(),
+            drill_launcher: None,
+            notifier: None,
+            public_url: None,
+            secure_cookies: true,
+            session_ttl: Duration::from_secs(12 * 3600),
+            scheduler_tick: Duration::from_millis(500),
+            tail_tick: Duration::from_millis(250),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+pub struct Inner {
+    pub config: ConsoleConfig,
+    pub live: broadcast::Sender<LiveEvent>,
+    /// Poked after every local append so the tailer publishes it at once.
+    pub appended: Notify,
+    /// Built from the route table once the router is.
+    pub openapi: std::sync::OnceLock<serde_json::Value>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+pub fn now_ns() -> i64 {
+    jiff::Timestamp::now().as_nanosecond() as i64
+}
+
+impl AppState {
+    pub fn new(config: ConsoleConfig) -> Self {
+        let (live, _) = broadcast::channel(1024);
+        AppState(Arc::new(Inner {
+            config,
+            live,
+            appended: Notify::new(),
+            openapi: std::sync::OnceLock::new(),
+        }))
+    }
+
+    pub fn store(&self) -> &dyn Backend {
+        self.config.store.as_ref()
+    }
+
+    pub async fn record(&self, id: &str) -> Result<ExerciseRecord> {
+        self.store()
+            .exercise(id)
+            .await?
+            .ok_or_else(|| ConsoleError::NotFound(format!("no exercise `{id}`")))
+    }
+
+    pub async fn exercise(&self, id: &str) -> Result<ExerciseState> {
+        let record = self.record(id).await?;
+        state_of(self.store(), &record, now_ns()).await
+    }
+
+    /// Append an entry at the exercise clock's current reading.
+    pub async fn append(
+        &self,
+        exercise: &ExerciseState,
+        actor: Option<&Actor>,
+        entry: &Entry,
+        once_key: Option<&str>,
+    ) -> Result<bool> {
+        let at = now_ns();
+        let exercise_ms = exercise.clock.exercise_ms(at);
+        let appended = append_entry(
+            self.store(),
+            &exercise.id,
+            at,
+            exercise_ms,
+            actor,
+            entry,
+            once_key,
+        )
+        .await?;
+        self.appended.notify_one();
+        Ok(appended)
+    }
+}
+
+/// Reads an exercise's definition and log into its state.
+pub async fn state_of(
+    store: &dyn Backend,
+    record: &ExerciseRecord,
+    now: i64,
+) -> Result<ExerciseState> {
+    let definition: ExerciseDefinition = serde_json::from_value(record.definition.clone())
+        .map_err(|e| {
+            ConsoleError::Internal(format!(
+                "exercise {} has an unreadable definition: {e}",
+                record.id
+            ))
+        })?;
+    let log = store.exercise_log(&record.id).await?;
+    Ok(fold(record, definition, &log, now))
+}
+
+/// Append one entry to an exercise's log. Used by the console and by a drill streaming into an
+/// exercise from another process. Returns false when `once_key` was already used.
+pub async fn append_entry(
+    store: &dyn Backend,
+    exercise_id: &str,
+    at_ns: i64,
+    exercise_ms: i64,
+    actor: Option<&Actor>,
+    entry: &Entry,
+    once_key: Option<&str>,
+) -> Result<bool> {
+    let entry_json = serde_json::to_value(entry)
+        .map_err(|e| ConsoleError::Internal(format!("cannot encode the entry: {e}")))?;
+    let actor_json = match actor {
+        Some(a) => serde_json::to_value(a)
+            .map_err(|e| ConsoleError::Internal(format!("cannot encode the actor: {e}")))?,
+        None => serde_json::Value::Null,
+    };
+    let draft = EventDraft::new(entry.kind(), at_ns)
+        .field("entry", entry_json)
+        .field("actor", actor_json)
+        .field("exercise_ms", exercise_ms);
+    Ok(store
+        .append_exercise_log(exercise_id, draft, once_key)
+        .await?
+        .is_some())
+}

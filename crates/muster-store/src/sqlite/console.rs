@@ -1,0 +1,380 @@
+//! SQL for the exercise console (see `crate::console`).
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use muster_evidence::{Digest, EventDraft, StreamChain};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Connection, Row};
+
+use super::{SqliteStore, event_from_row};
+use crate::console::{
+    ConsoleSession, ConsoleStore, ConsoleUser, EXERCISE_STREAM, ExerciseLogEntry,
+    ExerciseLogVerify, ExerciseRecord, SeverityModelVersion,
+};
+use crate::{StoreError, StoredEvent};
+
+const LOG_COLUMNS: &str = "rowid, id, exercise_id AS drill_id, 'exercise' AS stream, seq, time_ns, kind, fields, field_digests, prev, digest";
+
+fn user_from_row(row: &SqliteRow) -> ConsoleUser {
+    ConsoleUser {
+        id: row.get("id"),
+        username: row.get("username"),
+        display_name: row.get("display_name"),
+        password_hash: row.get("password_hash"),
+        role: row.get("role"),
+        is_admin: row.get::<i64, _>("is_admin") != 0,
+        created_at_ns: row.get("created_at_ns"),
+    }
+}
+
+fn exercise_from_row(row: &SqliteRow) -> Result<ExerciseRecord, StoreError> {
+    let definition: String = row.get("definition");
+    Ok(ExerciseRecord {
+        id: row.get("id"),
+        title: row.get("title"),
+        created_at_ns: row.get("created_at_ns"),
+        created_by: row.get("created_by"),
+        definition: serde_json::from_str(&definition)
+            .map_err(|e| StoreError::Corrupt(format!("exercise definition: {e}")))?,
+    })
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[async_trait]
+impl ConsoleStore for SqliteStore {
+    async fn create_user(&self, user: &ConsoleUser) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO console_users (id, username, display_name, password_hash, role, is_admin, created_at_ns)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(&user.id)
+        .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(&user.password_hash)
+        .bind(&user.role)
+        .bind(i64::from(user.is_admin))
+        .bind(user.created_at_ns)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "an account named `{}` already exists",
+                user.username
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<ConsoleUser>, StoreError> {
+        let row = sqlx::query("SELECT * FROM console_users WHERE username = ?1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(user_from_row))
+    }
+
+    async fn users(&self) -> Result<Vec<ConsoleUser>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM console_users ORDER BY username")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(user_from_row).collect())
+    }
+
+    async fn set_user_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE console_users SET password_hash = ?2 WHERE id = ?1")
+            .bind(user_id)
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?;
+        // A new password ends every session opened with the old one.
+        sqlx::query("DELETE FROM console_sessions WHERE user_id = ?1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_session(
+        &self,
+        token_digest: &str,
+        user_id: &str,
+        csrf_token: &str,
+        created_at_ns: i64,
+        expires_at_ns: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO console_sessions (token_digest, user_id, csrf_token, created_at_ns, expires_at_ns)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(token_digest)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(created_at_ns)
+        .bind(expires_at_ns)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_digest: &str,
+        now_ns: i64,
+    ) -> Result<Option<ConsoleSession>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.*, s.csrf_token, s.created_at_ns AS session_created, s.expires_at_ns
+             FROM console_sessions s JOIN console_users u ON u.id = s.user_id
+             WHERE s.token_digest = ?1 AND s.expires_at_ns > ?2",
+        )
+        .bind(token_digest)
+        .bind(now_ns)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| ConsoleSession {
+            user: user_from_row(&row),
+            csrf_token: row.get("csrf_token"),
+            created_at_ns: row.get("session_created"),
+            expires_at_ns: row.get("expires_at_ns"),
+        }))
+    }
+
+    async fn delete_session(&self, token_digest: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM console_sessions WHERE token_digest = ?1")
+            .bind(token_digest)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_exercise(&self, exercise: &ExerciseRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO exercises (id, title, created_at_ns, created_by, definition) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&exercise.id)
+        .bind(&exercise.title)
+        .bind(exercise.created_at_ns)
+        .bind(&exercise.created_by)
+        .bind(exercise.definition.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn exercises(&self) -> Result<Vec<ExerciseRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM exercises ORDER BY created_at_ns DESC, id DESC")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(exercise_from_row).collect()
+    }
+
+    async fn exercise(&self, id: &str) -> Result<Option<ExerciseRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM exercises WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(exercise_from_row).transpose()
+    }
+
+    async fn append_exercise_log(
+        &self,
+        exercise_id: &str,
+        draft: EventDraft,
+        once_key: Option<&str>,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(key) = once_key {
+            let seen =
+                sqlx::query("SELECT 1 FROM exercise_log WHERE exercise_id = ?1 AND once_key = ?2")
+                    .bind(exercise_id)
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if seen.is_some() {
+                return Ok(None);
+            }
+        }
+        let last = sqlx::query(
+            "SELECT seq, digest FROM exercise_log WHERE exercise_id = ?1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(exercise_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut chain = match last {
+            None => StreamChain::new(exercise_id, EXERCISE_STREAM),
+            Some(row) => {
+                let seq = u64::try_from(row.get::<i64, _>("seq")).unwrap_or(0);
+                let head = Digest::from_str(&row.get::<String, _>("digest"))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                StreamChain::resume(exercise_id, EXERCISE_STREAM, seq + 1, head)
+            }
+        };
+        let event = chain.append(draft);
+        let id = uuid::Uuid::now_v7().to_string();
+        let values: serde_json::Map<String, serde_json::Value> = event
+            .fields
+            .iter()
+            .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
+            .collect();
+        let digests: serde_json::Map<String, serde_json::Value> = event
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
+            .collect();
+        let inserted = sqlx::query(
+            "INSERT INTO exercise_log (id, exercise_id, seq, time_ns, kind, fields, field_digests, prev, digest, once_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .bind(&id)
+        .bind(exercise_id)
+        .bind(i64::try_from(event.seq).unwrap_or(i64::MAX))
+        .bind(event.time_ns)
+        .bind(&event.kind)
+        .bind(serde_json::Value::Object(values).to_string())
+        .bind(serde_json::Value::Object(digests).to_string())
+        .bind(event.prev.to_hex())
+        .bind(event.digest.to_hex())
+        .bind(once_key)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) && once_key.is_some() => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(Some(StoredEvent { id, event }))
+    }
+
+    async fn exercise_log(&self, exercise_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {LOG_COLUMNS} FROM exercise_log WHERE exercise_id = ?1 ORDER BY seq"
+        )))
+        .bind(exercise_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(event_from_row).collect())
+    }
+
+    async fn exercise_log_after(
+        &self,
+        position: i64,
+        limit: u32,
+    ) -> Result<Vec<ExerciseLogEntry>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {LOG_COLUMNS} FROM exercise_log WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+        )))
+        .bind(position)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| ExerciseLogEntry {
+                position: row.get("rowid"),
+                exercise_id: row.get("drill_id"),
+                event: event_from_row(row),
+            })
+            .collect())
+    }
+
+    async fn exercise_log_position(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(rowid), 0) FROM exercise_log")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get(0))
+    }
+
+    async fn verify_exercise_log(
+        &self,
+        exercise_id: &str,
+    ) -> Result<ExerciseLogVerify, StoreError> {
+        let events = self.exercise_log(exercise_id).await?;
+        let mut chain = StreamChain::new(exercise_id, EXERCISE_STREAM);
+        let mut problems = Vec::new();
+        for stored in &events {
+            let e = &stored.event;
+            if e.seq != chain.length() {
+                problems.push(format!(
+                    "{}: expected position {}, found {}",
+                    e.seq,
+                    chain.length(),
+                    e.seq
+                ));
+            }
+            if e.prev != chain.head() {
+                problems.push(format!(
+                    "{}: does not follow the entry before it (link broken)",
+                    e.seq
+                ));
+            }
+            let recomputed = e.recompute();
+            if recomputed != e.digest {
+                problems.push(format!(
+                    "{}: contents do not match the stored digest (edited)",
+                    e.seq
+                ));
+            }
+            chain = StreamChain::resume(exercise_id, EXERCISE_STREAM, e.seq + 1, e.digest);
+        }
+        Ok(ExerciseLogVerify {
+            entries: events.len() as u64,
+            head: events.last().map(|e| e.event.digest.to_hex()),
+            problems,
+        })
+    }
+
+    async fn save_severity_model(
+        &self,
+        levels: &serde_json::Value,
+        edited_by: &str,
+        edited_at_ns: i64,
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        let next: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) + 1 FROM severity_models")
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+        sqlx::query(
+            "INSERT INTO severity_models (version, levels, edited_by, edited_at_ns) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(next)
+        .bind(levels.to_string())
+        .bind(edited_by)
+        .bind(edited_at_ns)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    async fn severity_models(&self) -> Result<Vec<SeverityModelVersion>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM severity_models ORDER BY version")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let levels: String = row.get("levels");
+                Ok(SeverityModelVersion {
+                    version: row.get("version"),
+                    levels: serde_json::from_str(&levels)
+                        .map_err(|e| StoreError::Corrupt(format!("severity model: {e}")))?,
+                    edited_by: row.get("edited_by"),
+                    edited_at_ns: row.get("edited_at_ns"),
+                })
+            })
+            .collect()
+    }
+}
