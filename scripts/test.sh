@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 say() { printf '\n== %s\n' "$*" >&2; }
 is_ci() { [ "${CI:-}" = "true" ]; }
 
-# Debian packages the tests need: a C compiler, and a C++ one for libFuzzer (scripts/fuzz.sh).
-DEBIAN_PACKAGES=(gcc g++)
+# Debian packages the tests need: a C compiler, a C++ one for libFuzzer (scripts/fuzz.sh), and
+# headless Chromium with its WebDriver for the console's browser test
+# (crates/muster-cli/tests/integration/console_browser.rs; it fails without them under CI=true).
+DEBIAN_PACKAGES=(gcc g++ chromium chromium-driver)
 
 need_packages=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

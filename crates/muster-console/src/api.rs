@@ -861,11 +861,9 @@ pub async fn approve_comms(
     input: Input<Value>,
 ) -> Result<Reply> {
     let exercise = comms_item(&state, &id, &comms_id).await?;
-    let drafted_by = exercise
-        .comms
-        .iter()
-        .find(|c| c.comms_id == comms_id)
-        .and_then(|c| c.drafted.by.clone());
+    let draft = exercise.comms.iter().find(|c| c.comms_id == comms_id);
+    let drafted_by = draft.and_then(|c| c.drafted.by.clone());
+    let audience = draft.map(|c| c.audience.clone()).unwrap_or_default();
     if drafted_by.as_deref() == Some(caller.username.as_str()) {
         return Err(ConsoleError::Conflict(
             "a draft is approved by someone other than its author".into(),
@@ -875,7 +873,7 @@ pub async fn approve_comms(
         .append(
             &exercise,
             Some(&caller.actor()),
-            &Entry::CommsApproved { comms_id },
+            &Entry::CommsApproved { comms_id, audience },
             None,
         )
         .await?;
@@ -897,7 +895,7 @@ pub async fn start_drill(
     let exercise = writable(&state, &id).await?;
     let launcher = state.config.drill_launcher.clone().ok_or_else(|| {
         ConsoleError::Conflict(
-            "this console cannot start drills: start it from a project (muster serve in a folder with muster.toml)".into(),
+            "this console cannot start drills: serve it with `muster serve --agent AGENT.yaml --scenarios PATH`, or run `muster drill --exercise ID` yourself".into(),
         )
     })?;
     state

@@ -68,11 +68,24 @@ fn item(event: &StoredEvent, raw: bool) -> EvidenceItem {
         .iter()
         .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
         .collect();
-    let text = ["text", "error", "reason"]
-        .iter()
-        .find_map(|k| fields.get(*k).and_then(Value::as_str))
-        .unwrap_or_default()
-        .to_owned();
+    let text = if e.kind == "tool.call" {
+        let name = fields.get("name").and_then(Value::as_str).unwrap_or("tool");
+        let arguments = fields
+            .get("arguments")
+            .map(Value::to_string)
+            .unwrap_or_default();
+        let result = fields
+            .get("result")
+            .map(Value::to_string)
+            .unwrap_or_default();
+        format!("{name}({arguments}) → {result}")
+    } else {
+        ["text", "error", "reason"]
+            .iter()
+            .find_map(|k| fields.get(*k).and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_owned()
+    };
     let mut fields = Value::Object(std::mem::take(&mut fields));
     let text = if raw {
         text

@@ -276,6 +276,8 @@ pub enum Entry {
     },
     CommsApproved {
         comms_id: String,
+        #[serde(default)]
+        audience: String,
     },
     DrillStarted {
         drill_id: Option<String>,
@@ -399,7 +401,13 @@ impl Entry {
                     "Comms reviewed".into()
                 }
             }
-            Entry::CommsApproved { comms_id } => format!("Comms {comms_id} approved"),
+            Entry::CommsApproved { comms_id, audience } => {
+                if audience.is_empty() {
+                    format!("Comms {comms_id} approved")
+                } else {
+                    format!("Comms to {audience} approved")
+                }
+            }
             Entry::DrillStarted { detail, .. } => format!("Drill started: {detail}"),
             Entry::DrillVerdict {
                 scenario,

@@ -441,7 +441,10 @@ pub fn router(state: AppState) -> (Router, Vec<RouteSpec>) {
         )
         .finish();
     let _ = state.openapi.set(openapi::document(&specs));
-    let router = router.fallback(pages::not_found).with_state(state);
+    let router = router
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(routes::form_errors_as_pages))
+        .with_state(state);
     (router, specs)
 }
 

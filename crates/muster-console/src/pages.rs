@@ -77,14 +77,22 @@ fn csrf(caller: &Caller) -> Markup {
 }
 
 pub fn error_page(error: &ConsoleError) -> Response {
+    message_page(error.status(), &error.to_string(), None)
+}
+
+/// An error as a page, with a way back to where the person was.
+pub fn message_page(status: StatusCode, message: &str, back: Option<&str>) -> Response {
     let body = html! {
-        section.card {
+        section.card #error {
             h1 { "Not possible" }
-            p.error { (error.to_string()) }
-            p { a href="/" { "Back to the exercises" } }
+            p.error role="alert" { (message) }
+            p {
+                @if let Some(back) = back { a href=(back) { "Go back" } " · " }
+                a href="/" { "Exercises" } " · " a href="/login" { "Sign in as someone else" }
+            }
         }
     };
-    (error.status(), layout("Error", None, body)).into_response()
+    (status, layout("Not possible", None, body)).into_response()
 }
 
 /// Renders a page result, showing errors as a page rather than JSON.
@@ -194,7 +202,15 @@ async fn exercise_inner(state: &AppState, caller: &Caller, id: &str) -> Result<H
     } else {
         Vec::new()
     };
-    let body = exercise_body(caller, &exercise, model_version, &levels, &accounts);
+    let can_drill = state.config.drill_launcher.is_some();
+    let body = exercise_body(
+        caller,
+        &exercise,
+        model_version,
+        &levels,
+        &accounts,
+        can_drill,
+    );
     Ok(layout(&exercise.title, Some(caller), body))
 }
 
@@ -213,6 +229,7 @@ fn exercise_body(
     model_version: i64,
     levels: &[SeverityLevel],
     accounts: &[muster_store::ConsoleUser],
+    can_drill: bool,
 ) -> Markup {
     let id = &x.id;
     let open = x.status() != Status::Ended;
@@ -241,7 +258,7 @@ fn exercise_body(
             div.cols {
                 div {
                     h3 { "The ticket" }
-                    blockquote { (x.definition.scenario.ticket) }
+                    blockquote.ticket { @for para in paragraphs(&x.definition.scenario.ticket) { p { (para) } } }
                 }
                 div {
                     h3 { "Objectives" }
@@ -300,7 +317,8 @@ fn exercise_body(
                     h3 { (d.title) " " span.muted { "owner: " (d.owner.label()) } }
                     p { strong { "Decision: " } (d.decision) }
                     @if !d.rationale.is_empty() { p { strong { "Rationale: " } (d.rationale) } }
-                    p.muted { "Logged " (stamp(&d.logged)) @if let Some(p) = &d.phase { " · " (p) } }
+                    p.muted { "Logged " (stamp(&d.logged)) @if let Some(p) = &d.phase {
+                        " · " (x.definition.phases.iter().find(|ph| &ph.key == p).map_or(p.as_str(), |ph| ph.title.as_str())) } }
                     div.cols3 {
                         div { h4 { "Known" } ul { @for f in &d.facts { li { (f) } } } }
                         div { h4 { "Not known" }
@@ -360,7 +378,7 @@ fn exercise_body(
                 @if caller.may(Permission::SetSeverity) && open {
                     form method="post" action=(act("/severity")) {
                         (csrf(caller))
-                        label { "Level (model v" (model_version) ")"
+                        label { "Level (" (if model_version == 0 { "built-in severity model".to_owned() } else { format!("severity model v{model_version}") }) ")"
                             select name="level" { @for l in levels { option value=(l.level) { (l.level) " — " (l.name) } } }
                         }
                         label { "Rationale" input name="rationale" required; }
@@ -479,8 +497,10 @@ fn exercise_body(
                              td { @if d.finished { "finished" } @else { "running" } } }
                     }
                 }
-                @if caller.may(Permission::RunDrill) && open {
+                @if caller.may(Permission::RunDrill) && open && can_drill {
                     form method="post" action=(act("/drills")) { (csrf(caller)) button #start-drill type="submit" { "Start the project's drill" } }
+                } @else if caller.may(Permission::RunDrill) && open {
+                    p.muted { "Stream a drill in with " code { "muster drill --agent … --scenarios … --exercise " (id) } "." }
                 }
             }
         }
@@ -527,6 +547,25 @@ fn exercise_body(
             }
         }
     }
+}
+
+/// A ticket's text as paragraphs: blank lines separate them, and the hard line breaks of the
+/// YAML it came from are joined (the first line, the ticket's header, stays on its own).
+fn paragraphs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, block) in text.split("\n\n").enumerate() {
+        let mut lines = block.lines().map(str::trim).filter(|l| !l.is_empty());
+        if i == 0
+            && let Some(header) = lines.next()
+        {
+            out.push(header.to_owned());
+        }
+        let joined = lines.collect::<Vec<_>>().join(" ");
+        if !joined.is_empty() {
+            out.push(joined);
+        }
+    }
+    out
 }
 
 fn hours(ms: i64) -> String {

@@ -105,6 +105,30 @@ pub enum Permission {
 }
 
 impl Permission {
+    pub const ALL: [Permission; 17] = [
+        Permission::Public,
+        Permission::SignedIn,
+        Permission::ViewExercise,
+        Permission::ManageExercise,
+        Permission::ManageAccounts,
+        Permission::LogDecision,
+        Permission::AnswerQuestion,
+        Permission::SetSeverity,
+        Permission::DeclareAwareness,
+        Permission::DraftComms,
+        Permission::ReviewComms,
+        Permission::ApproveComms,
+        Permission::ViewRawEvidence,
+        Permission::ReadAccessAudit,
+        Permission::RunDrill,
+        Permission::RecordHotWash,
+        Permission::ExportRecord,
+    ];
+
+    pub fn parse(key: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.key() == key)
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Permission::Public => "public",

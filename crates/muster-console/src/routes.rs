@@ -265,3 +265,34 @@ fn form_field(bytes: &[u8], name: &str) -> Option<String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).ok()?;
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
+
+/// A browser's form post that fails gets an error page with a way back, not the API's JSON.
+pub async fn form_errors_as_pages(req: Request, next: Next) -> Response {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if !is_form(content_type) {
+        return next.run(req).await;
+    }
+    // Only the path of the referring page: a link back can never leave the console.
+    let back = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<axum::http::Uri>().ok())
+        .map(|uri| uri.path().to_owned());
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), BODY_LIMIT)
+        .await
+        .unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+    crate::pages::message_page(status, &message, back.as_deref())
+}

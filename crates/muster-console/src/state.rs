@@ -475,7 +475,7 @@ fn apply(state: &mut ExerciseState, logged: &LoggedEntry) {
                 });
             }
         }
-        Entry::CommsApproved { comms_id } => {
+        Entry::CommsApproved { comms_id, .. } => {
             if let Some(c) = state
                 .comms
                 .iter_mut()

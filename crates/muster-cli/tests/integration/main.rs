@@ -2,6 +2,8 @@
 //! colour, fixed width, no inherited store).
 
 mod common;
+mod console_browser;
+mod test_console;
 mod test_demo;
 mod test_drill;
 mod test_evidence;

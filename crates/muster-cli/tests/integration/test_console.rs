@@ -1,0 +1,237 @@
+//! `muster console`, `muster serve` refusals and `muster drill --exercise` streaming into a
+//! console exercise's log.
+
+use muster_console::exercise::{default_capabilities, default_injects, default_phases};
+use muster_console::{ExerciseDefinition, ScenarioBrief};
+use muster_store::{ConsoleStore, ExerciseRecord, SqliteStore};
+
+use crate::common::{TestEnv, repo};
+
+const PASSWORD: &str = "a long test passphrase";
+
+fn add_user(env: &TestEnv, store: &str, args: &[&str], password: &str) -> crate::common::Run {
+    let mut all = vec!["--store", store, "console", "add-user"];
+    all.extend_from_slice(args);
+    let out = env
+        .command(&all)
+        .env("MUSTER_CONSOLE_PASSWORD", password)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    crate::common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn accounts_are_checked_and_listed() {
+    let env = TestEnv::new();
+    let store = env.path().join("e.db").display().to_string();
+    let ok = add_user(
+        &env,
+        &store,
+        &[
+            "fay",
+            "--name",
+            "Fay F",
+            "--role",
+            "facilitator",
+            "--admin",
+            "--json",
+        ],
+        PASSWORD,
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(ok.json()["is_admin"], true);
+    let unknown = add_user(
+        &env,
+        &store,
+        &["ann", "--name", "Ann", "--role", "admin"],
+        PASSWORD,
+    );
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("unknown role `admin`"),
+        "{}",
+        unknown.stderr
+    );
+    assert!(
+        unknown.stderr.contains("facilitator, incident-lead"),
+        "{}",
+        unknown.stderr
+    );
+    let short = add_user(
+        &env,
+        &store,
+        &["sam", "--name", "Sam", "--role", "dpo"],
+        "short",
+    );
+    assert_eq!(short.code, 2);
+    assert!(short.stderr.contains("12 characters"), "{}", short.stderr);
+    let taken = add_user(
+        &env,
+        &store,
+        &["fay", "--name", "Other", "--role", "dpo"],
+        PASSWORD,
+    );
+    assert_eq!(taken.code, 2);
+    assert!(taken.stderr.contains("already exists"), "{}", taken.stderr);
+    let list = env.run(&["--store", &store, "console", "users", "--json"]);
+    assert_eq!(list.code, 0);
+    let users = list.json();
+    assert_eq!(
+        users.as_array().map(Vec::len),
+        Some(1),
+        "nothing half-added: {users}"
+    );
+    assert!(!list.stdout.contains("argon2"), "no hash is ever printed");
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_being_told() {
+    let env = TestEnv::new();
+    let run = env.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a loopback address"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--public"), "{}", run.stderr);
+}
+
+fn exercise_in(store_path: &std::path::Path) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    runtime.block_on(async {
+        let store = SqliteStore::open(store_path)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let definition = ExerciseDefinition {
+            scenario: ScenarioBrief {
+                id: "cross-account-billing-note".into(),
+                title: "Billing note".into(),
+                ticket: "INC-1".into(),
+                severity: "high".into(),
+                mode: "data".into(),
+                journeys: vec![],
+            },
+            objectives: vec!["Contain".into()],
+            phases: default_phases(),
+            injects: default_injects(),
+            clock_speed: 1.0,
+            regulatory: Default::default(),
+            comms_target_minutes: 60,
+            capabilities: default_capabilities(),
+            drill_id: None,
+        };
+        store
+            .create_exercise(&ExerciseRecord {
+                id: "ex-live".into(),
+                title: "Live drill".into(),
+                created_at_ns: 1,
+                created_by: "fay".into(),
+                definition: serde_json::to_value(&definition).unwrap_or_default(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store.close().await;
+    });
+    "ex-live".into()
+}
+
+#[test]
+fn a_drill_streams_its_verdicts_into_an_exercise() {
+    let env = TestEnv::new();
+    let store_path = env.path().join("e.db");
+    let store = store_path.display().to_string();
+    let exercise = exercise_in(&store_path);
+    let agent = crate::test_drill::serve(&env, &[]);
+    let manifest = repo()
+        .join("library/reference/agent.yaml")
+        .display()
+        .to_string();
+    let scenario = repo()
+        .join("library/scenarios/cross-account-billing-note.yaml")
+        .display()
+        .to_string();
+    let base = [
+        "--store",
+        &store,
+        "drill",
+        "--agent",
+        &manifest,
+        "--scenarios",
+        &scenario,
+        "--base-url",
+        &agent.url,
+        "--repeat",
+        "2",
+        "--no-lock",
+    ];
+
+    let mut missing = base.to_vec();
+    missing.extend(["--exercise", "ex-nope"]);
+    let refused = env.run(&missing);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("no console exercise `ex-nope`"),
+        "{}",
+        refused.stderr
+    );
+
+    let mut args = base.to_vec();
+    args.extend(["--exercise", &exercise, "--json"]);
+    let run = env.run(&args);
+    assert_eq!(run.code, 1, "the flawed agent fails: {}", run.stderr);
+    let report = run.json();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let (kinds, log) = runtime.block_on(async {
+        let store = SqliteStore::open(&store_path)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let log = store
+            .exercise_log(&exercise)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let verify = store
+            .verify_exercise_log(&exercise)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(verify.problems.is_empty(), "{:?}", verify.problems);
+        let kinds: Vec<String> = log.iter().map(|e| e.event.kind.clone()).collect();
+        let entries: Vec<serde_json::Value> = log
+            .iter()
+            .filter_map(|e| e.event.value("entry").cloned())
+            .collect();
+        (kinds, entries)
+    });
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("drill_started"),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "drill_verdict").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("drill_finished"),
+        "{kinds:?}"
+    );
+    assert_eq!(log[0]["drill_id"], report["drill_id"]);
+    assert_eq!(log[1]["scenario"], "cross-account-billing-note");
+    assert_eq!(log[1]["verdict"], "fail");
+    let finished = log.last().cloned().unwrap_or_default();
+    assert_eq!(finished["root_digest"], report["root_digest"]);
+    assert!(
+        finished["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("fail"),
+        "{finished}"
+    );
+}
