@@ -545,6 +545,10 @@ pub struct ConsoleServeArgs {
     /// Agent manifest for drills started from the console.
     #[arg(long, value_name = "FILE", requires = "scenarios")]
     pub agent: Option<PathBuf>,
+    /// Override the manifest's target.base_url for drills started from the console (the host
+    /// must still be declared in `hosts`).
+    #[arg(long, value_name = "URL", requires = "agent")]
+    pub base_url: Option<String>,
     /// Scenario files or folders offered for exercises (and drilled from the console with
     /// --agent). Default: the built-in library.
     #[arg(long = "scenarios", value_name = "PATH")]

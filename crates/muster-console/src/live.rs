@@ -221,8 +221,11 @@ pub fn launch_drill(state: AppState, launcher: DrillLauncher, exercise_id: Strin
         if let Some(dir) = &launcher.working_dir {
             command.current_dir(dir);
         }
+        // 0 passed, 1 found failures, 3 inconclusive: the drill ran and reported into the
+        // exercise itself. Anything else (bad input, refused by the interlock, a runtime
+        // problem) ended it before it could, so the failure is recorded here.
         let outcome = match command.output().await {
-            Ok(output) if output.status.success() => return,
+            Ok(output) if matches!(output.status.code(), Some(0 | 1 | 3)) => return,
             Ok(output) => {
                 let stderr = String::from_utf8_lossy(&output.stderr);
                 let last = stderr
@@ -234,16 +237,12 @@ pub fn launch_drill(state: AppState, launcher: DrillLauncher, exercise_id: Strin
             }
             Err(e) => format!("the drill process could not start: {e}"),
         };
-        // Exit status 1 means the drill ran and found failures; it reported its own verdicts.
         let Ok(Some(record)) = state.store().exercise(&exercise_id).await else {
             return;
         };
         let Ok(exercise) = state_of(state.store(), &record, now_ns()).await else {
             return;
         };
-        if exercise.drills.iter().any(|d| d.finished) && outcome.contains("exit status: 1") {
-            return;
-        }
         let entry = Entry::DrillFinished {
             drill_id: String::new(),
             root_digest: None,

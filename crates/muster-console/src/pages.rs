@@ -197,11 +197,7 @@ pub async fn exercise_page(
 async fn exercise_inner(state: &AppState, caller: &Caller, id: &str) -> Result<Html<String>> {
     let exercise = state.exercise(id).await?;
     let (model_version, levels) = current_model(state.store()).await?;
-    let accounts = if caller.may(Permission::ManageExercise) {
-        state.store().users().await?
-    } else {
-        Vec::new()
-    };
+    let accounts = state.store().users().await?;
     let can_drill = state.config.drill_launcher.is_some();
     let body = exercise_body(
         caller,
@@ -470,7 +466,13 @@ fn exercise_body(
                             td { (r.label()) }
                             @match spells.and_then(|s| s.last()) {
                                 Some(now) if now.until.is_none() => { td { (now.username) } td { (stamp(&now.from)) } }
-                                _ => { td.muted { "—" } td {} }
+                                _ => {
+                                    td.muted {
+                                        @let holders: Vec<&str> = accounts.iter().filter(|a| a.role == r.key()).map(|a| a.username.as_str()).collect();
+                                        @if holders.is_empty() { "—" } @else { (holders.join(", ")) " (by account role)" }
+                                    }
+                                    td {}
+                                }
                             }
                             td.muted { @if let Some(s) = spells { @for old in s.iter().filter(|s| s.until.is_some()) {
                                 (old.username) " (" (clock_label(old.from.exercise_ms)) "–" (old.until.as_ref().map(|u| clock_label(u.exercise_ms)).unwrap_or_default()) ") "

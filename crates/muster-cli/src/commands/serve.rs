@@ -69,6 +69,9 @@ fn launcher(ctx: &Context, args: &ConsoleServeArgs) -> Result<Option<DrillLaunch
         drill_args.push("--scenarios".into());
         drill_args.push(absolute(s)?.display().to_string());
     }
+    if let Some(url) = &args.base_url {
+        drill_args.extend(["--base-url".to_owned(), url.clone()]);
+    }
     drill_args.extend([
         "--exercise".to_owned(),
         "{exercise}".to_owned(),

@@ -235,3 +235,142 @@ fn a_drill_streams_its_verdicts_into_an_exercise() {
         "{finished}"
     );
 }
+
+/// `muster serve` with extra flags; killed on drop.
+struct Console {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_console(env: &TestEnv, args: &[&str]) -> Console {
+    use std::io::BufRead;
+    let mut child = env
+        .command(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = loop {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("muster console on http://") => {
+                let at = line.find("http://").unwrap_or_default();
+                break line[at..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_end_matches('/')
+                    .to_owned();
+            }
+            Some(Ok(_)) => {}
+            _ => panic!("muster serve did not start"),
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Console { child, url }
+}
+
+/// Signs in through the API; returns a client that sends the cookie and CSRF token.
+async fn sign_in(base: &str, username: &str) -> (reqwest::Client, String, String) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let response = http
+        .post(format!("{base}/api/session"))
+        .json(&serde_json::json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(response.status().is_success(), "sign in: {}", response.status());
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_default()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    (http, cookie, body["csrf_token"].as_str().unwrap_or_default().to_owned())
+}
+
+#[test]
+fn a_drill_started_from_the_console_reports_into_the_exercise() {
+    let env = TestEnv::new();
+    let store = env.path().join("e.db").display().to_string();
+    let ok = add_user(&env, &store, &["fay", "--name", "Fay", "--role", "facilitator", "--admin"], PASSWORD);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let agent = crate::test_drill::serve(&env, &[]);
+    let manifest = repo().join("library/reference/agent.yaml").display().to_string();
+    let scenario = repo()
+        .join("library/scenarios/cross-account-billing-note.yaml")
+        .display()
+        .to_string();
+    let console = serve_console(&env, &["--store", &store, "serve", "--listen", "127.0.0.1:0", "--agent", &manifest, "--scenarios", &scenario, "--base-url", &agent.url]);
+    // The same console with a target the manifest does not declare: the interlock refuses the
+    // drill, and the refusal is recorded in the exercise rather than lost.
+    let refused_console = serve_console(&env, &["--store", &store, "serve", "--listen", "127.0.0.1:0", "--agent", &manifest, "--scenarios", &scenario, "--base-url", "http://192.0.2.1:9"]);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    runtime.block_on(async {
+        for (base, expect_refusal) in [(&console.url, false), (&refused_console.url, true)] {
+            let (http, cookie, csrf) = sign_in(base, "fay").await;
+            let post = |path: String, body: serde_json::Value| {
+                http.post(format!("{base}{path}"))
+                    .header("cookie", &cookie)
+                    .header("x-csrf-token", &csrf)
+                    .json(&body)
+                    .send()
+            };
+            let created: serde_json::Value = post("/api/exercises".into(), serde_json::json!({"scenario": "cross-account-billing-note"}))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .json()
+                .await
+                .unwrap_or_default();
+            let id = created["id"].as_str().unwrap_or_default().to_owned();
+            let started = post(format!("/api/exercises/{id}/drills"), serde_json::json!({}))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(started.status().is_success(), "{}", started.status());
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            let state = loop {
+                let state: serde_json::Value = http
+                    .get(format!("{base}/api/exercises/{id}"))
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .json()
+                    .await
+                    .unwrap_or_default();
+                let done = state["drills"].as_array().is_some_and(|d| d.iter().any(|d| d["finished"] == true));
+                if done || std::time::Instant::now() > deadline {
+                    break state;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            };
+            let entries = state["entries"].as_array().cloned().unwrap_or_default();
+            let finished = entries
+                .iter()
+                .rfind(|e| e["entry"]["type"] == "drill_finished")
+                .unwrap_or_else(|| panic!("no drill_finished: {state}"));
+            let summary = finished["entry"]["summary"].as_str().unwrap_or_default();
+            if expect_refusal {
+                assert!(summary.contains("exit status: 4"), "{summary}");
+                assert!(!entries.iter().any(|e| e["entry"]["type"] == "drill_verdict"));
+            } else {
+                assert!(summary.starts_with("fail"), "{summary}");
+                let tally = &state["drills"][0];
+                assert!(tally["fail"].as_u64() >= Some(1), "{tally}");
+                assert!(finished["entry"]["root_digest"].as_str().is_some_and(|d| d.len() == 64));
+            }
+        }
+    });
+}

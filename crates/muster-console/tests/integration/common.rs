@@ -76,6 +76,11 @@ async fn planted_drill(store: &SqliteStore) -> String {
 }
 
 pub async fn start() -> Console {
+    start_with(|_| {}).await
+}
+
+/// A console whose configuration `adjust` changes first.
+pub async fn start_with(adjust: impl FnOnce(&mut ConsoleConfig)) -> Console {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let store = Arc::new(
@@ -88,6 +93,7 @@ pub async fn start() -> Console {
     config.scenarios = vec![scenario()];
     config.scheduler_tick = Duration::from_millis(50);
     config.tail_tick = Duration::from_millis(50);
+    adjust(&mut config);
     let state = AppState::new(config);
     muster_console::live::start(&state);
     let (router, _) = muster_console::router(state.clone());

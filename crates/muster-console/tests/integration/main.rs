@@ -3,4 +3,5 @@
 
 mod common;
 mod flows;
+mod notify;
 mod permissions;
