@@ -60,8 +60,16 @@ pub async fn login(State(state): State<AppState>, input: Input<LoginRequest>) ->
         .store()
         .user_by_username(value.username.trim())
         .await?;
-    // The same answer whether the account exists or not.
-    let Some(user) = user.filter(|u| verify_password(&value.password, &u.password_hash)) else {
+    // The same answer, after the same work, whether the account exists or not: an unknown name
+    // is checked against a throwaway hash so the time taken does not tell names apart.
+    let verified = match &user {
+        Some(u) => verify_password(&value.password, &u.password_hash),
+        None => {
+            verify_password(&value.password, crate::auth::decoy_hash());
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| verified) else {
         if from_form {
             return Ok(Redirect::to("/login?failed=1").into_response());
         }
@@ -446,14 +454,40 @@ pub async fn get_exercise(
     Ok(Json(state.exercise(&id).await?))
 }
 
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct LogQuery {
+    /// Only entries after this position (`seq`).
+    #[serde(default)]
+    pub after: Option<u64>,
+    /// At most this many entries (default 1,000, at most 5,000).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
 pub async fn exercise_log(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<LogQuery>,
 ) -> Result<Json<Value>> {
     let exercise = state.exercise(&id).await?;
-    Ok(Json(
-        json!({"entries": exercise.entries, "unreadable": exercise.unreadable}),
-    ))
+    let limit = query.limit.unwrap_or(1000).clamp(1, 5000);
+    let entries: Vec<_> = exercise
+        .entries
+        .iter()
+        .filter(|e| query.after.is_none_or(|after| e.seq > after))
+        .take(limit)
+        .collect();
+    let more = entries.last().is_some_and(|last| {
+        exercise
+            .entries
+            .last()
+            .is_some_and(|end| end.seq > last.seq)
+    });
+    Ok(Json(json!({
+        "entries": entries,
+        "more": more,
+        "unreadable": exercise.unreadable,
+    })))
 }
 
 async fn writable(state: &AppState, id: &str) -> Result<ExerciseState> {
@@ -1174,6 +1208,7 @@ pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Re
     let verify = state.store().verify_exercise_log(&id).await?;
     Ok(Json(json!({
         "exercise": exercise,
+        "entries": exercise.entries,
         "log": {"entries": verify.entries, "head": verify.head, "intact": verify.problems.is_empty(), "problems": verify.problems},
     })))
 }

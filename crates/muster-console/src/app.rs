@@ -1,6 +1,7 @@
 //! The console's shared state and the operations every route uses: read an exercise, append to
 //! its log, tell the live feed.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use tokio::sync::{Notify, broadcast};
 use crate::error::{ConsoleError, Result};
 use crate::exercise::{Actor, Entry, ExerciseDefinition, ScenarioBrief};
 use crate::live::LiveEvent;
-use crate::state::{ExerciseState, fold};
+use crate::state::{ExerciseState, apply_events, empty, fold, next_seq, read_at};
 
 /// Everything the console needs from storage.
 pub trait Backend: EvidenceStore + ConsoleStore {}
@@ -70,6 +71,10 @@ pub struct Inner {
     pub appended: Notify,
     /// Built from the route table once the router is.
     pub openapi: std::sync::OnceLock<serde_json::Value>,
+    /// Each exercise's state as folded so far; a read folds only the entries added since.
+    /// Definitions never change and the log only grows, so a cached fold is never wrong, only
+    /// behind — and every read catches it up from the store (which other processes append to).
+    cache: std::sync::Mutex<HashMap<String, Arc<ExerciseState>>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -91,6 +96,7 @@ impl AppState {
             live,
             appended: Notify::new(),
             openapi: std::sync::OnceLock::new(),
+            cache: std::sync::Mutex::new(HashMap::new()),
         }))
     }
 
@@ -105,9 +111,45 @@ impl AppState {
             .ok_or_else(|| ConsoleError::NotFound(format!("no exercise `{id}`")))
     }
 
+    /// The exercise's state now, or `NotFound`.
     pub async fn exercise(&self, id: &str) -> Result<ExerciseState> {
-        let record = self.record(id).await?;
-        state_of(self.store(), &record, now_ns()).await
+        self.try_exercise(id)
+            .await?
+            .ok_or_else(|| ConsoleError::NotFound(format!("no exercise `{id}`")))
+    }
+
+    /// The exercise's state now, if it exists: the cached fold, caught up with the log.
+    pub async fn try_exercise(&self, id: &str) -> Result<Option<ExerciseState>> {
+        let cached = self.cache.lock().ok().and_then(|c| c.get(id).cloned());
+        let mut state = match cached {
+            Some(state) => state,
+            None => {
+                let Some(record) = self.store().exercise(id).await? else {
+                    return Ok(None);
+                };
+                Arc::new(empty(&record, definition_of(&record)?))
+            }
+        };
+        let seen = next_seq(&state);
+        let new = self.store().exercise_log_from(id, seen).await?;
+        if !new.is_empty() {
+            let caught_up = Arc::make_mut(&mut state);
+            apply_events(caught_up, &new);
+            if let Ok(mut cache) = self.cache.lock() {
+                // Another reader may have caught up further meanwhile: keep the furthest.
+                let keep = cache
+                    .get(id)
+                    .is_none_or(|other| next_seq(other) <= next_seq(&state));
+                if keep {
+                    cache.insert(id.to_owned(), state.clone());
+                }
+            }
+        } else if let Ok(mut cache) = self.cache.lock() {
+            cache.entry(id.to_owned()).or_insert_with(|| state.clone());
+        }
+        let mut now = Arc::unwrap_or_clone(state);
+        read_at(&mut now, now_ns());
+        Ok(Some(now))
     }
 
     /// Append an entry at the exercise clock's current reading.
@@ -135,21 +177,24 @@ impl AppState {
     }
 }
 
-/// Reads an exercise's definition and log into its state.
+fn definition_of(record: &ExerciseRecord) -> Result<ExerciseDefinition> {
+    serde_json::from_value(record.definition.clone()).map_err(|e| {
+        ConsoleError::Internal(format!(
+            "exercise {} has an unreadable definition: {e}",
+            record.id
+        ))
+    })
+}
+
+/// Reads an exercise's definition and whole log into its state (for one-off readers such as a
+/// drill process; the console reads through its cache, [`AppState::exercise`]).
 pub async fn state_of(
     store: &dyn Backend,
     record: &ExerciseRecord,
     now: i64,
 ) -> Result<ExerciseState> {
-    let definition: ExerciseDefinition = serde_json::from_value(record.definition.clone())
-        .map_err(|e| {
-            ConsoleError::Internal(format!(
-                "exercise {} has an unreadable definition: {e}",
-                record.id
-            ))
-        })?;
     let log = store.exercise_log(&record.id).await?;
-    Ok(fold(record, definition, &log, now))
+    Ok(fold(record, definition_of(record)?, &log, now))
 }
 
 /// Append one entry to an exercise's log. Used by the console and by a drill streaming into an

@@ -32,6 +32,15 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// A hash of a random password, checked when a sign-in names no account.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let password = random_token().unwrap_or_else(|_| "decoy password never used".into());
+        hash_password(&password).unwrap_or_default()
+    })
+}
+
 /// 32 random bytes as hex.
 pub fn random_token() -> Result<String> {
     let mut bytes = [0u8; 32];

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use tokio_stream::wrappers::BroadcastStream;
 
-use crate::app::{AppState, DrillLauncher, append_entry, now_ns, state_of};
+use crate::app::{AppState, DrillLauncher, append_entry, now_ns};
 use crate::exercise::Entry;
 use crate::state::{Status, clock_label, read_entry};
 
@@ -142,7 +142,9 @@ pub async fn release_due(state: &AppState) -> crate::error::Result<usize> {
     let mut released = 0;
     for record in state.store().exercises().await? {
         let now = now_ns();
-        let exercise = state_of(state.store(), &record, now).await?;
+        let Some(exercise) = state.try_exercise(&record.id).await? else {
+            continue;
+        };
         if exercise.status() != Status::Running {
             continue;
         }
@@ -237,10 +239,7 @@ pub fn launch_drill(state: AppState, launcher: DrillLauncher, exercise_id: Strin
             }
             Err(e) => format!("the drill process could not start: {e}"),
         };
-        let Ok(Some(record)) = state.store().exercise(&exercise_id).await else {
-            return;
-        };
-        let Ok(exercise) = state_of(state.store(), &record, now_ns()).await else {
+        let Ok(exercise) = state.exercise(&exercise_id).await else {
             return;
         };
         let entry = Entry::DrillFinished {

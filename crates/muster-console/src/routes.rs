@@ -193,9 +193,8 @@ async fn admit(
     })?;
     let mut roles = vec![account_role];
     if let Some(id) = params.get("id")
-        && let Some(record) = state.store().exercise(id).await?
+        && let Some(exercise) = state.try_exercise(id).await?
     {
-        let exercise = crate::app::state_of(state.store(), &record, now_ns()).await?;
         for seat in exercise.seats_of(&session.user.username) {
             if !roles.contains(&seat) {
                 roles.push(seat);

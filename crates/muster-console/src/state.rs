@@ -242,6 +242,11 @@ pub struct ExerciseState {
     pub ratings: Vec<RatingState>,
     pub findings: Vec<FindingState>,
     pub actions: Vec<ActionState>,
+    /// How many entries the log holds (they are at `GET /api/exercises/{id}/log`).
+    pub entry_count: usize,
+    /// The log's entries, in order. Not in the state's JSON: read them from the log route,
+    /// which pages through them.
+    #[serde(skip)]
     pub entries: Vec<LoggedEntry>,
     /// Log entries that could not be read (a corrupted record); shown, never skipped silently.
     pub unreadable: Vec<String>,
@@ -303,14 +308,9 @@ pub fn read_entry(event: &StoredEvent) -> Result<LoggedEntry, String> {
     })
 }
 
-/// Folds an exercise's log into its state at wall time `now_ns`.
-pub fn fold(
-    record: &ExerciseRecord,
-    definition: ExerciseDefinition,
-    log: &[StoredEvent],
-    now_ns: i64,
-) -> ExerciseState {
-    let mut state = ExerciseState {
+/// An exercise with nothing in its log yet.
+pub fn empty(record: &ExerciseRecord, definition: ExerciseDefinition) -> ExerciseState {
+    ExerciseState {
         id: record.id.clone(),
         title: record.title.clone(),
         created_by: record.created_by.clone(),
@@ -329,20 +329,47 @@ pub fn fold(
         ratings: Vec::new(),
         findings: Vec::new(),
         actions: Vec::new(),
-        entries: Vec::with_capacity(log.len()),
+        entry_count: 0,
+        entries: Vec::new(),
         unreadable: Vec::new(),
-    };
+    }
+}
+
+/// Applies log events that follow what `state` has seen, in order.
+pub fn apply_events(state: &mut ExerciseState, log: &[StoredEvent]) {
     for event in log {
         match read_entry(event) {
             Ok(logged) => {
-                apply(&mut state, &logged);
+                apply(state, &logged);
                 state.entries.push(logged);
+                state.entry_count = state.entries.len();
             }
             Err(problem) => state.unreadable.push(problem),
         }
     }
+}
+
+/// The chain position the next log event of this exercise will take.
+pub fn next_seq(state: &ExerciseState) -> u64 {
+    (state.entries.len() + state.unreadable.len()) as u64
+}
+
+/// Sets what depends on the wall clock: the exercise clock's reading and the regulatory clocks.
+pub fn read_at(state: &mut ExerciseState, now_ns: i64) {
     state.now_exercise_ms = state.clock.exercise_ms(now_ns);
-    state.regulatory_clocks = regulatory_clocks(&state, now_ns);
+    state.regulatory_clocks = regulatory_clocks(state, now_ns);
+}
+
+/// Folds an exercise's log into its state at wall time `now_ns`.
+pub fn fold(
+    record: &ExerciseRecord,
+    definition: ExerciseDefinition,
+    log: &[StoredEvent],
+    now_ns: i64,
+) -> ExerciseState {
+    let mut state = empty(record, definition);
+    apply_events(&mut state, log);
+    read_at(&mut state, now_ns);
     state
 }
 

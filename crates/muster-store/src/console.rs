@@ -110,6 +110,12 @@ pub trait ConsoleStore: Send + Sync {
         once_key: Option<&str>,
     ) -> Result<Option<StoredEvent>, StoreError>;
     async fn exercise_log(&self, exercise_id: &str) -> Result<Vec<StoredEvent>, StoreError>;
+    /// An exercise's entries from chain position `from_seq` on, in order.
+    async fn exercise_log_from(
+        &self,
+        exercise_id: &str,
+        from_seq: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
     /// Entries of every exercise stored after `position`, oldest first, at most `limit`.
     async fn exercise_log_after(
         &self,

@@ -288,7 +288,11 @@ async fn sign_in(base: &str, username: &str) -> (reqwest::Client, String, String
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(response.status().is_success(), "sign in: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "sign in: {}",
+        response.status()
+    );
     let cookie = response
         .headers()
         .get("set-cookie")
@@ -297,25 +301,67 @@ async fn sign_in(base: &str, username: &str) -> (reqwest::Client, String, String
         .unwrap_or_default()
         .to_owned();
     let body: serde_json::Value = response.json().await.unwrap_or_default();
-    (http, cookie, body["csrf_token"].as_str().unwrap_or_default().to_owned())
+    (
+        http,
+        cookie,
+        body["csrf_token"].as_str().unwrap_or_default().to_owned(),
+    )
 }
 
 #[test]
 fn a_drill_started_from_the_console_reports_into_the_exercise() {
     let env = TestEnv::new();
     let store = env.path().join("e.db").display().to_string();
-    let ok = add_user(&env, &store, &["fay", "--name", "Fay", "--role", "facilitator", "--admin"], PASSWORD);
+    let ok = add_user(
+        &env,
+        &store,
+        &["fay", "--name", "Fay", "--role", "facilitator", "--admin"],
+        PASSWORD,
+    );
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     let agent = crate::test_drill::serve(&env, &[]);
-    let manifest = repo().join("library/reference/agent.yaml").display().to_string();
+    let manifest = repo()
+        .join("library/reference/agent.yaml")
+        .display()
+        .to_string();
     let scenario = repo()
         .join("library/scenarios/cross-account-billing-note.yaml")
         .display()
         .to_string();
-    let console = serve_console(&env, &["--store", &store, "serve", "--listen", "127.0.0.1:0", "--agent", &manifest, "--scenarios", &scenario, "--base-url", &agent.url]);
+    let console = serve_console(
+        &env,
+        &[
+            "--store",
+            &store,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--agent",
+            &manifest,
+            "--scenarios",
+            &scenario,
+            "--base-url",
+            &agent.url,
+        ],
+    );
     // The same console with a target the manifest does not declare: the interlock refuses the
     // drill, and the refusal is recorded in the exercise rather than lost.
-    let refused_console = serve_console(&env, &["--store", &store, "serve", "--listen", "127.0.0.1:0", "--agent", &manifest, "--scenarios", &scenario, "--base-url", "http://192.0.2.1:9"]);
+    let refused_console = serve_console(
+        &env,
+        &[
+            "--store",
+            &store,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--agent",
+            &manifest,
+            "--scenarios",
+            &scenario,
+            "--base-url",
+            "http://192.0.2.1:9",
+        ],
+    );
 
     let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
     runtime.block_on(async {
@@ -328,12 +374,15 @@ fn a_drill_started_from_the_console_reports_into_the_exercise() {
                     .json(&body)
                     .send()
             };
-            let created: serde_json::Value = post("/api/exercises".into(), serde_json::json!({"scenario": "cross-account-billing-note"}))
-                .await
-                .unwrap_or_else(|e| panic!("{e}"))
-                .json()
-                .await
-                .unwrap_or_default();
+            let created: serde_json::Value = post(
+                "/api/exercises".into(),
+                serde_json::json!({"scenario": "cross-account-billing-note"}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .json()
+            .await
+            .unwrap_or_default();
             let id = created["id"].as_str().unwrap_or_default().to_owned();
             let started = post(format!("/api/exercises/{id}/drills"), serde_json::json!({}))
                 .await
@@ -350,13 +399,24 @@ fn a_drill_started_from_the_console_reports_into_the_exercise() {
                     .json()
                     .await
                     .unwrap_or_default();
-                let done = state["drills"].as_array().is_some_and(|d| d.iter().any(|d| d["finished"] == true));
+                let done = state["drills"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|d| d["finished"] == true));
                 if done || std::time::Instant::now() > deadline {
                     break state;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             };
-            let entries = state["entries"].as_array().cloned().unwrap_or_default();
+            let log: serde_json::Value = http
+                .get(format!("{base}/api/exercises/{id}/log"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .json()
+                .await
+                .unwrap_or_default();
+            let entries = log["entries"].as_array().cloned().unwrap_or_default();
             let finished = entries
                 .iter()
                 .rfind(|e| e["entry"]["type"] == "drill_finished")
@@ -364,12 +424,20 @@ fn a_drill_started_from_the_console_reports_into_the_exercise() {
             let summary = finished["entry"]["summary"].as_str().unwrap_or_default();
             if expect_refusal {
                 assert!(summary.contains("exit status: 4"), "{summary}");
-                assert!(!entries.iter().any(|e| e["entry"]["type"] == "drill_verdict"));
+                assert!(
+                    !entries
+                        .iter()
+                        .any(|e| e["entry"]["type"] == "drill_verdict")
+                );
             } else {
                 assert!(summary.starts_with("fail"), "{summary}");
                 let tally = &state["drills"][0];
                 assert!(tally["fail"].as_u64() >= Some(1), "{tally}");
-                assert!(finished["entry"]["root_digest"].as_str().is_some_and(|d| d.len() == 64));
+                assert!(
+                    finished["entry"]["root_digest"]
+                        .as_str()
+                        .is_some_and(|d| d.len() == 64)
+                );
             }
         }
     });

@@ -209,7 +209,7 @@ async fn raw_evidence_is_hidden_from_an_observer_and_shown_to_the_dpo_with_an_au
     assert_eq!(log[0]["who"], "dee");
     assert_eq!(obi.get("/api/audit/access").await.0, StatusCode::FORBIDDEN);
     // The view is in the exercise's record too.
-    let s = state(&fay, &id).await;
+    let s = fay.get(&format!("/api/exercises/{id}/log")).await.1;
     assert!(s["entries"].as_array().is_some_and(|e| {
         e.iter()
             .any(|e| e["entry"]["type"] == "raw_evidence_viewed")
@@ -257,7 +257,8 @@ async fn injects_are_released_on_schedule_once_and_streamed() {
     }
     let s = state(&fay, &id).await;
     assert_eq!(s["released_injects"], json!(["inject-1"]));
-    let released: Vec<&Value> = s["entries"]
+    let log = fay.get(&format!("/api/exercises/{id}/log")).await.1;
+    let released: Vec<&Value> = log["entries"]
         .as_array()
         .map(|e| {
             e.iter()
@@ -397,9 +398,27 @@ async fn the_log_is_chained_and_tampering_is_named() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
 
+    let count = state(&fay, &id).await["entry_count"]
+        .as_u64()
+        .unwrap_or_default();
+    assert_eq!(count, 5, "seat, start, rating, action, end");
+    let page = fay
+        .get(&format!("/api/exercises/{id}/log?after=0&limit=2"))
+        .await
+        .1;
+    let seqs: Vec<u64> = page["entries"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["seq"].as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(seqs, vec![1, 2]);
+    assert_eq!(page["more"], true);
+    let last = fay.get(&format!("/api/exercises/{id}/log?after=3")).await.1;
+    assert_eq!(last["more"], false);
+    assert_eq!(last["entries"][0]["seq"], 4);
     let (status, record) = fay.get(&format!("/api/exercises/{id}/record")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(record["log"]["intact"], true, "{record}");
+    assert_eq!(record["entries"].as_array().map(Vec::len), Some(5));
     assert_eq!(
         record["exercise"]["ratings"][0]["rating"],
         "performed-with-some-challenges"

@@ -113,6 +113,11 @@ impl ConsoleStore for SqliteStore {
         created_at_ns: i64,
         expires_at_ns: i64,
     ) -> Result<(), StoreError> {
+        // Expired sessions go as new ones come, so the table holds live sessions only.
+        sqlx::query("DELETE FROM console_sessions WHERE expires_at_ns <= ?1")
+            .bind(created_at_ns)
+            .execute(&self.pool)
+            .await?;
         sqlx::query(
             "INSERT INTO console_sessions (token_digest, user_id, csrf_token, created_at_ns, expires_at_ns)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -262,6 +267,21 @@ impl ConsoleStore for SqliteStore {
             "SELECT {LOG_COLUMNS} FROM exercise_log WHERE exercise_id = ?1 ORDER BY seq"
         )))
         .bind(exercise_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(event_from_row).collect())
+    }
+
+    async fn exercise_log_from(
+        &self,
+        exercise_id: &str,
+        from_seq: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {LOG_COLUMNS} FROM exercise_log WHERE exercise_id = ?1 AND seq >= ?2 ORDER BY seq"
+        )))
+        .bind(exercise_id)
+        .bind(i64::try_from(from_seq).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(event_from_row).collect())
