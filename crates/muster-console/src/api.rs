@@ -21,7 +21,7 @@ use crate::input::{Input, Reply, flag, lines, required};
 use crate::roles::Role;
 use crate::routes::Caller;
 use crate::severity::{SeverityLevel, current_model};
-use crate::state::{ExerciseState, Status};
+use crate::state::{ExerciseNow, Status};
 
 fn page_of(id: &str) -> String {
     format!("/exercises/{id}")
@@ -450,7 +450,7 @@ pub async fn create_exercise(
 pub async fn get_exercise(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<ExerciseState>> {
+) -> Result<Json<ExerciseNow>> {
     Ok(Json(state.exercise(&id).await?))
 }
 
@@ -490,7 +490,7 @@ pub async fn exercise_log(
     })))
 }
 
-async fn writable(state: &AppState, id: &str) -> Result<ExerciseState> {
+async fn writable(state: &AppState, id: &str) -> Result<ExerciseNow> {
     let exercise = state.exercise(id).await?;
     if exercise.status() == Status::Ended {
         return Err(ConsoleError::Conflict(format!(
@@ -852,7 +852,7 @@ pub struct CommsReview {
     pub changes_requested: bool,
 }
 
-async fn comms_item(state: &AppState, id: &str, comms_id: &str) -> Result<ExerciseState> {
+async fn comms_item(state: &AppState, id: &str, comms_id: &str) -> Result<ExerciseNow> {
     let exercise = writable(state, id).await?;
     match exercise.comms.iter().find(|c| c.comms_id == comms_id) {
         None => Err(ConsoleError::NotFound(format!(

@@ -13,7 +13,7 @@ use tokio::sync::{Notify, broadcast};
 use crate::error::{ConsoleError, Result};
 use crate::exercise::{Actor, Entry, ExerciseDefinition, ScenarioBrief};
 use crate::live::LiveEvent;
-use crate::state::{ExerciseState, apply_events, empty, fold, next_seq, read_at};
+use crate::state::{ExerciseNow, ExerciseState, apply_events, empty, fold, next_seq};
 
 /// Everything the console needs from storage.
 pub trait Backend: EvidenceStore + ConsoleStore {}
@@ -112,14 +112,14 @@ impl AppState {
     }
 
     /// The exercise's state now, or `NotFound`.
-    pub async fn exercise(&self, id: &str) -> Result<ExerciseState> {
+    pub async fn exercise(&self, id: &str) -> Result<ExerciseNow> {
         self.try_exercise(id)
             .await?
             .ok_or_else(|| ConsoleError::NotFound(format!("no exercise `{id}`")))
     }
 
     /// The exercise's state now, if it exists: the cached fold, caught up with the log.
-    pub async fn try_exercise(&self, id: &str) -> Result<Option<ExerciseState>> {
+    pub async fn try_exercise(&self, id: &str) -> Result<Option<ExerciseNow>> {
         let cached = self.cache.lock().ok().and_then(|c| c.get(id).cloned());
         let mut state = match cached {
             Some(state) => state,
@@ -133,6 +133,7 @@ impl AppState {
         let seen = next_seq(&state);
         let new = self.store().exercise_log_from(id, seen).await?;
         if !new.is_empty() {
+            // Copies the state only when readers still hold the older version.
             let caught_up = Arc::make_mut(&mut state);
             apply_events(caught_up, &new);
             if let Ok(mut cache) = self.cache.lock() {
@@ -147,9 +148,7 @@ impl AppState {
         } else if let Ok(mut cache) = self.cache.lock() {
             cache.entry(id.to_owned()).or_insert_with(|| state.clone());
         }
-        let mut now = Arc::unwrap_or_clone(state);
-        read_at(&mut now, now_ns());
-        Ok(Some(now))
+        Ok(Some(ExerciseNow::at(state, now_ns())))
     }
 
     /// Append an entry at the exercise clock's current reading.
@@ -192,9 +191,10 @@ pub async fn state_of(
     store: &dyn Backend,
     record: &ExerciseRecord,
     now: i64,
-) -> Result<ExerciseState> {
+) -> Result<ExerciseNow> {
     let log = store.exercise_log(&record.id).await?;
-    Ok(fold(record, definition_of(record)?, &log, now))
+    let state = fold(record, definition_of(record)?, &log);
+    Ok(ExerciseNow::at(Arc::new(state), now))
 }
 
 /// Append one entry to an exercise's log. Used by the console and by a drill streaming into an

@@ -94,7 +94,7 @@ impl SpecExt for R {
 /// The console's router and the declaration of every route in it.
 pub fn router(state: AppState) -> (Router, Vec<RouteSpec>) {
     use crate::api as h;
-    use crate::state::ExerciseState;
+    use crate::state::ExerciseNow;
     use Method as M;
     use api as a;
     let (router, specs) = Table::new(state.clone())
@@ -202,7 +202,7 @@ pub fn router(state: AppState) -> (Router, Vec<RouteSpec>) {
                 P::ViewExercise,
                 "An exercise's state, folded from its log",
             )
-            .gives::<ExerciseState>("The exercise"),
+            .gives::<ExerciseNow>("The exercise"),
             h::get_exercise,
         )
         .add(

@@ -16,7 +16,7 @@ use crate::regulatory::ClockStatus;
 use crate::roles::{Permission, Role};
 use crate::routes::Caller;
 use crate::severity::{SeverityLevel, current_model};
-use crate::state::{ExerciseState, Stamp, Status, clock_label};
+use crate::state::{ExerciseNow, ExerciseState, Stamp, Status, clock_label};
 
 const STYLE: &str = include_str!("console.css");
 const SCRIPT: &str = include_str!("console.js");
@@ -221,7 +221,7 @@ fn status_label(s: Status) -> &'static str {
 
 fn exercise_body(
     caller: &Caller,
-    x: &ExerciseState,
+    x: &ExerciseNow,
     model_version: i64,
     levels: &[SeverityLevel],
     accounts: &[muster_store::ConsoleUser],

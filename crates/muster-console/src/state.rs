@@ -228,15 +228,12 @@ pub struct ExerciseState {
     pub created_at_ns: i64,
     pub definition: ExerciseDefinition,
     pub clock: Clock,
-    /// The clock's reading when this state was computed.
-    pub now_exercise_ms: i64,
     pub released_injects: Vec<String>,
     /// Seat history per role; the last spell without `until` is the current holder.
     pub seats: BTreeMap<String, Vec<SeatSpell>>,
     pub decisions: Vec<DecisionState>,
     pub severity: Vec<SeverityChange>,
     pub became_aware: Option<Stamp>,
-    pub regulatory_clocks: Vec<RegulatoryClock>,
     pub comms: Vec<CommsState>,
     pub drills: Vec<DrillTally>,
     pub ratings: Vec<RatingState>,
@@ -317,13 +314,11 @@ pub fn empty(record: &ExerciseRecord, definition: ExerciseDefinition) -> Exercis
         created_at_ns: record.created_at_ns,
         clock: Clock::new(definition.clock_speed),
         definition,
-        now_exercise_ms: 0,
         released_injects: Vec::new(),
         seats: BTreeMap::new(),
         decisions: Vec::new(),
         severity: Vec::new(),
         became_aware: None,
-        regulatory_clocks: Vec::new(),
         comms: Vec::new(),
         drills: Vec::new(),
         ratings: Vec::new(),
@@ -354,22 +349,42 @@ pub fn next_seq(state: &ExerciseState) -> u64 {
     (state.entries.len() + state.unreadable.len()) as u64
 }
 
-/// Sets what depends on the wall clock: the exercise clock's reading and the regulatory clocks.
-pub fn read_at(state: &mut ExerciseState, now_ns: i64) {
-    state.now_exercise_ms = state.clock.exercise_ms(now_ns);
-    state.regulatory_clocks = regulatory_clocks(state, now_ns);
+/// An exercise read at a moment: its folded state (shared, never copied) and what depends on the
+/// wall clock — the exercise clock's reading and the regulatory clocks.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ExerciseNow {
+    #[serde(flatten)]
+    pub state: std::sync::Arc<ExerciseState>,
+    /// The exercise clock's reading when this was read.
+    pub now_exercise_ms: i64,
+    pub regulatory_clocks: Vec<RegulatoryClock>,
 }
 
-/// Folds an exercise's log into its state at wall time `now_ns`.
+impl ExerciseNow {
+    pub fn at(state: std::sync::Arc<ExerciseState>, now_ns: i64) -> Self {
+        Self {
+            now_exercise_ms: state.clock.exercise_ms(now_ns),
+            regulatory_clocks: regulatory_clocks(&state, now_ns),
+            state,
+        }
+    }
+}
+
+impl std::ops::Deref for ExerciseNow {
+    type Target = ExerciseState;
+    fn deref(&self) -> &ExerciseState {
+        &self.state
+    }
+}
+
+/// Folds an exercise's whole log into its state.
 pub fn fold(
     record: &ExerciseRecord,
     definition: ExerciseDefinition,
     log: &[StoredEvent],
-    now_ns: i64,
 ) -> ExerciseState {
     let mut state = empty(record, definition);
     apply_events(&mut state, log);
-    read_at(&mut state, now_ns);
     state
 }
 
