@@ -132,8 +132,10 @@ report["machine"] = {
     "load_average_before": "$LOAD_BEFORE",
     "load_average_after": "$LOAD_AFTER",
 }
-dirty = git("status", "--porcelain", "--untracked-files=no")
-report["build"] = {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_changes": bool(dirty), "profile": "release"}
+# Files changed since the commit, other than the results themselves.
+dirty = [l[3:] for l in (git("status", "--porcelain", "--untracked-files=no") or "").splitlines()
+         if not l[3:].startswith("bench/results/")]
+report["build"] = {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_files": dirty, "profile": "release"}
 json.dump(report, open(sys.argv[2], "w"), indent=2)
 open(sys.argv[2], "a").write("\n")
 s = report["server"]; m = report["machine"]

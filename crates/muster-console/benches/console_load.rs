@@ -772,12 +772,17 @@ async fn run(args: Args, url: String) -> Result<(), String> {
         )
         .await
         .unwrap_or((Value::Null, 0));
-        let (_, state_bytes) = get_json(&api, &base, &sessions[0], &format!("/api/exercises/{id}"))
-            .await
-            .unwrap_or((Value::Null, 0));
+        let (state, state_bytes) =
+            get_json(&api, &base, &sessions[0], &format!("/api/exercises/{id}"))
+                .await
+                .unwrap_or((Value::Null, 0));
+        // The state says how many entries the log holds; the log route may page them.
+        let entries = state["entry_count"]
+            .as_u64()
+            .unwrap_or_else(|| log["entries"].as_array().map_or(0, |e| e.len() as u64));
         final_logs.push(json!({
             "id": id,
-            "entries": log["entries"].as_array().map_or(0, Vec::len),
+            "entries": entries,
             "log_response_bytes": bytes,
             "state_response_bytes": state_bytes,
         }));
@@ -909,6 +914,34 @@ fn build_report(args: &Args, samples: &[Sample], streams: &[StreamResult], f: Fi
         }));
     }
 
+    // Second by second (due time): where stalls are.
+    let seconds = args.duration.ceil().max(1.0) as usize;
+    let mut per_second: Vec<Vec<u64>> = vec![Vec::new(); seconds];
+    let mut errors_per_second = vec![0u64; seconds];
+    for s in samples {
+        let second = ((s.index as f64 / args.rps) as usize).min(seconds - 1);
+        per_second[second].push(s.latency_us);
+        if !matches!(s.outcome, Outcome::Ok) {
+            errors_per_second[second] += 1;
+        }
+    }
+    let timeline: Vec<Value> = per_second
+        .iter_mut()
+        .zip(&errors_per_second)
+        .enumerate()
+        .map(|(second, (lat, errs))| {
+            lat.sort_unstable();
+            json!({
+                "s": second,
+                "requests": lat.len(),
+                "errors": errs,
+                "p50": ms(percentile(lat, 50.0)),
+                "p99": ms(percentile(lat, 99.0)),
+                "max": ms(lat.last().copied().unwrap_or(0)),
+            })
+        })
+        .collect();
+
     // Streams: which decisions each exercise logged, and which each stream received.
     let mut logged: Vec<Vec<u64>> = vec![Vec::new(); f.exercises];
     for s in samples {
@@ -980,7 +1013,7 @@ fn build_report(args: &Args, samples: &[Sample], streams: &[StreamResult], f: Fi
             "errors": errors,
             "errors_by_kind": {"status": by_status, "timeout": timeouts, "transport": transport},
             "transport_error_examples": examples,
-            "achieved_rps": (samples.len() as f64 / f.load_wall.as_secs_f64() * 10.0).round() / 10.0,
+            "sent_rps": (samples.len() as f64 / f.dispatched_in.as_secs_f64() * 10.0).round() / 10.0,
             "dispatch_s": (f.dispatched_in.as_secs_f64() * 1000.0).round() / 1000.0,
             "dispatcher_max_lag_ms": ms(f.max_lag.as_micros() as u64),
         },
@@ -988,6 +1021,7 @@ fn build_report(args: &Args, samples: &[Sample], streams: &[StreamResult], f: Fi
         "service_latency_ms": summary(&mut service),
         "latency_by_route_ms": by_route,
         "windows": windows,
+        "per_second": timeline,
         "sse": {
             "clients": args.clients,
             "connected_before_load": f.connected_before_load,
@@ -1051,7 +1085,7 @@ fn render_table(r: &Value) -> String {
     );
     let _ = writeln!(
         out,
-        "requests: {} scheduled, {} completed, {} ok, {} errors (status {}, timeout {}, transport {}); {} req/s achieved; dispatcher max lag {} ms",
+        "requests: {} scheduled, {} completed, {} ok, {} errors (status {}, timeout {}, transport {}); sent at {} req/s; dispatcher max lag {} ms",
         q["scheduled"],
         q["completed"],
         q["ok"],
@@ -1059,7 +1093,7 @@ fn render_table(r: &Value) -> String {
         q["errors_by_kind"]["status"],
         q["errors_by_kind"]["timeout"],
         q["errors_by_kind"]["transport"],
-        q["achieved_rps"],
+        q["sent_rps"],
         q["dispatcher_max_lag_ms"],
     );
     let _ = writeln!(
@@ -1154,7 +1188,26 @@ fn render_table(r: &Value) -> String {
     {
         let _ = writeln!(out, "transport errors (first 5): {examples:?}");
     }
-    if let Some(logs) = r["exercises_after"].as_array() {
+    if let Some(logs) = r["exercises_after"].as_array()
+        && logs.len() > 3
+    {
+        let mut entries: Vec<u64> = logs.iter().filter_map(|l| l["entries"].as_u64()).collect();
+        let mut state: Vec<u64> = logs
+            .iter()
+            .filter_map(|l| l["state_response_bytes"].as_u64())
+            .collect();
+        entries.sort_unstable();
+        state.sort_unstable();
+        let _ = writeln!(
+            out,
+            "{} exercises after the run: {}-{} log entries each (median {}); state response up to {} bytes",
+            logs.len(),
+            entries.first().copied().unwrap_or(0),
+            entries.last().copied().unwrap_or(0),
+            entries.get(entries.len() / 2).copied().unwrap_or(0),
+            state.last().copied().unwrap_or(0),
+        );
+    } else if let Some(logs) = r["exercises_after"].as_array() {
         for l in logs {
             let _ = writeln!(
                 out,
