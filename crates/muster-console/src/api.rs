@@ -19,7 +19,7 @@ use crate::exercise::{
 };
 use crate::input::{Input, Reply, flag, lines, required};
 use crate::roles::Role;
-use crate::routes::Caller;
+use crate::routes::{Caller, Current};
 use crate::severity::{SeverityLevel, current_model};
 use crate::state::{ExerciseNow, Status};
 
@@ -447,11 +447,8 @@ pub async fn create_exercise(
     .created())
 }
 
-pub async fn get_exercise(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<ExerciseNow>> {
-    Ok(Json(state.exercise(&id).await?))
+pub async fn get_exercise(current: Current, Path(id): Path<String>) -> Result<Json<ExerciseNow>> {
+    Ok(Json(current.get(&id)?))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -459,39 +456,40 @@ pub struct LogQuery {
     /// Only entries after this position (`seq`).
     #[serde(default)]
     pub after: Option<u64>,
-    /// At most this many entries (default 1,000, at most 5,000).
+    /// At most this many entries (default 200, at most 1,000).
     #[serde(default)]
     pub limit: Option<usize>,
 }
 
-pub async fn exercise_log(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    axum::extract::Query(query): axum::extract::Query<LogQuery>,
-) -> Result<Json<Value>> {
-    let exercise = state.exercise(&id).await?;
-    let limit = query.limit.unwrap_or(1000).clamp(1, 5000);
-    let entries: Vec<_> = exercise
-        .entries
-        .iter()
-        .filter(|e| query.after.is_none_or(|after| e.seq > after))
-        .take(limit)
-        .collect();
-    let more = entries.last().is_some_and(|last| {
-        exercise
-            .entries
-            .last()
-            .is_some_and(|end| end.seq > last.seq)
-    });
-    Ok(Json(json!({
-        "entries": entries,
-        "more": more,
-        "unreadable": exercise.unreadable,
-    })))
+/// A page of the log, serialised straight from the cached entries.
+#[derive(Serialize)]
+struct LogPage<'a> {
+    entries: &'a [crate::state::LoggedEntry],
+    more: bool,
+    unreadable: &'a [String],
 }
 
-async fn writable(state: &AppState, id: &str) -> Result<ExerciseNow> {
-    let exercise = state.exercise(id).await?;
+pub async fn exercise_log(
+    current: Current,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<LogQuery>,
+) -> Result<Response> {
+    let exercise = current.get(&id)?;
+    let limit = query.limit.unwrap_or(200).clamp(1, 1000);
+    // In log order, so the page starts where `seq` passes `after`.
+    let start = query.after.map_or(0, |after| {
+        exercise.entries.partition_point(|e| e.seq <= after)
+    });
+    let end = start.saturating_add(limit).min(exercise.entries.len());
+    let page = LogPage {
+        entries: &exercise.entries[start..end],
+        more: end < exercise.entries.len(),
+        unreadable: &exercise.unreadable,
+    };
+    Ok(Json(page).into_response())
+}
+
+fn writable(exercise: ExerciseNow, id: &str) -> Result<ExerciseNow> {
     if exercise.status() == Status::Ended {
         return Err(ConsoleError::Conflict(format!(
             "exercise {id} has ended; its record is closed"
@@ -507,12 +505,13 @@ pub struct ClockRequest {
 
 pub async fn clock(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<ClockRequest>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = writable(&state, &id).await?;
+    let exercise = writable(current.get(&id)?, &id)?;
     let allowed = matches!(
         (exercise.status(), value.action),
         (Status::NotStarted, ClockAction::Start)
@@ -542,11 +541,12 @@ pub async fn clock(
 
 pub async fn release_inject(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path((id, inject_id)): Path<(String, String)>,
     input: Input<Value>,
 ) -> Result<Reply> {
-    let exercise = writable(&state, &id).await?;
+    let exercise = writable(current.get(&id)?, &id)?;
     let inject = exercise
         .definition
         .injects
@@ -591,12 +591,13 @@ pub struct SeatRequest {
 
 pub async fn assign_seat(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<SeatRequest>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = writable(&state, &id).await?;
+    let exercise = writable(current.get(&id)?, &id)?;
     let username = required("username", &value.username)?;
     if state.store().user_by_username(&username).await?.is_none() {
         return Err(ConsoleError::BadRequest(format!("no account `{username}`")));
@@ -649,12 +650,13 @@ pub struct DecisionRequest {
 
 pub async fn log_decision(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<DecisionRequest>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = writable(&state, &id).await?;
+    let exercise = writable(current.get(&id)?, &id)?;
     let decision_id = short_id("d");
     let entry = Entry::DecisionLogged {
         decision_id: decision_id.clone(),
@@ -693,12 +695,13 @@ pub struct AnswerRequest {
 
 pub async fn answer_question(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path((id, decision_id, question_id)): Path<(String, String, String)>,
     input: Input<AnswerRequest>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = writable(&state, &id).await?;
+    let exercise = writable(current.get(&id)?, &id)?;
     let question = exercise
         .decisions
         .iter()
@@ -739,12 +742,13 @@ pub struct SeverityRequest {
 
 pub async fn set_severity(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<SeverityRequest>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = writable(&state, &id).await?;
+    let exercise = writable(current.get(&id)?, &id)?;
     let (version, levels) = current_model(state.store()).await?;
     if !levels.iter().any(|l| l.level == value.level) {
         return Err(ConsoleError::BadRequest(format!(
@@ -780,12 +784,13 @@ pub struct AwarenessRequest {
 
 pub async fn became_aware(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<AwarenessRequest>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = writable(&state, &id).await?;
+    let exercise = writable(current.get(&id)?, &id)?;
     if exercise.became_aware.is_some() {
         return Err(ConsoleError::Conflict(
             "awareness is already recorded; the regulatory clocks run from that time".into(),
@@ -816,12 +821,13 @@ pub struct CommsDraft {
 
 pub async fn draft_comms(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<CommsDraft>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = writable(&state, &id).await?;
+    let exercise = writable(current.get(&id)?, &id)?;
     let channel = required("channel", &value.channel)?.to_ascii_lowercase();
     if !["customer", "public", "press", "internal", "regulator"].contains(&channel.as_str()) {
         return Err(ConsoleError::BadRequest(format!(
@@ -852,8 +858,8 @@ pub struct CommsReview {
     pub changes_requested: bool,
 }
 
-async fn comms_item(state: &AppState, id: &str, comms_id: &str) -> Result<ExerciseNow> {
-    let exercise = writable(state, id).await?;
+fn comms_item(exercise: ExerciseNow, id: &str, comms_id: &str) -> Result<ExerciseNow> {
+    let exercise = writable(exercise, id)?;
     match exercise.comms.iter().find(|c| c.comms_id == comms_id) {
         None => Err(ConsoleError::NotFound(format!(
             "no draft {comms_id} in exercise {id}"
@@ -867,12 +873,13 @@ async fn comms_item(state: &AppState, id: &str, comms_id: &str) -> Result<Exerci
 
 pub async fn review_comms(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path((id, comms_id)): Path<(String, String)>,
     input: Input<CommsReview>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = comms_item(&state, &id, &comms_id).await?;
+    let exercise = comms_item(current.get(&id)?, &id, &comms_id)?;
     state
         .append(
             &exercise,
@@ -890,11 +897,12 @@ pub async fn review_comms(
 
 pub async fn approve_comms(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path((id, comms_id)): Path<(String, String)>,
     input: Input<Value>,
 ) -> Result<Reply> {
-    let exercise = comms_item(&state, &id, &comms_id).await?;
+    let exercise = comms_item(current.get(&id)?, &id, &comms_id)?;
     let draft = exercise.comms.iter().find(|c| c.comms_id == comms_id);
     let drafted_by = draft.and_then(|c| c.drafted.by.clone());
     let audience = draft.map(|c| c.audience.clone()).unwrap_or_default();
@@ -922,11 +930,12 @@ pub async fn approve_comms(
 
 pub async fn start_drill(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<Value>,
 ) -> Result<Reply> {
-    let exercise = writable(&state, &id).await?;
+    let exercise = writable(current.get(&id)?, &id)?;
     let launcher = state.config.drill_launcher.clone().ok_or_else(|| {
         ConsoleError::Conflict(
             "this console cannot start drills: serve it with `muster serve --agent AGENT.yaml --scenarios PATH`, or run `muster drill --exercise ID` yourself".into(),
@@ -955,9 +964,10 @@ pub async fn start_drill(
 
 pub async fn evidence(
     State(state): State<AppState>,
+    current: Current,
     Path(id): Path<String>,
 ) -> Result<Json<EvidenceView>> {
-    let exercise = state.exercise(&id).await?;
+    let exercise = current.get(&id)?;
     Ok(Json(evidence_view(state.store(), &exercise, false).await?))
 }
 
@@ -969,13 +979,14 @@ pub struct RawRequest {
 
 pub async fn raw_evidence(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<RawRequest>,
 ) -> Result<Response> {
     let Input { value, from_form } = input;
     let reason = required("reason", &value.reason)?;
-    let exercise = state.exercise(&id).await?;
+    let exercise = current.get(&id)?;
     let what = format!(
         "exercise {id}: drill {} conversation content",
         exercise.definition.drill_id.as_deref().unwrap_or("(none)")
@@ -1071,12 +1082,13 @@ pub struct RatingRequest {
 
 pub async fn rate_capability(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<RatingRequest>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = state.exercise(&id).await?;
+    let exercise = current.get(&id)?;
     if !exercise.definition.capabilities.contains(&value.capability) {
         return Err(ConsoleError::BadRequest(format!(
             "`{}` is not a capability of this exercise",
@@ -1109,12 +1121,13 @@ pub struct FindingRequest {
 
 pub async fn record_finding(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<FindingRequest>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = state.exercise(&id).await?;
+    let exercise = current.get(&id)?;
     let finding_id = short_id("f");
     state
         .append(
@@ -1142,12 +1155,13 @@ pub struct ActionRequest {
 
 pub async fn record_action(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path(id): Path<String>,
     input: Input<ActionRequest>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = state.exercise(&id).await?;
+    let exercise = current.get(&id)?;
     let due: jiff::civil::Date = value.due.trim().parse().map_err(|_| {
         ConsoleError::BadRequest(format!("due `{}`: write a date as YYYY-MM-DD", value.due))
     })?;
@@ -1176,12 +1190,13 @@ pub struct ActionStatusRequest {
 
 pub async fn update_action(
     State(state): State<AppState>,
+    current: Current,
     caller: Caller,
     Path((id, action_id)): Path<(String, String)>,
     input: Input<ActionStatusRequest>,
 ) -> Result<Reply> {
     let Input { value, from_form } = input;
-    let exercise = state.exercise(&id).await?;
+    let exercise = current.get(&id)?;
     if !exercise.actions.iter().any(|a| a.action_id == action_id) {
         return Err(ConsoleError::NotFound(format!(
             "no action {action_id} in exercise {id}"
@@ -1203,8 +1218,12 @@ pub async fn update_action(
 
 // ---- the record ----
 
-pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>> {
-    let exercise = state.exercise(&id).await?;
+pub async fn record(
+    State(state): State<AppState>,
+    current: Current,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let exercise = current.get(&id)?;
     let verify = state.store().verify_exercise_log(&id).await?;
     Ok(Json(json!({
         "exercise": exercise,

@@ -12,7 +12,6 @@ use tokio::sync::{Notify, broadcast};
 
 use crate::error::{ConsoleError, Result};
 use crate::exercise::{Actor, Entry, ExerciseDefinition, ScenarioBrief};
-use crate::live::LiveEvent;
 use crate::state::{ExerciseNow, ExerciseState, apply_events, empty, fold, next_seq};
 
 /// Everything the console needs from storage.
@@ -66,7 +65,8 @@ pub struct AppState(pub Arc<Inner>);
 
 pub struct Inner {
     pub config: ConsoleConfig,
-    pub live: broadcast::Sender<LiveEvent>,
+    /// New log entries, each encoded once for every event-stream subscriber.
+    pub live: broadcast::Sender<Arc<crate::live::Encoded>>,
     /// Poked after every local append so the tailer publishes it at once.
     pub appended: Notify,
     /// Built from the route table once the router is.
@@ -74,8 +74,12 @@ pub struct Inner {
     /// Each exercise's state as folded so far; a read folds only the entries added since.
     /// Definitions never change and the log only grows, so a cached fold is never wrong, only
     /// behind — and every read catches it up from the store (which other processes append to).
-    cache: std::sync::Mutex<HashMap<String, Arc<ExerciseState>>>,
+    cache: std::sync::Mutex<HashMap<String, Slot>>,
 }
+
+/// One exercise's cached fold. The async lock makes catching up single-flight: while one reader
+/// applies new entries, the others wait for its result instead of each copying the state.
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<ExerciseState>>>>;
 
 impl std::ops::Deref for AppState {
     type Target = Inner;
@@ -120,8 +124,12 @@ impl AppState {
 
     /// The exercise's state now, if it exists: the cached fold, caught up with the log.
     pub async fn try_exercise(&self, id: &str) -> Result<Option<ExerciseNow>> {
-        let cached = self.cache.lock().ok().and_then(|c| c.get(id).cloned());
-        let mut state = match cached {
+        let slot: Slot = match self.cache.lock() {
+            Ok(mut cache) => cache.entry(id.to_owned()).or_default().clone(),
+            Err(_) => Arc::default(),
+        };
+        let mut cached = slot.lock().await;
+        let mut state = match cached.take() {
             Some(state) => state,
             None => {
                 let Some(record) = self.store().exercise(id).await? else {
@@ -130,24 +138,13 @@ impl AppState {
                 Arc::new(empty(&record, definition_of(&record)?))
             }
         };
-        let seen = next_seq(&state);
-        let new = self.store().exercise_log_from(id, seen).await?;
+        let new = self.store().exercise_log_from(id, next_seq(&state)).await?;
         if !new.is_empty() {
-            // Copies the state only when readers still hold the older version.
-            let caught_up = Arc::make_mut(&mut state);
-            apply_events(caught_up, &new);
-            if let Ok(mut cache) = self.cache.lock() {
-                // Another reader may have caught up further meanwhile: keep the furthest.
-                let keep = cache
-                    .get(id)
-                    .is_none_or(|other| next_seq(other) <= next_seq(&state));
-                if keep {
-                    cache.insert(id.to_owned(), state.clone());
-                }
-            }
-        } else if let Ok(mut cache) = self.cache.lock() {
-            cache.entry(id.to_owned()).or_insert_with(|| state.clone());
+            // Copies the state only if a reader still holds the version before.
+            apply_events(Arc::make_mut(&mut state), &new);
         }
+        *cached = Some(state.clone());
+        drop(cached);
         Ok(Some(ExerciseNow::at(state, now_ns())))
     }
 

@@ -28,6 +28,13 @@ pub struct LiveEvent {
     pub by: Option<String>,
 }
 
+/// A live event with its JSON, encoded once however many streams send it.
+#[derive(Debug)]
+pub struct Encoded {
+    pub event: LiveEvent,
+    pub json: String,
+}
+
 /// Starts the tailer and the scheduler; they stop when the runtime does.
 pub fn start(state: &AppState) {
     tokio::spawn(tail(state.clone()));
@@ -69,8 +76,11 @@ async fn tail(state: AppState) {
                             by: logged.actor.as_ref().map(|a| a.username.clone()),
                         };
                         notify(&state, &stored.exercise_id, &logged.entry, &event);
+                        let json = serde_json::to_string(&event).unwrap_or_default();
                         // No receiver is fine: nobody is watching.
-                        let _ = state.live.send(event);
+                        let _ = state
+                            .live
+                            .send(std::sync::Arc::new(Encoded { event, json }));
                     }
                     Err(problem) => {
                         tracing::warn!(exercise = %stored.exercise_id, %problem, "unreadable exercise-log entry");
@@ -190,11 +200,10 @@ pub async fn stream(
         let id = id.clone();
         async move {
             match item {
-                Ok(event) if event.exercise_id == id => Some(Ok(Event::default()
+                Ok(live) if live.event.exercise_id == id => Some(Ok(Event::default()
                     .event("entry")
-                    .id(event.seq.to_string())
-                    .json_data(&event)
-                    .unwrap_or_else(|_| Event::default().comment("unencodable")))),
+                    .id(live.event.seq.to_string())
+                    .data(live.json.as_str()))),
                 Ok(_) => None,
                 // A slow client missed entries: tell it to reload rather than show a gap.
                 Err(_) => Some(Ok(Event::default().event("resync").data("reload"))),

@@ -89,6 +89,30 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
     }
 }
 
+/// The exercise named by the route's `{id}`, as the guard read it for this request.
+#[derive(Clone, Debug)]
+pub struct Current(pub Option<crate::state::ExerciseNow>);
+
+impl Current {
+    pub fn get(&self, id: &str) -> Result<crate::state::ExerciseNow, ConsoleError> {
+        self.0
+            .clone()
+            .ok_or_else(|| ConsoleError::NotFound(format!("no exercise `{id}`")))
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Current {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Current(
+            parts.extensions.get::<crate::state::ExerciseNow>().cloned(),
+        ))
+    }
+}
+
 /// Collects routes and their declarations.
 pub struct Table {
     router: Router<AppState>,
@@ -192,6 +216,7 @@ async fn admit(
         ))
     })?;
     let mut roles = vec![account_role];
+    let mut current = None;
     if let Some(id) = params.get("id")
         && let Some(exercise) = state.try_exercise(id).await?
     {
@@ -200,6 +225,7 @@ async fn admit(
                 roles.push(seat);
             }
         }
+        current = Some(exercise);
     }
     let caller = Caller {
         user_id: session.user.id.clone(),
@@ -229,6 +255,10 @@ async fn admit(
     }
     let mut req = req;
     req.extensions_mut().insert(caller);
+    // The handler reads the exercise the guard just read instead of reading it again.
+    if let Some(exercise) = current {
+        req.extensions_mut().insert(exercise);
+    }
     Ok(req)
 }
 
