@@ -447,8 +447,20 @@ pub async fn create_exercise(
     .created())
 }
 
-pub async fn get_exercise(current: Current, Path(id): Path<String>) -> Result<Json<ExerciseNow>> {
-    Ok(Json(current.get(&id)?))
+pub async fn get_exercise(
+    State(state): State<AppState>,
+    current: Current,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let json = state.state_json(&current.get(&id)?)?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -75,6 +75,9 @@ pub struct Inner {
     /// Definitions never change and the log only grows, so a cached fold is never wrong, only
     /// behind — and every read catches it up from the store (which other processes append to).
     cache: std::sync::Mutex<HashMap<String, Slot>>,
+    /// Each exercise's folded state as JSON, for the version (log length) it was encoded at: a
+    /// state read between two log entries sends the same bytes, so they are encoded once.
+    encoded: std::sync::Mutex<HashMap<String, (u64, Arc<str>)>>,
 }
 
 /// One exercise's cached fold. The async lock makes catching up single-flight: while one reader
@@ -101,6 +104,7 @@ impl AppState {
             appended: Notify::new(),
             openapi: std::sync::OnceLock::new(),
             cache: std::sync::Mutex::new(HashMap::new()),
+            encoded: std::sync::Mutex::new(HashMap::new()),
         }))
     }
 
@@ -146,6 +150,44 @@ impl AppState {
         *cached = Some(state.clone());
         drop(cached);
         Ok(Some(ExerciseNow::at(state, now_ns())))
+    }
+
+    /// `exercise` as the state route's JSON: the folded state encoded once per log length, with
+    /// the clock-dependent fields of this moment put in front.
+    pub fn state_json(&self, exercise: &ExerciseNow) -> Result<String> {
+        let version = next_seq(&exercise.state);
+        let cached = self.encoded.lock().ok().and_then(|m| {
+            m.get(&exercise.id)
+                .filter(|(v, _)| *v == version)
+                .map(|(_, j)| j.clone())
+        });
+        let body: Arc<str> = match cached {
+            Some(body) => body,
+            None => {
+                let body: Arc<str> = serde_json::to_string(exercise.state.as_ref())
+                    .map_err(|e| {
+                        ConsoleError::Internal(format!("cannot encode the exercise: {e}"))
+                    })?
+                    .into();
+                if let Ok(mut map) = self.encoded.lock() {
+                    map.insert(exercise.id.clone(), (version, body.clone()));
+                }
+                body
+            }
+        };
+        let clocks = serde_json::to_string(&exercise.regulatory_clocks)
+            .map_err(|e| ConsoleError::Internal(format!("cannot encode the clocks: {e}")))?;
+        let rest = body.strip_prefix('{').unwrap_or(&body);
+        let mut out = String::with_capacity(body.len() + clocks.len() + 64);
+        out.push_str("{\"now_exercise_ms\":");
+        out.push_str(&exercise.now_exercise_ms.to_string());
+        out.push_str(",\"regulatory_clocks\":");
+        out.push_str(&clocks);
+        if rest != "}" {
+            out.push(',');
+        }
+        out.push_str(rest);
+        Ok(out)
     }
 
     /// Append an entry at the exercise clock's current reading.

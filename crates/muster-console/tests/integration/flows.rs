@@ -473,3 +473,44 @@ async fn a_failed_form_post_is_a_page_with_a_way_back() {
         "{page}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_route_sends_the_state_as_serde_encodes_it() {
+    let console = start().await;
+    let fay = console.user("fay", Role::Facilitator).await;
+    let dee = console.user("dee", Role::Dpo).await;
+    let id = fay
+        .exercise(&console.drill_id, json!({"personal_data_breach": true}))
+        .await;
+    fay.ok(
+        &format!("/api/exercises/{id}/clock"),
+        json!({"action": "start"}),
+    )
+    .await;
+    dee.ok(
+        &format!("/api/exercises/{id}/awareness"),
+        json!({"basis": "complaint"}),
+    )
+    .await;
+    for _ in 0..2 {
+        let (status, sent) = fay.get(&format!("/api/exercises/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let now = console
+            .state
+            .exercise(&id)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut expected = serde_json::to_value(&now).unwrap_or_default();
+        let mut sent = sent;
+        // What depends on the moment of reading differs by the milliseconds between the two.
+        for v in [&mut expected, &mut sent] {
+            v["now_exercise_ms"] = json!(0);
+            for c in v["regulatory_clocks"].as_array_mut().into_iter().flatten() {
+                c["remaining_exercise_ms"] = json!(0);
+                c["due_at_ns"] = json!(0);
+            }
+        }
+        assert_eq!(sent, expected);
+        assert_eq!(sent["regulatory_clocks"][0]["regulation"], "UK GDPR");
+    }
+}
