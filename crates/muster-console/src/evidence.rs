@@ -1,7 +1,6 @@
 //! The evidence an exercise reviews: the conversations of its drill, redacted unless the caller
 //! may read raw content and has given a reason (audited by the route before this is called).
 
-use muster_detect::{Families, Family, redact, scan};
 use muster_store::StoredEvent;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -44,12 +43,7 @@ pub struct EvidenceItem {
 }
 
 fn redacted(text: &str) -> String {
-    let findings = scan(text, Families::only(Family::Personal));
-    if findings.is_empty() {
-        text.to_owned()
-    } else {
-        redact(text, &findings)
-    }
+    muster_detect::redact_personal(text)
 }
 
 fn redact_value(value: &mut Value) {

@@ -65,6 +65,17 @@ pub fn scan(text: &str, families: Families) -> Vec<Finding> {
     out
 }
 
+/// `text` with its personal data masked (`[email]`, `[phone]`…): the scan and the redaction
+/// in one call, for text about to be shown or sent.
+pub fn redact_personal(text: &str) -> String {
+    let findings = scan(text, Families::only(Family::Personal));
+    if findings.is_empty() {
+        text.to_owned()
+    } else {
+        redact(text, &findings)
+    }
+}
+
 /// `text` with every personal-data finding replaced by `[type]`, e.g. `[email]`. Overlapping
 /// findings are merged so no fragment of either survives.
 pub fn redact(text: &str, findings: &[Finding]) -> String {

@@ -2,7 +2,6 @@
 
 use std::time::Instant;
 
-use muster_detect::{Families, Family, redact, scan};
 use muster_reconstruct::{KeyKind, LinkRule, LinkedEvent, Query};
 use muster_store::{
     AccessRecord, EvidenceStore, SearchFilters, SqliteStore, StoredEvidence, TimeRange, TimelineKey,
@@ -18,12 +17,7 @@ const EXCERPT_CHARS: usize = 72;
 
 /// Personal data in `text` masked (`[email]`, `[phone]`…).
 pub(crate) fn redacted(text: &str) -> String {
-    let findings = scan(text, Families::only(Family::Personal));
-    if findings.is_empty() {
-        text.to_owned()
-    } else {
-        redact(text, &findings)
-    }
+    muster_detect::redact_personal(text)
 }
 
 /// Every string in a JSON value redacted: content, attributes, messages and arguments alike,
