@@ -127,3 +127,17 @@ pub fn personal_data_types(text: &str) -> Vec<&'static str> {
     types.dedup();
     types
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_personal_masks_personal_data_and_leaves_the_rest() {
+        assert_eq!(
+            redact_personal("Email jo.bloggs@example.com about the refund"),
+            "Email [email] about the refund"
+        );
+        assert_eq!(redact_personal("no personal data here"), "no personal data here");
+    }
+}
