@@ -138,6 +138,9 @@ mod tests {
             redact_personal("Email jo.bloggs@example.com about the refund"),
             "Email [email] about the refund"
         );
-        assert_eq!(redact_personal("no personal data here"), "no personal data here");
+        assert_eq!(
+            redact_personal("no personal data here"),
+            "no personal data here"
+        );
     }
 }
