@@ -434,52 +434,28 @@ impl Crm {
             .collect())
     }
 
-    /// Store a changed customer. The copy gets the document as the database now holds it (read
-    /// back from its JSON, as a query would return it).
-    async fn save_customer(
+    /// The end of every account change: the change and its audit entry went to the database in
+    /// one call (one hand-off to the connection's thread, not two), as two statements that run in
+    /// order and stop at the first error, as two calls did. On success the copy gets the change;
+    /// after an error it is read again from the database, which holds whatever part was made.
+    async fn changed<T>(
         &self,
         db: &mut SqliteConnection,
-        c: &Customer,
-    ) -> Result<(), sqlx::Error> {
-        let doc = serde_json::to_string(c).unwrap_or_default();
-        sqlx::query("UPDATE customers SET doc = ?2 WHERE ref = ?1")
-            .bind(&c.reference)
-            .bind(&doc)
-            .execute(&mut *db)
-            .await?;
-        self.change(|copy| {
-            if let Some(slot) = copy.customers.get_mut(&c.reference) {
-                match serde_json::from_str::<Customer>(&doc) {
-                    Ok(stored) => *slot = stored,
-                    // A document a query could not read: the customer is then unknown.
-                    Err(_) => {
-                        copy.customers.remove(&c.reference);
-                    }
-                }
+        result: Result<T, sqlx::Error>,
+        apply: impl FnOnce(&mut Tables),
+    ) -> Result<T, sqlx::Error> {
+        match result {
+            Ok(done) => {
+                self.change(apply);
+                Ok(done)
             }
-        });
-        Ok(())
-    }
-
-    /// Write an account change to the audit log.
-    async fn audit(
-        db: &mut SqliteConnection,
-        conversation: &str,
-        customer: &str,
-        action: &str,
-        before: Value,
-        after: Value,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("INSERT INTO audit (at_ns, conversation_id, customer_ref, action, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-            .bind(now_ns())
-            .bind(conversation)
-            .bind(customer)
-            .bind(action)
-            .bind(before.to_string())
-            .bind(after.to_string())
-            .execute(&mut *db)
-            .await
-            .map(|_| ())
+            Err(e) => {
+                if let Ok(tables) = read_tables(db).await {
+                    self.change(|copy| *copy = tables);
+                }
+                Err(e)
+            }
+        }
     }
 
     pub async fn refund_return(
@@ -490,20 +466,69 @@ impl Crm {
         reason: &str,
     ) -> Result<(), sqlx::Error> {
         let mut db = self.inner.db.lock().await;
-        sqlx::query("UPDATE orders SET status = 'returned' WHERE ref = ?1")
-            .bind(&order.reference)
-            .execute(&mut *db)
-            .await?;
-        self.change_order(&order.reference, |o| o.status = "returned".to_owned());
-        Self::audit(
-            &mut db,
-            conversation,
-            &order.customer_ref,
-            "process_return",
-            json!({"order": order.reference, "status": order.status}),
-            json!({"order": order.reference, "status": "returned", "refunded": amount, "reason": reason}),
+        let result = sqlx::query(
+            "UPDATE orders SET status = 'returned' WHERE ref = ?1; \
+             INSERT INTO audit (at_ns, conversation_id, customer_ref, action, before, after) \
+             VALUES (?2, ?3, ?4, 'process_return', ?5, ?6)",
         )
+        .bind(&order.reference)
+        .bind(now_ns())
+        .bind(conversation)
+        .bind(&order.customer_ref)
+        .bind(json!({"order": order.reference, "status": order.status}).to_string())
+        .bind(json!({"order": order.reference, "status": "returned", "refunded": amount, "reason": reason}).to_string())
+        .execute(&mut *db)
+        .await;
+        self.changed(&mut db, result, |copy| {
+            if let Some(o) = copy.orders.iter_mut().find(|o| o.reference == order.reference) {
+                o.status = "returned".to_owned();
+            }
+        })
         .await
+        .map(|_| ())
+    }
+
+    /// Store a changed customer document with the change's audit entry. The copy gets the
+    /// document as the database now holds it (read back from its JSON, as a query would).
+    async fn save_customer(
+        &self,
+        conversation: &str,
+        updated: &Customer,
+        action: &str,
+        before: Value,
+        after: Value,
+    ) -> Result<(), sqlx::Error> {
+        let doc = serde_json::to_string(updated).unwrap_or_default();
+        let mut db = self.inner.db.lock().await;
+        let result = sqlx::query(
+            "UPDATE customers SET doc = ?2 WHERE ref = ?1; \
+             INSERT INTO audit (at_ns, conversation_id, customer_ref, action, before, after) \
+             VALUES (?3, ?4, ?1, ?5, ?6, ?7)",
+        )
+        .bind(&updated.reference)
+        .bind(&doc)
+        .bind(now_ns())
+        .bind(conversation)
+        .bind(action)
+        .bind(before.to_string())
+        .bind(after.to_string())
+        .execute(&mut *db)
+        .await;
+        self.changed(&mut db, result, |copy| {
+            if copy.customers.contains_key(&updated.reference) {
+                match serde_json::from_str::<Customer>(&doc) {
+                    Ok(stored) => {
+                        copy.customers.insert(updated.reference.clone(), stored);
+                    }
+                    // A document a query could not read: the customer is then unknown.
+                    Err(_) => {
+                        copy.customers.remove(&updated.reference);
+                    }
+                }
+            }
+        })
+        .await
+        .map(|_| ())
     }
 
     pub async fn credit(
@@ -515,12 +540,9 @@ impl Crm {
     ) -> Result<(), sqlx::Error> {
         let mut updated = customer.clone();
         updated.balance_due = (customer.balance_due - amount).max(0.0);
-        let mut db = self.inner.db.lock().await;
-        self.save_customer(&mut db, &updated).await?;
-        Self::audit(
-            &mut db,
+        self.save_customer(
             conversation,
-            &customer.reference,
+            &updated,
             "issue_credit",
             json!({"balance_due": customer.balance_due}),
             json!({"balance_due": updated.balance_due, "credit": amount, "reason": reason}),
@@ -536,12 +558,9 @@ impl Crm {
     ) -> Result<(), sqlx::Error> {
         let mut updated = customer.clone();
         updated.address = address;
-        let mut db = self.inner.db.lock().await;
-        self.save_customer(&mut db, &updated).await?;
-        Self::audit(
-            &mut db,
+        self.save_customer(
             conversation,
-            &customer.reference,
+            &updated,
             "change_address",
             json!({"address": customer.address.one_line()}),
             json!({"address": updated.address.one_line()}),
@@ -556,51 +575,53 @@ impl Crm {
         resolution: &str,
     ) -> Result<(), sqlx::Error> {
         let mut db = self.inner.db.lock().await;
-        sqlx::query("UPDATE complaints SET status = 'closed', resolution = ?2 WHERE id = ?1")
-            .bind(&complaint.id)
-            .bind(resolution)
-            .execute(&mut *db)
-            .await?;
-        self.change(|copy| {
+        let result = sqlx::query(
+            "UPDATE complaints SET status = 'closed', resolution = ?2 WHERE id = ?1; \
+             INSERT INTO audit (at_ns, conversation_id, customer_ref, action, before, after) \
+             VALUES (?3, ?4, ?5, 'close_complaint', ?6, ?7)",
+        )
+        .bind(&complaint.id)
+        .bind(resolution)
+        .bind(now_ns())
+        .bind(conversation)
+        .bind(&complaint.customer_ref)
+        .bind(json!({"complaint": complaint.id, "status": complaint.status}).to_string())
+        .bind(json!({"complaint": complaint.id, "status": "closed", "resolution": resolution}).to_string())
+        .execute(&mut *db)
+        .await;
+        self.changed(&mut db, result, |copy| {
             if let Some(c) = copy.complaints.iter_mut().find(|c| c.id == complaint.id) {
                 c.status = "closed".to_owned();
             }
-        });
-        Self::audit(
-            &mut db,
-            conversation,
-            &complaint.customer_ref,
-            "close_complaint",
-            json!({"complaint": complaint.id, "status": complaint.status}),
-            json!({"complaint": complaint.id, "status": "closed", "resolution": resolution}),
-        )
+        })
         .await
+        .map(|_| ())
     }
 
+    /// Open a handover ticket, with its audit entry (which names the ticket the insert numbered).
     pub async fn open_ticket(&self, ticket: &NewTicket) -> Result<String, sqlx::Error> {
         let mut db = self.inner.db.lock().await;
-        let id = sqlx::query("INSERT INTO tickets (conversation_id, customer_ref, queue, priority, summary, transcript, created_at_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-            .bind(&ticket.conversation_id)
-            .bind(&ticket.customer_ref)
-            .bind(&ticket.queue)
-            .bind(&ticket.priority)
-            .bind(&ticket.summary)
-            .bind(Value::Array(ticket.transcript.clone()).to_string())
-            .bind(now_ns())
-            .execute(&mut *db)
-            .await?
-            .last_insert_rowid();
-        let id = format!("HT-{id}");
-        Self::audit(
-            &mut db,
-            &ticket.conversation_id,
-            &ticket.customer_ref,
-            "handover_to_human",
-            Value::Null,
-            json!({"ticket": id, "queue": ticket.queue, "priority": ticket.priority}),
+        let rows = sqlx::query(
+            "INSERT INTO tickets (conversation_id, customer_ref, queue, priority, summary, transcript, created_at_ns) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id; \
+             INSERT INTO audit (at_ns, conversation_id, customer_ref, action, before, after) \
+             VALUES (?7, ?1, ?2, 'handover_to_human', 'null', \
+                     json_object('ticket', 'HT-' || last_insert_rowid(), 'queue', ?3, 'priority', ?4))",
         )
+        .bind(&ticket.conversation_id)
+        .bind(&ticket.customer_ref)
+        .bind(&ticket.queue)
+        .bind(&ticket.priority)
+        .bind(&ticket.summary)
+        .bind(Value::Array(ticket.transcript.clone()).to_string())
+        .bind(now_ns())
+        .fetch_all(&mut *db)
         .await?;
-        Ok(id)
+        let id: i64 = rows
+            .first()
+            .ok_or(sqlx::Error::RowNotFound)?
+            .try_get(0)?;
+        Ok(format!("HT-{id}"))
     }
 
     pub async fn tickets(&self) -> Result<Vec<Ticket>, sqlx::Error> {
@@ -992,14 +1013,9 @@ mod tests {
             .unwrap();
         assert_eq!(ticket, "HT-1");
         assert_copy_matches(&crm, "open_ticket").await;
-        // Every change reached the audit log, in order.
-        let actions: Vec<String> = crm
-            .audit_entries()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.action)
-            .collect();
+        // Every change reached the audit log, in order, with what it changed.
+        let entries = crm.audit_entries().await.unwrap();
+        let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(
             actions,
             [
@@ -1010,5 +1026,74 @@ mod tests {
                 "handover_to_human"
             ]
         );
+        assert!(entries.iter().all(|e| e.at_ns > 0));
+        assert_eq!(
+            (entries[0].conversation_id.as_str(), entries[0].customer_ref.as_str()),
+            ("c-1", with_orders.reference.as_str())
+        );
+        assert_eq!(
+            entries[0].after,
+            json!({"order": orders[1].reference, "status": "returned", "refunded": 10.0, "reason": "test"})
+        );
+        assert_eq!(
+            entries[1].before,
+            json!({"balance_due": with_orders.balance_due})
+        );
+        assert_eq!(entries[2].after, json!({"address": "1 New Street, Leeds LS1 1AA"}));
+        assert_eq!(
+            (entries[3].customer_ref.as_str(), &entries[3].after),
+            (
+                with_complaint.customer_ref.as_str(),
+                &json!({"complaint": with_complaint.id, "status": "closed", "resolution": "resolved"})
+            )
+        );
+        assert_eq!(entries[4].before, Value::Null);
+        assert_eq!(
+            entries[4].after.to_string(),
+            json!({"ticket": "HT-1", "queue": "returns", "priority": "normal"}).to_string()
+        );
+        let second = crm
+            .open_ticket(&NewTicket {
+                conversation_id: "c-6".into(),
+                customer_ref: with_orders.reference.clone(),
+                queue: "general".into(),
+                priority: "urgent".into(),
+                summary: "Another".into(),
+                transcript: Vec::new(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(second, "HT-2");
+        let tickets = crm.tickets().await.unwrap();
+        assert_eq!(
+            tickets.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+            ["HT-1", "HT-2"]
+        );
+        assert_eq!(
+            crm.audit_entries().await.unwrap()[5].after,
+            json!({"ticket": "HT-2", "queue": "general", "priority": "urgent"})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_change_whose_audit_entry_fails_leaves_the_copy_as_the_database_is() {
+        let crm = Crm::open(jiff::civil::date(2026, 11, 20)).await.unwrap();
+        let customer = crm
+            .all_customers()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.balance_due >= 5.0)
+            .expect("a customer who owes something");
+        sqlx::raw_sql("DROP TABLE audit")
+            .execute(&mut *crm.inner.db.lock().await)
+            .await
+            .unwrap();
+        // The balance changes, then the audit insert fails: the error is returned and the copy
+        // holds what the database holds.
+        assert!(crm.credit("c-1", &customer, 5.0, "x").await.is_err());
+        assert_copy_matches(&crm, "a failed audit entry").await;
+        let now = crm.customer(&customer.reference).await.unwrap().unwrap();
+        assert!((now.balance_due - (customer.balance_due - 5.0)).abs() < 1e-9);
     }
 }
