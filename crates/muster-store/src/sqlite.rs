@@ -148,7 +148,10 @@ impl SqliteStore {
         // The writer reads only the pages it changes (through its page cache): mapping the file
         // into it would make its resident memory grow with the store (a drill of 10,000
         // conversations writes ~100 MB). Readers keep the mapping.
-        sqlx::query("PRAGMA mmap_size = 0")
+        // Statement journals (a multi-row insert of events keeps one, for the foreign key) are
+        // kept in memory: on disk, one past 64 KB (most commits of a drill) was spilled to a
+        // temporary file, created, written and deleted again in every commit.
+        sqlx::query("PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY")
             .execute(&mut connection)
             .await
             .map_err(|source| StoreError::Open {
@@ -274,9 +277,9 @@ struct WriterState {
 
 /// The writer's settings once it stores ingest batches: a 64 MB page cache, so most of a
 /// 5,000-event batch (~22 MB of rows plus index and FTS pages) commits without spilling (96 MB
-/// measured no faster and cost 70 MB more peak memory); statement journals (multi-row inserts
-/// with triggers) in memory.
-const INGEST_PRAGMAS: &str = "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY";
+/// measured no faster and cost 70 MB more peak memory). (Statement journals are in memory for
+/// every write: `PRAGMA temp_store = MEMORY` when the writer opens.)
+const INGEST_PRAGMAS: &str = "PRAGMA cache_size = -65536";
 
 /// The writer: take everything queued, commit the appends in one transaction, answer every caller.
 /// Seals are done in order with the appends around them.
