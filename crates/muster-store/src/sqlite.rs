@@ -482,24 +482,15 @@ async fn write_batch(
             "INSERT INTO events (id, drill_id, stream, seq, time_ns, kind, fields, field_digests, prev, digest) ",
         );
         insert.push_values(chunk, |mut row, (id, e)| {
-            let values: serde_json::Map<String, serde_json::Value> = e
-                .fields
-                .iter()
-                .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
-                .collect();
-            let digests: serde_json::Map<String, serde_json::Value> = e
-                .fields
-                .iter()
-                .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
-                .collect();
+            let (values, digests) = fields_columns(&e.fields);
             row.push_bind(id.clone())
                 .push_bind(e.drill_id.clone())
                 .push_bind(e.stream.clone())
                 .push_bind(i64::try_from(e.seq).unwrap_or(i64::MAX))
                 .push_bind(e.time_ns)
                 .push_bind(e.kind.clone())
-                .push_bind(serde_json::Value::Object(values).to_string())
-                .push_bind(serde_json::Value::Object(digests).to_string())
+                .push_bind(values)
+                .push_bind(digests)
                 .push_bind(e.prev.to_hex())
                 .push_bind(e.digest.to_hex());
         });
@@ -536,6 +527,34 @@ async fn write_batch(
             })
         })
         .collect())
+}
+
+/// An event's `fields` column (each field's value by name, a removed value left out) and its
+/// `field_digests` column (each field's digest), both JSON objects in name order. Written straight
+/// from the fields: copying every value (whole request and reply bodies) into a map first cost
+/// more than serialising it.
+fn fields_columns(fields: &[Field]) -> (String, String) {
+    struct Values<'a>(&'a [Field]);
+    impl serde::Serialize for Values<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(
+                self.0
+                    .iter()
+                    .filter_map(|f| f.value.as_ref().map(|v| (&f.name, v))),
+            )
+        }
+    }
+    struct Digests<'a>(&'a [Field]);
+    impl serde::Serialize for Digests<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|f| (&f.name, &f.digest)))
+        }
+    }
+    // Neither can fail: names are strings and values are JSON already.
+    (
+        serde_json::to_string(&Values(fields)).unwrap_or_default(),
+        serde_json::to_string(&Digests(fields)).unwrap_or_default(),
+    )
 }
 
 async fn seal(
@@ -900,5 +919,39 @@ impl EvidenceStore for SqliteStore {
             report,
             event_ids,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fields_columns_are_the_json_objects_of_the_fields() {
+        let event = StreamChain::new("d", "s").append(
+            EventDraft::new("agent.exchange", 1)
+                .field("exchange", json!({"z": [1, 2.5, null], "a": {"é": "\"quoted\"\n"}}))
+                .field("turn", 3)
+                .field("text", "£100 – “curly” \u{1F600}")
+                .field("empty", json!({}))
+                .field("gone", "redacted below"),
+        );
+        let event = event.redacted("gone");
+        // What the columns held when they were built as maps of copied values.
+        let values: serde_json::Map<String, serde_json::Value> = event
+            .fields
+            .iter()
+            .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
+            .collect();
+        let digests: serde_json::Map<String, serde_json::Value> = event
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
+            .collect();
+        let (v, d) = fields_columns(&event.fields);
+        assert_eq!(v, serde_json::Value::Object(values).to_string());
+        assert_eq!(d, serde_json::Value::Object(digests).to_string());
+        assert!(!v.contains("gone") && d.contains("gone"));
     }
 }
