@@ -16,7 +16,7 @@ use sqlx::sqlite::{
 };
 use std::collections::HashMap;
 
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::ingest::{
@@ -403,17 +403,48 @@ async fn flush(conn: &mut SqliteConnection, state: &mut WriterState, appends: Ve
     }
 }
 
+/// What the writer's transaction has done so far. It is begun by the first statement that needs
+/// it — a look-up the writer cannot answer itself, else the first insert, as
+/// `BEGIN IMMEDIATE; INSERT …` — and committed by the last (`…; COMMIT`): a plain batch is two
+/// calls to the connection's thread, not four (each is a hand-off between threads).
+struct Tx {
+    begun: bool,
+}
+
+impl Tx {
+    /// Begin now, for a look-up that must see the database as the transaction will write it.
+    async fn begin(&mut self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        if !self.begun {
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+            self.begun = true;
+        }
+        Ok(())
+    }
+
+    /// The start of the next statement: `BEGIN IMMEDIATE; ` if nothing has begun the
+    /// transaction yet (it is begun once that statement runs).
+    fn prefix(&mut self) -> &'static str {
+        if std::mem::replace(&mut self.begun, true) {
+            ""
+        } else {
+            "BEGIN IMMEDIATE; "
+        }
+    }
+}
+
 async fn drill_status(
-    tx: &mut sqlx::SqliteConnection,
+    conn: &mut SqliteConnection,
+    tx: &mut Tx,
     state: &mut WriterState,
     drill_id: &str,
 ) -> Result<Option<String>, StoreError> {
     if let Some(s) = state.statuses.get(drill_id) {
         return Ok(Some(s.clone()));
     }
+    tx.begin(conn).await?;
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM drills WHERE id = ?1")
         .bind(drill_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
     if let Some(s) = &status {
         state.statuses.insert(drill_id.to_owned(), s.clone());
@@ -422,19 +453,36 @@ async fn drill_status(
 }
 
 /// Chain and insert a batch in one transaction: a few statements whatever its size. A request for
-/// an unknown or sealed drill fails alone.
+/// an unknown or sealed drill fails alone. If anything fails, nothing of the batch is stored.
 async fn write_batch(
     conn: &mut SqliteConnection,
     state: &mut WriterState,
     batch: Vec<(String, String, Vec<EventDraft>)>,
 ) -> Result<Vec<Result<Vec<StoredEvent>, StoreError>>, StoreError> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let result = write_batch_in(conn, state, batch).await;
+    if result.is_err() {
+        // A statement failed inside the transaction (or its commit did): end it. If it never
+        // began, or SQLite has rolled it back already, this fails, harmlessly.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    result
+}
+
+async fn write_batch_in(
+    conn: &mut SqliteConnection,
+    state: &mut WriterState,
+    batch: Vec<(String, String, Vec<EventDraft>)>,
+) -> Result<Vec<Result<Vec<StoredEvent>, StoreError>>, StoreError> {
+    let mut tx = Tx { begun: false };
     let mut chains: HashMap<(String, String), StreamChain> = HashMap::new();
     // Per request: how many of `rows` are its events, or why it failed alone.
     let mut results: Vec<Result<usize, StoreError>> = Vec::with_capacity(batch.len());
     let mut rows: Vec<(String, SealedEvent)> = Vec::new();
     for (drill_id, stream, events) in batch {
-        match drill_status(&mut tx, state, &drill_id).await?.as_deref() {
+        match drill_status(conn, &mut tx, state, &drill_id)
+            .await?
+            .as_deref()
+        {
             None => {
                 results.push(Err(StoreError::DrillNotFound(drill_id)));
                 continue;
@@ -451,12 +499,13 @@ async fn write_batch(
                 Some((length, head)) => StreamChain::resume(&key.0, &key.1, *length, *head),
                 None if state.fresh.contains(&key.0) => StreamChain::new(&key.0, &key.1),
                 None => {
+                    tx.begin(conn).await?;
                     let row = sqlx::query(
                         "SELECT length, head FROM streams WHERE drill_id = ?1 AND stream = ?2",
                     )
                     .bind(&key.0)
                     .bind(&key.1)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *conn)
                     .await?;
                     match row {
                         None => StreamChain::new(&key.0, &key.1),
@@ -478,7 +527,8 @@ async fn write_batch(
         }
     }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
+        let mut insert = QueryBuilder::<Sqlite>::new(tx.prefix());
+        insert.push(
             "INSERT INTO events (id, drill_id, stream, seq, time_ns, kind, fields, field_digests, prev, digest) ",
         );
         insert.push_values(chunk, |mut row, (id, e)| {
@@ -494,12 +544,13 @@ async fn write_batch(
                 .push_bind(e.prev.to_hex())
                 .push_bind(e.digest.to_hex());
         });
-        insert.build().execute(&mut *tx).await?;
+        insert.build().execute(&mut *conn).await?;
     }
     let streams: Vec<(&(String, String), &StreamChain)> = chains.iter().collect();
-    for chunk in streams.chunks(ROWS_PER_INSERT) {
-        let mut upsert =
-            QueryBuilder::<Sqlite>::new("INSERT INTO streams (drill_id, stream, length, head) ");
+    let last = streams.len().div_ceil(ROWS_PER_INSERT);
+    for (n, chunk) in streams.chunks(ROWS_PER_INSERT).enumerate() {
+        let mut upsert = QueryBuilder::<Sqlite>::new(tx.prefix());
+        upsert.push("INSERT INTO streams (drill_id, stream, length, head) ");
         upsert.push_values(chunk, |mut row, ((drill_id, stream), chain)| {
             row.push_bind(drill_id.clone())
                 .push_bind(stream.clone())
@@ -507,9 +558,15 @@ async fn write_batch(
                 .push_bind(chain.head().to_hex());
         });
         upsert.push(" ON CONFLICT (drill_id, stream) DO UPDATE SET length = excluded.length, head = excluded.head");
-        upsert.build().execute(&mut *tx).await?;
+        if n + 1 == last {
+            upsert.push("; COMMIT");
+        }
+        upsert.build().execute(&mut *conn).await?;
     }
-    tx.commit().await?;
+    if streams.is_empty() && tx.begun {
+        // Only look-ups (every request failed alone): nothing to store.
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+    }
     for (key, chain) in chains {
         state.heads.insert(key, (chain.length(), chain.head()));
     }
