@@ -143,10 +143,10 @@ pub(crate) async fn send(
     out: Outgoing,
 ) -> (Vec<Exchange>, Result<Value, TurnError>) {
     let (decode, event_stream) = (out.decode, out.event_stream);
-    let read = move |bytes: &[u8], json: Option<&Value>| match (decode, json) {
+    let read = move |bytes: &[u8], json: Option<Value>| match (decode, json) {
         (Some(decode), _) => decode(bytes).map_err(TurnError::Malformed),
         // The body already parsed as JSON for the evidence: not parsed a second time.
-        (None, Some(json)) => Ok(json.clone()),
+        (None, Some(json)) => Ok(json),
         (None, None) if event_stream => read_json_or_events(bytes),
         (None, None) => read_json(bytes),
     };
@@ -186,7 +186,7 @@ async fn send_reading<T>(
     secrets: &Secrets,
     traffic: &Traffic,
     out: Outgoing,
-    read: impl Fn(&[u8], Option<&Value>) -> Result<T, TurnError>,
+    read: impl Fn(&[u8], Option<Value>) -> Result<T, TurnError>,
 ) -> (Vec<Exchange>, Result<T, TurnError>) {
     let mut exchanges = Vec::new();
     let mut attempt = 0;
@@ -232,7 +232,7 @@ async fn attempt_once<T>(
     interlock: &Interlock,
     secrets: &Secrets,
     out: &Outgoing,
-    read: &impl Fn(&[u8], Option<&Value>) -> Result<T, TurnError>,
+    read: &impl Fn(&[u8], Option<Value>) -> Result<T, TurnError>,
 ) -> (Exchange, Result<T, TurnError>, Retry) {
     let mut exchange = Exchange {
         method: out.method.as_str().to_owned(),
@@ -358,7 +358,7 @@ async fn attempt_once<T>(
         };
         return (exchange, Err(err), retry);
     }
-    match read(&bytes, json.as_ref()) {
+    match read(&bytes, json) {
         Ok(v) => (exchange, Ok(v), Retry::No),
         Err(err) => {
             exchange.error = Some(err.to_string());
