@@ -331,13 +331,22 @@ mod tests {
             "\u{20ac}": "Euro Sign", "\r": "Carriage Return", "\u{fb33}": "Hebrew Letter Dalet With Dagesh",
             "1": "One", "\u{1f600}": "Emoji: Grinning Face", "\u{80}": "Control", "\u{f6}": "Latin Small Letter O With Diaeresis"
         });
-        let keys: Vec<String> = serde_json::from_slice::<serde_json::Value>(&canonical_json(&sorting))
-            .ok()
-            .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect()))
-            .unwrap_or_default();
+        let keys: Vec<String> =
+            serde_json::from_slice::<serde_json::Value>(&canonical_json(&sorting))
+                .ok()
+                .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect()))
+                .unwrap_or_default();
         assert_eq!(
             keys,
-            ["\r", "1", "\u{80}", "\u{f6}", "\u{20ac}", "\u{1f600}", "\u{fb33}"]
+            [
+                "\r",
+                "1",
+                "\u{80}",
+                "\u{f6}",
+                "\u{20ac}",
+                "\u{1f600}",
+                "\u{fb33}"
+            ]
         );
     }
 

@@ -988,7 +988,10 @@ mod tests {
     fn fields_columns_are_the_json_objects_of_the_fields() {
         let event = StreamChain::new("d", "s").append(
             EventDraft::new("agent.exchange", 1)
-                .field("exchange", json!({"z": [1, 2.5, null], "a": {"é": "\"quoted\"\n"}}))
+                .field(
+                    "exchange",
+                    json!({"z": [1, 2.5, null], "a": {"é": "\"quoted\"\n"}}),
+                )
                 .field("turn", 3)
                 .field("text", "£100 – “curly” \u{1F600}")
                 .field("empty", json!({}))

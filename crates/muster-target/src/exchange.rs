@@ -90,7 +90,10 @@ impl Exchange {
             "request_body".into(),
             self.request_body.unwrap_or(Value::Null),
         );
-        doc.insert("status".into(), self.status.map_or(Value::Null, Value::from));
+        doc.insert(
+            "status".into(),
+            self.status.map_or(Value::Null, Value::from),
+        );
         doc.insert(
             "response_body".into(),
             self.response_body.unwrap_or(Value::Null),
@@ -100,7 +103,10 @@ impl Exchange {
             "elapsed_us".into(),
             Value::from(u64::try_from(self.elapsed.as_micros()).unwrap_or(u64::MAX)),
         );
-        doc.insert("error".into(), self.error.map_or(Value::Null, Value::String));
+        doc.insert(
+            "error".into(),
+            self.error.map_or(Value::Null, Value::String),
+        );
         Value::Object(doc)
     }
 }
@@ -162,7 +168,10 @@ pub(crate) async fn send_text(
     traffic: &Traffic,
     out: Outgoing,
 ) -> (Vec<Exchange>, Result<String, TurnError>) {
-    send_reading(client, interlock, secrets, traffic, out, |bytes, _| read_text(bytes)).await
+    send_reading(client, interlock, secrets, traffic, out, |bytes, _| {
+        read_text(bytes)
+    })
+    .await
 }
 
 fn read_json(bytes: &[u8]) -> Result<Value, TurnError> {
@@ -402,7 +411,9 @@ mod tests {
             method: "POST".into(),
             url: "http://127.0.0.1:8787/v1/chat/completions".into(),
             request_headers: vec![("X-Conversation-Id".into(), "c-1".into())],
-            request_body: Some(json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]})),
+            request_body: Some(
+                json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}),
+            ),
             status: Some(200),
             response_body: Some(json!({"choices": [], "usage": {"total_tokens": 3}})),
             started_at_ns: 1_700_000_000_000_000_000,

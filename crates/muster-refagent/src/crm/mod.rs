@@ -191,8 +191,8 @@ use crate::{now_ns, rfc3339};
 impl Crm {
     /// A fresh in-memory CRM holding the synthetic customer base.
     pub async fn open(today: jiff::civil::Date) -> Result<Self, sqlx::Error> {
-        let mut db = SqliteConnection::connect_with(&SqliteConnectOptions::new().in_memory(true))
-            .await?;
+        let mut db =
+            SqliteConnection::connect_with(&SqliteConnectOptions::new().in_memory(true)).await?;
         sqlx::raw_sql(SCHEMA).execute(&mut db).await?;
         load(&mut db, seed::seed(today)).await?;
         let copy = read_tables(&mut db).await?;
@@ -480,7 +480,11 @@ impl Crm {
         .execute(&mut *db)
         .await;
         self.changed(&mut db, result, |copy| {
-            if let Some(o) = copy.orders.iter_mut().find(|o| o.reference == order.reference) {
+            if let Some(o) = copy
+                .orders
+                .iter_mut()
+                .find(|o| o.reference == order.reference)
+            {
                 o.status = "returned".to_owned();
             }
         })
@@ -586,7 +590,10 @@ impl Crm {
         .bind(conversation)
         .bind(&complaint.customer_ref)
         .bind(json!({"complaint": complaint.id, "status": complaint.status}).to_string())
-        .bind(json!({"complaint": complaint.id, "status": "closed", "resolution": resolution}).to_string())
+        .bind(
+            json!({"complaint": complaint.id, "status": "closed", "resolution": resolution})
+                .to_string(),
+        )
         .execute(&mut *db)
         .await;
         self.changed(&mut db, result, |copy| {
@@ -617,10 +624,7 @@ impl Crm {
         .bind(now_ns())
         .fetch_all(&mut *db)
         .await?;
-        let id: i64 = rows
-            .first()
-            .ok_or(sqlx::Error::RowNotFound)?
-            .try_get(0)?;
+        let id: i64 = rows.first().ok_or(sqlx::Error::RowNotFound)?.try_get(0)?;
         Ok(format!("HT-{id}"))
     }
 
@@ -728,19 +732,18 @@ async fn read_tables(db: &mut SqliteConnection) -> Result<Tables, sqlx::Error> {
         .map(note_from_row)
         .map(|n| (n.id, n))
         .collect();
-    let complaints = sqlx::query(
-        "SELECT id, customer_ref, status, summary FROM complaints ORDER BY rowid",
-    )
-    .fetch_all(&mut *db)
-    .await?
-    .iter()
-    .map(|r| Complaint {
-        id: r.get(0),
-        customer_ref: r.get(1),
-        status: r.get(2),
-        summary: r.get(3),
-    })
-    .collect();
+    let complaints =
+        sqlx::query("SELECT id, customer_ref, status, summary FROM complaints ORDER BY rowid")
+            .fetch_all(&mut *db)
+            .await?
+            .iter()
+            .map(|r| Complaint {
+                id: r.get(0),
+                customer_ref: r.get(1),
+                status: r.get(2),
+                summary: r.get(3),
+            })
+            .collect();
     Ok(Tables {
         customers,
         orders,
@@ -967,11 +970,7 @@ mod tests {
             .await
             .unwrap();
         assert_copy_matches(&crm, "credit").await;
-        let current = crm
-            .customer(&with_orders.reference)
-            .await
-            .unwrap()
-            .unwrap();
+        let current = crm.customer(&with_orders.reference).await.unwrap().unwrap();
         crm.change_address(
             "c-3",
             &current,
@@ -1028,7 +1027,10 @@ mod tests {
         );
         assert!(entries.iter().all(|e| e.at_ns > 0));
         assert_eq!(
-            (entries[0].conversation_id.as_str(), entries[0].customer_ref.as_str()),
+            (
+                entries[0].conversation_id.as_str(),
+                entries[0].customer_ref.as_str()
+            ),
             ("c-1", with_orders.reference.as_str())
         );
         assert_eq!(
@@ -1039,7 +1041,10 @@ mod tests {
             entries[1].before,
             json!({"balance_due": with_orders.balance_due})
         );
-        assert_eq!(entries[2].after, json!({"address": "1 New Street, Leeds LS1 1AA"}));
+        assert_eq!(
+            entries[2].after,
+            json!({"address": "1 New Street, Leeds LS1 1AA"})
+        );
         assert_eq!(
             (entries[3].customer_ref.as_str(), &entries[3].after),
             (

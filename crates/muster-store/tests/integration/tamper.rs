@@ -242,7 +242,11 @@ async fn a_batch_that_fails_stores_nothing_and_the_next_append_goes_on() {
             .await,
     );
     let event = |kind: &str, n: i64| EventDraft::new(kind, n).field("n", n);
-    expect_ok(store.append(&id, "conv/a", vec![event("ok", 1), event("ok", 2)]).await);
+    expect_ok(
+        store
+            .append(&id, "conv/a", vec![event("ok", 1), event("ok", 2)])
+            .await,
+    );
     // The insert fails inside the writer's transaction (begun by the same statement).
     raw(
         &store,
