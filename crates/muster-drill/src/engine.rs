@@ -635,14 +635,24 @@ pub(crate) fn exchange_events_as(
 ) -> Vec<EventDraft> {
     exchanges
         .iter()
-        .map(|x| {
-            let mut e = EventDraft::new(kind, x.started_at_ns).field("exchange", x.to_json());
-            if let Some(t) = turn {
-                e = e.field("turn", t);
-            }
-            e
-        })
+        .map(|x| exchange_event(kind, turn, x.clone()))
         .collect()
+}
+
+/// As [`exchange_events`], taking the exchanges: their bodies move into the events.
+fn exchange_events_owned(turn: Option<u32>, exchanges: Vec<Exchange>) -> Vec<EventDraft> {
+    exchanges
+        .into_iter()
+        .map(|x| exchange_event("agent.exchange", turn, x))
+        .collect()
+}
+
+fn exchange_event(kind: &str, turn: Option<u32>, x: Exchange) -> EventDraft {
+    let mut e = EventDraft::new(kind, x.started_at_ns).field("exchange", x.into_json());
+    if let Some(t) = turn {
+        e = e.field("turn", t);
+    }
+    e
 }
 
 fn canary() -> String {
@@ -770,7 +780,7 @@ async fn run_conversation(
     let mut open_error = None;
     if fixture_errors.is_empty() {
         let (exchanges, opened) = shared.target.open(vars.clone()).await;
-        let mut events = exchange_events(None, &exchanges);
+        let mut events = exchange_events_owned(None, exchanges);
         match opened {
             Err(e) => {
                 events.push(
@@ -842,7 +852,7 @@ async fn run_conversation(
                         customer = customer.field("simulated", true);
                     }
                     let mut events = vec![customer];
-                    events.extend(exchange_events(Some(turn), &outcome.exchanges));
+                    events.extend(exchange_events_owned(Some(turn), outcome.exchanges));
                     let at = now_ns();
                     match &outcome.reply {
                         Ok(reply) => {

@@ -30,7 +30,21 @@ impl EventDraft {
     /// hashing can be done before (and away from) the writer that assigns chain positions, and so
     /// a record already stored can be recognised by its content digest before it takes a place.
     pub fn prepare(self) -> PreparedEvent {
-        let fields: Vec<Field> = self
+        let (kind, time_ns, fields) = self.digest_fields();
+        let named: Vec<(&str, Digest)> =
+            fields.iter().map(|f| (f.name.as_str(), f.digest)).collect();
+        let content = content_digest(time_ns, &kind, &named);
+        PreparedEvent {
+            kind,
+            time_ns,
+            fields,
+            content,
+        }
+    }
+
+    /// Every field with its digest, in name order.
+    fn digest_fields(self) -> (String, i64, Vec<Field>) {
+        let fields = self
             .fields
             .into_iter()
             .map(|(name, value)| Field {
@@ -39,15 +53,7 @@ impl EventDraft {
                 value: Some(value),
             })
             .collect();
-        let named: Vec<(&str, Digest)> =
-            fields.iter().map(|f| (f.name.as_str(), f.digest)).collect();
-        let content = content_digest(self.time_ns, &self.kind, &named);
-        PreparedEvent {
-            kind: self.kind,
-            time_ns: self.time_ns,
-            fields,
-            content,
-        }
+        (self.kind, self.time_ns, fields)
     }
 }
 
@@ -177,21 +183,26 @@ impl StreamChain {
         self.head
     }
 
+    /// Chain an event (its content digest, which only ingest needs, is not computed).
     pub fn append(&mut self, draft: EventDraft) -> SealedEvent {
-        self.append_prepared(draft.prepare())
+        let (kind, time_ns, fields) = draft.digest_fields();
+        self.chain(kind, time_ns, fields)
     }
 
     /// Chain an event prepared with [`EventDraft::prepare`].
     pub fn append_prepared(&mut self, draft: PreparedEvent) -> SealedEvent {
-        let fields = draft.fields;
+        self.chain(draft.kind, draft.time_ns, draft.fields)
+    }
+
+    fn chain(&mut self, kind: String, time_ns: i64, fields: Vec<Field>) -> SealedEvent {
         let named: Vec<(&str, Digest)> =
             fields.iter().map(|f| (f.name.as_str(), f.digest)).collect();
         let digest = event_digest(
             &self.drill_id,
             &self.stream,
             self.next_seq,
-            draft.time_ns,
-            &draft.kind,
+            time_ns,
+            &kind,
             &self.head,
             &named,
         );
@@ -199,8 +210,8 @@ impl StreamChain {
             drill_id: self.drill_id.clone(),
             stream: self.stream.clone(),
             seq: self.next_seq,
-            time_ns: draft.time_ns,
-            kind: draft.kind,
+            time_ns,
+            kind,
             fields,
             prev: self.head,
             digest,

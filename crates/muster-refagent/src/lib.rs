@@ -147,6 +147,10 @@ pub async fn start(
     let addr = listener
         .local_addr()
         .map_err(|source| RefAgentError::Bind { addr: bind, source })?;
+    // Replies go out as soon as they are written (no Nagle delay behind an unacknowledged segment).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     // Peer addresses let the admin routes refuse callers that are not on this machine.
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -16,7 +16,7 @@ use sqlx::sqlite::{
 };
 use std::collections::HashMap;
 
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::ingest::{
@@ -148,7 +148,10 @@ impl SqliteStore {
         // The writer reads only the pages it changes (through its page cache): mapping the file
         // into it would make its resident memory grow with the store (a drill of 10,000
         // conversations writes ~100 MB). Readers keep the mapping.
-        sqlx::query("PRAGMA mmap_size = 0")
+        // Statement journals (a multi-row insert of events keeps one, for the foreign key) are
+        // kept in memory: on disk, one past 64 KB (most commits of a drill) was spilled to a
+        // temporary file, created, written and deleted again in every commit.
+        sqlx::query("PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY")
             .execute(&mut connection)
             .await
             .map_err(|source| StoreError::Open {
@@ -274,9 +277,9 @@ struct WriterState {
 
 /// The writer's settings once it stores ingest batches: a 64 MB page cache, so most of a
 /// 5,000-event batch (~22 MB of rows plus index and FTS pages) commits without spilling (96 MB
-/// measured no faster and cost 70 MB more peak memory); statement journals (multi-row inserts
-/// with triggers) in memory.
-const INGEST_PRAGMAS: &str = "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY";
+/// measured no faster and cost 70 MB more peak memory). (Statement journals are in memory for
+/// every write: `PRAGMA temp_store = MEMORY` when the writer opens.)
+const INGEST_PRAGMAS: &str = "PRAGMA cache_size = -65536";
 
 /// The writer: take everything queued, commit the appends in one transaction, answer every caller.
 /// Seals are done in order with the appends around them.
@@ -400,17 +403,48 @@ async fn flush(conn: &mut SqliteConnection, state: &mut WriterState, appends: Ve
     }
 }
 
+/// What the writer's transaction has done so far. It is begun by the first statement that needs
+/// it — a look-up the writer cannot answer itself, else the first insert, as
+/// `BEGIN IMMEDIATE; INSERT …` — and committed by the last (`…; COMMIT`): a plain batch is two
+/// calls to the connection's thread, not four (each is a hand-off between threads).
+struct Tx {
+    begun: bool,
+}
+
+impl Tx {
+    /// Begin now, for a look-up that must see the database as the transaction will write it.
+    async fn begin(&mut self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        if !self.begun {
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+            self.begun = true;
+        }
+        Ok(())
+    }
+
+    /// The start of the next statement: `BEGIN IMMEDIATE; ` if nothing has begun the
+    /// transaction yet (it is begun once that statement runs).
+    fn prefix(&mut self) -> &'static str {
+        if std::mem::replace(&mut self.begun, true) {
+            ""
+        } else {
+            "BEGIN IMMEDIATE; "
+        }
+    }
+}
+
 async fn drill_status(
-    tx: &mut sqlx::SqliteConnection,
+    conn: &mut SqliteConnection,
+    tx: &mut Tx,
     state: &mut WriterState,
     drill_id: &str,
 ) -> Result<Option<String>, StoreError> {
     if let Some(s) = state.statuses.get(drill_id) {
         return Ok(Some(s.clone()));
     }
+    tx.begin(conn).await?;
     let status: Option<String> = sqlx::query_scalar("SELECT status FROM drills WHERE id = ?1")
         .bind(drill_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
     if let Some(s) = &status {
         state.statuses.insert(drill_id.to_owned(), s.clone());
@@ -419,19 +453,36 @@ async fn drill_status(
 }
 
 /// Chain and insert a batch in one transaction: a few statements whatever its size. A request for
-/// an unknown or sealed drill fails alone.
+/// an unknown or sealed drill fails alone. If anything fails, nothing of the batch is stored.
 async fn write_batch(
     conn: &mut SqliteConnection,
     state: &mut WriterState,
     batch: Vec<(String, String, Vec<EventDraft>)>,
 ) -> Result<Vec<Result<Vec<StoredEvent>, StoreError>>, StoreError> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let result = write_batch_in(conn, state, batch).await;
+    if result.is_err() {
+        // A statement failed inside the transaction (or its commit did): end it. If it never
+        // began, or SQLite has rolled it back already, this fails, harmlessly.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    }
+    result
+}
+
+async fn write_batch_in(
+    conn: &mut SqliteConnection,
+    state: &mut WriterState,
+    batch: Vec<(String, String, Vec<EventDraft>)>,
+) -> Result<Vec<Result<Vec<StoredEvent>, StoreError>>, StoreError> {
+    let mut tx = Tx { begun: false };
     let mut chains: HashMap<(String, String), StreamChain> = HashMap::new();
     // Per request: how many of `rows` are its events, or why it failed alone.
     let mut results: Vec<Result<usize, StoreError>> = Vec::with_capacity(batch.len());
     let mut rows: Vec<(String, SealedEvent)> = Vec::new();
     for (drill_id, stream, events) in batch {
-        match drill_status(&mut tx, state, &drill_id).await?.as_deref() {
+        match drill_status(conn, &mut tx, state, &drill_id)
+            .await?
+            .as_deref()
+        {
             None => {
                 results.push(Err(StoreError::DrillNotFound(drill_id)));
                 continue;
@@ -448,12 +499,13 @@ async fn write_batch(
                 Some((length, head)) => StreamChain::resume(&key.0, &key.1, *length, *head),
                 None if state.fresh.contains(&key.0) => StreamChain::new(&key.0, &key.1),
                 None => {
+                    tx.begin(conn).await?;
                     let row = sqlx::query(
                         "SELECT length, head FROM streams WHERE drill_id = ?1 AND stream = ?2",
                     )
                     .bind(&key.0)
                     .bind(&key.1)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *conn)
                     .await?;
                     match row {
                         None => StreamChain::new(&key.0, &key.1),
@@ -475,37 +527,30 @@ async fn write_batch(
         }
     }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
+        let mut insert = QueryBuilder::<Sqlite>::new(tx.prefix());
+        insert.push(
             "INSERT INTO events (id, drill_id, stream, seq, time_ns, kind, fields, field_digests, prev, digest) ",
         );
         insert.push_values(chunk, |mut row, (id, e)| {
-            let values: serde_json::Map<String, serde_json::Value> = e
-                .fields
-                .iter()
-                .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
-                .collect();
-            let digests: serde_json::Map<String, serde_json::Value> = e
-                .fields
-                .iter()
-                .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
-                .collect();
+            let (values, digests) = fields_columns(&e.fields);
             row.push_bind(id.clone())
                 .push_bind(e.drill_id.clone())
                 .push_bind(e.stream.clone())
                 .push_bind(i64::try_from(e.seq).unwrap_or(i64::MAX))
                 .push_bind(e.time_ns)
                 .push_bind(e.kind.clone())
-                .push_bind(serde_json::Value::Object(values).to_string())
-                .push_bind(serde_json::Value::Object(digests).to_string())
+                .push_bind(values)
+                .push_bind(digests)
                 .push_bind(e.prev.to_hex())
                 .push_bind(e.digest.to_hex());
         });
-        insert.build().execute(&mut *tx).await?;
+        insert.build().execute(&mut *conn).await?;
     }
     let streams: Vec<(&(String, String), &StreamChain)> = chains.iter().collect();
-    for chunk in streams.chunks(ROWS_PER_INSERT) {
-        let mut upsert =
-            QueryBuilder::<Sqlite>::new("INSERT INTO streams (drill_id, stream, length, head) ");
+    let last = streams.len().div_ceil(ROWS_PER_INSERT);
+    for (n, chunk) in streams.chunks(ROWS_PER_INSERT).enumerate() {
+        let mut upsert = QueryBuilder::<Sqlite>::new(tx.prefix());
+        upsert.push("INSERT INTO streams (drill_id, stream, length, head) ");
         upsert.push_values(chunk, |mut row, ((drill_id, stream), chain)| {
             row.push_bind(drill_id.clone())
                 .push_bind(stream.clone())
@@ -513,9 +558,15 @@ async fn write_batch(
                 .push_bind(chain.head().to_hex());
         });
         upsert.push(" ON CONFLICT (drill_id, stream) DO UPDATE SET length = excluded.length, head = excluded.head");
-        upsert.build().execute(&mut *tx).await?;
+        if n + 1 == last {
+            upsert.push("; COMMIT");
+        }
+        upsert.build().execute(&mut *conn).await?;
     }
-    tx.commit().await?;
+    if streams.is_empty() && tx.begun {
+        // Only look-ups (every request failed alone): nothing to store.
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+    }
     for (key, chain) in chains {
         state.heads.insert(key, (chain.length(), chain.head()));
     }
@@ -533,6 +584,34 @@ async fn write_batch(
             })
         })
         .collect())
+}
+
+/// An event's `fields` column (each field's value by name, a removed value left out) and its
+/// `field_digests` column (each field's digest), both JSON objects in name order. Written straight
+/// from the fields: copying every value (whole request and reply bodies) into a map first cost
+/// more than serialising it.
+fn fields_columns(fields: &[Field]) -> (String, String) {
+    struct Values<'a>(&'a [Field]);
+    impl serde::Serialize for Values<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(
+                self.0
+                    .iter()
+                    .filter_map(|f| f.value.as_ref().map(|v| (&f.name, v))),
+            )
+        }
+    }
+    struct Digests<'a>(&'a [Field]);
+    impl serde::Serialize for Digests<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|f| (&f.name, &f.digest)))
+        }
+    }
+    // Neither can fail: names are strings and values are JSON already.
+    (
+        serde_json::to_string(&Values(fields)).unwrap_or_default(),
+        serde_json::to_string(&Digests(fields)).unwrap_or_default(),
+    )
 }
 
 async fn seal(
@@ -897,5 +976,42 @@ impl EvidenceStore for SqliteStore {
             report,
             event_ids,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fields_columns_are_the_json_objects_of_the_fields() {
+        let event = StreamChain::new("d", "s").append(
+            EventDraft::new("agent.exchange", 1)
+                .field(
+                    "exchange",
+                    json!({"z": [1, 2.5, null], "a": {"é": "\"quoted\"\n"}}),
+                )
+                .field("turn", 3)
+                .field("text", "£100 – “curly” \u{1F600}")
+                .field("empty", json!({}))
+                .field("gone", "redacted below"),
+        );
+        let event = event.redacted("gone");
+        // What the columns held when they were built as maps of copied values.
+        let values: serde_json::Map<String, serde_json::Value> = event
+            .fields
+            .iter()
+            .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
+            .collect();
+        let digests: serde_json::Map<String, serde_json::Value> = event
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
+            .collect();
+        let (v, d) = fields_columns(&event.fields);
+        assert_eq!(v, serde_json::Value::Object(values).to_string());
+        assert_eq!(d, serde_json::Value::Object(digests).to_string());
+        assert!(!v.contains("gone") && d.contains("gone"));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::TurnError;
 use crate::interlock::Interlock;
@@ -69,17 +69,45 @@ pub struct Exchange {
 
 impl Exchange {
     pub fn to_json(&self) -> Value {
-        json!({
-            "method": self.method,
-            "url": self.url,
-            "request_headers": self.request_headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
-            "request_body": self.request_body,
-            "status": self.status,
-            "response_body": self.response_body,
-            "started_at_ns": self.started_at_ns,
-            "elapsed_us": u64::try_from(self.elapsed.as_micros()).unwrap_or(u64::MAX),
-            "error": self.error,
-        })
+        self.clone().into_json()
+    }
+
+    /// As [`Exchange::to_json`], moving the bodies into the document rather than copying them.
+    pub fn into_json(self) -> Value {
+        let mut doc = serde_json::Map::with_capacity(9);
+        doc.insert("method".into(), Value::String(self.method));
+        doc.insert("url".into(), Value::String(self.url));
+        doc.insert(
+            "request_headers".into(),
+            Value::Array(
+                self.request_headers
+                    .into_iter()
+                    .map(|(k, v)| Value::Array(vec![Value::String(k), Value::String(v)]))
+                    .collect(),
+            ),
+        );
+        doc.insert(
+            "request_body".into(),
+            self.request_body.unwrap_or(Value::Null),
+        );
+        doc.insert(
+            "status".into(),
+            self.status.map_or(Value::Null, Value::from),
+        );
+        doc.insert(
+            "response_body".into(),
+            self.response_body.unwrap_or(Value::Null),
+        );
+        doc.insert("started_at_ns".into(), Value::from(self.started_at_ns));
+        doc.insert(
+            "elapsed_us".into(),
+            Value::from(u64::try_from(self.elapsed.as_micros()).unwrap_or(u64::MAX)),
+        );
+        doc.insert(
+            "error".into(),
+            self.error.map_or(Value::Null, Value::String),
+        );
+        Value::Object(doc)
     }
 }
 
@@ -121,10 +149,12 @@ pub(crate) async fn send(
     out: Outgoing,
 ) -> (Vec<Exchange>, Result<Value, TurnError>) {
     let (decode, event_stream) = (out.decode, out.event_stream);
-    let read = move |bytes: &[u8]| match decode {
-        Some(decode) => decode(bytes).map_err(TurnError::Malformed),
-        None if event_stream => read_json_or_events(bytes),
-        None => read_json(bytes),
+    let read = move |bytes: &[u8], json: Option<Value>| match (decode, json) {
+        (Some(decode), _) => decode(bytes).map_err(TurnError::Malformed),
+        // The body already parsed as JSON for the evidence: not parsed a second time.
+        (None, Some(json)) => Ok(json),
+        (None, None) if event_stream => read_json_or_events(bytes),
+        (None, None) => read_json(bytes),
     };
     send_reading(client, interlock, secrets, traffic, out, read).await
 }
@@ -138,7 +168,10 @@ pub(crate) async fn send_text(
     traffic: &Traffic,
     out: Outgoing,
 ) -> (Vec<Exchange>, Result<String, TurnError>) {
-    send_reading(client, interlock, secrets, traffic, out, read_text).await
+    send_reading(client, interlock, secrets, traffic, out, |bytes, _| {
+        read_text(bytes)
+    })
+    .await
 }
 
 fn read_json(bytes: &[u8]) -> Result<Value, TurnError> {
@@ -162,7 +195,7 @@ async fn send_reading<T>(
     secrets: &Secrets,
     traffic: &Traffic,
     out: Outgoing,
-    read: impl Fn(&[u8]) -> Result<T, TurnError>,
+    read: impl Fn(&[u8], Option<Value>) -> Result<T, TurnError>,
 ) -> (Vec<Exchange>, Result<T, TurnError>) {
     let mut exchanges = Vec::new();
     let mut attempt = 0;
@@ -208,7 +241,7 @@ async fn attempt_once<T>(
     interlock: &Interlock,
     secrets: &Secrets,
     out: &Outgoing,
-    read: &impl Fn(&[u8]) -> Result<T, TurnError>,
+    read: &impl Fn(&[u8], Option<Value>) -> Result<T, TurnError>,
 ) -> (Exchange, Result<T, TurnError>, Retry) {
     let mut exchange = Exchange {
         method: out.method.as_str().to_owned(),
@@ -298,16 +331,19 @@ async fn attempt_once<T>(
         Some(decode) if status.is_success() => decode(&bytes).ok(),
         _ => None,
     };
-    let parsed: Option<Value> = decoded
-        .or_else(|| serde_json::from_slice(&bytes).ok())
-        .or_else(|| {
-            if out.event_stream {
-                crate::sse::parse(&String::from_utf8_lossy(&bytes))
-            } else {
-                None
-            }
-        });
-    exchange.response_body = Some(match &parsed {
+    // The body as a JSON document, when it is one (read once: the evidence and the reply both
+    // come from it).
+    let json: Option<Value> = if decoded.is_some() {
+        None
+    } else {
+        serde_json::from_slice(&bytes).ok()
+    };
+    let parsed: Option<&Value> = decoded.as_ref().or(json.as_ref());
+    let events = match parsed {
+        None if out.event_stream => crate::sse::parse(&String::from_utf8_lossy(&bytes)),
+        _ => None,
+    };
+    exchange.response_body = Some(match parsed.or(events.as_ref()) {
         Some(v) => secrets.redact_json(v),
         None => Value::String(
             secrets.redact(&truncate(&String::from_utf8_lossy(&bytes), MAX_TEXT_BODY)),
@@ -331,7 +367,7 @@ async fn attempt_once<T>(
         };
         return (exchange, Err(err), retry);
     }
-    match read(&bytes) {
+    match read(&bytes, json) {
         Ok(v) => (exchange, Ok(v), Retry::No),
         Err(err) => {
             exchange.error = Some(err.to_string());
@@ -362,4 +398,56 @@ fn describe(e: &reqwest::Error) -> String {
         source = inner.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_exchange_as_json_keeps_every_field_in_order() {
+        let x = Exchange {
+            method: "POST".into(),
+            url: "http://127.0.0.1:8787/v1/chat/completions".into(),
+            request_headers: vec![("X-Conversation-Id".into(), "c-1".into())],
+            request_body: Some(
+                json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}),
+            ),
+            status: Some(200),
+            response_body: Some(json!({"choices": [], "usage": {"total_tokens": 3}})),
+            started_at_ns: 1_700_000_000_000_000_000,
+            elapsed: Duration::from_micros(1234),
+            error: None,
+        };
+        // What evidence recorded before exchanges were moved into their events.
+        let before = json!({
+            "method": x.method,
+            "url": x.url,
+            "request_headers": x.request_headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "request_body": x.request_body,
+            "status": x.status,
+            "response_body": x.response_body,
+            "started_at_ns": x.started_at_ns,
+            "elapsed_us": 1234,
+            "error": x.error,
+        });
+        assert_eq!(x.to_json().to_string(), before.to_string());
+        let failed = Exchange {
+            status: None,
+            response_body: None,
+            request_body: None,
+            error: Some("connection refused".into()),
+            ..x.clone()
+        };
+        assert_eq!(
+            failed.clone().into_json().to_string(),
+            json!({
+                "method": "POST", "url": failed.url, "request_headers": [["X-Conversation-Id", "c-1"]],
+                "request_body": null, "status": null, "response_body": null,
+                "started_at_ns": failed.started_at_ns, "elapsed_us": 1234, "error": "connection refused",
+            })
+            .to_string()
+        );
+    }
 }

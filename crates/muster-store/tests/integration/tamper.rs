@@ -223,3 +223,56 @@ async fn concurrent_writers_each_keep_an_intact_chain() {
     );
     assert_eq!(verified.report.events_checked, 160);
 }
+
+#[tokio::test]
+async fn a_batch_that_fails_stores_nothing_and_the_next_append_goes_on() {
+    let dir = expect_ok(tempfile::tempdir());
+    let store = expect_ok(SqliteStore::open(&dir.path().join(".muster/evidence.db")).await);
+    let id = "01960000-0000-7000-8000-000000000002".to_owned();
+    expect_ok(
+        store
+            .begin_drill(&DrillHeader {
+                id: id.clone(),
+                started_at_ns: 1,
+                agent: "a".into(),
+                environment: "pre-production".into(),
+                manifest_digest: "m".into(),
+                muster_version: "0.1.0".into(),
+            })
+            .await,
+    );
+    let event = |kind: &str, n: i64| EventDraft::new(kind, n).field("n", n);
+    expect_ok(
+        store
+            .append(&id, "conv/a", vec![event("ok", 1), event("ok", 2)])
+            .await,
+    );
+    // The insert fails inside the writer's transaction (begun by the same statement).
+    raw(
+        &store,
+        "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = 'boom' \
+         BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+    )
+    .await;
+    let failed = store
+        .append(&id, "conv/a", vec![event("ok", 3), event("boom", 4)])
+        .await;
+    assert!(failed.is_err());
+    raw(&store, "DROP TRIGGER refuse").await;
+    // The transaction was ended: the next batch commits, and the chain goes on from the last
+    // committed event (nothing of the failed batch was stored).
+    let stored = expect_ok(store.append(&id, "conv/a", vec![event("ok", 5)]).await);
+    assert_eq!(stored[0].event.seq, 2);
+    expect_ok(
+        store
+            .seal_drill(&id, DrillStatus::Sealed, 6, &json!({}))
+            .await,
+    );
+    let verified = expect_ok(store.verify(&id).await);
+    assert!(
+        verified.report.is_intact(),
+        "{:?}",
+        verified.report.problems
+    );
+    assert_eq!(verified.report.events_checked, 3);
+}
