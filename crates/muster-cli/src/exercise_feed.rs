@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use muster_console::state::{ExerciseState, apply_events, next_seq};
 use muster_console::{Entry, append_entry, state_of};
 use muster_control::ControlResult;
 use muster_drill::{DrillReport, Progress};
@@ -15,6 +16,9 @@ use crate::error::CliError;
 pub struct ExerciseFeed {
     store: Arc<SqliteStore>,
     exercise_id: String,
+    /// The exercise as folded so far; each append folds only the entries added since (by the
+    /// console or this drill), so a long drill does not re-read the whole log per verdict.
+    folded: tokio::sync::Mutex<ExerciseState>,
 }
 
 impl ExerciseFeed {
@@ -28,9 +32,11 @@ impl ExerciseFeed {
         if state.status() == muster_console::state::Status::Ended {
             return Err(CliError::input(format!("exercise {exercise_id} has ended")));
         }
+        let folded = Arc::unwrap_or_clone(state.state);
         Ok(Self {
             store,
             exercise_id: exercise_id.to_owned(),
+            folded: tokio::sync::Mutex::new(folded),
         })
     }
 
@@ -38,18 +44,18 @@ impl ExerciseFeed {
     /// the drill's own evidence is what matters and is unaffected.
     pub async fn append(&self, entry: Entry) {
         let result = async {
-            let record = self
+            let mut folded = self.folded.lock().await;
+            let new = self
                 .store
-                .exercise(&self.exercise_id)
-                .await?
-                .ok_or_else(|| muster_console::ConsoleError::NotFound(self.exercise_id.clone()))?;
+                .exercise_log_from(&self.exercise_id, next_seq(&folded))
+                .await?;
+            apply_events(&mut folded, &new);
             let now = muster_console::app::now_ns();
-            let state = state_of(self.store.as_ref(), &record, now).await?;
             append_entry(
                 self.store.as_ref(),
                 &self.exercise_id,
                 now,
-                state.clock.exercise_ms(now),
+                folded.clock.exercise_ms(now),
                 None,
                 &entry,
                 None,

@@ -129,14 +129,7 @@ pub async fn logout(
     headers: axum::http::HeaderMap,
     input: Input<Value>,
 ) -> Result<Response> {
-    let token = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(std::result::Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
-        .map(|c| c.value().to_owned());
+    let token = crate::routes::cookie_token(&headers);
     if let Some(token) = token {
         state.store().delete_session(&token_digest(&token)).await?;
     }

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
-use crate::app::{AppState, now_ns};
+use crate::app::AppState;
 use crate::error::{ConsoleError, Result};
 use crate::evidence::{EvidenceView, evidence_view};
 use crate::exercise::{ClockAction, Rating};
@@ -732,10 +732,6 @@ pub async fn severity_page(State(state): State<AppState>, caller: Caller) -> Res
 
 pub async fn not_found() -> Response {
     error_page(&ConsoleError::NotFound("no such page".into()))
-}
-
-pub fn now_label() -> String {
-    time(now_ns())
 }
 
 pub async fn health() -> (StatusCode, &'static str) {

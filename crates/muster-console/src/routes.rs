@@ -156,8 +156,9 @@ impl Table {
     }
 }
 
-fn cookie_token(req: &Request) -> Option<String> {
-    req.headers()
+/// The session token from the request's cookies.
+pub fn cookie_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -203,7 +204,7 @@ async fn admit(
     params: &HashMap<String, String>,
     req: Request,
 ) -> Result<Request, ConsoleError> {
-    let token = cookie_token(&req).ok_or(ConsoleError::Unauthenticated)?;
+    let token = cookie_token(req.headers()).ok_or(ConsoleError::Unauthenticated)?;
     let session = state
         .store()
         .session(&token_digest(&token), now_ns())
