@@ -10,8 +10,9 @@ is_ci() { [ "${CI:-}" = "true" ]; }
 
 # Debian packages the tests need: a C compiler, a C++ one for libFuzzer (scripts/fuzz.sh), and
 # headless Chromium with its WebDriver for the console's browser test
-# (crates/muster-cli/tests/integration/console_browser.rs; it fails without them under CI=true).
-DEBIAN_PACKAGES=(gcc g++ chromium chromium-driver)
+# (crates/muster-cli/tests/integration/console_browser.rs; it fails without them under CI=true), and
+# poppler-utils for `pdftotext`, which the pack tests read `pack.pdf` with.
+DEBIAN_PACKAGES=(gcc g++ chromium chromium-driver poppler-utils)
 
 need_packages=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

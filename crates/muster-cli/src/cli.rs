@@ -55,6 +55,18 @@ pub enum Command {
     )]
     Replay(ReplayArgs),
 
+    /// Write a drill's (or an exercise's) signed evidence pack: pack.json, index.html, pack.pdf, redacted evidence, manifest, signature.
+    #[command(
+        after_help = "Examples:\n  muster pack 0193a7 -o pack/                     the drill, with any exercise that ran or reviewed it\n  muster pack ex-7c1f -o pack/                    an exercise (id from the console), with its drill\n  muster pack 0193a7 -o pack/ --include-raw       personal data NOT masked (the pack says so)\n  muster pack 0193a7 -o pack/ --json\n\nThe pack is signed with the Ed25519 key at --key, `[signing] key` in muster.toml, or\n.muster/pack-signing.key (made on first use); its fingerprint is printed and written in the pack.\nExit status: 0 written, 2 bad input (unknown id, directory not empty, unreadable key), 5 runtime error."
+    )]
+    Pack(PackArgs),
+
+    /// Check an evidence pack: every file's digest, the signature, the signer, the evidence hash chain and muster.lock.
+    #[command(
+        after_help = "Examples:\n  muster verify pack/ --key SHA256:3f2a…        also require this signer\n  muster verify pack/ --lock muster.lock          also compare the drill's root digest with the lock\n  muster verify pack/ --json\n\nExit status: 0 every check passed, 1 any check failed (each failure is named), 2 not a pack."
+    )]
+    Verify(PackVerifyArgs),
+
     /// Check agent manifests, scenarios and muster.toml; report every problem at file:line:column.
     #[command(
         after_help = "Examples:\n  muster validate agent.yaml scenarios/*.yaml\n  muster validate --agent agent.yaml scenarios/   also check fixtures and tools against the manifest\n  muster validate muster.toml --json"
@@ -664,8 +676,8 @@ pub struct SchemaArgs {
     /// Which format; all of them with --out.
     #[arg(value_enum)]
     pub format: Option<SchemaFormat>,
-    /// Write `agent.schema.json`, `scenario.schema.json`, `config.schema.json` and
-    /// `control-map.schema.json` into this folder.
+    /// Write `agent.schema.json`, `scenario.schema.json`, `config.schema.json`,
+    /// `control-map.schema.json` and `pack.schema.json` into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -676,6 +688,8 @@ pub enum SchemaFormat {
     Scenario,
     Config,
     ControlMap,
+    /// The evidence pack's `pack.json` (an output of `muster pack`).
+    Pack,
 }
 
 #[derive(Debug, Subcommand)]
@@ -781,6 +795,48 @@ pub struct ApproveArgs {
     /// Why (shown with a rejection).
     #[arg(long)]
     pub note: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// The drill (id or unique prefix) or the exercise to pack.
+    pub id: String,
+    /// Directory to write the pack to (new or empty). Default: pack-<first 8 characters of the drill id>.
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Include raw conversation content: personal data is NOT masked, and the pack warns so.
+    #[arg(long)]
+    pub include_raw: bool,
+    /// The exercise to include (default: the latest exercise that ran or reviews the drill).
+    #[arg(long, value_name = "ID")]
+    pub exercise: Option<String>,
+    /// The Ed25519 signing key file (made there if missing).
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Skip pack.pdf.
+    #[arg(long)]
+    pub no_pdf: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PackVerifyArgs {
+    /// The pack directory.
+    pub dir: PathBuf,
+    /// The signer you expect: its fingerprint (`SHA256:…`, as `muster pack` printed it).
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub key: Option<String>,
+    /// muster.lock to compare the drill's root digest with.
+    #[arg(long, value_name = "PATH")]
+    pub lock: Option<PathBuf>,
+    /// List every file's digest check, not only failures.
+    #[arg(long)]
+    pub verbose: bool,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -59,6 +59,8 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Gate(args) => commands::gate::run(&ctx, args),
         Command::Accept(args) => commands::gate::accept(&ctx, args),
         Command::Approve(args) => runtime()?.block_on(commands::approve::run(&ctx, args)),
+        Command::Pack(args) => runtime()?.block_on(commands::pack::run(&ctx, args)),
+        Command::Verify(args) => commands::pack::verify(&ctx, args),
         Command::Ingest(args) => runtime()?.block_on(commands::ingest::run(&ctx, args)),
         Command::Reconstruct(args) => {
             runtime()?.block_on(commands::evidence::reconstruct(&ctx, args))

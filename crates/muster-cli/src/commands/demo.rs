@@ -264,6 +264,28 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
         None => return Err(CliError::internal("the control drills did not run")),
     };
 
+    // Last, the evidence pack: what a board or regulator reads, signed.
+    let pack_dir = ctx
+        .store_path
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("packs")
+        .join(&report.drill_id);
+    let store = ctx.open_store().await?;
+    let (pack, _, _) = crate::commands::pack::write(
+        ctx,
+        &store,
+        &crate::commands::pack::PackRequest {
+            drill_id: &report.drill_id,
+            exercise: None,
+            out: &pack_dir,
+            key: None,
+            include_raw: false,
+            pdf: muster_pack::renders_pdf(),
+        },
+    )
+    .await?;
+
     let mut checks = check_flaws(&report);
     checks.extend(check_control_flaws(&controls));
     let ok = if args.hardened {
@@ -281,6 +303,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
             "controls": controls,
             "incident": incident,
             "store": ctx.store_path.display().to_string(),
+            "pack": {"dir": pack.dir, "signer": pack.fingerprint, "files": pack.files.len()},
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
@@ -300,6 +323,19 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
                 "incident: no monitor fired, so there is no incident to reconstruct (the agent moved no money past its limits).\n"
             ),
         }
+        println!(
+            "evidence pack: {} ({} files, signed by {}); open index.html{}, check it with `muster verify {} --key {}`\n",
+            pack.dir.display(),
+            pack.files.len(),
+            pack.fingerprint,
+            if pack.pdf_ms.is_some() {
+                " or pack.pdf"
+            } else {
+                ""
+            },
+            pack.dir.display(),
+            pack.fingerprint
+        );
         if args.hardened {
             let failed_controls = controls
                 .controls

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod gate;
 pub mod incident;
 pub mod ingest;
+pub mod pack;
 pub mod pull;
 pub mod receive;
 pub mod refagent;

@@ -491,6 +491,7 @@ fn an_exercise_in_the_browser_from_sign_in_to_the_access_audit() {
     runtime.block_on(async {
         let b = Browser::connect(&webdriver, &chromium, &profile, base).await;
         exercise(&b, &drill_id).await;
+        pack_of_the_exercise(&b, &env, store, &drill_id).await;
         let _ = b.client.close().await;
     });
 }
@@ -764,4 +765,145 @@ async fn exercise(b: &Browser, drill_id: &str) {
     b.find_text("#exercises li", "INC-4519 tabletop").await;
     b.shot("console-exercises.png", None).await;
     b.sign_out().await;
+}
+
+/// The facilitator records a remediation action; then the drill is packed with the exercise
+/// around it, and the pack's page is read in the same browser: every section present and not
+/// empty, nothing fetched from anywhere, the exercise's decision and action in it. The PDF says
+/// the verdict and every heading (`pdftotext`).
+async fn pack_of_the_exercise(b: &Browser, env: &TestEnv, store: &str, drill_id: &str) {
+    const ACTION: &str = "Put the conversation transcript in every handover ticket";
+    let form = "#hotwash form[action$='/hotwash/actions']";
+    b.sign_in("fay").await;
+    b.click("#exercises li a").await;
+    b.type_into(&format!("{form} input[name=title]"), ACTION)
+        .await;
+    b.type_into(&format!("{form} input[name=owner]"), "Contact Centre Lead")
+        .await;
+    b.client
+        .execute(
+            &format!("document.querySelector(\"{form} input[name=due]\").value = '2026-12-18';"),
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    b.click(&format!("{form} button")).await;
+    b.find_text("#hotwash td", ACTION).await;
+    b.sign_out().await;
+
+    let out = env.path().join("pack");
+    let run = env.run(&[
+        "--store",
+        store,
+        "pack",
+        drill_id,
+        "-o",
+        &out.display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "muster pack: {}{}", run.stdout, run.stderr);
+    let written = run.json();
+    assert_eq!(written["verdict"], "fail", "{written}");
+    let signer = written["signer"].as_str().unwrap_or_default().to_owned();
+    let verify = env.run(&["verify", &out.display().to_string(), "--key", &signer]);
+    assert_eq!(verify.code, 0, "muster verify: {}", verify.stdout);
+
+    let url = format!("file://{}", out.join("index.html").display());
+    b.client
+        .goto(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+    for (id, heading) in muster_pack::SECTIONS {
+        let section = b.find(&format!("section#{id}")).await;
+        let text = section.text().await.unwrap_or_default();
+        assert!(
+            text.starts_with(heading),
+            "section {id} should open with {heading:?}: {text:.200}"
+        );
+        assert!(
+            text[heading.len()..].trim().len() > 20,
+            "section {id} is empty: {text:?}"
+        );
+    }
+    let fetched = b
+        .client
+        .execute(
+            "return performance.getEntriesByType('resource').length;",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fetched, json!(0), "the pack's page fetched something");
+    let decisions = b
+        .find("section#decisions")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(decisions.contains("exercise"), "{decisions}");
+    let remediation = b
+        .find("section#remediation")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(remediation.contains(ACTION), "{remediation}");
+    let people = b
+        .find("section#people")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        people.contains("fay") && people.contains("exercise seat"),
+        "{people}"
+    );
+    let summary = b
+        .find("section#summary")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        summary.contains("FAIL") || summary.contains("fail"),
+        "{summary}"
+    );
+    b.shot("pack-summary.png", None).await;
+
+    let pdf = out.join("pack.pdf");
+    if !pdf.is_file() {
+        assert!(
+            !muster_pack::renders_pdf(),
+            "no pack.pdf from a build with the pdf feature"
+        );
+        return;
+    }
+    let text = match std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+    {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => panic!("pdftotext failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(e) if !is_ci() => {
+            eprintln!(
+                "SKIPPED the PDF text check: pdftotext is not installed ({e}); Debian: poppler-utils"
+            );
+            return;
+        }
+        Err(e) => panic!("pdftotext is required under CI=true (Debian: poppler-utils): {e}"),
+    };
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.to_lowercase().contains("verdict"), "{flat:.500}");
+    assert!(
+        flat.contains("FAIL") || flat.contains("fail"),
+        "{flat:.500}"
+    );
+    for (_, heading) in muster_pack::SECTIONS {
+        assert!(
+            flat.contains(heading),
+            "pack.pdf has no heading {heading:?}"
+        );
+    }
 }

@@ -59,6 +59,42 @@ fn the_demo_catches_every_planted_flaw_for_the_right_reason() {
         env.path().join(".muster/evidence.db").is_file(),
         "evidence is stored in the default place"
     );
+    // The demo ends with the drill's signed evidence pack, which verifies against its signer and
+    // the drill's root digest in the store.
+    let dir = out["pack"]["dir"].as_str().unwrap_or_default().to_owned();
+    let signer = out["pack"]["signer"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let pack_dir = env.path().join(&dir);
+    assert!(pack_dir.join("index.html").is_file(), "{dir}");
+    assert_eq!(
+        pack_dir.join("pack.pdf").is_file(),
+        muster_pack::renders_pdf(),
+        "pack.pdf is written when the pdf feature is on"
+    );
+    let verify = env.run(&["verify", &dir, "--key", &signer, "--json"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    let pack: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pack_dir.join("pack.json")).unwrap_or_default())
+            .unwrap_or_default();
+    assert_eq!(pack["summary"]["verdict"], "fail");
+    assert_eq!(
+        pack["systems"]["audit"]["root_digest"], out["report"]["root_digest"],
+        "the pack states the drill's sealed root"
+    );
+    let other = env.run(&[
+        "verify",
+        &dir,
+        "--key",
+        &format!("SHA256:{}", "0".repeat(64)),
+    ]);
+    assert_eq!(
+        other.code, 1,
+        "another expected signer fails: {}",
+        other.stdout
+    );
+    assert!(other.stdout.contains("FAIL signer"), "{}", other.stdout);
 }
 
 #[test]
