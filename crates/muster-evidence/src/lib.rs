@@ -18,4 +18,4 @@ pub use chain::{EventDraft, Field, PreparedEvent, SealedEvent, StreamChain};
 pub use digest::{
     Digest, DigestParseError, content_digest, event_digest, field_digest, genesis, root_digest,
 };
-pub use verify::{Problem, ProblemKind, StreamHead, VerifyReport, verify_drill};
+pub use verify::{Problem, ProblemKind, StreamHead, VerifyReport, verify_chain_from, verify_drill};

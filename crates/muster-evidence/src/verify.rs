@@ -352,3 +352,82 @@ mod tests {
         }
     }
 }
+
+/// Checks one chain that starts from `start` instead of its genesis (a drill's addenda start from
+/// its root digest): every field present, every event digest, positions from 0, every link.
+/// Returns the first problem, naming the event.
+pub fn verify_chain_from(
+    drill_id: &str,
+    stream: &str,
+    events: &[SealedEvent],
+    start: Digest,
+) -> Option<Problem> {
+    let mut expected_prev = start;
+    for (position, e) in events.iter().enumerate() {
+        let problem = |kind| Problem {
+            stream: stream.to_owned(),
+            seq: Some(e.seq),
+            kind,
+        };
+        if e.drill_id != drill_id || e.stream != stream {
+            return Some(problem(ProblemKind::UnknownStream));
+        }
+        if let Some(f) = e.fields.iter().find(|f| {
+            f.value
+                .as_ref()
+                .is_some_and(|v| field_digest(&f.name, v) != f.digest)
+        }) {
+            return Some(problem(ProblemKind::FieldAltered {
+                field: f.name.clone(),
+            }));
+        }
+        if e.recompute() != e.digest {
+            return Some(problem(ProblemKind::EventAltered));
+        }
+        if e.seq != position as u64 {
+            return Some(problem(ProblemKind::MissingEvent {
+                expected_seq: position as u64,
+            }));
+        }
+        if e.prev != expected_prev {
+            return Some(problem(ProblemKind::BrokenLink));
+        }
+        expected_prev = e.digest;
+    }
+    None
+}
+
+#[cfg(test)]
+mod chain_from_tests {
+    use super::*;
+    use crate::chain::{EventDraft, StreamChain};
+
+    fn chain(start: Digest, n: usize) -> Vec<SealedEvent> {
+        let mut c = StreamChain::resume("d", "addenda", 0, start);
+        (0..n)
+            .map(|i| c.append(EventDraft::new("comms.approval", i as i64).field("role", "legal")))
+            .collect()
+    }
+
+    #[test]
+    fn a_chain_from_its_start_verifies_and_any_change_is_named() {
+        let start = Digest([7; 32]);
+        let events = chain(start, 3);
+        assert_eq!(verify_chain_from("d", "addenda", &events, start), None);
+        // Another start: the first link is broken.
+        let other = verify_chain_from("d", "addenda", &events, Digest([8; 32]));
+        assert_eq!(
+            other.map(|p| (p.seq, p.kind)),
+            Some((Some(0), ProblemKind::BrokenLink))
+        );
+        // A value changed.
+        let mut changed = events.clone();
+        changed[1].fields[0].value = Some(serde_json::json!("comms-lead"));
+        let p = verify_chain_from("d", "addenda", &changed, start);
+        assert_eq!(p.map(|p| p.seq), Some(Some(1)));
+        // An event removed.
+        let removed = vec![events[0].clone(), events[2].clone()];
+        let p = verify_chain_from("d", "addenda", &removed, start);
+        assert_eq!(p.map(|p| p.seq), Some(Some(2)));
+    }
+}

@@ -72,11 +72,18 @@ fn main() {
         input.events = &events;
         input.verify = &verify;
         let pack = muster_pack::assemble(&input);
-        let sealed: Vec<_> = events.iter().map(|e| e.event.clone()).collect();
+        let sealed: Vec<_> = events
+            .iter()
+            .chain(drill.addenda.iter())
+            .map(|e| e.event.clone())
+            .collect();
         let written = muster_pack::write_pack(
             &out.path().join("pack"),
             pack,
-            &sealed,
+            muster_pack::PackEvidence {
+                drill: &sealed,
+                exercise_log: &[],
+            },
             &key,
             muster_pack::WriteOptions {
                 include_raw: false,

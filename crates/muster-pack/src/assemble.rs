@@ -138,7 +138,7 @@ pub fn assemble(input: &PackInput<'_>) -> Pack {
     let integrity = Integrity {
         root_digest: input.drill.root.map(|d| d.to_hex()),
         evidence_file: crate::EVIDENCE_FILE.into(),
-        evidence_events: input.events.len() as u64,
+        evidence_events: (input.events.len() + input.addenda.len()) as u64,
         manifest_file: crate::MANIFEST_FILE.into(),
         signature_file: crate::SIGNATURE_FILE.into(),
         signer_fingerprint: input.signer_fingerprint.to_owned(),

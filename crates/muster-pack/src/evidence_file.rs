@@ -122,10 +122,19 @@ fn parse_line(line: &str) -> Result<SealedEvent, String> {
     })
 }
 
-/// Checks the events' chains and that their heads give `root` (the root the pack states).
+/// The stream the drill's addenda (approvals and other records made after the seal) are chained
+/// under, starting from the drill's root digest.
+pub const ADDENDA_STREAM: &str = "addenda";
+
+/// Checks the drill events' chains and that their heads give `root` (the root the pack states),
+/// then the addenda's chain, which starts from that root.
 pub fn verify_evidence(drill_id: &str, events: &[SealedEvent], root: Digest) -> VerifyReport {
+    let (addenda, drill): (Vec<SealedEvent>, Vec<SealedEvent>) = events
+        .iter()
+        .cloned()
+        .partition(|e| e.stream == ADDENDA_STREAM);
     let mut heads: BTreeMap<&str, (u64, Digest)> = BTreeMap::new();
-    for e in events {
+    for e in &drill {
         let entry = heads.entry(e.stream.as_str()).or_insert((0, e.digest));
         entry.0 += 1;
         entry.1 = e.digest;
@@ -138,5 +147,16 @@ pub fn verify_evidence(drill_id: &str, events: &[SealedEvent], root: Digest) -> 
             head,
         })
         .collect();
-    verify_drill(drill_id, events, Some((&heads, root)))
+    let mut report = verify_drill(drill_id, &drill, Some((&heads, root)));
+    report.problems.extend(muster_evidence::verify_chain_from(
+        drill_id,
+        ADDENDA_STREAM,
+        &addenda,
+        root,
+    ));
+    report.events_checked += addenda.len() as u64;
+    if !addenda.is_empty() {
+        report.streams_checked += 1;
+    }
+    report
 }

@@ -297,6 +297,10 @@ pub fn render(pack: &Pack, charts: &[(&'static str, String)]) -> String {
                     p { "Signer fingerprint: " code class="digest" { (i.signer_fingerprint) } }
                     p { "Evidence: " (i.evidence_events) " events in " code { (i.evidence_file) } ", chained to root " code class="digest" { (i.root_digest.as_deref().unwrap_or("none")) } "; "
                         (pack.redaction.evidence_fields_withheld) " field value(s) holding personal data are withheld there and verify through their digests." }
+                    @if let Some(log) = &pack.systems.audit.exercise_log {
+                        p { "The exercise's log: " (log.entries) " entries in " code { (crate::EXERCISE_LOG_FILE) } ", chained from the exercise's start to "
+                            code class="digest" { (log.head.as_deref().unwrap_or("nothing")) } "." }
+                    }
                     p { "To check it: " code { (i.how_to_verify) } }
                 }))
             }

@@ -23,12 +23,14 @@ pub use error::PackError;
 pub use model::{PACK_FORMAT, Pack};
 pub use seal::{PackKey, fingerprint, normalise_fingerprint};
 pub use verify::{Check, LockRecord, Verification, verify_pack};
-pub use write::{WriteOptions, Written, write_pack};
+pub use write::{PackEvidence, WriteOptions, Written, write_pack};
 
 pub const PACK_FILE: &str = "pack.json";
 pub const HTML_FILE: &str = "index.html";
 pub const PDF_FILE: &str = "pack.pdf";
 pub const EVIDENCE_FILE: &str = "evidence.jsonl";
+/// The exercise's log, when the pack includes an exercise (same line format as the evidence).
+pub const EXERCISE_LOG_FILE: &str = "exercise-log.jsonl";
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const SIGNATURE_FILE: &str = "signature.json";
 

@@ -12,7 +12,7 @@ use crate::error::PackError;
 use crate::evidence_file::{read_evidence, verify_evidence};
 use crate::model::Pack;
 use crate::seal::{self, Manifest, normalise_fingerprint};
-use crate::{EVIDENCE_FILE, MANIFEST_FILE, PACK_FILE, SIGNATURE_FILE};
+use crate::{EVIDENCE_FILE, EXERCISE_LOG_FILE, MANIFEST_FILE, PACK_FILE, SIGNATURE_FILE};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Check {
@@ -251,7 +251,14 @@ pub fn verify_pack(
             Err(e) => Err(format!("{EVIDENCE_FILE} {e}")),
             Ok(events) => {
                 let report = verify_evidence(&manifest.drill_id, &events, root);
-                if report.is_intact() {
+                let stated = pack.as_ref().map(|p| p.integrity.evidence_events);
+                if stated.is_some_and(|n| n != events.len() as u64) {
+                    Err(format!(
+                        "{EVIDENCE_FILE} holds {} events; pack.json counts {}: events were removed or added",
+                        events.len(),
+                        stated.unwrap_or_default()
+                    ))
+                } else if report.is_intact() {
                     Ok(format!(
                         "{} events in {} streams chain to root {root}",
                         report.events_checked, report.streams_checked
@@ -268,6 +275,13 @@ pub fn verify_pack(
         },
     };
     check(&mut checks, "evidence chain", evidence);
+
+    if let Some(p) = &pack
+        && let Some(exercise) = &p.subject.exercise
+    {
+        let result = check_exercise_log(dir, &exercise.id, p.systems.audit.exercise_log.as_ref());
+        check(&mut checks, "exercise log", result);
+    }
 
     if let Some(records) = lock {
         let result = match records.iter().find(|r| r.drill_id == manifest.drill_id) {
@@ -297,4 +311,43 @@ pub fn verify_pack(
     }
     verification.checks = checks;
     Ok(verification)
+}
+
+/// The exercise's log: its chain from the exercise's genesis, its length and head as `pack.json`
+/// states them.
+fn check_exercise_log(
+    dir: &Path,
+    exercise_id: &str,
+    stated: Option<&crate::model::ExerciseLogAudit>,
+) -> Result<String, String> {
+    let text = std::fs::read_to_string(dir.join(EXERCISE_LOG_FILE))
+        .map_err(|e| format!("{EXERCISE_LOG_FILE} cannot be read: {e}"))?;
+    let events = read_evidence(&text).map_err(|e| format!("{EXERCISE_LOG_FILE} {e}"))?;
+    let stream = muster_store::EXERCISE_STREAM;
+    if let Some(problem) = muster_evidence::verify_chain_from(
+        exercise_id,
+        stream,
+        &events,
+        muster_evidence::genesis(exercise_id, stream),
+    ) {
+        return Err(format!("{EXERCISE_LOG_FILE}: {problem}"));
+    }
+    let Some(stated) = stated else {
+        return Err("pack.json states no exercise log to check against".into());
+    };
+    let head = events.last().map(|e| e.digest.to_hex());
+    if events.len() as u64 != stated.entries || head != stated.head {
+        return Err(format!(
+            "{EXERCISE_LOG_FILE} holds {} entries ending at {}; pack.json states {} ending at {}",
+            events.len(),
+            head.as_deref().unwrap_or("nothing"),
+            stated.entries,
+            stated.head.as_deref().unwrap_or("nothing")
+        ));
+    }
+    Ok(format!(
+        "{} entries chain from the exercise's start to {}",
+        events.len(),
+        head.as_deref().unwrap_or("nothing")
+    ))
 }

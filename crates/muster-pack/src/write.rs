@@ -17,6 +17,14 @@ pub struct WriteOptions {
     pub pdf: bool,
 }
 
+/// The chained records the pack carries: the drill's events (then its addenda) and, when the pack
+/// includes an exercise, that exercise's log.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PackEvidence<'a> {
+    pub drill: &'a [SealedEvent],
+    pub exercise_log: &'a [SealedEvent],
+}
+
 #[derive(Clone, Debug)]
 pub struct Written {
     pub dir: PathBuf,
@@ -31,11 +39,11 @@ fn io(path: &Path, what: &str, e: std::io::Error) -> PackError {
     PackError::Io(format!("cannot {what} {}: {e}", path.display()))
 }
 
-/// Writes the pack for `pack` and the drill's `events` into `dir` (new or empty), signed by `key`.
+/// Writes the pack for `pack` and its `evidence` into `dir` (new or empty), signed by `key`.
 pub fn write_pack(
     dir: &Path,
     mut pack: Pack,
-    events: &[SealedEvent],
+    evidence: PackEvidence<'_>,
     key: &PackKey,
     options: WriteOptions,
 ) -> Result<Written, PackError> {
@@ -54,9 +62,19 @@ pub fn write_pack(
     }
     pack.integrity.signer_fingerprint = key.fingerprint();
 
-    let mut evidence = Vec::with_capacity(events.len() * 600);
-    pack.redaction.evidence_fields_withheld =
-        crate::evidence_file::write_evidence(events, options.include_raw, &mut evidence)?;
+    let mut drill_evidence = Vec::with_capacity(evidence.drill.len() * 600);
+    let mut withheld = crate::evidence_file::write_evidence(
+        evidence.drill,
+        options.include_raw,
+        &mut drill_evidence,
+    )?;
+    let mut exercise_log = Vec::new();
+    withheld += crate::evidence_file::write_evidence(
+        evidence.exercise_log,
+        options.include_raw,
+        &mut exercise_log,
+    )?;
+    pack.redaction.evidence_fields_withheld = withheld;
 
     let charts = plots::all(&pack);
     let pack_json = seal::render_json(&pack)?;
@@ -65,8 +83,11 @@ pub fn write_pack(
     let mut files: Vec<(String, Vec<u8>)> = vec![
         (PACK_FILE.into(), pack_json.clone()),
         (HTML_FILE.into(), page.into_bytes()),
-        (EVIDENCE_FILE.into(), evidence),
+        (EVIDENCE_FILE.into(), drill_evidence),
     ];
+    if pack.subject.exercise.is_some() {
+        files.push((crate::EXERCISE_LOG_FILE.into(), exercise_log));
+    }
     for (path, svg) in &charts {
         files.push(((*path).to_owned(), svg.clone().into_bytes()));
     }

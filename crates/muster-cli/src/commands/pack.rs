@@ -262,12 +262,26 @@ pub async fn write(
     update_comms_row(store, &mut drill, &stored).await?;
     let verify = store.verify(&drill.header.id).await?;
     let addenda = store.addenda(&drill.header.id).await?;
-    let sealed: Vec<SealedEvent> = stored.iter().map(|e| e.event.clone()).collect();
+    // The evidence file holds the drill's events, then its addenda (chained from its root).
+    let sealed: Vec<SealedEvent> = stored
+        .iter()
+        .chain(addenda.iter())
+        .map(|e| e.event.clone())
+        .collect();
     let started = started_event(&sealed);
     let manifest = manifest_of(started);
     let scenarios = scenario_texts(started);
     let catalogue = muster_controls::Catalogue::builtin().ok();
     let exercise = exercise_for(store, &drill.header.id, exercise).await?;
+    let exercise_log: Vec<SealedEvent> = match &exercise {
+        Some((state, _)) => store
+            .exercise_log(&state.id)
+            .await?
+            .into_iter()
+            .map(|e| e.event)
+            .collect(),
+        None => Vec::new(),
+    };
     let exercise_audit = exercise
         .as_ref()
         .map(|(_, log)| muster_pack::model::ExerciseLogAudit {
@@ -314,7 +328,10 @@ pub async fn write(
     let written = muster_pack::write_pack(
         out,
         pack.clone(),
-        &sealed,
+        muster_pack::PackEvidence {
+            drill: &sealed,
+            exercise_log: &exercise_log,
+        },
         &key,
         WriteOptions { include_raw, pdf },
     )

@@ -807,6 +807,11 @@ async fn pack_of_the_exercise(b: &Browser, env: &TestEnv, store: &str, drill_id:
     let signer = written["signer"].as_str().unwrap_or_default().to_owned();
     let verify = env.run(&["verify", &out.display().to_string(), "--key", &signer]);
     assert_eq!(verify.code, 0, "muster verify: {}", verify.stdout);
+    assert!(
+        verify.stdout.contains("ok   exercise log: "),
+        "the exercise's log is in the pack and checked: {}",
+        verify.stdout
+    );
 
     let url = format!("file://{}", out.join("index.html").display());
     b.client

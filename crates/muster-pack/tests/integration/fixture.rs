@@ -26,6 +26,7 @@ pub struct Drill {
     pub _store: SqliteStore,
     pub record: DrillRecord,
     pub events: Vec<StoredEvent>,
+    pub addenda: Vec<StoredEvent>,
     pub verify: muster_evidence::VerifyReport,
     pub scenarios: Vec<ScenarioText>,
 }
@@ -161,6 +162,21 @@ pub async fn drill(conversations: usize) -> Drill {
         .seal_drill(DRILL_ID, DrillStatus::Sealed, t_end + 2000, &summary)
         .await
         .unwrap();
+    // Recorded after the seal: the legal approver's decision on the customer notice.
+    let addenda = store
+        .append_addenda(
+            DRILL_ID,
+            vec![
+                EventDraft::new("comms.approval", t_end + 60_000_000_000)
+                    .field("approved", true)
+                    .field("approver", "Ruth Grant")
+                    .field("role", "legal")
+                    .field("note", "approved as drafted")
+                    .field("notice_digest", "ef".repeat(32)),
+            ],
+        )
+        .await
+        .unwrap();
     let record = store.drill(DRILL_ID).await.unwrap();
     let events = store.events(DRILL_ID).await.unwrap();
     let verify = store.verify(DRILL_ID).await.unwrap().report;
@@ -183,6 +199,7 @@ pub async fn drill(conversations: usize) -> Drill {
         _store: store,
         record,
         events,
+        addenda,
         verify,
         scenarios,
     }
@@ -199,7 +216,7 @@ impl Drill {
             drill: &self.record,
             events: &self.events,
             verify: &self.verify,
-            addenda: &[],
+            addenda: &self.addenda,
             manifest,
             scenarios: &self.scenarios,
             catalogue,
@@ -210,8 +227,13 @@ impl Drill {
         }
     }
 
+    /// The evidence file's events: the drill's, then its addenda.
     pub fn sealed(&self) -> Vec<muster_evidence::SealedEvent> {
-        self.events.iter().map(|e| e.event.clone()).collect()
+        self.events
+            .iter()
+            .chain(self.addenda.iter())
+            .map(|e| e.event.clone())
+            .collect()
     }
 }
 

@@ -23,7 +23,10 @@ fn write(drill: &fixture::Drill, dir: &Path, key_text: &str, raw: bool) -> muste
     write_pack(
         dir,
         pack,
-        &drill.sealed(),
+        muster_pack::PackEvidence {
+            drill: &drill.sealed(),
+            exercise_log: &[],
+        },
         &key,
         WriteOptions {
             include_raw: raw,
@@ -75,7 +78,10 @@ async fn a_fresh_pack_verifies_and_names_its_signer() {
     let again = muster_pack::write_pack(
         &dir,
         muster_pack::assemble(&drill.input(None, None, "x")),
-        &drill.sealed(),
+        muster_pack::PackEvidence {
+            drill: &drill.sealed(),
+            exercise_log: &[],
+        },
         &fixture::key(out.path(), fixture::KEY_A, "k2"),
         WriteOptions::default(),
     );
@@ -325,4 +331,86 @@ async fn pack_json_reads_back_unchanged() {
     let pack: muster_pack::Pack = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(muster_pack::seal::render_json(&pack).unwrap(), bytes);
     assert_eq!(pack.format, muster_pack::PACK_FORMAT);
+}
+
+/// Re-signs `dir`'s manifest over its files as they are now, with `key_text`.
+fn re_sign(dir: &Path, key_text: &str) {
+    let manifest: muster_pack::seal::Manifest =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let files: Vec<(String, Vec<u8>)> = manifest
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), std::fs::read(dir.join(&f.path)).unwrap()))
+        .collect();
+    let keys = tempfile::tempdir().unwrap();
+    let key = fixture::key(keys.path(), key_text, "k");
+    let (m, s) = muster_pack::seal::seal(
+        &manifest.drill_id,
+        manifest.root_digest.clone(),
+        &files,
+        &key,
+    )
+    .unwrap();
+    std::fs::write(dir.join("manifest.json"), m).unwrap();
+    std::fs::write(dir.join("signature.json"), s).unwrap();
+}
+
+/// Approvals recorded after the seal travel in the evidence, chained from the drill's root: an
+/// approval edited (and the pack re-signed by the key holder) or dropped is caught.
+#[tokio::test]
+async fn the_addenda_are_in_the_evidence_and_chained_from_the_root() {
+    let drill = fixture::drill(6).await;
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("pack");
+    let written = write(&drill, &dir, fixture::KEY_A, false);
+    let evidence = std::fs::read_to_string(dir.join("evidence.jsonl")).unwrap();
+    let last = evidence.lines().last().unwrap();
+    assert!(
+        last.contains("\"stream\":\"addenda\"") && last.contains("comms.approval"),
+        "{last}"
+    );
+    let pack: muster_pack::Pack =
+        serde_json::from_slice(&std::fs::read(dir.join("pack.json")).unwrap()).unwrap();
+    assert!(
+        pack.decisions
+            .iter()
+            .any(|d| d.by.as_deref() == Some("Ruth Grant"))
+    );
+    assert_eq!(
+        pack.integrity.evidence_events,
+        evidence.lines().count() as u64
+    );
+
+    std::fs::write(
+        dir.join("evidence.jsonl"),
+        evidence.replace("approved as drafted", "rejected"),
+    )
+    .unwrap();
+    re_sign(&dir, fixture::KEY_A);
+    let v = verify_pack(&dir, Some(&written.fingerprint), None).unwrap();
+    let failed = failed_checks(&v);
+    assert!(
+        failed.len() == 1
+            && failed[0].contains("stream `addenda` event #0")
+            && failed[0].contains("`note`"),
+        "{failed:?}"
+    );
+
+    let without: Vec<&str> = evidence
+        .lines()
+        .filter(|l| !l.contains("\"stream\":\"addenda\""))
+        .collect();
+    let mut dropped = without.join("\n");
+    dropped.push('\n');
+    let other = out.path().join("other");
+    write(&drill, &other, fixture::KEY_A, false);
+    std::fs::write(other.join("evidence.jsonl"), dropped).unwrap();
+    re_sign(&other, fixture::KEY_A);
+    // Dropping the approval leaves the drill's chains intact, but pack.json counts every event.
+    let v = verify_pack(&other, Some(&written.fingerprint), None).unwrap();
+    let failed = failed_checks(&v);
+    assert!(
+        failed.len() == 1 && failed[0].contains("pack.json counts"),
+        "{failed:?}"
+    );
 }
