@@ -195,6 +195,25 @@ fn count(value: &Value, key: &str) -> u64 {
     value.get(key).and_then(Value::as_u64).unwrap_or(0)
 }
 
+/// The scenarios `drill.started` recorded: id, where each was loaded from, and its digest.
+fn recorded_scenarios(started: Option<&SealedEvent>) -> Vec<DigestedSource> {
+    started
+        .and_then(|e| e.value("scenarios"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|s| {
+                    Some(DigestedSource {
+                        id: text(s, "id")?,
+                        source: text(s, "source").unwrap_or_default(),
+                        sha256: text(s, "digest").unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn model_info(value: &Value) -> Option<ModelInfo> {
     Some(ModelInfo {
         provider: text(value, "provider")?,
@@ -287,23 +306,11 @@ fn scenario_sections(
     redactor: &Redactor,
 ) -> Vec<ScenarioSection> {
     let evidence = scenario_evidence(input.events);
-    let recorded: BTreeMap<String, (String, String)> = find(input.events, "drill.started")
-        .and_then(|e| e.value("scenarios"))
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|s| {
-                    Some((
-                        text(s, "id")?,
-                        (
-                            text(s, "source").unwrap_or_default(),
-                            text(s, "digest").unwrap_or_default(),
-                        ),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let recorded: BTreeMap<String, (String, String)> =
+        recorded_scenarios(find(input.events, "drill.started"))
+            .into_iter()
+            .map(|s| (s.id, (s.source, s.sha256)))
+            .collect();
     let results = summary
         .get("scenarios")
         .and_then(Value::as_array)
@@ -1348,19 +1355,7 @@ fn method(
         .and_then(|e| e.value("manifest"))
         .and_then(|m| text(m, "source"))
         .unwrap_or_default();
-    let scenarios = started
-        .and_then(|e| e.value("scenarios"))
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .map(|s| DigestedSource {
-                    id: text(s, "id").unwrap_or_default(),
-                    source: text(s, "source").unwrap_or_default(),
-                    sha256: text(s, "digest").unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let scenarios = recorded_scenarios(started);
     let options = started.and_then(|e| e.value("options"));
     let policy = options
         .and_then(|o| o.get("policy"))

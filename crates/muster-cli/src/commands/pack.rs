@@ -201,7 +201,10 @@ fn key_path(ctx: &Context, flag: Option<&Path>) -> PathBuf {
 }
 
 pub fn default_out_dir(drill_id: &str) -> PathBuf {
-    PathBuf::from(format!("pack-{}", &drill_id[..drill_id.len().min(8)]))
+    PathBuf::from(format!(
+        "pack-{}",
+        drill_id.chars().take(8).collect::<String>()
+    ))
 }
 
 /// The customer-notice approval is recorded after the seal (in the drill's addenda): the pack

@@ -210,24 +210,7 @@ async fn a_pack_re_signed_with_another_key_fails_the_expected_key() {
     assert!(verify_pack(&b, Some(&by_b.fingerprint), None).unwrap().ok());
 
     // A's pack with its manifest re-signed by B: the signer and pack.json's named signer both fail.
-    let keys = tempfile::tempdir().unwrap();
-    let key_b = fixture::key(keys.path(), fixture::KEY_B, "b");
-    let manifest: muster_pack::seal::Manifest =
-        serde_json::from_slice(&std::fs::read(a.join("manifest.json")).unwrap()).unwrap();
-    let files: Vec<(String, Vec<u8>)> = manifest
-        .files
-        .iter()
-        .map(|f| (f.path.clone(), std::fs::read(a.join(&f.path)).unwrap()))
-        .collect();
-    let (m, s) = muster_pack::seal::seal(
-        &manifest.drill_id,
-        manifest.root_digest.clone(),
-        &files,
-        &key_b,
-    )
-    .unwrap();
-    std::fs::write(a.join("manifest.json"), m).unwrap();
-    std::fs::write(a.join("signature.json"), s).unwrap();
+    re_sign(&a, fixture::KEY_B);
     let v = verify_pack(&a, Some(&by_a.fingerprint), None).unwrap();
     let failed: Vec<&str> = v.failures().map(|c| c.check.as_str()).collect();
     assert!(
@@ -247,24 +230,7 @@ async fn evidence_changed_and_re_signed_fails_the_chain_and_the_lock() {
     let forged = evidence.replacen("\"value\":\"fail\"", "\"value\":\"pass\"", 1);
     assert_ne!(forged, evidence);
     std::fs::write(dir.join("evidence.jsonl"), &forged).unwrap();
-    let manifest: muster_pack::seal::Manifest =
-        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
-    let files: Vec<(String, Vec<u8>)> = manifest
-        .files
-        .iter()
-        .map(|f| (f.path.clone(), std::fs::read(dir.join(&f.path)).unwrap()))
-        .collect();
-    let keys = tempfile::tempdir().unwrap();
-    let key = fixture::key(keys.path(), fixture::KEY_A, "a");
-    let (m, s) = muster_pack::seal::seal(
-        &manifest.drill_id,
-        manifest.root_digest.clone(),
-        &files,
-        &key,
-    )
-    .unwrap();
-    std::fs::write(dir.join("manifest.json"), m).unwrap();
-    std::fs::write(dir.join("signature.json"), s).unwrap();
+    re_sign(&dir, fixture::KEY_A);
     let v = verify_pack(&dir, Some(&written.fingerprint), None).unwrap();
     let failed = failed_checks(&v);
     assert_eq!(failed.len(), 1, "{failed:?}");
