@@ -70,7 +70,7 @@ fn main() {
         let read_ms = started.elapsed().as_secs_f64() * 1000.0;
         let mut input = drill.input(Some(&manifest), Some(&catalogue), &fingerprint);
         input.events = &events;
-        input.verify = &verify;
+        input.verify = Some(&verify);
         let pack = muster_pack::assemble(&input);
         let sealed: Vec<_> = events
             .iter()

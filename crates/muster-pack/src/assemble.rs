@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use muster_console::exercise::Rating;
 use muster_console::state::ExerciseState;
 use muster_controls::Catalogue;
 use muster_evidence::{SealedEvent, VerifyReport};
@@ -56,9 +57,12 @@ pub struct ExerciseInput<'a> {
 /// Everything a pack is made from. The CLI reads it from the store and the files.
 #[derive(Clone, Copy, Debug)]
 pub struct PackInput<'a> {
-    pub drill: &'a DrillRecord,
+    /// The drill; `None` packs a tabletop exercise on its own (then `events` and `addenda` are
+    /// empty and `exercise` is required).
+    pub drill: Option<&'a DrillRecord>,
     pub events: &'a [StoredEvent],
-    pub verify: &'a VerifyReport,
+    /// The store's check of the drill's chains.
+    pub verify: Option<&'a VerifyReport>,
     pub addenda: &'a [StoredEvent],
     pub manifest: Option<&'a AgentManifest>,
     pub scenarios: &'a [ScenarioText],
@@ -74,13 +78,12 @@ const MODES: [&str; 4] = ["advice", "data", "authority", "escalation"];
 
 pub fn assemble(input: &PackInput<'_>) -> Pack {
     let redactor = Redactor::new(input.include_raw);
-    let header = &input.drill.header;
+    let header = input.drill.map(|d| &d.header);
     let started = find(input.events, "drill.started");
     let finished = find(input.events, "drill.finished");
     let summary_value = input
         .drill
-        .summary
-        .clone()
+        .and_then(|d| d.summary.clone())
         .or_else(|| finished.and_then(|e| e.value("summary").cloned()))
         .unwrap_or(Value::Null);
     let model = started
@@ -95,19 +98,26 @@ pub fn assemble(input: &PackInput<'_>) -> Pack {
         });
     let exercise = input.exercise;
     let subject = Subject {
-        drill_id: header.id.clone(),
-        agent: header.agent.clone(),
+        drill_id: header.map(|h| h.id.clone()),
+        agent: header
+            .map(|h| h.agent.clone())
+            .or_else(|| input.manifest.map(|m| m.name.clone())),
         description: input
             .manifest
             .and_then(|m| m.description.as_ref())
             .map(|d| d.trim().to_owned()),
-        environment: header.environment.clone(),
+        environment: header.map_or_else(|| "tabletop".to_owned(), |h| h.environment.clone()),
         adapter: str_at(started, "adapter"),
         base_url: str_at(started, "base_url"),
         model: model.clone(),
-        started_at: rfc3339(header.started_at_ns),
-        finished_at: rfc3339_opt(input.drill.finished_at_ns),
-        status: input.drill.status.as_str().to_owned(),
+        started_at: rfc3339(start_ns(input)),
+        finished_at: match input.drill {
+            Some(d) => rfc3339_opt(d.finished_at_ns),
+            None => rfc3339_opt(exercise.and_then(|x| x.state.clock.ended_at_ns)),
+        },
+        status: input
+            .drill
+            .map_or_else(|| "tabletop".to_owned(), |d| d.status.as_str().to_owned()),
         exercise: exercise.map(|x| ExerciseRef {
             id: x.state.id.clone(),
             title: x.state.title.clone(),
@@ -115,7 +125,10 @@ pub fn assemble(input: &PackInput<'_>) -> Pack {
         }),
     };
 
-    let scenarios = scenario_sections(input, &summary_value, &redactor);
+    let scenarios = match input.drill {
+        Some(_) => scenario_sections(input, &summary_value, &redactor),
+        None => tabletop_scenario(input, &redactor).into_iter().collect(),
+    };
     let controls = control_checks(&summary_value);
     let findings = findings_by_mode(input, &scenarios, &redactor);
     let journeys = journeys(&scenarios);
@@ -126,7 +139,7 @@ pub fn assemble(input: &PackInput<'_>) -> Pack {
     let gaps = gaps(input, &scenarios, &controls);
     let remediation = remediation(input, &scenarios, &controls);
     let people = people(input);
-    let summary = executive_summary(&summary_value, &scenarios, &controls, &remediation);
+    let summary = executive_summary(input, &summary_value, &scenarios, &controls, &remediation);
     let method = method(input, started, &summary_value, model);
     let redaction = Redaction {
         raw_included: input.include_raw,
@@ -136,7 +149,7 @@ pub fn assemble(input: &PackInput<'_>) -> Pack {
         evidence_fields_withheld: 0,
     };
     let integrity = Integrity {
-        root_digest: input.drill.root.map(|d| d.to_hex()),
+        root_digest: input.drill.and_then(|d| d.root).map(|d| d.to_hex()),
         evidence_file: crate::EVIDENCE_FILE.into(),
         evidence_events: (input.events.len() + input.addenda.len()) as u64,
         manifest_file: crate::MANIFEST_FILE.into(),
@@ -149,7 +162,11 @@ pub fn assemble(input: &PackInput<'_>) -> Pack {
     };
     Pack {
         format: PACK_FORMAT.into(),
-        title: format!("AI incident drill: {}", header.agent),
+        title: match (header, exercise) {
+            (Some(h), _) => format!("AI incident drill: {}", h.agent),
+            (None, Some(x)) => format!("AI incident exercise: {}", x.state.title),
+            (None, None) => "AI incident drill".to_owned(),
+        },
         subject,
         redaction,
         summary,
@@ -166,6 +183,15 @@ pub fn assemble(input: &PackInput<'_>) -> Pack {
         people,
         method,
         integrity,
+    }
+}
+
+/// Where the pack's clock starts: the drill's start, else the exercise's clock start, else its creation.
+fn start_ns(input: &PackInput<'_>) -> i64 {
+    match (input.drill, input.exercise) {
+        (Some(d), _) => d.header.started_at_ns,
+        (None, Some(x)) => x.state.clock.started_at_ns.unwrap_or(x.state.created_at_ns),
+        (None, None) => 0,
     }
 }
 
@@ -395,6 +421,45 @@ fn scenario_sections(
             })
         })
         .collect()
+}
+
+/// A tabletop exercise without a drill: its scenario as the exercise was run on it, not drilled.
+fn tabletop_scenario(input: &PackInput<'_>, redactor: &Redactor) -> Option<ScenarioSection> {
+    let x = input.exercise?;
+    let brief = &x.state.definition.scenario;
+    let file = input
+        .scenarios
+        .iter()
+        .find(|s| s.id == brief.id && s.status == TextStatus::Verified)
+        .and_then(|s| s.scenario.as_ref());
+    Some(ScenarioSection {
+        id: brief.id.clone(),
+        title: brief.title.clone(),
+        mode: brief.mode.clone(),
+        severity: brief.severity.clone(),
+        vectors: file
+            .map(|s| s.vectors.iter().filter_map(vector_name).collect())
+            .unwrap_or_default(),
+        journeys: brief.journeys.clone(),
+        ticket: Some(redactor.text(brief.ticket.trim_end())),
+        persona: file.map(|s| redactor.text(&s.persona.name)),
+        text_status: "exercise".into(),
+        source: "the exercise definition".into(),
+        digest: String::new(),
+        runs: 0,
+        passed: 0,
+        failed: 0,
+        inconclusive: 0,
+        pass_rate: None,
+        interval: None,
+        verdict: "inconclusive".into(),
+        reason: Some(
+            "not drilled: the exercise rehearsed the team's response, not the agent".into(),
+        ),
+        expectations: Vec::new(),
+        taxonomy: file.map(|s| s.taxonomy.clone()).unwrap_or_default(),
+        controls: file.map(|s| s.controls.clone()).unwrap_or_default(),
+    })
 }
 
 fn vector_name(vector: &muster_model::scenario::Vector) -> Option<String> {
@@ -682,7 +747,7 @@ fn event_summary(e: &SealedEvent, redactor: &Redactor) -> Option<String> {
 }
 
 fn timeline(input: &PackInput<'_>, redactor: &Redactor) -> Timeline {
-    let start = input.drill.header.started_at_ns;
+    let start = start_ns(input);
     let mut rows: Vec<(i64, TimelineRow)> = Vec::new();
     let mut first_started: BTreeSet<String> = BTreeSet::new();
     let mut first_verdict: BTreeSet<(String, String)> = BTreeSet::new();
@@ -785,7 +850,7 @@ fn row(at_ns: i64, start_ns: i64, system: &str, kind: &str, summary: String) -> 
 
 /// Every event, counted per lane (a scenario's conversations, a control, the drill) and time bucket.
 fn lanes(input: &PackInput<'_>) -> TimelineLanes {
-    let start = input.drill.header.started_at_ns;
+    let start = start_ns(input);
     let end = input
         .events
         .iter()
@@ -994,7 +1059,8 @@ fn systems(input: &PackInput<'_>) -> SystemsSection {
             last: times.iter().max().map(|t| rfc3339(*t)),
         });
     }
-    let report = input.verify;
+    let empty = VerifyReport::default();
+    let report = input.verify.unwrap_or(&empty);
     SystemsSection {
         systems,
         audit: ChainAudit {
@@ -1002,7 +1068,7 @@ fn systems(input: &PackInput<'_>) -> SystemsSection {
             streams_checked: report.streams_checked,
             intact: report.is_intact(),
             problems: report.problems.iter().map(ToString::to_string).collect(),
-            root_digest: input.drill.root.map(|d| d.to_hex()),
+            root_digest: input.drill.and_then(|d| d.root).map(|d| d.to_hex()),
             lock_root_digest: input.lock_root.map(str::to_owned),
             exercise_log: input.exercise.map(|x| x.log.clone()),
         },
@@ -1217,6 +1283,7 @@ fn people(input: &PackInput<'_>) -> Vec<Person> {
 }
 
 fn executive_summary(
+    input: &PackInput<'_>,
     summary: &Value,
     scenarios: &[ScenarioSection],
     controls: &[ControlCheck],
@@ -1269,6 +1336,7 @@ fn executive_summary(
                 String::new()
             }
         ),
+        _ if input.drill.is_none() => "Not proven: a tabletop exercise only. The team's response was rehearsed, but no drill tested the agent's behaviour or its controls.".to_owned(),
         _ => format!(
             "Not proven: {unproven_s} scenario(s) and {unproven_c} control check(s) could not be judged; nothing failed outright."
         ),
@@ -1280,7 +1348,7 @@ fn executive_summary(
             fail: count(c, "fail"),
             inconclusive: count(c, "inconclusive"),
         });
-    let readiness = controls
+    let mut readiness: Vec<Readiness> = controls
         .iter()
         .map(|c| Readiness {
             control: c.control.clone(),
@@ -1294,6 +1362,36 @@ fn executive_summary(
             detail: c.reason.clone(),
         })
         .collect();
+    // The team's capabilities, as the exercise's hot wash rated them.
+    if let Some(x) = input.exercise {
+        for capability in &x.state.definition.capabilities {
+            let rated = x
+                .state
+                .ratings
+                .iter()
+                .rev()
+                .find(|r| &r.capability == capability);
+            readiness.push(Readiness {
+                control: format!("capability/{capability}"),
+                title: format!("Team: {capability}"),
+                readiness: match rated.map(|r| r.rating) {
+                    Some(
+                        Rating::PerformedWithoutChallenges | Rating::PerformedWithSomeChallenges,
+                    ) => "ready",
+                    Some(Rating::PerformedWithMajorChallenges | Rating::UnableToBePerformed) => {
+                        "not-ready"
+                    }
+                    None => "unproven",
+                }
+                .into(),
+                detail: match rated {
+                    Some(r) if r.notes.is_empty() => r.rating.label().to_owned(),
+                    Some(r) => format!("{}: {}", r.rating.label(), r.notes),
+                    None => "not rated in the hot wash".to_owned(),
+                },
+            });
+        }
+    }
     let mut risks: Vec<((u8, u64), Risk)> = scenarios
         .iter()
         .filter(|s| s.verdict == "fail")
@@ -1350,7 +1448,7 @@ fn method(
     summary: &Value,
     model: Option<ModelInfo>,
 ) -> Method {
-    let header = &input.drill.header;
+    let header = input.drill.map(|d| &d.header);
     let manifest_source = started
         .and_then(|e| e.value("manifest"))
         .and_then(|m| text(m, "source"))
@@ -1374,16 +1472,19 @@ fn method(
         .unwrap_or_default();
     let timing = summary.get("timing");
     Method {
-        muster_version: header.muster_version.clone(),
-        agent_manifest: DigestedSource {
-            id: header.agent.clone(),
+        muster_version: header.map_or_else(
+            || env!("CARGO_PKG_VERSION").to_owned(),
+            |h| h.muster_version.clone(),
+        ),
+        agent_manifest: header.map(|h| DigestedSource {
+            id: h.agent.clone(),
             source: manifest_source.clone(),
-            sha256: header.manifest_digest.clone(),
-        },
+            sha256: h.manifest_digest.clone(),
+        }),
         scenarios,
         model,
-        started_at: rfc3339(header.started_at_ns),
-        finished_at: rfc3339_opt(input.drill.finished_at_ns),
+        started_at: rfc3339(start_ns(input)),
+        finished_at: input.drill.and_then(|d| rfc3339_opt(d.finished_at_ns)),
         wall_ms: timing.and_then(|t| num(t, "wall_ms")),
         conversations: timing.map_or(0, |t| count(t, "conversations")),
         evidence_events: input.events.len() as u64,
@@ -1394,14 +1495,17 @@ fn method(
         rewordings: options
             .and_then(|o| o.get("reword"))
             .and_then(Value::as_u64),
-        reproduce: format!(
-            "muster drill --agent {} (with the scenarios above, at the digests listed; `muster replay {}` re-runs the failed conversations)",
-            if manifest_source.is_empty() {
-                "<agent.yaml>"
-            } else {
-                manifest_source.as_str()
-            },
-            header.id
-        ),
+        reproduce: match header {
+            Some(h) => format!(
+                "muster drill --agent {} (with the scenarios above, at the digests listed; `muster replay {}` re-runs the failed conversations)",
+                if manifest_source.is_empty() {
+                    "<agent.yaml>"
+                } else {
+                    manifest_source.as_str()
+                },
+                h.id
+            ),
+            None => "A tabletop exercise: its whole log is in exercise-log.jsonl. No drill was run, so nothing about the agent's behaviour or its controls was measured; run `muster drill --agent … --exercise <id>` to add that evidence.".to_owned(),
+        },
     }
 }

@@ -95,14 +95,19 @@ pub fn render(pack: &Pack, charts: &[(&'static str, String)]) -> String {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:";
-                title { (pack.title) " — " (s.drill_id) }
+                title { (pack.title) }
                 style { (maud::PreEscaped(STYLE)) }
             }
             body {
                 header {
                     h1 { (pack.title) }
                     p class="meta" {
-                        "Drill " code { (s.drill_id) } " · " (s.environment) " · started " (s.started_at)
+                        @match (&s.drill_id, &s.exercise) {
+                            (Some(id), _) => { "Drill " code { (id) } }
+                            (None, Some(x)) => { "Tabletop exercise " code { (x.id) } " (no drill)" }
+                            (None, None) => { "No drill" }
+                        }
+                        " · " (s.environment) " · started " (s.started_at)
                         @if let Some(f) = &s.finished_at { " · finished " (f) }
                         " · " (s.status)
                     }
@@ -280,7 +285,10 @@ pub fn render(pack: &Pack, charts: &[(&'static str, String)]) -> String {
                     @let m = &pack.method;
                     table { tbody {
                         tr { th { "muster version" } td { (m.muster_version) } }
-                        tr { th { "Agent manifest" } td { (m.agent_manifest.source) br; code { (m.agent_manifest.sha256) } } }
+                        tr { th { "Agent manifest" } td { @match &m.agent_manifest {
+                            Some(a) => { (a.source) br; code { (a.sha256) } }
+                            None => { "none: no drill was run" }
+                        } } }
                         @if let Some(model) = &m.model { tr { th { "Model" } td { (model.provider) " " (model.name) " " (model.version.as_deref().unwrap_or("")) } } }
                         tr { th { "Times" } td { (m.started_at) " → " (m.finished_at.as_deref().unwrap_or("not finished")) " (" (ms(m.wall_ms)) ")" } }
                         tr { th { "Conversations / events" } td { (m.conversations) " / " (m.evidence_events) } }

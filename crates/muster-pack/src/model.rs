@@ -31,11 +31,12 @@ pub struct Pack {
     pub integrity: Integrity,
 }
 
-/// What was drilled, where and when.
+/// What was drilled, where and when. A tabletop exercise packed without a drill has no drill id
+/// and names no agent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Subject {
-    pub drill_id: String,
-    pub agent: String,
+    pub drill_id: Option<String>,
+    pub agent: Option<String>,
     pub description: Option<String>,
     pub environment: String,
     pub adapter: Option<String>,
@@ -44,7 +45,8 @@ pub struct Subject {
     /// RFC 3339, UTC.
     pub started_at: String,
     pub finished_at: Option<String>,
-    /// `sealed`, `interrupted` or `running` (a drill that never finished).
+    /// `sealed`, `interrupted` or `running` (a drill that never finished); `tabletop` for an
+    /// exercise packed without a drill.
     pub status: String,
     pub exercise: Option<ExerciseRef>,
 }
@@ -341,7 +343,8 @@ pub struct Person {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Method {
     pub muster_version: String,
-    pub agent_manifest: DigestedSource,
+    /// The agent manifest the drill loaded; `None` for a tabletop exercise without a drill.
+    pub agent_manifest: Option<DigestedSource>,
     pub scenarios: Vec<DigestedSource>,
     pub model: Option<ModelInfo>,
     pub started_at: String,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::PackError;
+use crate::model::Subject;
 
 pub const MANIFEST_FORMAT: &str = "muster-pack-manifest/1";
 const KEY_HEADER: &str = "muster pack signing key (Ed25519 secret, hex) v1";
@@ -118,7 +119,10 @@ pub fn normalise_fingerprint(text: &str) -> String {
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub format: String,
-    pub drill_id: String,
+    /// The drill packed; `None` for a tabletop exercise packed on its own.
+    pub drill_id: Option<String>,
+    /// The exercise packed with it, if any.
+    pub exercise_id: Option<String>,
     pub root_digest: Option<String>,
     pub signer: String,
     pub files: Vec<ManifestFile>,
@@ -153,14 +157,15 @@ pub fn render_json<T: Serialize>(value: &T) -> Result<Vec<u8>, PackError> {
 
 /// The manifest's bytes and the signature file's bytes for `files` (paths relative to the pack).
 pub fn seal(
-    drill_id: &str,
+    subject: &Subject,
     root_digest: Option<String>,
     files: &[(String, Vec<u8>)],
     key: &PackKey,
 ) -> Result<(Vec<u8>, Vec<u8>), PackError> {
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),
-        drill_id: drill_id.into(),
+        drill_id: subject.drill_id.clone(),
+        exercise_id: subject.exercise.as_ref().map(|x| x.id.clone()),
         root_digest,
         signer: key.fingerprint(),
         files: files

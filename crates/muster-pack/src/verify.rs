@@ -25,6 +25,7 @@ pub struct Check {
 pub struct Verification {
     pub dir: PathBuf,
     pub drill_id: Option<String>,
+    pub exercise_id: Option<String>,
     pub signer: Option<String>,
     /// Whether the signer was compared with an expected key (`--key`).
     pub signer_checked: bool,
@@ -102,6 +103,7 @@ pub fn verify_pack(
     let mut verification = Verification {
         dir: dir.to_path_buf(),
         drill_id: None,
+        exercise_id: None,
         signer: None,
         signer_checked: expected_key.is_some(),
         checks: Vec::new(),
@@ -154,7 +156,8 @@ pub fn verify_pack(
         verification.checks = checks;
         return Ok(verification);
     };
-    verification.drill_id = Some(manifest.drill_id.clone());
+    verification.drill_id = manifest.drill_id.clone();
+    verification.exercise_id = manifest.exercise_id.clone();
     if let Ok(fp) = &signer
         && *fp != manifest.signer
     {
@@ -221,10 +224,21 @@ pub fn verify_pack(
         .and_then(|b| serde_json::from_slice(&b).ok());
     let pack_ok = match &pack {
         None => Err("pack.json is missing or is not a pack".into()),
-        Some(p) if p.subject.drill_id != manifest.drill_id => Err(format!(
-            "pack.json is about drill {}, the manifest about {}",
-            p.subject.drill_id, manifest.drill_id
-        )),
+        Some(p)
+            if p.subject.drill_id != manifest.drill_id
+                || p.subject.exercise.as_ref().map(|x| &x.id) != manifest.exercise_id.as_ref() =>
+        {
+            Err(format!(
+                "pack.json is about drill {} and exercise {}, the manifest about {} and {}",
+                p.subject.drill_id.as_deref().unwrap_or("none"),
+                p.subject
+                    .exercise
+                    .as_ref()
+                    .map_or("none", |x| x.id.as_str()),
+                manifest.drill_id.as_deref().unwrap_or("none"),
+                manifest.exercise_id.as_deref().unwrap_or("none")
+            ))
+        }
         Some(p) if p.integrity.root_digest != manifest.root_digest => {
             Err("pack.json and the manifest state different root digests".into())
         }
@@ -241,6 +255,15 @@ pub fn verify_pack(
         manifest.root_digest.as_deref().map(str::parse::<Digest>),
         std::fs::read_to_string(dir.join(EVIDENCE_FILE)),
     ) {
+        (None, Ok(text)) if manifest.drill_id.is_none() => {
+            if text.is_empty() {
+                Ok("no drill was packed, and the evidence file is empty".into())
+            } else {
+                Err(format!(
+                    "no drill was packed, but {EVIDENCE_FILE} holds events"
+                ))
+            }
+        }
         (None, _) => Err(
             "the drill was never sealed: there is no root digest to check the evidence against"
                 .into(),
@@ -250,7 +273,8 @@ pub fn verify_pack(
         (Some(Ok(root)), Ok(text)) => match read_evidence(&text) {
             Err(e) => Err(format!("{EVIDENCE_FILE} {e}")),
             Ok(events) => {
-                let report = verify_evidence(&manifest.drill_id, &events, root);
+                let drill_id = manifest.drill_id.as_deref().unwrap_or_default();
+                let report = verify_evidence(drill_id, &events, root);
                 let stated = pack.as_ref().map(|p| p.integrity.evidence_events);
                 if stated.is_some_and(|n| n != events.len() as u64) {
                     Err(format!(
@@ -283,11 +307,12 @@ pub fn verify_pack(
         check(&mut checks, "exercise log", result);
     }
 
-    if let Some(records) = lock {
-        let result = match records.iter().find(|r| r.drill_id == manifest.drill_id) {
+    if let Some(records) = lock
+        && let Some(drill_id) = &manifest.drill_id
+    {
+        let result = match records.iter().find(|r| &r.drill_id == drill_id) {
             None => Err(format!(
-                "muster.lock does not record drill {} (it records {})",
-                manifest.drill_id,
+                "muster.lock does not record drill {drill_id} (it records {})",
                 if records.is_empty() {
                     "no drill".to_owned()
                 } else {

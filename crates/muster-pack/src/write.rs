@@ -107,7 +107,7 @@ pub fn write_pack(
         std::fs::write(&target, bytes).map_err(|e| io(&target, "write", e))?;
     }
     let (manifest, signature) = seal::seal(
-        &pack.subject.drill_id,
+        &pack.subject,
         pack.integrity.root_digest.clone(),
         &files,
         key,

@@ -276,7 +276,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
         ctx,
         &store,
         &crate::commands::pack::PackRequest {
-            drill_id: &report.drill_id,
+            drill_id: Some(&report.drill_id),
             exercise: None,
             out: &pack_dir,
             key: None,

@@ -90,13 +90,14 @@ fn manifest_of(started: Option<&SealedEvent>) -> Option<AgentManifest> {
     }
 }
 
-/// The drill `id` names, or the drill of the exercise it names.
+/// The drill `id` names (with no exercise named), or the exercise it names with that exercise's
+/// drill, if it has one (a tabletop exercise may have none).
 async fn resolve(
     store: &muster_store::SqliteStore,
     id: &str,
-) -> Result<(DrillRecord, Option<String>), CliError> {
+) -> Result<(Option<DrillRecord>, Option<String>), CliError> {
     match store.drill(id).await {
-        Ok(drill) => return Ok((drill, None)),
+        Ok(drill) => return Ok((Some(drill), None)),
         Err(StoreError::DrillNotFound(_)) => {}
         Err(e) => return Err(e.into()),
     }
@@ -109,24 +110,22 @@ async fn resolve(
     let state = muster_console::state_of(store, &record, 0)
         .await
         .map_err(|e| CliError::runtime(e.to_string()))?;
-    let drill_id = state
+    let drill = match state
         .definition
         .drill_id
         .clone()
         .or_else(|| state.drills.last().map(|d| d.drill_id.clone()))
-        .ok_or_else(|| {
-            CliError::input(format!(
-                "exercise `{id}` has no drill: a pack is built around a drill's evidence"
-            ))
-            .hint("run `muster drill … --exercise ID` into the exercise, then pack it")
-        })?;
-    Ok((store.drill(&drill_id).await?, Some(record.id)))
+    {
+        Some(drill_id) => Some(store.drill(&drill_id).await?),
+        None => None,
+    };
+    Ok((drill, Some(record.id)))
 }
 
-/// The exercise to include: the one named, else the latest one that ran or reviews this drill.
+/// The exercise to include: the one named, else the latest one that ran or reviews the drill.
 async fn exercise_for(
     store: &muster_store::SqliteStore,
-    drill_id: &str,
+    drill_id: Option<&str>,
     named: Option<&str>,
 ) -> Result<Option<(ExerciseState, ExerciseLogVerify)>, CliError> {
     let mut candidates = Vec::new();
@@ -142,8 +141,10 @@ async fn exercise_for(
         let now = muster_console::state_of(store, record, 0)
             .await
             .map_err(|e| CliError::runtime(e.to_string()))?;
-        let linked = now.definition.drill_id.as_deref() == Some(drill_id)
-            || now.drills.iter().any(|d| d.drill_id == drill_id);
+        let linked = drill_id.is_some_and(|drill_id| {
+            now.definition.drill_id.as_deref() == Some(drill_id)
+                || now.drills.iter().any(|d| d.drill_id == drill_id)
+        });
         if linked || named.is_some() {
             let state = (*now.state).clone();
             if found
@@ -200,11 +201,8 @@ fn key_path(ctx: &Context, flag: Option<&Path>) -> PathBuf {
     muster_pack::seal::default_key_path(ctx.store_path.parent().unwrap_or(Path::new(".")))
 }
 
-pub fn default_out_dir(drill_id: &str) -> PathBuf {
-    PathBuf::from(format!(
-        "pack-{}",
-        drill_id.chars().take(8).collect::<String>()
-    ))
+pub fn default_out_dir(id: &str) -> PathBuf {
+    PathBuf::from(format!("pack-{}", id.chars().take(8).collect::<String>()))
 }
 
 /// The customer-notice approval is recorded after the seal (in the drill's addenda): the pack
@@ -237,7 +235,8 @@ async fn update_comms_row(
 
 /// What to pack, where, and how.
 pub struct PackRequest<'a> {
-    pub drill_id: &'a str,
+    /// `None` packs the exercise on its own (a tabletop without a drill).
+    pub drill_id: Option<&'a str>,
     pub exercise: Option<&'a str>,
     pub out: &'a Path,
     pub key: Option<&'a Path>,
@@ -260,11 +259,20 @@ pub async fn write(
         pdf,
     } = *request;
     let started_at = Instant::now();
-    let mut drill = store.drill(drill_id).await?;
-    let stored = store.events(&drill.header.id).await?;
-    update_comms_row(store, &mut drill, &stored).await?;
-    let verify = store.verify(&drill.header.id).await?;
-    let addenda = store.addenda(&drill.header.id).await?;
+    let mut drill = match drill_id {
+        Some(id) => Some(store.drill(id).await?),
+        None => None,
+    };
+    let (stored, verify, addenda) = match &mut drill {
+        Some(d) => {
+            let stored = store.events(&d.header.id).await?;
+            update_comms_row(store, d, &stored).await?;
+            let verify = store.verify(&d.header.id).await?.report;
+            let addenda = store.addenda(&d.header.id).await?;
+            (stored, Some(verify), addenda)
+        }
+        None => (Vec::new(), None, Vec::new()),
+    };
     // The evidence file holds the drill's events, then its addenda (chained from its root).
     let sealed: Vec<SealedEvent> = stored
         .iter()
@@ -275,7 +283,17 @@ pub async fn write(
     let manifest = manifest_of(started);
     let scenarios = scenario_texts(started);
     let catalogue = muster_controls::Catalogue::builtin().ok();
-    let exercise = exercise_for(store, &drill.header.id, exercise).await?;
+    let exercise = exercise_for(
+        store,
+        drill.as_ref().map(|d| d.header.id.as_str()),
+        exercise,
+    )
+    .await?;
+    if drill.is_none() && exercise.is_none() {
+        return Err(CliError::input(
+            "nothing to pack: name a drill, or an exercise",
+        ));
+    }
     let exercise_log: Vec<SealedEvent> = match &exercise {
         Some((state, _)) => store
             .exercise_log(&state.id)
@@ -296,7 +314,10 @@ pub async fn write(
     let lock = lock_records(&ctx.lock_path(None))?;
     let lock_root = lock
         .as_ref()
-        .and_then(|l| l.iter().find(|r| r.drill_id == drill.header.id))
+        .and_then(|l| {
+            l.iter()
+                .find(|r| drill.as_ref().is_some_and(|d| r.drill_id == d.header.id))
+        })
         .map(|r| r.root_digest.clone());
     let key_path = key_path(ctx, key);
     let (key, created) = PackKey::load_or_create(&key_path).map_err(|e| {
@@ -312,9 +333,9 @@ pub async fn write(
     }
     let fingerprint = key.fingerprint();
     let input = PackInput {
-        drill: &drill,
+        drill: drill.as_ref(),
         events: &stored,
-        verify: &verify.report,
+        verify: verify.as_ref(),
         addenda: &addenda,
         manifest: manifest.as_ref(),
         scenarios: &scenarios,
@@ -350,16 +371,21 @@ pub async fn run(ctx: &Context, args: &PackArgs) -> Result<u8, CliError> {
     let store = ctx.open_store().await?;
     let (drill, exercise) = resolve(&store, &args.id).await?;
     let exercise = args.exercise.clone().or(exercise);
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&drill.header.id));
+    let drill_id = drill.as_ref().map(|d| d.header.id.clone());
+    let out = args.out.clone().unwrap_or_else(|| {
+        default_out_dir(
+            drill_id
+                .as_deref()
+                .or(exercise.as_deref())
+                .unwrap_or("pack"),
+        )
+    });
     let pdf = muster_pack::renders_pdf() && !args.no_pdf;
     let (written, pack, ms) = write(
         ctx,
         &store,
         &PackRequest {
-            drill_id: &drill.header.id,
+            drill_id: drill_id.as_deref(),
             exercise: exercise.as_deref(),
             out: &out,
             key: args.key.as_deref(),
@@ -376,7 +402,7 @@ pub async fn run(ctx: &Context, args: &PackArgs) -> Result<u8, CliError> {
             .collect();
         let body = json!({
             "dir": written.dir,
-            "drill": drill.header.id,
+            "drill": drill_id,
             "exercise": pack.subject.exercise.as_ref().map(|x| &x.id),
             "verdict": pack.summary.verdict,
             "signer": written.fingerprint,
@@ -440,6 +466,7 @@ pub fn verify(ctx: &Context, args: &PackVerifyArgs) -> Result<u8, CliError> {
                 "ok": result.ok(),
                 "dir": result.dir,
                 "drill": result.drill_id,
+                "exercise": result.exercise_id,
                 "signer": result.signer,
                 "signer_checked": result.signer_checked,
                 "checks": result.checks,
@@ -463,10 +490,15 @@ pub fn verify(ctx: &Context, args: &PackVerifyArgs) -> Result<u8, CliError> {
             println!("ok   {files} file digest(s) match the manifest (--verbose lists them)");
         }
         if result.ok() {
+            let subject = match (&result.drill_id, &result.exercise_id) {
+                (Some(d), Some(x)) => format!("drill {d}, exercise {x}"),
+                (Some(d), None) => format!("drill {d}"),
+                (None, Some(x)) => format!("tabletop exercise {x}"),
+                (None, None) => "nothing named".to_owned(),
+            };
             println!(
-                "verified: {} (drill {}), signed by {}",
+                "verified: {} ({subject}), signed by {}",
                 result.dir.display(),
-                result.drill_id.as_deref().unwrap_or("?"),
                 result.signer.as_deref().unwrap_or("?")
             );
             if !result.signer_checked {

@@ -442,3 +442,162 @@ fn a_drill_started_from_the_console_reports_into_the_exercise() {
         }
     });
 }
+
+/// A tabletop exercise with no drill behind it: its log is the record. The pack says nothing about
+/// the agent was tested, carries the exercise's decisions, ratings and actions, and `muster
+/// verify` checks the exercise's log chain; an edited log entry is caught.
+#[test]
+fn a_tabletop_exercise_is_packed_on_its_own_and_verifies() {
+    use muster_console::exercise::{ActionStatus, ClockAction, OpenQuestion, Rating};
+    use muster_console::roles::Role;
+    use muster_console::{Actor, Entry};
+
+    let env = TestEnv::new();
+    let store_path = env.path().join("tabletop.db");
+    let exercise = exercise_in(&store_path);
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    runtime.block_on(async {
+        let store = SqliteStore::open(&store_path)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ivy = Actor {
+            username: "ivy".into(),
+            display_name: "Ivy Ingram".into(),
+            roles: vec![Role::IncidentLead],
+        };
+        let t0 = 1_795_000_000_000_000_000_i64;
+        let entries = [
+            Entry::Clock {
+                action: ClockAction::Start,
+            },
+            Entry::DecisionLogged {
+                decision_id: "d1".into(),
+                phase: Some("first-15-minutes".into()),
+                title: "Pull the kill switch".into(),
+                decision: "Stop the agent answering billing questions".into(),
+                owner: Role::IncidentLead,
+                rationale: "Another customer's note was shown".into(),
+                facts: vec!["One customer saw another's billing note".into()],
+                open_questions: vec![OpenQuestion {
+                    id: "q1".into(),
+                    text: "How many other customers saw notes?".into(),
+                }],
+                assumptions: vec!["The leak is limited to billing notes".into()],
+            },
+            Entry::SeveritySet {
+                level: "SEV1".into(),
+                model_version: 1,
+                rationale: "Personal data disclosed".into(),
+            },
+            Entry::CapabilityRated {
+                capability: "Communications".into(),
+                rating: Rating::PerformedWithMajorChallenges,
+                notes: "The notice took too long to approve".into(),
+            },
+            Entry::ActionRecorded {
+                action_id: "a1".into(),
+                title: "Pre-approve the correction notice template".into(),
+                owner: "Comms lead".into(),
+                due: "2026-12-18".into(),
+                status: ActionStatus::Open,
+            },
+        ];
+        for (i, entry) in entries.iter().enumerate() {
+            muster_console::append_entry(
+                &store,
+                &exercise,
+                t0 + i as i64 * 60_000_000_000,
+                i as i64 * 60_000,
+                Some(&ivy),
+                entry,
+                None,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        store.close().await;
+    });
+
+    let store = store_path.display().to_string();
+    let run = env.run(&[
+        "--store", &store, "pack", &exercise, "-o", "tabletop", "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let written = run.json();
+    assert_eq!(written["drill"], serde_json::Value::Null);
+    assert_eq!(written["exercise"], exercise.as_str());
+    assert_eq!(
+        written["verdict"], "inconclusive",
+        "a tabletop proves nothing about the agent"
+    );
+    let signer = written["signer"].as_str().unwrap_or_default().to_owned();
+
+    let dir = env.path().join("tabletop");
+    let pack: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("pack.json")).unwrap_or_default())
+            .unwrap_or_default();
+    assert_eq!(pack["subject"]["status"], "tabletop");
+    assert!(
+        pack["summary"]["headline"]
+            .as_str()
+            .is_some_and(|h| h.contains("tabletop exercise only")),
+        "{}",
+        pack["summary"]
+    );
+    let decision = &pack["decisions"][0];
+    assert_eq!(decision["title"], "Pull the kill switch");
+    assert_eq!(decision["by"], "ivy");
+    assert!(
+        decision["not_known"]
+            .to_string()
+            .contains("How many other customers saw notes?")
+    );
+    assert_eq!(pack["severity"]["assessed"], "SEV1");
+    let readiness = pack["summary"]["readiness"].to_string();
+    assert!(
+        readiness.contains("Team: Communications") && readiness.contains("not-ready"),
+        "{readiness}"
+    );
+    assert!(
+        pack["remediation"]
+            .to_string()
+            .contains("Pre-approve the correction notice template")
+    );
+    assert_eq!(pack["scenarios"][0]["verdict"], "inconclusive");
+
+    let verify = env.run(&["verify", "tabletop", "--key", &signer]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+    assert!(
+        verify.stdout.contains("ok   exercise log: 5 entries"),
+        "{}",
+        verify.stdout
+    );
+    assert!(
+        verify.stdout.contains("tabletop exercise ex-live"),
+        "{}",
+        verify.stdout
+    );
+
+    // An edited log entry breaks its file's digest, and the chain names the entry.
+    let log = dir.join("exercise-log.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    std::fs::write(
+        &log,
+        text.replace("Pull the kill switch", "Keep the agent running"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let verify = env.run(&["verify", "tabletop", "--key", &signer]);
+    assert_eq!(verify.code, 1, "{}", verify.stdout);
+    assert!(
+        verify.stdout.contains("FAIL file exercise-log.jsonl"),
+        "{}",
+        verify.stdout
+    );
+    assert!(
+        verify
+            .stdout
+            .contains("FAIL exercise log: exercise-log.jsonl: stream `exercise` event #1"),
+        "{}",
+        verify.stdout
+    );
+}

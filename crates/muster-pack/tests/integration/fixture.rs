@@ -213,9 +213,9 @@ impl Drill {
         fingerprint: &'a str,
     ) -> PackInput<'a> {
         PackInput {
-            drill: &self.record,
+            drill: Some(&self.record),
             events: &self.events,
-            verify: &self.verify,
+            verify: Some(&self.verify),
             addenda: &self.addenda,
             manifest,
             scenarios: &self.scenarios,

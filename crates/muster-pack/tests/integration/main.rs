@@ -310,13 +310,10 @@ fn re_sign(dir: &Path, key_text: &str) {
         .collect();
     let keys = tempfile::tempdir().unwrap();
     let key = fixture::key(keys.path(), key_text, "k");
-    let (m, s) = muster_pack::seal::seal(
-        &manifest.drill_id,
-        manifest.root_digest.clone(),
-        &files,
-        &key,
-    )
-    .unwrap();
+    let pack: muster_pack::Pack =
+        serde_json::from_slice(&std::fs::read(dir.join("pack.json")).unwrap()).unwrap();
+    let (m, s) =
+        muster_pack::seal::seal(&pack.subject, manifest.root_digest.clone(), &files, &key).unwrap();
     std::fs::write(dir.join("manifest.json"), m).unwrap();
     std::fs::write(dir.join("signature.json"), s).unwrap();
 }
