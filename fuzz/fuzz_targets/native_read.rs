@@ -1,4 +1,4 @@
-//! The native-format readers (Agents SDK, LangSmith, helpdesks and CRM, model logs, Bedrock,
+//! The native-format readers (Agents SDK, LangSmith, Langfuse, helpdesks and CRM, model logs, Bedrock,
 //! Splunk, Datadog, the mapped CSV/JSON Lines reader) over arbitrary bytes: never panic, and
 //! every record is accounted for with counts matching the items.
 #![no_main]
@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use muster_ingest::helpdesk::{self, HelpdeskOptions};
 use muster_ingest::{
-    Item, ReadStats, bedrock, generic, langsmith, model_logs, monitoring, openai_agents,
+    Item, ReadStats, bedrock, generic, langfuse, langsmith, model_logs, monitoring, openai_agents,
 };
 
 fn check(items: &[Item], stats: &ReadStats) {
@@ -33,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
         openai_agents::read_body("fuzz", data),
         langsmith::read_multipart("fuzz", data, None),
         langsmith::read_json("fuzz", data),
+        langfuse::read_body("fuzz", data),
         helpdesk::read_zendesk("fuzz", data, &opts),
         helpdesk::read_intercom("fuzz", data, &opts),
         helpdesk::read_freshdesk("fuzz", data, &opts),

@@ -7,7 +7,8 @@
 //! * [`otlp`]: OpenTelemetry OTLP traces and logs (JSON and protobuf), mapped by the GenAI
 //!   (current and legacy), OpenInference, OpenLLMetry and Langfuse conventions.
 //! * Native formats, a module each: [`openai_agents`] (Agents SDK trace export), [`langsmith`]
-//!   (runs, multipart and JSON), [`helpdesk`] (Zendesk, Intercom, Freshdesk, Salesforce, with
+//!   (runs, multipart and JSON), [`langfuse`] (its public API's traces, observations and
+//!   scores), [`helpdesk`] (Zendesk, Intercom, Freshdesk, Salesforce, with
 //!   `muster-helpdesk`'s wire types), [`model_logs`] (Chat Completions, Responses and Anthropic
 //!   Messages request/response logs), [`bedrock`] (model-invocation logs with guardrail
 //!   assessments), [`monitoring`] (Splunk HEC, Datadog), [`generic`] (any
@@ -25,6 +26,7 @@ mod common;
 pub mod event;
 pub mod generic;
 pub mod helpdesk;
+pub mod langfuse;
 pub mod langsmith;
 pub mod lines;
 pub mod model_logs;

@@ -30,6 +30,7 @@ use crate::error::{CliError, exit};
 enum Native {
     Agents,
     Langsmith,
+    Langfuse,
     Zendesk,
     Intercom,
     Freshdesk,
@@ -53,6 +54,7 @@ impl Native {
             | IngestFormat::OtlpProtobufLogs => return None,
             IngestFormat::OpenaiAgents => Native::Agents,
             IngestFormat::Langsmith => Native::Langsmith,
+            IngestFormat::Langfuse => Native::Langfuse,
             IngestFormat::Zendesk => Native::Zendesk,
             IngestFormat::Intercom => Native::Intercom,
             IngestFormat::Freshdesk => Native::Freshdesk,
@@ -71,6 +73,7 @@ impl Native {
         match self {
             Native::Agents => "openai-agents",
             Native::Langsmith => "langsmith",
+            Native::Langfuse => "langfuse",
             Native::Zendesk => "zendesk",
             Native::Intercom => "intercom",
             Native::Freshdesk => "freshdesk",
@@ -553,6 +556,7 @@ fn read_native_body(native: Native, origin: &str, body: &[u8], settings: &Settin
             muster_ingest::langsmith::read_multipart(origin, body, None)
         }
         Native::Langsmith => muster_ingest::langsmith::read_json(origin, body),
+        Native::Langfuse => muster_ingest::langfuse::read_body(origin, body),
         Native::Zendesk => muster_ingest::helpdesk::read_zendesk(origin, body, opts),
         Native::Intercom => muster_ingest::helpdesk::read_intercom(origin, body, opts),
         Native::Freshdesk => muster_ingest::helpdesk::read_freshdesk(origin, body, opts),
@@ -593,6 +597,7 @@ fn native_lines(
     match native {
         Native::Agents => muster_ingest::openai_agents::read_lines(input, origin),
         Native::Langsmith => muster_ingest::langsmith::read_json_lines(input, origin),
+        Native::Langfuse => muster_ingest::langfuse::read_lines(input, origin),
         Native::Zendesk => helpdesk(input, "zendesk-json", read_zendesk),
         Native::Intercom => helpdesk(input, "intercom-json", read_intercom),
         Native::Freshdesk => helpdesk(input, "freshdesk-json", read_freshdesk),

@@ -147,6 +147,37 @@ fn agent_trace_exports_are_read() {
 }
 
 #[test]
+fn langfuse_api_exports_are_read() {
+    let env = TestEnv::new();
+    // A trace with its observations and scores, a trace page, a v1 and a v2 observation page.
+    let out = ingest(&env, &[&data("langfuse"), "--format", "langfuse"]);
+    assert_eq!(out["source"], "langfuse");
+    assert_eq!(counts(&out), (36, 0, 0), "{out:#}");
+    again_adds_nothing(&env, &[&data("langfuse"), "--format", "langfuse"]);
+
+    // Pages one per line, as an export streams them, with a broken line between them.
+    let lines = format!(
+        "{}\n{{\"data\": \n{}\n",
+        one_line("langfuse/traces-list.json"),
+        one_line("langfuse/observations-v1.json")
+    );
+    let file = env.write("langfuse-export.jsonl", &lines);
+    let file = file.display().to_string();
+    let args = [
+        file.as_str(),
+        "--format",
+        "langfuse",
+        "--source",
+        "lf-lines",
+    ];
+    let out = ingest(&env, &args);
+    assert_eq!(counts(&out), (12, 0, 1), "{out:#}");
+    assert_eq!(out["quarantine_reasons"]["not JSON"], 1, "{out:#}");
+    let out = ingest(&env, &args);
+    assert_eq!(out["inputs_already_ingested"], 1, "{out:#}");
+}
+
+#[test]
 fn model_logs_stream_line_by_line_with_a_malformed_line_quarantined() {
     let env = TestEnv::new();
     for (file, format, source, stored) in [

@@ -11,6 +11,7 @@ mod conventions;
 mod fixtures;
 mod generic;
 mod helpdesk;
+mod langfuse;
 mod langsmith;
 mod leniency;
 mod malformed;

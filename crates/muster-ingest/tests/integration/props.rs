@@ -58,7 +58,7 @@ proptest! {
 /// Every native reader, on a body: bytes in, accounted items out.
 fn native_readers(bytes: &[u8]) {
     use muster_ingest::helpdesk::{self, HelpdeskOptions};
-    use muster_ingest::{bedrock, langsmith, model_logs, monitoring, openai_agents};
+    use muster_ingest::{bedrock, langfuse, langsmith, model_logs, monitoring, openai_agents};
     let opts = HelpdeskOptions {
         conversation_field: Some("cf_x".to_owned()),
     };
@@ -67,6 +67,7 @@ fn native_readers(bytes: &[u8]) {
         langsmith::read_multipart("p", bytes, None),
         langsmith::read_multipart("p", bytes, Some("b")),
         langsmith::read_json("p", bytes),
+        langfuse::read_body("p", bytes),
         helpdesk::read_zendesk("p", bytes, &opts),
         helpdesk::read_intercom("p", bytes, &opts),
         helpdesk::read_freshdesk("p", bytes, &opts),
@@ -81,8 +82,10 @@ fn native_readers(bytes: &[u8]) {
     }
 }
 
-const NATIVE_SAMPLES: [&str; 13] = [
+const NATIVE_SAMPLES: [&str; 15] = [
     "bedrock/model-invocation-logs.jsonl",
+    "langfuse/trace-full-details.json",
+    "langfuse/observations-v2-sample.json",
     "openai-agents/traces-ingest-chat-handoff.json",
     "langsmith/runs-multipart.body",
     "intercom/conversation.example.json",
@@ -171,7 +174,7 @@ proptest! {
     #[test]
     fn line_readers_never_panic(lines in proptest::collection::vec("[ -~\"',{}:]{0,60}", 0..8)) {
         use muster_ingest::generic::{self, Mapping};
-        use muster_ingest::{model_logs, monitoring};
+        use muster_ingest::{langfuse, model_logs, monitoring};
         let text = lines.join("\n");
         let mapping = Mapping {
             system: "p".to_owned(),
@@ -191,6 +194,9 @@ proptest! {
         let items: Vec<_> = r.by_ref().collect();
         check_accounting(&items, &r.stats());
         let mut r = monitoring::read_hec_lines(text.as_bytes(), "p");
+        let items: Vec<_> = r.by_ref().collect();
+        check_accounting(&items, &r.stats());
+        let mut r = langfuse::read_lines(text.as_bytes(), "p");
         let items: Vec<_> = r.by_ref().collect();
         check_accounting(&items, &r.stats());
     }
