@@ -1,6 +1,7 @@
 //! What a record *is*, by convention (GenAI current and legacy, OpenInference, OpenLLMetry,
-//! Langfuse), and the events its attributes and captured content give. `docs/evidence-model.md`
-//! has the same rules as tables; change both together.
+//! Langfuse, and the Azure AI Foundry dialect of the GenAI conventions), and the events its
+//! attributes and captured content give. `docs/evidence-model.md` has the same rules as tables;
+//! change both together.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -9,10 +10,11 @@ use serde_json::Value;
 use super::keys::string_attr;
 use super::map::{Emit, Ev};
 use super::messages::{
-    chat_messages, genai_documents, json_or_self, openinference_documents, openinference_messages,
-    openllmetry_messages, text_of, transcript,
+    chat_message, chat_messages, content_text, genai_documents, json_or_self,
+    openinference_documents, openinference_messages, openllmetry_messages, part_text, text_of,
+    transcript,
 };
-use super::model::{Attrs, attr};
+use super::model::{Attrs, SpanEvent, attr};
 use crate::event::{ActorRole, Convention, EventKind, Message, ToolCallPhase};
 
 pub(crate) const OPERATION_DETAILS: &str = "gen_ai.client.inference.operation.details";
@@ -24,6 +26,17 @@ pub(crate) const LEGACY_EVENTS: &[&str] = &[
     "gen_ai.tool.message",
     "gen_ai.choice",
 ];
+/// Where Azure AI Inference and Agents put a message span event's JSON body.
+pub(crate) const EVENT_CONTENT: &str = "gen_ai.event.content";
+/// Azure AI Agents: a listed run step's tool calls (`{"tool_calls": […]}`).
+const RUN_STEP_TOOL_CALLS: &str = "gen_ai.run_step.tool_calls";
+/// Azure AI Agents' runs of an agent on a thread, what `invoke_agent` is in the GenAI conventions.
+const THREAD_RUNS: &[&str] = &["start_thread_run", "process_thread_run"];
+
+/// A span event that carries one message (Azure AI Inference and Agents record content so).
+pub(crate) fn is_message_event(name: &str) -> bool {
+    LEGACY_EVENTS.contains(&name) || name == RUN_STEP_TOOL_CALLS
+}
 
 pub(crate) fn conventions(attrs: &Attrs, event_name: Option<&str>) -> Vec<Convention> {
     let has = |k: &str| attr(attrs, k).is_some();
@@ -95,6 +108,7 @@ fn category(attrs: &Attrs) -> Category {
             "execute_tool" => Category::Tool,
             "retrieval" => Category::Retrieval,
             "invoke_agent" | "create_agent" | "invoke_workflow" => Category::Agent,
+            op if THREAD_RUNS.contains(&op) => Category::Agent,
             _ => Category::Other(Some(op)),
         };
     }
@@ -144,6 +158,7 @@ fn lifted(key: &str) -> bool {
         "langfuse.observation.output",
         "traceloop.entity.input",
         "traceloop.entity.output",
+        EVENT_CONTENT,
     ];
     const PREFIXES: &[&str] = &[
         "llm.input_messages.",
@@ -180,6 +195,8 @@ pub(crate) struct View<'a> {
     pub start: i64,
     pub end: Option<i64>,
     pub error: Option<String>,
+    /// The span's events (none for a log record).
+    pub events: &'a [SpanEvent],
 }
 
 impl View<'_> {
@@ -378,10 +395,84 @@ fn message_index(i: usize) -> BTreeMap<String, Value> {
     BTreeMap::from([("message.index".to_owned(), Value::from(i))])
 }
 
+/// A message span event's body (`gen_ai.event.content`, JSON in a string).
+fn event_body(ev: &SpanEvent) -> Value {
+    attr(&ev.attributes, EVENT_CONTENT).map_or(Value::Null, json_or_self)
+}
+
+/// Messages recorded as span events (Azure AI Inference): the request's messages in order
+/// (`gen_ai.{system,user,assistant,tool}.message`, each the request message as JSON), and the
+/// model's choices (`gen_ai.choice`: `{message, finish_reason, index}`).
+fn event_messages(events: &[SpanEvent]) -> (Option<Vec<Message>>, Option<Vec<Message>>) {
+    let mut input = Vec::new();
+    let mut output = Vec::new();
+    for ev in events.iter().filter(|ev| is_message_event(&ev.name)) {
+        let body = event_body(ev);
+        if ev.name == "gen_ai.choice" {
+            let mut m = body
+                .get("message")
+                .and_then(chat_message)
+                .unwrap_or_default();
+            m.role = "assistant".to_owned();
+            m.finish_reason = body
+                .get("finish_reason")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            output.push(m);
+        } else {
+            let mut m = chat_message(&body).unwrap_or_default();
+            if body.get("role").is_none() {
+                // `gen_ai.user.message` → user; a run step's tool calls are the assistant's.
+                let role = ev
+                    .name
+                    .strip_prefix("gen_ai.")
+                    .and_then(|n| n.strip_suffix(".message"))
+                    .unwrap_or("assistant");
+                m.role = role.to_owned();
+            }
+            if m.role == "tool" && m.tool_call_id.is_none() {
+                // Azure AI Agents names the call `id` (Inference: `tool_call_id`).
+                m.tool_call_id = body.get("id").and_then(Value::as_str).map(str::to_owned);
+            }
+            input.push(m);
+        }
+    }
+    let some = |v: Vec<Message>| (!v.is_empty()).then_some(v);
+    (some(input), some(output))
+}
+
+/// Each message span event as its own event at its own time (Azure AI Agents: the messages of a
+/// thread as created and listed, a run's tool calls and results, an agent's instructions).
+fn message_events(e: &mut Emit<'_>, view: &View<'_>) {
+    let events: Vec<(&SpanEvent, Value)> = view
+        .events
+        .iter()
+        .filter(|ev| is_message_event(&ev.name))
+        .map(|ev| (ev, event_body(ev)))
+        .collect();
+    if events.is_empty() {
+        return;
+    }
+    // A tool result names its call by id only; the call's name is on the request.
+    let names: HashMap<String, String> = events
+        .iter()
+        .flat_map(|(_, body)| legacy_tool_calls(body.get("message").unwrap_or(body)))
+        .filter_map(|(id, name, _)| Some((id?, name?)))
+        .collect();
+    for (ev, body) in &events {
+        let mut attributes = kept_attributes(&ev.attributes);
+        attributes.insert("otel.event_name".to_owned(), Value::from(ev.name.clone()));
+        let time = ev.time_ns.unwrap_or(view.start);
+        legacy_event(e, &ev.name, Some(body), time, attributes, &names);
+    }
+}
+
+type Messages = (Option<Vec<Message>>, Option<Vec<Message>>, Option<Value>);
+
 /// The prompt, the customer's new messages, tool results handed back, the reply and the tool
 /// calls the model asked for.
-fn content_events(e: &mut Emit<'_>, view: &View<'_>, agent: Option<String>) {
-    let (input, output, unstructured) = model_messages(view.attrs);
+fn content_events(e: &mut Emit<'_>, view: &View<'_>, agent: Option<String>, messages: Messages) {
+    let (input, output, unstructured) = messages;
     if let Some(messages) = input {
         // New input since the agent last spoke: trailing user and tool messages. Earlier ones
         // are history the agent re-sends each turn and were recorded when they were new.
@@ -472,19 +563,26 @@ fn content_events(e: &mut Emit<'_>, view: &View<'_>, agent: Option<String>) {
             );
         }
         for c in m.tool_calls {
-            e.push(requested_call(end, c.id, c.name, c.arguments).attributes(message_index(i)));
+            e.push(
+                requested_call(end, c.id, Some(c.name), c.arguments).attributes(message_index(i)),
+            );
         }
     }
 }
 
-fn requested_call(time: i64, id: Option<String>, name: String, arguments: Option<Value>) -> Ev {
-    let content = arguments
-        .as_ref()
-        .and_then(text_of)
-        .map(|a| format!("{name}({a})"));
+fn requested_call(
+    time: i64,
+    id: Option<String>,
+    name: Option<String>,
+    arguments: Option<Value>,
+) -> Ev {
+    let content = arguments.as_ref().and_then(text_of).map(|a| match &name {
+        Some(name) => format!("{name}({a})"),
+        None => a,
+    });
     let kind = EventKind::ToolCall {
         phase: ToolCallPhase::Requested,
-        name: Some(name),
+        name,
         arguments,
         result: None,
         error: None,
@@ -506,11 +604,25 @@ pub(crate) fn map_operation(e: &mut Emit<'_>, view: &View<'_>, extra: BTreeMap<S
             .ending(view.end)
             .attributes(attributes)
     };
+    // Message span events are mapped one by one unless they are a model call's exchange.
+    let mut events_mapped = false;
     match category(a) {
         Category::Model(op) => {
             let (kind, model) = model_call(view, op);
             e.push(primary(kind).by(ActorRole::Model, model));
-            content_events(e, view, agent_name);
+            let messages = model_messages(a);
+            if messages.0.is_none()
+                && messages.1.is_none()
+                && messages.2.is_none()
+                && view.events.iter().any(|ev| is_message_event(&ev.name))
+            {
+                // Azure AI Inference: the request and the choices as span events.
+                let (input, output) = event_messages(view.events);
+                content_events(e, view, agent_name, (input, output, None));
+                events_mapped = true;
+            } else {
+                content_events(e, view, agent_name, messages);
+            }
         }
         Category::Tool => {
             let name = first_str(
@@ -590,15 +702,18 @@ pub(crate) fn map_operation(e: &mut Emit<'_>, view: &View<'_>, extra: BTreeMap<S
             );
         }
         Category::Agent => {
+            // A thread run's span name (`process_thread_run`) names no agent.
+            let thread_run = first_str(a, &["gen_ai.operation.name"])
+                .is_some_and(|op| THREAD_RUNS.contains(&op.as_str()));
             let name = agent_name
                 .or_else(|| first_str(a, &["traceloop.entity.name"]))
-                .or_else(|| view.name());
+                .or_else(|| if thread_run { None } else { view.name() });
             let kind = EventKind::AgentInvocation {
                 agent_name: name.clone(),
                 agent_id: first_str(a, &["gen_ai.agent.id"]),
             };
             e.push(primary(kind).by(ActorRole::Agent, name.clone()));
-            content_events(e, view, name);
+            content_events(e, view, name, model_messages(a));
         }
         Category::Evaluator => {
             let output = first_value(a, &["output.value", "langfuse.observation.output"]);
@@ -666,6 +781,9 @@ pub(crate) fn map_operation(e: &mut Emit<'_>, view: &View<'_>, extra: BTreeMap<S
             );
         }
     }
+    if !events_mapped {
+        message_events(e, view);
+    }
 }
 
 /// A `gen_ai.evaluation.result` event (span event or log record).
@@ -687,36 +805,82 @@ pub(crate) fn evaluation(time: i64, attrs: &Attrs) -> Ev {
         .attributes(kept_attributes(attrs))
 }
 
+/// A requested tool call: id, name, arguments.
+type Call = (Option<String>, Option<String>, Option<Value>);
+
 /// Tool calls in an OpenAI-shaped message (`tool_calls: [{id, function: {name, arguments}}]`).
-fn legacy_tool_calls(message: &Value) -> Vec<(Option<String>, String, Option<Value>)> {
+/// A built-in tool (Azure AI Agents: `code_interpreter`, `bing_grounding`, `file_search`…) is
+/// named by its `type`, with the details under that type as its arguments; a call whose name
+/// and arguments content recording left out keeps its id.
+fn legacy_tool_calls(message: &Value) -> Vec<Call> {
     let Some(calls) = message.get("tool_calls").and_then(Value::as_array) else {
         return Vec::new();
     };
     calls
         .iter()
         .filter_map(|c| {
-            let f = c.get("function").unwrap_or(c);
-            let name = f.get("name")?.as_str()?.to_owned();
             let id = c.get("id").and_then(Value::as_str).map(str::to_owned);
-            Some((id, name, f.get("arguments").map(json_or_self)))
+            let function = c.get("function");
+            let f = function.unwrap_or(c);
+            let mut name = f.get("name").and_then(Value::as_str).map(str::to_owned);
+            let mut arguments = f.get("arguments").map(json_or_self);
+            if name.is_none()
+                && function.is_none()
+                && let Some(t) = c.get("type").and_then(Value::as_str)
+                && t != "function"
+            {
+                name = Some(t.to_owned());
+                arguments = arguments.or_else(|| c.get(t).cloned());
+            }
+            (id.is_some() || name.is_some()).then_some((id, name, arguments))
         })
         .collect()
 }
 
-/// A per-message log event of the GenAI conventions ≤ 1.36; `name` is one of
-/// [`LEGACY_EVENTS`]. Bodies are kvlists (now JSON objects).
+/// A tool's result handed back to the model.
+fn returned_call(
+    time: i64,
+    id: Option<String>,
+    name: Option<String>,
+    result: Option<Value>,
+    content: Option<String>,
+) -> Ev {
+    let result = result.filter(|r| r.as_str() != Some(""));
+    let content = content.or_else(|| result.as_ref().and_then(text_of));
+    let kind = EventKind::ToolCall {
+        phase: ToolCallPhase::Returned,
+        name: name.clone(),
+        arguments: None,
+        result,
+        error: None,
+    };
+    Ev::new(time, kind)
+        .by(ActorRole::Tool, name)
+        .content(content)
+        .call_id(id)
+}
+
+/// A per-message event: a log record of the GenAI conventions ≤ 1.36 (bodies are kvlists, now
+/// JSON objects), or a span event of Azure AI Inference and Agents (the body is the JSON in
+/// `gen_ai.event.content`). `name` is one of [`LEGACY_EVENTS`] or a run step's tool calls;
+/// `names` gives a tool call's name by its id, for results that carry only the id.
 pub(crate) fn legacy_event(
     e: &mut Emit<'_>,
     name: &str,
     body: Option<&Value>,
     time: i64,
     attributes: BTreeMap<String, Value>,
+    names: &HashMap<String, String>,
 ) {
     let body = body.map(json_or_self).unwrap_or(Value::Null);
+    // `content` is a string, a list of parts, or (Azure AI Agents) `{"text": {"value": …}}`;
+    // Azure AI Projects' Responses events put the text at the top (`{"text": …}`).
     let content = body
         .get("content")
-        .and_then(text_of)
-        .or_else(|| body.as_str().map(str::to_owned));
+        .and_then(|c| content_text(c).or_else(|| text_of(c)))
+        .or_else(|| body.as_str().map(str::to_owned))
+        .or_else(|| part_text(&body))
+        .filter(|t| !t.is_empty());
     let at = |kind| Ev::new(time, kind).attributes(attributes.clone());
     let mut requested = Vec::new();
     match name {
@@ -738,22 +902,32 @@ pub(crate) fn legacy_event(
             e.push(at(kind).by(ActorRole::Customer, customer).content(content));
         }
         "gen_ai.tool.message" => {
-            let id = body.get("id").and_then(Value::as_str).map(str::to_owned);
-            let kind = EventKind::ToolCall {
-                phase: ToolCallPhase::Returned,
-                name: None,
-                arguments: None,
-                result: body.get("content").map(json_or_self),
-                error: None,
+            let id_of = |v: &Value| {
+                v.get("id")
+                    .or_else(|| v.get("tool_call_id"))
+                    .or_else(|| v.get("call_id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
             };
-            e.push(
-                at(kind)
-                    .by(ActorRole::Tool, None)
-                    .content(content)
-                    .call_id(id),
-            );
+            let named = |id: &Option<String>| id.as_ref().and_then(|i| names.get(i)).cloned();
+            if let Some(outputs) = body.get("tool_call_outputs").and_then(Value::as_array) {
+                // Azure AI Projects' Responses events: `{"tool_call_outputs": [{type, id, output}]}`.
+                for o in outputs {
+                    let id = id_of(o);
+                    let output = o.get("output").cloned();
+                    let ev = returned_call(time, id.clone(), named(&id), output, None);
+                    e.push(ev.attributes(attributes.clone()));
+                }
+            } else {
+                let id = id_of(&body);
+                let result = body.get("content").map(json_or_self);
+                e.push(
+                    returned_call(time, id.clone(), named(&id), result, content.clone())
+                        .attributes(attributes.clone()),
+                );
+            }
         }
-        "gen_ai.assistant.message" => {
+        "gen_ai.assistant.message" | RUN_STEP_TOOL_CALLS => {
             if content.is_some() {
                 let kind = EventKind::AgentMessage {
                     finish_reason: None,
@@ -765,7 +939,10 @@ pub(crate) fn legacy_event(
         _ => {
             // gen_ai.choice: {index, finish_reason, message: {role, content, tool_calls}}
             let message = body.get("message").cloned().unwrap_or(Value::Null);
-            let text = message.get("content").and_then(text_of);
+            let text = message
+                .get("content")
+                .and_then(|c| content_text(c).or_else(|| text_of(c)))
+                .filter(|t| !t.is_empty());
             requested = legacy_tool_calls(&message);
             if text.is_some() || requested.is_empty() {
                 let finish_reason = body

@@ -11,6 +11,8 @@ use crate::event::{Correlation, KeyOrigin};
 /// Attribute keys naming the conversation, in order of preference.
 const CONVERSATION_KEYS: &[&str] = &[
     "gen_ai.conversation.id",
+    // Azure AI Agents (Foundry): the thread a run, message or listing belongs to.
+    "gen_ai.thread.id",
     "session.id",
     "langfuse.session.id",
     "traceloop.association.properties.conversation_id",

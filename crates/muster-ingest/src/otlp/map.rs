@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::convention::{
     EVALUATION_RESULT, LEGACY_EVENTS, OPERATION_DETAILS, View, conventions, evaluation, first_str,
-    kept_attributes, legacy_event, map_operation,
+    is_message_event, kept_attributes, legacy_event, map_operation,
 };
 use super::keys::{self, Carry, string_attr};
 use super::model::{Decoded, LogRec, ResourceInfo, ScopeInfo, SpanRec, attrs_to_map};
@@ -222,11 +222,12 @@ fn span_fields(span: &SpanRec, resource: &ResourceInfo) -> BTreeMap<String, Valu
     if let Some(m) = &span.status_message {
         extra.insert("otel.status_message".to_owned(), Value::from(m.clone()));
     }
-    // Span events other than evaluations (which become events) ride along, not dropped.
+    // Span events other than evaluations and messages (which become events) ride along, not
+    // dropped.
     let others: Vec<Value> = span
         .events
         .iter()
-        .filter(|ev| ev.name != EVALUATION_RESULT)
+        .filter(|ev| ev.name != EVALUATION_RESULT && !is_message_event(&ev.name))
         .map(|ev| {
             let mut m = Map::new();
             m.insert("name".to_owned(), Value::from(ev.name.clone()));
@@ -334,6 +335,7 @@ pub(crate) fn map_traces(
             start,
             end: span.end_ns,
             error,
+            events: &span.events,
         };
         map_operation(&mut e, &view, span_fields(span, resource));
         for ev in span.events.iter().filter(|ev| ev.name == EVALUATION_RESULT) {
@@ -428,6 +430,7 @@ pub(crate) fn map_logs(
                     start: time,
                     end: None,
                     error: string_attr(&log.attributes, "error.type"),
+                    events: &[],
                 };
                 map_operation(&mut e, &view, extra);
             }
@@ -440,7 +443,8 @@ pub(crate) fn map_logs(
             Some(n) if LEGACY_EVENTS.contains(&n) => {
                 let mut attributes = kept_attributes(&log.attributes);
                 attributes.extend(extra);
-                legacy_event(&mut e, n, log.body.as_ref(), time, attributes);
+                let names = std::collections::HashMap::new();
+                legacy_event(&mut e, n, log.body.as_ref(), time, attributes, &names);
             }
             other => {
                 let mut attributes = kept_attributes(&log.attributes);

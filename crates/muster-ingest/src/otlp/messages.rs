@@ -38,12 +38,50 @@ fn str_field(m: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 fn push_text(acc: &mut Option<String>, s: &str) {
+    // An empty string is no text (a model's `"content": ""` beside its tool calls).
+    if s.is_empty() {
+        return;
+    }
     match acc {
         Some(t) => {
             t.push('\n');
             t.push_str(s);
         }
         None => *acc = Some(s.to_owned()),
+    }
+}
+
+/// The text of one content part: `{"type": "text", "text": "…"}`, or the Assistants/Agents
+/// shape `{"text": {"value": "…", "annotations": […]}}`.
+pub(crate) fn part_text(v: &Value) -> Option<String> {
+    match v.get("text")? {
+        Value::String(s) => Some(s.clone()),
+        t @ Value::Object(_) => t.get("value").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// The text of a message's `content`: a string; the text parts of a list; or an object keyed by
+/// content type (Azure AI Agents' message events: `{"text": {"value": "…"}}`). `None` when it
+/// holds no text (an image, a tool result object).
+pub(crate) fn content_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => {
+            let mut out = None;
+            for item in items {
+                let t = match item {
+                    Value::String(s) => Some(s.clone()),
+                    other => part_text(other),
+                };
+                if let Some(t) = t {
+                    push_text(&mut out, &t);
+                }
+            }
+            out
+        }
+        Value::Object(_) => part_text(v),
+        _ => None,
     }
 }
 
@@ -93,16 +131,8 @@ pub(crate) fn chat_message(v: &Value) -> Option<Message> {
             }
         }
     }
-    match m.get("content") {
-        Some(Value::String(s)) => push_text(&mut msg.text, s),
-        Some(Value::Array(items)) => {
-            for item in items {
-                if let Some(t) = item.get("text").and_then(Value::as_str) {
-                    push_text(&mut msg.text, t);
-                }
-            }
-        }
-        _ => {}
+    if let Some(t) = m.get("content").and_then(content_text) {
+        push_text(&mut msg.text, &t);
     }
     if let Some(calls) = m.get("tool_calls").and_then(Value::as_array) {
         msg.tool_calls.extend(calls.iter().filter_map(tool_call));
@@ -336,6 +366,38 @@ mod tests {
                 .map(|m| m.len()),
             Some(1)
         );
+    }
+
+    #[test]
+    fn content_text_shapes() {
+        let cases = [
+            (json!("plain"), Some("plain")),
+            (
+                json!([{"type": "text", "text": "a"}, {"type": "image_url"}, "b"]),
+                Some("a\nb"),
+            ),
+            // Azure AI Agents' message events: the content keyed by its type.
+            (
+                json!({"text": {"value": "agents", "annotations": []}}),
+                Some("agents"),
+            ),
+            (
+                json!([{"type": "text", "text": {"value": "assistants"}}]),
+                Some("assistants"),
+            ),
+            (json!({"status": "shipped"}), None),
+            (json!(""), Some("")),
+            (json!(null), None),
+        ];
+        for (v, want) in cases {
+            assert_eq!(content_text(&v).as_deref(), want, "{v}");
+        }
+        // A message's empty content is no text.
+        let m = chat_message(&json!({"role": "assistant", "content": "", "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}));
+        assert_eq!(m.map(|m| (m.text, m.tool_calls.len())), Some((None, 1)));
+        let m = chat_message(&json!({"role": "user", "content": {"text": {"value": "hi"}}}));
+        assert_eq!(m.and_then(|m| m.text).as_deref(), Some("hi"));
     }
 
     #[test]

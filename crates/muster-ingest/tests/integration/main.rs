@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod agents;
+mod azure_foundry;
 mod bedrock;
 mod conventions;
 mod fixtures;

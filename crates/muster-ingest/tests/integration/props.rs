@@ -24,7 +24,7 @@ proptest! {
     /// Mutations of real bodies reach deep into the decoders, where random bytes rarely get.
     #[test]
     fn mutated_fixtures_never_panic(
-        which in 0usize..4,
+        which in 0usize..6,
         edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
         cut in any::<prop::sample::Index>(),
     ) {
@@ -33,6 +33,8 @@ proptest! {
             ("recv_006_v1_logs.pb", BodyFormat::ProtobufLogs),
             ("recv_029_v1_traces.json", BodyFormat::Json),
             ("recv_031_v1_logs.json", BodyFormat::Json),
+            ("azure-foundry/agents-thread-run-stream.json", BodyFormat::Json),
+            ("azure-foundry/inference-chat-tool-call.json", BodyFormat::Json),
         ][which];
         let mut bytes = data(name);
         for (at, b) in edits {
