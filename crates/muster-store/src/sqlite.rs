@@ -959,7 +959,27 @@ impl EvidenceStore for SqliteStore {
             (DrillStatus::Running, _) | (_, None) => None,
             (_, Some(root)) => Some((heads.as_slice(), root)),
         };
-        let report = verify_drill(&id, &events, sealed);
+        let mut report = verify_drill(&id, &events, sealed);
+        // What was recorded after the seal chains on from the root.
+        let addenda = match drill.root.filter(|_| drill.status != DrillStatus::Running) {
+            Some(root) => {
+                let addenda = self.addenda(&id).await?;
+                if !addenda.is_empty() {
+                    let chained: Vec<SealedEvent> =
+                        addenda.iter().map(|s| s.event.clone()).collect();
+                    report.events_checked += chained.len() as u64;
+                    report.streams_checked += 1;
+                    report.problems.extend(muster_evidence::verify_chain_from(
+                        &id,
+                        ADDENDA_STREAM,
+                        &chained,
+                        root,
+                    ));
+                }
+                addenda
+            }
+            None => Vec::new(),
+        };
         let event_ids = report
             .problems
             .iter()
@@ -967,6 +987,7 @@ impl EvidenceStore for SqliteStore {
                 let seq = p.seq?;
                 let found = stored
                     .iter()
+                    .chain(addenda.iter())
                     .find(|s| s.event.stream == p.stream && s.event.seq == seq)?;
                 Some(((p.stream.clone(), seq), found.id.clone()))
             })

@@ -276,3 +276,38 @@ async fn a_batch_that_fails_stores_nothing_and_the_next_append_goes_on() {
     );
     assert_eq!(verified.report.events_checked, 3);
 }
+
+/// Approvals recorded after the seal chain on from the drill's root: an edited one is named.
+#[tokio::test]
+async fn an_altered_addendum_is_named_by_event_id() {
+    let dir = expect_ok(tempfile::tempdir());
+    let (store, id) = store_with_drill(&dir).await;
+    for role in ["comms-lead", "legal"] {
+        let draft = EventDraft::new("comms.approval", 1_700_000_002_000_000_000)
+            .field("role", role)
+            .field("approved", true);
+        expect_ok(store.append_addenda(&id, vec![draft]).await);
+    }
+    let verified = expect_ok(store.verify(&id).await);
+    assert!(
+        verified.report.is_intact(),
+        "{:?}",
+        verified.report.problems
+    );
+    assert_eq!(verified.report.events_checked, 8);
+    raw(
+        &store,
+        "DROP TRIGGER addenda_are_append_only_update; UPDATE addenda SET fields = json_set(fields, '$.approved', json('false')) WHERE seq = 1",
+    )
+    .await;
+    let verified = expect_ok(store.verify(&id).await);
+    let first = &verified.report.problems[0];
+    assert_eq!(
+        first.kind,
+        ProblemKind::FieldAltered {
+            field: "approved".into()
+        }
+    );
+    assert_eq!((first.stream.as_str(), first.seq), ("addenda", Some(1)));
+    assert!(verified.event_id("addenda", 1).is_some());
+}
