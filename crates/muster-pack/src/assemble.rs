@@ -1326,6 +1326,10 @@ fn executive_summary(
             scenarios.len(),
             controls.len()
         ),
+        "fail" if controls.is_empty() => format!(
+            "Not ready for launch: {failed_s} of {} scenario(s) failed; no control (kill switch, handover, rollback) was drilled.",
+            scenarios.len()
+        ),
         "fail" => format!(
             "Not ready for launch: {failed_s} of {} scenario(s) failed and {failed_c} of {} control check(s) failed{}.",
             scenarios.len(),

@@ -122,7 +122,7 @@ pub fn render(pack: &Pack, charts: &[(&'static str, String)]) -> String {
                         (pack.summary.conversations.fail) " failed, "
                         (pack.summary.conversations.inconclusive) " inconclusive."
                     }
-                    h3 { "Readiness per control" }
+                    h3 { "Readiness per control and team capability" }
                     @if pack.summary.readiness.is_empty() { (none_recorded()) } @else {
                         table { thead { tr { th { "Control" } th { "Readiness" } th { "What the drill showed" } } }
                             tbody { @for r in &pack.summary.readiness { tr { td { (r.title) } td { (status(&r.readiness)) } td { (r.detail) } } } } }

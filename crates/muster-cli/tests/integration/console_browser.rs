@@ -873,7 +873,7 @@ async fn pack_of_the_exercise(b: &Browser, env: &TestEnv, store: &str, drill_id:
         summary.contains("FAIL") || summary.contains("fail"),
         "{summary}"
     );
-    b.shot("pack-summary.png", None).await;
+    b.shot("pack-summary.png", Some("section#summary")).await;
 
     let pdf = out.join("pack.pdf");
     if !pdf.is_file() {
