@@ -65,6 +65,15 @@ impl Http {
     }
 
     pub(crate) async fn get(&self, url: Url) -> (Exchange, Result<Value, QueueError>) {
+        let (exchange, result, _) = self.send(reqwest::Method::GET, url, None).await;
+        (exchange, result)
+    }
+
+    /// A GET that also returns the answer's `Link` header (pagination links), when it has one.
+    pub(crate) async fn get_linked(
+        &self,
+        url: Url,
+    ) -> (Exchange, Result<Value, QueueError>, Option<String>) {
         self.send(reqwest::Method::GET, url, None).await
     }
 
@@ -73,7 +82,8 @@ impl Http {
         url: Url,
         body: Value,
     ) -> (Exchange, Result<Value, QueueError>) {
-        self.send(reqwest::Method::POST, url, Some(body)).await
+        let (exchange, result, _) = self.send(reqwest::Method::POST, url, Some(body)).await;
+        (exchange, result)
     }
 
     async fn send(
@@ -81,7 +91,7 @@ impl Http {
         method: reqwest::Method,
         url: Url,
         body: Option<Value>,
-    ) -> (Exchange, Result<Value, QueueError>) {
+    ) -> (Exchange, Result<Value, QueueError>, Option<String>) {
         let shown_url = self.secrets.redact(url.as_str());
         let mut exchange = Exchange {
             method: method.as_str().to_owned(),
@@ -135,20 +145,25 @@ impl Http {
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| retry_after(v, jiff::Timestamp::now()));
+                let link = response
+                    .headers()
+                    .get(reqwest::header::LINK)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
                 response
                     .bytes()
                     .await
-                    .map(|bytes| (status, retry_after, bytes))
+                    .map(|bytes| (status, retry_after, link, bytes))
                     .map_err(failed)
             }
             Err(e) => Err(failed(e)),
         };
         exchange.elapsed = started.elapsed();
-        let (status, retry_after, bytes) = match received {
+        let (status, retry_after, link, bytes) = match received {
             Ok(r) => r,
             Err(err) => {
                 exchange.error = Some(err.to_string());
-                return (exchange, Err(err));
+                return (exchange, Err(err), None);
             }
         };
         exchange.status = Some(status);
@@ -196,7 +211,7 @@ impl Http {
         if let Err(err) = &result {
             exchange.error = Some(err.to_string());
         }
-        (exchange, result)
+        (exchange, result, link)
     }
 }
 

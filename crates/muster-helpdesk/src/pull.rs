@@ -5,8 +5,15 @@
 //!
 //! * Zendesk: the time-based incremental exports (`/api/v2/incremental/tickets.json` and
 //!   `ticket_events.json`, `start_time` → `end_time`); the cursor is the next `start_time`.
-//! * Intercom: `POST /conversations/search` on `updated_at`, paged with `starting_after`.
+//!   Audits: the tickets the ticket export lists, then each one's
+//!   `GET /api/v2/tickets/{id}/audits.json` (cursor pagination, `page[size]`/`page[after]`).
+//! * Intercom: `POST /conversations/search` on `updated_at`, paged with `starting_after`; each
+//!   conversation found is then read in full (`GET /conversations/{id}`, with its
+//!   `conversation_parts`), and that full conversation is the record stored.
 //! * Freshdesk: `GET /api/v2/tickets?updated_since=…`, ascending by `updated_at`, paged by number.
+//!   Conversations: the tickets that listing finds, then each one's
+//!   `GET /api/v2/tickets/{id}/conversations` (`page`/`per_page`, more while the `Link` header
+//!   names a `rel="next"` page).
 //! * Salesforce: SOQL on `Case.SystemModstamp` and `CaseHistory.CreatedDate`, paged with
 //!   `nextRecordsUrl`.
 //!
@@ -15,12 +22,21 @@
 //! named by its own API URL, so one read again unchanged is recognised and not stored again,
 //! while a changed one is stored as the new state it is.
 //!
+//! Streams that read each changed record's children (Zendesk audits, Intercom full
+//! conversations, Freshdesk conversations) make one request per page: a listing page (no records;
+//! its ids go into the cursor), then one page of one parent's children. The cursor keeps the
+//! parents still to read and, once they are read, the listing's own cursor to go on from; so a
+//! pull cut short resumes at the parent (and child page) it stopped at.
+//!
 //! A vendor's `next_page` or `after_url` is never followed: a URL from a response could point the
-//! credentials at another host. The next request is built from the base URL and the cursor.
+//! credentials at another host. The next request is built from the base URL and the cursor (a
+//! Zendesk `after_cursor`, a page number). A Freshdesk `Link: <…>; rel="next"` is read only when
+//! it is below the base URL, for its page number; one pointing anywhere else is an error.
 
 use std::time::Duration;
 
 use muster_model::agent::{Queue, QueueKind};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use url::Url;
 
@@ -37,8 +53,13 @@ const FRESHDESK_MAX_PAGE: u64 = 300;
 pub enum Stream {
     ZendeskTickets,
     ZendeskTicketEvents,
+    /// The audits of each ticket the incremental ticket export lists.
+    ZendeskTicketAudits,
+    /// Conversations found by the search, each read in full (with its parts).
     IntercomConversations,
     FreshdeskTickets,
+    /// The conversations (replies and notes) of each ticket the ticket listing finds.
+    FreshdeskConversations,
     SalesforceCases,
     SalesforceCaseHistory,
 }
@@ -49,7 +70,8 @@ impl Stream {
         match self {
             Stream::ZendeskTickets | Stream::FreshdeskTickets => "tickets",
             Stream::ZendeskTicketEvents => "ticket_events",
-            Stream::IntercomConversations => "conversations",
+            Stream::ZendeskTicketAudits => "audits",
+            Stream::IntercomConversations | Stream::FreshdeskConversations => "conversations",
             Stream::SalesforceCases => "Case",
             Stream::SalesforceCaseHistory => "CaseHistory",
         }
@@ -76,6 +98,9 @@ pub struct PullPage {
     pub done: bool,
     /// 429 answers waited out before this page.
     pub waited: u32,
+    /// Records listed as changed that were gone (HTTP 404) when their details were read:
+    /// deleted since the listing. Each says which and where; the pull moves on past them.
+    pub gone: Vec<String>,
 }
 
 impl PullPage {
@@ -86,8 +111,21 @@ impl PullPage {
             cursor,
             done,
             waited: 0,
+            gone: Vec::new(),
         }
     }
+
+    /// A page for a listed record that no longer exists: nothing stored, the cursor past it.
+    fn gone(url: String, what: String, (cursor, done): (String, bool)) -> Self {
+        let mut page = Self::new(url, Vec::new(), cursor, done);
+        page.gone.push(what);
+        page
+    }
+}
+
+/// A 404 for one listed record's details: it was deleted after the listing named it.
+fn is_gone(e: &QueueError) -> bool {
+    e.status() == Some(404)
 }
 
 /// A helpdesk's API, ready to pull from.
@@ -135,9 +173,13 @@ pub fn puller_from_queue(
 impl Puller {
     pub fn streams(&self) -> &'static [Stream] {
         match self.kind {
-            QueueKind::Zendesk => &[Stream::ZendeskTickets, Stream::ZendeskTicketEvents],
+            QueueKind::Zendesk => &[
+                Stream::ZendeskTickets,
+                Stream::ZendeskTicketEvents,
+                Stream::ZendeskTicketAudits,
+            ],
             QueueKind::Intercom => &[Stream::IntercomConversations],
-            QueueKind::Freshdesk => &[Stream::FreshdeskTickets],
+            QueueKind::Freshdesk => &[Stream::FreshdeskTickets, Stream::FreshdeskConversations],
             QueueKind::Salesforce => &[Stream::SalesforceCases, Stream::SalesforceCaseHistory],
             QueueKind::Reference | QueueKind::Webhook => &[],
         }
@@ -192,7 +234,9 @@ impl Puller {
             Stream::ZendeskTicketEvents => {
                 self.zendesk(stream, "ticket_events", cursor, since).await
             }
-            Stream::IntercomConversations => self.intercom(cursor, since).await,
+            Stream::ZendeskTicketAudits
+            | Stream::IntercomConversations
+            | Stream::FreshdeskConversations => self.fanned(stream, cursor, since).await,
             Stream::FreshdeskTickets => self.freshdesk(cursor, since).await,
             Stream::SalesforceCases | Stream::SalesforceCaseHistory => {
                 self.salesforce(stream, cursor, since).await
@@ -449,6 +493,289 @@ impl Puller {
         ))
     }
 
+    /// A stream that lists changed records, then reads each one's children: one request per
+    /// page, the listing's or one parent's.
+    async fn fanned(
+        &self,
+        stream: Stream,
+        cursor: Option<&str>,
+        since: i64,
+    ) -> Result<PullPage, QueueError> {
+        if let Some(fanout) = self.fanout(cursor)? {
+            return match stream {
+                Stream::ZendeskTicketAudits => self.zendesk_audits(fanout).await,
+                Stream::IntercomConversations => self.intercom_full(fanout).await,
+                _ => self.freshdesk_conversations(fanout).await,
+            };
+        }
+        let listing = match stream {
+            Stream::ZendeskTicketAudits => {
+                self.zendesk(Stream::ZendeskTickets, "tickets", cursor, since)
+                    .await?
+            }
+            Stream::IntercomConversations => self.intercom(cursor, since).await?,
+            _ => self.freshdesk(cursor, since).await?,
+        };
+        let mut ids: Vec<String> = Vec::with_capacity(listing.records.len());
+        for (i, record) in listing.records.iter().enumerate() {
+            let value: Value = serde_json::from_slice(&record.body).unwrap_or(Value::Null);
+            // Zendesk's are stored as `{"ticket": …}`; an Intercom conversation has a `ticket`
+            // field of its own.
+            let parent = match stream {
+                Stream::ZendeskTicketAudits => value.get("ticket").unwrap_or(&value),
+                _ => &value,
+            };
+            // A deleted ticket has no audits or conversations left to read.
+            if parent.get("status").and_then(Value::as_str) == Some("deleted")
+                || parent.get("deleted").and_then(Value::as_bool) == Some(true)
+            {
+                continue;
+            }
+            let id = id_of(parent, "id");
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(self.malformed(
+                    &listing.url,
+                    format!(
+                        "record {i} has no usable `id` ({id:?}), so its {} cannot be read",
+                        stream.name()
+                    ),
+                ));
+            }
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
+            return Ok(PullPage::new(
+                listing.url,
+                Vec::new(),
+                listing.cursor,
+                listing.done,
+            ));
+        }
+        let fanout = Fanout {
+            queue: ids,
+            child: None,
+            then: listing.cursor,
+            then_done: listing.done,
+        };
+        Ok(PullPage::new(
+            listing.url,
+            Vec::new(),
+            fanout.cursor(),
+            false,
+        ))
+    }
+
+    /// The parents still to read, when the cursor is one [`Fanout`] wrote; `None` for a
+    /// listing's own cursor (or none).
+    fn fanout(&self, cursor: Option<&str>) -> Result<Option<Fanout>, QueueError> {
+        let Some(text) = cursor else { return Ok(None) };
+        let Ok(Value::Object(mut state)) = serde_json::from_str::<Value>(text) else {
+            return Ok(None);
+        };
+        let Some(fanout) = state.remove("fanout") else {
+            return Ok(None);
+        };
+        match Fanout::deserialize(fanout) {
+            Ok(f) if !f.queue.is_empty() => Ok(Some(f)),
+            _ => Err(QueueError::Config(format!(
+                "the stored {} pull cursor `{text}` is not one muster wrote; pull into a new --source to start again",
+                self.http.system
+            ))),
+        }
+    }
+
+    /// One page of a Zendesk ticket's audits (cursor pagination), each audit named by its own
+    /// URL (Show Audit) and stored as `{"audit": …}`, the shape Show Audit returns.
+    async fn zendesk_audits(&self, fanout: Fanout) -> Result<PullPage, QueueError> {
+        let ticket = fanout.parent().to_owned();
+        let mut url = below(&self.base, &format!("api/v2/tickets/{ticket}/audits.json"))?;
+        url.query_pairs_mut()
+            .append_pair("page[size]", &PAGE_SIZE.to_string());
+        if let Some(after) = &fanout.child {
+            url.query_pairs_mut().append_pair("page[after]", after);
+        }
+        let shown_url = url.to_string();
+        let (shown, body) = match self.get(url).await {
+            Err(e) if is_gone(&e) => {
+                return Ok(PullPage::gone(
+                    shown_url,
+                    format!("ticket {ticket}'s audits (HTTP 404: deleted since it was listed)"),
+                    fanout.step(None),
+                ));
+            }
+            other => other?,
+        };
+        let Some(list) = body.get("audits").and_then(Value::as_array) else {
+            return Err(self.malformed(&shown, "expected `{\"audits\": […]}`"));
+        };
+        let records = list
+            .iter()
+            .enumerate()
+            .map(|(i, a)| PulledRecord {
+                origin: self.named(
+                    &format!("api/v2/tickets/{ticket}/audits/{}.json", id_of(a, "id")),
+                    &shown,
+                    i,
+                ),
+                body: to_bytes(&json!({ "audit": a })),
+            })
+            .collect();
+        let has_more = body
+            .pointer("/meta/has_more")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let after = body.pointer("/meta/after_cursor").and_then(Value::as_str);
+        let more = match (has_more, after) {
+            (false, _) => None,
+            (true, Some(a)) if !a.is_empty() && Some(a) != fanout.child.as_deref() => {
+                Some(a.to_owned())
+            }
+            (true, _) => {
+                return Err(
+                    self.malformed(&shown, "`meta.has_more` without a new `meta.after_cursor`")
+                );
+            }
+        };
+        let (cursor, done) = fanout.step(more);
+        Ok(PullPage::new(shown, records, cursor, done))
+    }
+
+    /// An Intercom conversation read in full, with its `conversation_parts`.
+    async fn intercom_full(&self, fanout: Fanout) -> Result<PullPage, QueueError> {
+        let id = fanout.parent().to_owned();
+        let url = below(&self.base, &format!("conversations/{id}"))?;
+        let shown_url = url.to_string();
+        let (shown, body) = match self.get(url).await {
+            Err(e) if is_gone(&e) => {
+                return Ok(PullPage::gone(
+                    shown_url,
+                    format!("conversation {id} (HTTP 404: deleted since it was listed)"),
+                    fanout.step(None),
+                ));
+            }
+            other => other?,
+        };
+        if !body.is_object() || id_of(&body, "id") != id {
+            return Err(self.malformed(
+                &shown,
+                format!("expected the conversation `{id}` (`{{\"type\": \"conversation\", \"id\": \"{id}\", …}}`)"),
+            ));
+        }
+        let records = vec![PulledRecord {
+            origin: self.named(&format!("conversations/{id}"), &shown, 0),
+            body: to_bytes(&body),
+        }];
+        let (cursor, done) = fanout.step(None);
+        Ok(PullPage::new(shown, records, cursor, done))
+    }
+
+    /// One page of a Freshdesk ticket's conversations, each named by its own URL
+    /// (`/api/v2/conversations/{id}`).
+    async fn freshdesk_conversations(&self, fanout: Fanout) -> Result<PullPage, QueueError> {
+        let ticket = fanout.parent().to_owned();
+        let page: u64 = fanout
+            .child
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(1);
+        let mut url = below(
+            &self.base,
+            &format!("api/v2/tickets/{ticket}/conversations"),
+        )?;
+        url.query_pairs_mut()
+            .append_pair("per_page", &PAGE_SIZE.to_string())
+            .append_pair("page", &page.to_string());
+        let shown_url = url.to_string();
+        let (exchange, result, link) = self.http.get_linked(url).await;
+        let body = match result {
+            Err(e) if is_gone(&e) => {
+                return Ok(PullPage::gone(
+                    shown_url,
+                    format!(
+                        "ticket {ticket}'s conversations (HTTP 404: deleted since it was listed)"
+                    ),
+                    fanout.step(None),
+                ));
+            }
+            other => other?,
+        };
+        let shown = exchange.url;
+        let Some(list) = body.as_array() else {
+            return Err(self.malformed(&shown, "expected a list of conversations `[…]`"));
+        };
+        let records = list
+            .iter()
+            .enumerate()
+            .map(|(i, c)| PulledRecord {
+                origin: self.named(
+                    &format!("api/v2/conversations/{}", id_of(c, "id")),
+                    &shown,
+                    i,
+                ),
+                body: to_bytes(c),
+            })
+            .collect();
+        let next = match self.next_link(link.as_deref(), &shown)? {
+            // The link's page when it names a later one, else the one after this.
+            Some(url) => Some(
+                url.query_pairs()
+                    .find(|(k, _)| k == "page")
+                    .and_then(|(_, v)| v.parse::<u64>().ok())
+                    .filter(|p| *p > page)
+                    .unwrap_or(page + 1),
+            ),
+            // No link, but a full page: ask for the next rather than risk missing one.
+            None if list.len() >= PAGE_SIZE => Some(page + 1),
+            None => None,
+        };
+        let (cursor, done) = fanout.step(next.map(|p| p.to_string()));
+        Ok(PullPage::new(shown, records, cursor, done))
+    }
+
+    /// The `rel="next"` URL of a `Link` header. Only a URL below the base URL is taken: one
+    /// anywhere else is an error, so credentials are never pointed at another host.
+    fn next_link(&self, header: Option<&str>, shown: &str) -> Result<Option<Url>, QueueError> {
+        let Some(header) = header else {
+            return Ok(None);
+        };
+        for link in header.split(',') {
+            let mut pieces = link.split(';');
+            let target = pieces.next().unwrap_or_default().trim();
+            let next = pieces.any(|p| {
+                let p: String = p.chars().filter(|c| !c.is_whitespace()).collect();
+                p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
+            });
+            if !next {
+                continue;
+            }
+            let target = target.trim_start_matches('<').trim_end_matches('>');
+            let url = Url::parse(target)
+                .or_else(|_| self.base.join(target))
+                .map_err(|_| {
+                    self.malformed(shown, "a `Link` header with an unreadable next page")
+                })?;
+            if !is_below(&self.base, &url) {
+                return Err(self.malformed(
+                    shown,
+                    format!(
+                        "the `Link` header's next page {}{} is not below {}; not followed",
+                        url.origin().ascii_serialization(),
+                        url.path(),
+                        self.base
+                    ),
+                ));
+            }
+            return Ok(Some(url));
+        }
+        Ok(None)
+    }
+
     /// A record's stable name: its own URL below the base, or (when it has no id) its place in
     /// the page it came in.
     fn named(&self, path: &str, page: &str, index: usize) -> String {
@@ -460,6 +787,58 @@ impl Puller {
             Err(_) => format!("{page}#{index}"),
         }
     }
+}
+
+/// The cursor of a stream reading each listed parent's children: the parents still to read
+/// (the first is being read), where its children continue (a Zendesk `after_cursor`, a
+/// Freshdesk page number), and the listing's cursor (and whether the listing was done) to go
+/// on from once they are read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Fanout {
+    queue: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    child: Option<String>,
+    then: String,
+    then_done: bool,
+}
+
+impl Fanout {
+    fn parent(&self) -> &str {
+        self.queue.first().map_or("", String::as_str)
+    }
+
+    fn cursor(&self) -> String {
+        json!({ "fanout": self }).to_string()
+    }
+
+    /// After one page of the first parent's children: `more` is where they continue, or
+    /// `None` when they are all read. Returns the next cursor and whether the stream is done.
+    fn step(mut self, more: Option<String>) -> (String, bool) {
+        match more {
+            Some(next) => self.child = Some(next),
+            None => {
+                if !self.queue.is_empty() {
+                    self.queue.remove(0);
+                }
+                self.child = None;
+            }
+        }
+        if self.queue.is_empty() {
+            (self.then, self.then_done)
+        } else {
+            (self.cursor(), false)
+        }
+    }
+}
+
+/// `url` is on the base URL's scheme, host and port, and at or below its path.
+fn is_below(base: &Url, url: &Url) -> bool {
+    let prefix = base.path().trim_end_matches('/');
+    let path = url.path();
+    base.scheme() == url.scheme()
+        && base.host_str() == url.host_str()
+        && base.port_or_known_default() == url.port_or_known_default()
+        && (path == prefix || path.starts_with(&format!("{prefix}/")))
 }
 
 /// A cursor's watermark as text (`since`, where this pull started) and the newest time seen so
@@ -526,6 +905,48 @@ fn rfc3339(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fanout_reads_each_parent_then_goes_on_with_the_listing() {
+        let f = Fanout {
+            queue: vec!["1".into(), "2".into()],
+            child: None,
+            then: "77".into(),
+            then_done: true,
+        };
+        let (c, done) = f.clone().step(Some("abc".into()));
+        assert!(!done);
+        assert!(
+            c.contains("\"child\":\"abc\"") && c.contains("\"1\""),
+            "{c}"
+        );
+        let (c, done) = f.step(None);
+        assert!(!done);
+        let state: Value = serde_json::from_str(&c).unwrap_or_else(|e| panic!("{e}"));
+        let rest = Fanout::deserialize(&state["fanout"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rest.queue, vec!["2".to_owned()]);
+        assert_eq!(rest.step(None), ("77".to_owned(), true));
+    }
+
+    #[test]
+    fn only_links_below_the_base_are_below() {
+        let base = Url::parse("https://acme.freshdesk.com/").unwrap_or_else(|e| panic!("{e}"));
+        let ok = Url::parse("https://acme.freshdesk.com/api/v2/tickets/1/conversations?page=2")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(is_below(&base, &ok));
+        for bad in [
+            "https://evil.example/api/v2/tickets/1/conversations?page=2",
+            "http://acme.freshdesk.com/api/v2/tickets/1/conversations?page=2",
+            "https://acme.freshdesk.com:8443/api/v2/tickets/1/conversations",
+        ] {
+            let bad = Url::parse(bad).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!is_below(&base, &bad), "{bad}");
+        }
+        let nested = Url::parse("https://h.example/helpdesk").unwrap_or_else(|e| panic!("{e}"));
+        let outside =
+            Url::parse("https://h.example/helpdesk-other/x").unwrap_or_else(|e| panic!("{e}"));
+        assert!(!is_below(&nested, &outside));
+    }
 
     #[test]
     fn first_pull_times_are_utc_rfc3339() {

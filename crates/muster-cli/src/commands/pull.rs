@@ -132,6 +132,8 @@ struct StreamReport {
     duplicates: u64,
     quarantined: u64,
     waited: u64,
+    /// Records listed as changed but deleted before their details were read.
+    gone: Vec<String>,
     cursor: Option<String>,
 }
 
@@ -228,6 +230,7 @@ async fn pull_stream(
         report.pages += 1;
         report.records += page.records.len() as u64;
         report.waited += u64::from(page.waited);
+        report.gone.extend(page.gone.iter().cloned());
         let done = page.done;
         let next = page.cursor.clone();
         let (events, quarantined) = read_page(pull.read, page, pull.opts);
@@ -298,6 +301,7 @@ fn print_summary(
                 "already_stored": r.duplicates,
                 "quarantined": r.quarantined,
                 "rate_limited_waits": r.waited,
+                "gone": r.gone,
                 "cursor": r.cursor,
             })).collect::<Vec<_>>(),
             "stored": stored,
@@ -309,11 +313,18 @@ fn print_summary(
         return;
     }
     for r in reports {
-        let waited = if r.waited > 0 {
+        let mut waited = if r.waited > 0 {
             format!(", waited out {} rate limit(s)", r.waited)
         } else {
             String::new()
         };
+        if !r.gone.is_empty() {
+            waited.push_str(&format!(
+                "; {} gone since listed (skipped): {}",
+                r.gone.len(),
+                r.gone.join(", ")
+            ));
+        }
         println!(
             "{} {}  {} page(s), {} records: {} events stored, {} already stored, {} quarantined{waited}",
             puller.vendor(),

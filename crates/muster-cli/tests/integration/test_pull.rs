@@ -1,6 +1,8 @@
 //! `muster ingest --from VENDOR` against loopback stand-ins for the vendors' APIs serving their
 //! documented example payloads: pagination, a 429 waited out, a rerun continuing from the stored
-//! cursor, 401 and a malformed page (an error naming the URL and status; pages stored stay).
+//! cursor, 401 and a malformed page (an error naming the URL and status; pages stored stay);
+//! each changed ticket's audits (Zendesk) and conversations (Freshdesk), each changed Intercom
+//! conversation read in full with its parts; a pull killed at random points.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -164,6 +166,40 @@ fn zendesk_tickets(query: &str) -> Answer {
     .to_string())
 }
 
+/// List Audits for a Ticket with cursor pagination: ticket 35436's audits over two pages (the
+/// documented list example, then the documented audit example), with Zendesk's documented
+/// `meta`/`links`; ticket 35437 has none.
+fn zendesk_audits(path: &str, query: &str) -> Answer {
+    assert!(query.contains("page%5Bsize%5D=100"), "{query}");
+    match path {
+        "/api/v2/tickets/35436/audits.json" if !query.contains("page%5Bafter%5D") => {
+            let mut first = sample("muster-helpdesk/tests/data/zendesk/list-audits.json");
+            first["meta"] = serde_json::json!({"has_more": true, "after_cursor": "xxx", "before_cursor": "yyy"});
+            first["links"] = serde_json::json!({
+                "next": "https://elsewhere.example/api/v2/tickets/35436/audits.json?page[size]=100&page[after]=xxx",
+                "prev": null,
+            });
+            ok(first.to_string())
+        }
+        "/api/v2/tickets/35436/audits.json" => {
+            assert!(query.contains("page%5Bafter%5D=xxx"), "{query}");
+            let audit = sample("muster-ingest/tests/data/zendesk/show-audit.json")["audit"].clone();
+            ok(serde_json::json!({
+                "audits": [audit],
+                "meta": {"has_more": false, "after_cursor": "zzz", "before_cursor": "xxx"},
+                "links": {"next": null, "prev": null},
+            })
+            .to_string())
+        }
+        _ => ok(serde_json::json!({
+            "audits": [],
+            "meta": {"has_more": false, "after_cursor": null, "before_cursor": null},
+            "links": {"next": null, "prev": null},
+        })
+        .to_string()),
+    }
+}
+
 fn zendesk(path: &str, query: &str, _body: &str) -> Answer {
     match path {
         "/api/v2/incremental/tickets.json" => zendesk_tickets(query),
@@ -171,6 +207,9 @@ fn zendesk(path: &str, query: &str, _body: &str) -> Answer {
             "muster-ingest/tests/data/zendesk/incremental-ticket-events.json",
         )
         .to_string()),
+        p if p.starts_with("/api/v2/tickets/") && p.ends_with("/audits.json") => {
+            zendesk_audits(p, query)
+        }
         _ => (404, vec![], "{\"error\":\"InvalidEndpoint\"}".to_owned()),
     }
 }
@@ -195,8 +234,25 @@ fn a_zendesk_pull_pages_waits_out_429_and_continues_from_its_cursor() {
     assert_eq!(tickets["stored"], 4, "{out:#}");
     assert_eq!(tickets["cursor"], "1390362490");
     assert_eq!(out["streams"][1]["stream"], "ticket_events");
-    assert_eq!(out["stored"], 6, "{out:#}");
+    // Audits: a ticket-export page (no records), ticket 35436's two audit pages, the next
+    // export page, ticket 35437's (empty) audits. 3 + 2 audit events.
+    let audits = &out["streams"][2];
+    assert_eq!(audits["stream"], "audits", "{out:#}");
+    assert_eq!(audits["pages"], 5, "{out:#}");
+    assert_eq!(audits["records"], 2, "{out:#}");
+    assert_eq!(audits["stored"], 5, "{out:#}");
+    assert_eq!(audits["cursor"], "1390362490", "{out:#}");
+    assert_eq!(out["stored"], 11, "{out:#}");
     assert_eq!(out["quarantined"], 0, "{out:#}");
+    let seen = fake.seen();
+    assert!(
+        seen.iter().any(
+            |s| s == "/api/v2/tickets/35436/audits.json?page%5Bsize%5D=100&page%5Bafter%5D=xxx"
+        ),
+        "{seen:?}"
+    );
+    // The vendor's `links.next` (another host here) is never asked.
+    assert!(!seen.iter().any(|s| s.contains("elsewhere")), "{seen:?}");
 
     // The rerun starts at the stored cursor; the ticket served again unchanged is recognised.
     let before = fake.seen().len();
@@ -213,6 +269,14 @@ fn a_zendesk_pull_pages_waits_out_429_and_continues_from_its_cursor() {
 
     let found = env.run(&["search", "printer", "--source", "zendesk", "--json"]);
     assert_eq!(found.code, 0, "{}{}", found.stdout, found.stderr);
+    // The audits' comments are searchable, each once.
+    let comment = env.run(&["search", "private comment", "--source", "zendesk", "--json"]);
+    assert_eq!(comment.code, 0, "{}{}", comment.stdout, comment.stderr);
+    assert!(
+        comment.stdout.contains("This is a new private comment"),
+        "{}",
+        comment.stdout
+    );
     let verified = env.run(&["store", "verify"]);
     assert_eq!(verified.code, 0, "{}", verified.stdout);
 }
@@ -283,7 +347,8 @@ fn a_malformed_page_stops_the_pull_and_keeps_the_pages_before_it() {
     let rerun = pull(&env, "zendesk", &url, &[]);
     assert_eq!(rerun.code, 0, "{}", rerun.stderr);
     assert!(fake.seen()[before].contains("start_time=1390362485"));
-    assert_eq!(rerun.json()["stored"], 4, "{}", rerun.stdout);
+    // The failed tickets page, the ticket events, and the audits it never reached.
+    assert_eq!(rerun.json()["stored"], 9, "{}", rerun.stdout);
 }
 
 #[test]
@@ -300,6 +365,15 @@ fn intercom_freshdesk_and_salesforce_pulls_read_their_documented_pages() {
                 "muster-helpdesk/tests/data/freshdesk/filter-tickets.json",
             )["results"]
                 .to_string()),
+            "/api/v2/tickets/47/conversations" => ok(sample(
+                "muster-helpdesk/tests/data/freshdesk/list-conversations.json",
+            )
+            .to_string()),
+            "/api/v2/tickets/57/conversations" => ok("[]".to_owned()),
+            "/conversations/503" => ok(sample(
+                "muster-helpdesk/tests/data/intercom/conversation-found.json",
+            )
+            .to_string()),
             p if p.ends_with("/query") => {
                 ok(sample("muster-helpdesk/tests/data/salesforce/query-case.json").to_string())
             }
@@ -357,7 +431,7 @@ fn the_manifest_escalation_queue_names_the_helpdesk_to_pull_from() {
     let agent = agent.display().to_string();
     let run = pull_as(&env, TOKEN, "zendesk", &["--agent", &agent, "--json"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert_eq!(run.json()["stored"], 6, "{}", run.stdout);
+    assert_eq!(run.json()["stored"], 11, "{}", run.stdout);
     // The sample ticket's custom field 27642 holds "745": the conversation it belongs to.
     let found = env.run(&["reconstruct", "--conversation", "745", "--json"]);
     assert_eq!(found.code, 0, "{}{}", found.stdout, found.stderr);
@@ -444,8 +518,21 @@ fn a_salesforce_pull_follows_next_records_and_quarantines_a_bad_record() {
 /// Intercom's documented search page, told there is a next page; the next is the documented
 /// "not handed over" conversation (made another conversation here).
 fn intercom_paged(path: &str, body: &str) -> Answer {
-    if path != "/conversations/search" {
-        return (404, vec![], "{\"type\":\"error.list\"}".to_owned());
+    match path {
+        "/conversations/search" => {}
+        // Each conversation found, in full: the documented one with its four parts.
+        "/conversations/503" => {
+            return ok(
+                sample("muster-helpdesk/tests/data/intercom/conversation-found.json").to_string(),
+            );
+        }
+        "/conversations/504" => {
+            let mut other =
+                sample("muster-helpdesk/tests/data/intercom/conversation-not-handed-over.json");
+            other["id"] = "504".into();
+            return ok(other.to_string());
+        }
+        _ => return (404, vec![], "{\"type\":\"error.list\"}".to_owned()),
     }
     let request: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     if request.pointer("/pagination/starting_after").is_some() {
@@ -473,12 +560,353 @@ fn an_intercom_pull_pages_with_starting_after() {
     let run = pull(&env, "intercom", &url, &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let out = run.json();
-    assert_eq!(out["streams"][0]["pages"], 2, "{out:#}");
+    // Search, conversation 503 in full, search's next page, conversation 504 in full.
+    assert_eq!(out["streams"][0]["pages"], 4, "{out:#}");
     assert_eq!(out["streams"][0]["records"], 2, "{out:#}");
-    assert!(out["stored"].as_u64().unwrap_or(0) >= 2, "{out:#}");
     assert_eq!(out["quarantined"], 0, "{out:#}");
     // Done: the next pull asks from the newest `updated_at` seen, less a second of overlap.
     let cursor = out["streams"][0]["cursor"].as_str().unwrap_or_default();
     assert_eq!(cursor, "{\"since\":1734537511}");
-    assert_eq!(fake.seen().len(), 2);
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert_eq!(seen[1], "/conversations/503?");
+    assert_eq!(seen[3], "/conversations/504?");
+    // The parts of the full conversation are stored: comments, a custom action (started and
+    // finished, as tool calls), the attribute the admin set.
+    let timeline = env.run(&["reconstruct", "--conversation", "503", "--json"]);
+    assert_eq!(timeline.code, 0, "{}{}", timeline.stdout, timeline.stderr);
+    let text = timeline.stdout;
+    for kind in [
+        "tool_call",
+        "custom_action_finished",
+        "conversation_attribute_updated_by_admin",
+    ] {
+        assert!(text.contains(kind), "{kind}: {text}");
+    }
+    let stored = out["stored"].as_u64().unwrap_or(0);
+    // 503: opening message, state, four parts; 504: its opening message and state.
+    assert_eq!(stored, 8, "{out:#}");
+    let again = pull(&env, "intercom", &url, &[]).json();
+    assert_eq!(again["stored"], 0, "{again:#}");
+}
+
+/// Freshdesk: a ticket (the documented View a Ticket example) whose conversations come in two
+/// pages, the first with a `Link: <…>; rel="next"` header naming the second.
+fn freshdesk_linked(
+    base: &Arc<Mutex<String>>,
+    next_host: Option<&str>,
+    path: &str,
+    query: &str,
+) -> Answer {
+    let conversations = sample("muster-helpdesk/tests/data/freshdesk/list-conversations.json");
+    match path {
+        "/api/v2/tickets" => ok(serde_json::json!([sample(
+            "muster-helpdesk/tests/data/freshdesk/view-ticket.json"
+        )])
+        .to_string()),
+        "/api/v2/tickets/20/conversations" if query.contains("page=2") => {
+            ok(serde_json::json!([conversations[1]]).to_string())
+        }
+        "/api/v2/tickets/20/conversations" => {
+            let host = next_host.map_or_else(
+                || base.lock().map(|b| b.clone()).unwrap_or_default(),
+                str::to_owned,
+            );
+            let link = format!(
+                "<{host}/api/v2/tickets/20/conversations?per_page=100&page=2>; rel=\"next\""
+            );
+            (
+                200,
+                vec![("link", link)],
+                serde_json::json!([conversations[0]]).to_string(),
+            )
+        }
+        _ => (404, vec![], "{\"code\":\"not_found\"}".to_owned()),
+    }
+}
+
+#[test]
+fn a_freshdesk_pull_reads_each_tickets_conversations_page_by_page() {
+    let env = TestEnv::new();
+    let base = Arc::new(Mutex::new(String::new()));
+    let shared = base.clone();
+    let (fake, url) = serve(
+        Box::new(move |p, q, _| freshdesk_linked(&shared, None, p, q)),
+        vec![],
+    );
+    if let Ok(mut b) = base.lock() {
+        b.clone_from(&url);
+    }
+    let run = pull(&env, "freshdesk", &url, &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let out = run.json();
+    let conversations = &out["streams"][1];
+    assert_eq!(conversations["stream"], "conversations", "{out:#}");
+    // The ticket listing (no records), then the ticket's two pages of conversations.
+    assert_eq!(conversations["pages"], 3, "{out:#}");
+    assert_eq!(conversations["records"], 2, "{out:#}");
+    assert_eq!(conversations["stored"], 2, "{out:#}");
+    assert_eq!(out["quarantined"], 0, "{out:#}");
+    let seen = fake.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s == "/api/v2/tickets/20/conversations?per_page=100&page=2"),
+        "{seen:?}"
+    );
+    let found = env.run(&["search", "tracking page", "--source", "freshdesk", "--json"]);
+    assert_eq!(found.code, 0, "{}{}", found.stdout, found.stderr);
+    assert!(found.stdout.contains("A-1001"), "{}", found.stdout);
+
+    // A rerun reads the same ticket and conversations again and stores nothing twice.
+    let again = pull(&env, "freshdesk", &url, &[]).json();
+    assert_eq!(again["stored"], 0, "{again:#}");
+    assert_eq!(again["already_stored"], out["stored"], "{again:#}");
+    let verified = env.run(&["store", "verify"]);
+    assert_eq!(verified.code, 0, "{}", verified.stdout);
+}
+
+#[test]
+fn a_next_page_link_to_another_host_is_an_error_not_followed() {
+    let env = TestEnv::new();
+    let base = Arc::new(Mutex::new(String::new()));
+    let (fake, url) = serve(
+        Box::new(move |p, q, _| freshdesk_linked(&base, Some("https://elsewhere.example"), p, q)),
+        vec![],
+    );
+    let run = pull(&env, "freshdesk", &url, &[]);
+    assert_eq!(run.code, 5, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("not followed"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("https://elsewhere.example"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("/api/v2/tickets/20/conversations?per_page=100&page=1"),
+        "{}",
+        run.stderr
+    );
+    assert!(!fake.seen().iter().any(|s| s.contains("page=2")));
+}
+
+#[test]
+fn a_malformed_audit_page_is_an_error_and_a_bad_audit_is_quarantined() {
+    let env = TestEnv::new();
+    let mode = Arc::new(Mutex::new("envelope"));
+    let flag = mode.clone();
+    let script: Script = Box::new(move |path, query, body| {
+        let mode = flag.lock().map(|m| *m).unwrap_or("");
+        if path == "/api/v2/tickets/35436/audits.json" {
+            match mode {
+                "envelope" => return ok("{\"audit_list\": []}".to_owned()),
+                "timeless" => {
+                    let mut list = sample("muster-helpdesk/tests/data/zendesk/list-audits.json");
+                    if let Some(a) = list["audits"][0].as_object_mut() {
+                        a.remove("created_at");
+                    }
+                    return ok(list.to_string());
+                }
+                _ => {}
+            }
+        }
+        zendesk(path, query, body)
+    });
+    let (_fake, url) = serve(script, vec![]);
+    let run = pull(&env, "zendesk", &url, &[]);
+    assert_eq!(run.code, 5, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("expected `{\"audits\": […]}`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("/api/v2/tickets/35436/audits.json?page%5Bsize%5D=100"),
+        "{}",
+        run.stderr
+    );
+    if let Ok(mut m) = mode.lock() {
+        *m = "timeless";
+    }
+    let rerun = pull(&env, "zendesk", &url, &[]);
+    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+    let out = rerun.json();
+    assert_eq!(out["streams"][2]["quarantined"], 1, "{out:#}");
+    assert_eq!(out["quarantined"], 1, "{out:#}");
+    let verified = env.run(&["store", "verify"]);
+    assert_eq!(verified.code, 0, "{}", verified.stdout);
+}
+
+/// Zendesk's incremental ticket export over `PAGES` slow pages (`start_time` = page number),
+/// two tickets a page made from the documented ticket, each ticket with one audit (the
+/// documented audit example).
+const PAGES: i64 = 24;
+
+fn zendesk_slow(path: &str, query: &str) -> Answer {
+    std::thread::sleep(std::time::Duration::from_millis(40));
+    let ticket = sample("muster-ingest/tests/data/zendesk/show-ticket.json")["ticket"].clone();
+    let audit = sample("muster-ingest/tests/data/zendesk/show-audit.json")["audit"].clone();
+    match path {
+        "/api/v2/incremental/tickets.json" => {
+            let start: i64 = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("start_time="))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let page = start.max(0);
+            if page >= PAGES {
+                // Nothing changed since.
+                return ok(serde_json::json!({
+                    "tickets": [], "count": 0, "end_of_stream": true, "end_time": page,
+                })
+                .to_string());
+            }
+            let tickets: Vec<serde_json::Value> = (0..2)
+                .map(|i| {
+                    let mut t = ticket.clone();
+                    t["id"] = (1000 + page * 2 + i).into();
+                    t["subject"] = format!("Printer fire {page}-{i}").into();
+                    t
+                })
+                .collect();
+            ok(serde_json::json!({
+                "tickets": tickets,
+                "count": 2,
+                "end_of_stream": page + 1 >= PAGES,
+                "end_time": page + 1,
+            })
+            .to_string())
+        }
+        "/api/v2/incremental/ticket_events.json" => ok(sample(
+            "muster-ingest/tests/data/zendesk/incremental-ticket-events.json",
+        )
+        .to_string()),
+        p if p.ends_with("/audits.json") => {
+            let id: i64 = p
+                .trim_start_matches("/api/v2/tickets/")
+                .trim_end_matches("/audits.json")
+                .parse()
+                .unwrap_or(0);
+            let mut a = audit.clone();
+            a["id"] = (50_000 + id).into();
+            a["ticket_id"] = id.into();
+            ok(serde_json::json!({"audits": [a], "meta": {"has_more": false}}).to_string())
+        }
+        _ => (404, vec![], "{\"error\":\"InvalidEndpoint\"}".to_owned()),
+    }
+}
+
+/// Events in the store, events the committed batches account for, and whether every source's
+/// chain verifies.
+fn store_counts(env: &TestEnv, runtime: &tokio::runtime::Runtime) -> Option<(i64, i64)> {
+    let db = env.path().join(".muster/evidence.db");
+    if !db.exists() {
+        return None;
+    }
+    runtime.block_on(async {
+        use muster_store::EvidenceStore;
+        let store = muster_store::SqliteStore::open(&db)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        for v in store
+            .verify_sources()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+        {
+            assert!(v.report.is_intact(), "{:?}", v.report.problems);
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence")
+            .fetch_one(store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let committed: i64 =
+            sqlx::query_scalar("SELECT COALESCE(SUM(events), 0) FROM ingest_batches")
+                .fetch_one(store.pool())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        store.close().await;
+        Some((rows, committed))
+    })
+}
+
+#[test]
+fn a_pull_killed_at_random_points_resumes_from_its_cursor_and_stores_each_record_once() {
+    // What an uninterrupted pull stores.
+    let reference = TestEnv::new();
+    let (_ref_fake, ref_url) = serve(Box::new(|p, q, _| zendesk_slow(p, q)), vec![]);
+    let whole = pull(&reference, "zendesk", &ref_url, &[]);
+    assert_eq!(whole.code, 0, "{}{}", whole.stdout, whole.stderr);
+    let expected = whole.json()["stored"].as_i64().unwrap_or(0);
+    // Tickets (2 events each: created, state), the ticket-events sample (2), one 2-event audit each.
+    assert_eq!(
+        expected,
+        PAGES * 2 * 2 + 2 + PAGES * 2 * 2,
+        "{}",
+        whole.stdout
+    );
+
+    let env = TestEnv::new();
+    let (fake, url) = serve(Box::new(|p, q, _| zendesk_slow(p, q)), vec![]);
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(7, |d| u64::from(d.subsec_nanos()));
+    eprintln!("pull crash test seed {seed}");
+    let mut last = 0;
+    for round in 0..4 {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let delay = 200 + (seed >> 33) % 1500;
+        let before = fake.seen().len();
+        let mut child = env
+            .command(&[
+                "ingest",
+                "--from",
+                "zendesk",
+                "--url",
+                &url,
+                "--token-env",
+                TOKEN_ENV,
+            ])
+            .env(TOKEN_ENV, TOKEN)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        // SIGKILL: no chance to clean up.
+        let _ = child.kill();
+        let _ = child.wait();
+        let Some((rows, committed)) = store_counts(&env, &runtime) else {
+            continue;
+        };
+        eprintln!("round {round}: killed after {delay} ms, {rows} of {expected} events stored");
+        // Every committed batch's events are there, and nothing else.
+        assert_eq!(rows, committed, "round {round}");
+        assert!(rows >= last, "round {round}: committed events disappeared");
+        assert!(rows <= expected, "round {round}: {rows} > {expected}");
+        // Once a page is stored, a rerun does not start from the beginning.
+        if last > 0 {
+            let asked = fake.seen();
+            assert!(
+                asked
+                    .get(before)
+                    .is_none_or(|first| !first.ends_with("tickets.json?start_time=0")),
+                "round {round}: {asked:?}"
+            );
+        }
+        last = rows;
+    }
+    let finish = pull(&env, "zendesk", &url, &[]);
+    assert_eq!(finish.code, 0, "{}{}", finish.stdout, finish.stderr);
+    let (rows, committed) = store_counts(&env, &runtime).unwrap_or_default();
+    assert_eq!(rows, committed);
+    assert_eq!(rows, expected, "{}", finish.stdout);
+    let again = pull(&env, "zendesk", &url, &[]).json();
+    assert_eq!(again["stored"], 0, "{again:#}");
+    assert_eq!(store_counts(&env, &runtime).map(|c| c.0), Some(expected));
+    let verified = env.run(&["store", "verify"]);
+    assert_eq!(verified.code, 0, "{}", verified.stdout);
 }

@@ -20,6 +20,8 @@ pub enum Reply {
     Slow(Duration, String),
     /// 429 with `Retry-After: 7`.
     TooMany,
+    /// 200 with the body and a `Link` header.
+    Linked(String, String),
 }
 
 #[derive(Clone, Debug)]
@@ -127,6 +129,15 @@ async fn answer(
             StatusCode::TOO_MANY_REQUESTS,
             [("retry-after", "7"), ("content-type", "application/json")],
             r#"{"error": "too many requests"}"#,
+        )
+            .into_response(),
+        Some(Reply::Linked(body, link)) => (
+            StatusCode::OK,
+            [
+                ("content-type", "application/json".to_owned()),
+                ("link", link),
+            ],
+            body,
         )
             .into_response(),
         None => json(500, "no scripted reply".to_owned()),
