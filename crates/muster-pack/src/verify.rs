@@ -70,7 +70,10 @@ fn files_under(dir: &Path) -> Result<BTreeSet<String>, PackError> {
             let entry =
                 entry.map_err(|e| PackError::Io(format!("cannot read {}: {e}", d.display())))?;
             let path = entry.path();
-            if path.is_dir() {
+            // A symlinked directory is not descended into (a link loop would never end); it is
+            // listed like a file, so it shows as unlisted.
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir {
                 pending.push(path);
             } else if let Ok(rel) = path.strip_prefix(dir) {
                 let parts: Vec<String> = rel

@@ -377,3 +377,23 @@ async fn the_addenda_are_in_the_evidence_and_chained_from_the_root() {
         "{failed:?}"
     );
 }
+
+/// Anything added to a pack is named as unlisted, a directory link that loops included (it is not
+/// followed).
+#[cfg(unix)]
+#[tokio::test]
+async fn added_files_and_links_are_unlisted() {
+    let drill = fixture::drill(3).await;
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("pack");
+    write(&drill, &dir, fixture::KEY_A, false);
+    std::fs::write(dir.join("plots/extra.svg"), "<svg/>").unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("loop")).unwrap();
+    let v = verify_pack(&dir, None, None).unwrap();
+    let failed = failed_checks(&v);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].contains("plots/extra.svg") && failed[0].contains("loop"),
+        "{failed:?}"
+    );
+}
