@@ -98,3 +98,38 @@ pub fn stable(text: &str) -> String {
             Err(_) => acc,
         })
 }
+
+/// After checking that every ingested source's chain verifies: the events the store holds, the
+/// events its committed ingest batches account for, and the first source's event count. For the
+/// crash tests, which kill an ingest and then count what survived.
+pub fn ingest_counts(db: &Path, runtime: &tokio::runtime::Runtime) -> (i64, i64, i64) {
+    runtime.block_on(async {
+        use muster_store::EvidenceStore;
+        let store = muster_store::SqliteStore::open(db)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let sources = store.sources().await.unwrap_or_else(|e| panic!("{e}"));
+        for v in store
+            .verify_sources()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+        {
+            assert!(v.report.is_intact(), "{:?}", v.report.problems);
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence")
+            .fetch_one(store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let committed: i64 =
+            sqlx::query_scalar("SELECT COALESCE(SUM(events), 0) FROM ingest_batches")
+                .fetch_one(store.pool())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        store.close().await;
+        (
+            rows,
+            committed,
+            sources.first().map_or(0, |s| s.events as i64),
+        )
+    })
+}

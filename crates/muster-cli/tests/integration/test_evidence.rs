@@ -172,34 +172,11 @@ fn ingest_killed_at_random_points_loses_nothing_committed_and_resumes_without_du
     let db = env.path().join(".muster/evidence.db");
     let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
     let check = |runtime: &tokio::runtime::Runtime| {
-        runtime.block_on(async {
-            use muster_store::EvidenceStore;
-            let store = muster_store::SqliteStore::open(&db)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            let sources = store.sources().await.unwrap_or_else(|e| panic!("{e}"));
-            for v in store
-                .verify_sources()
-                .await
-                .unwrap_or_else(|e| panic!("{e}"))
-            {
-                assert!(v.report.is_intact(), "{:?}", v.report.problems);
-            }
-            let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence")
-                .fetch_one(store.pool())
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            let committed: i64 =
-                sqlx::query_scalar("SELECT COALESCE(SUM(events), 0) FROM ingest_batches")
-                    .fetch_one(store.pool())
-                    .await
-                    .unwrap_or_else(|e| panic!("{e}"));
-            store.close().await;
-            // Every committed batch's events are there, and nothing else.
-            assert_eq!(rows, committed);
-            assert_eq!(sources.first().map_or(0, |s| s.events as i64), rows);
-            rows
-        })
+        let (rows, committed, first_source) = crate::common::ingest_counts(&db, runtime);
+        // Every committed batch's events are there, and nothing else.
+        assert_eq!(rows, committed);
+        assert_eq!(first_source, rows);
+        rows
     };
     let mut last = 0;
     for round in 0..4 {

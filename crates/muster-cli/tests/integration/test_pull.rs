@@ -804,30 +804,8 @@ fn store_counts(env: &TestEnv, runtime: &tokio::runtime::Runtime) -> Option<(i64
     if !db.exists() {
         return None;
     }
-    runtime.block_on(async {
-        use muster_store::EvidenceStore;
-        let store = muster_store::SqliteStore::open(&db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        for v in store
-            .verify_sources()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-        {
-            assert!(v.report.is_intact(), "{:?}", v.report.problems);
-        }
-        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence")
-            .fetch_one(store.pool())
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let committed: i64 =
-            sqlx::query_scalar("SELECT COALESCE(SUM(events), 0) FROM ingest_batches")
-                .fetch_one(store.pool())
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-        store.close().await;
-        Some((rows, committed))
-    })
+    let (rows, committed, _) = crate::common::ingest_counts(&db, runtime);
+    Some((rows, committed))
 }
 
 #[test]
