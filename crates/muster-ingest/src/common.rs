@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::event::{
-    Actor, ActorRole, Correlation, EventKind, EvidenceEvent, KeyOrigin, RawPointer, Source,
-    TimeBasis,
+    Actor, ActorRole, Correlation, Document, EventKind, EvidenceEvent, KeyOrigin, RawPointer,
+    Source, TimeBasis,
 };
 use crate::otlp::BodyLocation;
 use crate::quarantine::{Item, Quarantined, ReadStats};
@@ -386,4 +386,27 @@ pub(crate) fn since(now: ReadStats, before: ReadStats) -> ReadStats {
         events: now.events - before.events,
         quarantined: now.quarantined - before.quarantined,
     }
+}
+
+/// A retrieved document as tracing tools record it: LangChain's `Document`
+/// (`{page_content, metadata}`) or a plain object (`{id, content|text, score, version}`), with
+/// the id, version and score also looked for in `metadata`.
+pub(crate) fn document(v: &Value) -> Option<Document> {
+    let o = v.as_object()?;
+    let meta = o.get("metadata").and_then(Value::as_object);
+    let from_meta = |k: &str| meta.and_then(|m| text(m.get(k)));
+    Some(Document {
+        id: text(o.get("id"))
+            .or_else(|| from_meta("id"))
+            .or_else(|| from_meta("source")),
+        version: text(o.get("version")).or_else(|| from_meta("version")),
+        score: o
+            .get("score")
+            .or_else(|| meta.and_then(|m| m.get("score")))
+            .and_then(Value::as_f64),
+        content: text(o.get("page_content"))
+            .or_else(|| text(o.get("content")))
+            .or_else(|| text(o.get("text"))),
+        metadata: o.get("metadata").cloned(),
+    })
 }

@@ -25,8 +25,8 @@ use serde_json::{Map, Value};
 
 use crate::chat::{exchange_events, messages};
 use crate::common::{
-    Bounded, Doc, Ev, Out, Rec, attr_key, maybe_json, merge, parse_body, rest, str_at, text,
-    time_at,
+    Bounded, Doc, Ev, Out, Rec, attr_key, document, maybe_json, merge, parse_body, rest, str_at,
+    text, time_at,
 };
 use crate::event::{
     ActorRole, Correlation, Document, EventKind, EvidenceEvent, Message, ToolCallPhase,
@@ -798,27 +798,6 @@ fn usage(o: &Map<String, Value>) -> BTreeMap<String, Value> {
             (short.to_owned(), v)
         })
         .collect()
-}
-
-/// A retrieved document: LangChain's `{page_content, metadata}` or `{id, content|text, score}`.
-fn document(v: &Value) -> Option<Document> {
-    let o = v.as_object()?;
-    let meta = o.get("metadata").and_then(Value::as_object);
-    let from_meta = |k: &str| meta.and_then(|m| text(m.get(k)));
-    Some(Document {
-        id: text(o.get("id"))
-            .or_else(|| from_meta("id"))
-            .or_else(|| from_meta("source")),
-        version: text(o.get("version")).or_else(|| from_meta("version")),
-        score: o
-            .get("score")
-            .or_else(|| meta.and_then(|m| m.get("score")))
-            .and_then(Value::as_f64),
-        content: text(o.get("page_content"))
-            .or_else(|| text(o.get("content")))
-            .or_else(|| text(o.get("text"))),
-        metadata: o.get("metadata").cloned(),
-    })
 }
 
 /// Text of a value: a string as it is, anything else as compact JSON.

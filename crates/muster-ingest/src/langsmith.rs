@@ -15,9 +15,10 @@ use serde_json::{Map, Value};
 
 use crate::chat::{content_text, exchange_events, messages};
 use crate::common::{
-    Doc, Ev, Out, Rec, attr_key, excerpt_of, maybe_json, parse_body, rest, str_at, text, time_at,
+    Doc, Ev, Out, Rec, attr_key, document, excerpt_of, maybe_json, parse_body, rest, str_at, text,
+    time_at,
 };
-use crate::event::{ActorRole, Correlation, Document, EventKind, EvidenceEvent, ToolCallPhase};
+use crate::event::{ActorRole, Correlation, EventKind, EvidenceEvent, ToolCallPhase};
 use crate::otlp::BodyLocation;
 use crate::quarantine::{Item, ReadStats};
 use crate::time;
@@ -505,25 +506,6 @@ fn usage(run: &Map<String, Value>, outputs: Option<&Value>) -> BTreeMap<String, 
                 .map(|v| ((*k).to_owned(), v.clone()))
         })
         .collect()
-}
-
-/// A LangChain `Document` (`{page_content, metadata}`) or a plain object with `id`/`content`.
-fn document(v: &Value) -> Option<Document> {
-    let o = v.as_object()?;
-    let meta = o.get("metadata").and_then(Value::as_object);
-    let from_meta = |k: &str| meta.and_then(|m| text(m.get(k)));
-    Some(Document {
-        id: text(o.get("id"))
-            .or_else(|| from_meta("id"))
-            .or_else(|| from_meta("source")),
-        version: from_meta("version"),
-        score: o
-            .get("score")
-            .or_else(|| meta.and_then(|m| m.get("score")))
-            .and_then(Value::as_f64),
-        content: text(o.get("page_content")).or_else(|| text(o.get("content"))),
-        metadata: o.get("metadata").cloned(),
-    })
 }
 
 /// The text a chain returned, when it is plainly text (a string, `output`, or a chat choice).

@@ -590,7 +590,7 @@ async fn write_batch_in(
 /// `field_digests` column (each field's digest), both JSON objects in name order. Written straight
 /// from the fields: copying every value (whole request and reply bodies) into a map first cost
 /// more than serialising it.
-fn fields_columns(fields: &[Field]) -> (String, String) {
+pub(crate) fn fields_columns(fields: &[Field]) -> (String, String) {
     struct Values<'a>(&'a [Field]);
     impl serde::Serialize for Values<'_> {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -823,24 +823,15 @@ impl EvidenceStore for SqliteStore {
         for draft in events {
             let e = chain.append(draft);
             let event_id = uuid::Uuid::now_v7().to_string();
-            let values: serde_json::Map<String, serde_json::Value> = e
-                .fields
-                .iter()
-                .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
-                .collect();
-            let digests: serde_json::Map<String, serde_json::Value> = e
-                .fields
-                .iter()
-                .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
-                .collect();
+            let (values, digests) = fields_columns(&e.fields);
             sqlx::query("INSERT INTO addenda (id, drill_id, seq, time_ns, kind, fields, field_digests, prev, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 .bind(&event_id)
                 .bind(&id)
                 .bind(i64::try_from(e.seq).unwrap_or(i64::MAX))
                 .bind(e.time_ns)
                 .bind(&e.kind)
-                .bind(serde_json::Value::Object(values).to_string())
-                .bind(serde_json::Value::Object(digests).to_string())
+                .bind(values)
+                .bind(digests)
                 .bind(e.prev.to_hex())
                 .bind(e.digest.to_hex())
                 .execute(&mut *tx)

@@ -227,16 +227,7 @@ impl ConsoleStore for SqliteStore {
         };
         let event = chain.append(draft);
         let id = uuid::Uuid::now_v7().to_string();
-        let values: serde_json::Map<String, serde_json::Value> = event
-            .fields
-            .iter()
-            .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
-            .collect();
-        let digests: serde_json::Map<String, serde_json::Value> = event
-            .fields
-            .iter()
-            .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
-            .collect();
+        let (values, digests) = super::fields_columns(&event.fields);
         let inserted = sqlx::query(
             "INSERT INTO exercise_log (id, exercise_id, seq, time_ns, kind, fields, field_digests, prev, digest, once_key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -246,8 +237,8 @@ impl ConsoleStore for SqliteStore {
         .bind(i64::try_from(event.seq).unwrap_or(i64::MAX))
         .bind(event.time_ns)
         .bind(&event.kind)
-        .bind(serde_json::Value::Object(values).to_string())
-        .bind(serde_json::Value::Object(digests).to_string())
+        .bind(values)
+        .bind(digests)
         .bind(event.prev.to_hex())
         .bind(event.digest.to_hex())
         .bind(once_key)
