@@ -46,15 +46,6 @@ fn redacted(text: &str) -> String {
     muster_detect::redact_personal(text)
 }
 
-fn redact_value(value: &mut Value) {
-    match value {
-        Value::String(s) => *s = redacted(s),
-        Value::Array(items) => items.iter_mut().for_each(redact_value),
-        Value::Object(map) => map.values_mut().for_each(redact_value),
-        _ => {}
-    }
-}
-
 fn item(event: &StoredEvent, raw: bool) -> EvidenceItem {
     let e = &event.event;
     let mut fields: serde_json::Map<String, Value> = e
@@ -84,7 +75,7 @@ fn item(event: &StoredEvent, raw: bool) -> EvidenceItem {
     let text = if raw {
         text
     } else {
-        redact_value(&mut fields);
+        muster_detect::redact_personal_json(&mut fields);
         redacted(&text)
     };
     EvidenceItem {

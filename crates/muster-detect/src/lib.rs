@@ -25,7 +25,9 @@ pub use identifier::{Identifier, IdentifierKind, identifiers, normalise_identifi
 pub use injection::InjectionKind;
 pub use pii::PiiKind;
 pub use refusal::{Refusal, refusals};
-pub use scan::{Families, personal_data_types, redact, redact_personal, scan};
+pub use scan::{
+    Families, personal_data_types, redact, redact_personal, redact_personal_json, scan,
+};
 pub use sentence::{Sentence, sentences};
 
 /// A byte range in the input.

@@ -76,6 +76,23 @@ pub fn redact_personal(text: &str) -> String {
     }
 }
 
+/// Every string in a JSON value with its personal data masked, in place: content, attributes,
+/// messages and tool arguments alike, since personal data is not only in the text fields.
+pub fn redact_personal_json(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            let masked = redact_personal(s);
+            if masked != *s {
+                *s = masked;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_personal_json),
+        Value::Object(map) => map.values_mut().for_each(redact_personal_json),
+        _ => {}
+    }
+}
+
 /// `text` with every personal-data finding replaced by `[type]`, e.g. `[email]`. Overlapping
 /// findings are merged so no fragment of either survives.
 pub fn redact(text: &str, findings: &[Finding]) -> String {

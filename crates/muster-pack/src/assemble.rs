@@ -125,12 +125,14 @@ pub fn assemble(input: &PackInput<'_>) -> Pack {
         }),
     };
 
+    // Each conversation's verdict and failed expectations, read once for both sections below.
+    let evidence = scenario_evidence(input.events);
     let scenarios = match input.drill {
-        Some(_) => scenario_sections(input, &summary_value, &redactor),
+        Some(_) => scenario_sections(input, &evidence, &summary_value, &redactor),
         None => tabletop_scenario(input, &redactor).into_iter().collect(),
     };
     let controls = control_checks(&summary_value);
-    let findings = findings_by_mode(input, &scenarios, &redactor);
+    let findings = findings_by_mode(input, &evidence, &scenarios, &redactor);
     let journeys = journeys(&scenarios);
     let severity = severity(&scenarios, exercise);
     let timeline = timeline(input, &redactor);
@@ -328,10 +330,10 @@ fn scenario_evidence(events: &[StoredEvent]) -> BTreeMap<String, ScenarioEvidenc
 
 fn scenario_sections(
     input: &PackInput<'_>,
+    evidence: &BTreeMap<String, ScenarioEvidence<'_>>,
     summary: &Value,
     redactor: &Redactor,
 ) -> Vec<ScenarioSection> {
-    let evidence = scenario_evidence(input.events);
     let recorded: BTreeMap<String, (String, String)> =
         recorded_scenarios(find(input.events, "drill.started"))
             .into_iter()
@@ -513,10 +515,10 @@ fn mode_keys(catalogue: Option<&Catalogue>, mode: &str) -> Vec<String> {
 
 fn findings_by_mode(
     input: &PackInput<'_>,
+    evidence: &BTreeMap<String, ScenarioEvidence<'_>>,
     scenarios: &[ScenarioSection],
     redactor: &Redactor,
 ) -> Vec<ModeFindings> {
-    let evidence = scenario_evidence(input.events);
     let mut by_mode: BTreeMap<String, BTreeMap<(String, String), Finding>> = BTreeMap::new();
     for scenario in scenarios {
         let Some(ev) = evidence.get(&scenario.id) else {

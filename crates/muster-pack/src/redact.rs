@@ -33,15 +33,8 @@ impl Redactor {
 
     /// `value` with every string masked.
     pub fn masked(value: &Value) -> Value {
-        match value {
-            Value::String(s) => Value::String(muster_detect::redact_personal(s)),
-            Value::Array(items) => Value::Array(items.iter().map(Self::masked).collect()),
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), Self::masked(v)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
+        let mut masked = value.clone();
+        muster_detect::redact_personal_json(&mut masked);
+        masked
     }
 }

@@ -20,22 +20,6 @@ pub(crate) fn redacted(text: &str) -> String {
     muster_detect::redact_personal(text)
 }
 
-/// Every string in a JSON value redacted: content, attributes, messages and arguments alike,
-/// since personal data is not only in `content`.
-fn redact_value(value: &mut Value) {
-    match value {
-        Value::String(s) => {
-            let r = redacted(s);
-            if r != *s {
-                *s = r;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_value),
-        Value::Object(map) => map.values_mut().for_each(redact_value),
-        _ => {}
-    }
-}
-
 async fn open(ctx: &Context) -> Result<SqliteStore, CliError> {
     if !ctx.store_path.exists() {
         return Err(CliError::input(format!(
@@ -189,7 +173,7 @@ fn render_rows<const N: usize>(headers: [&str; N], rows: &[[String; N]]) -> Stri
 fn event_json(e: &StoredEvidence, raw: bool) -> Value {
     let mut event = serde_json::to_value(&e.event).unwrap_or(Value::Null);
     if !raw {
-        redact_value(&mut event);
+        muster_detect::redact_personal_json(&mut event);
     }
     json!({
         "source": e.source,
