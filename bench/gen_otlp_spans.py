@@ -2,8 +2,10 @@
 """Write N synthetic OTLP/JSON GenAI chat spans as JSON Lines (one export request per line).
 
 Each span is a `chat` call (current GenAI conventions) in conversation `conv-{i // 8}`, customer
-`cust-{i // 64}`, whose output message carries about 1 KB of synthetic text. Deterministic:
-the same N gives the same bytes. Usage: gen_otlp_spans.py N OUT.jsonl [SPANS_PER_LINE]
+`cust-{i // 64}`, whose output message carries about 1 KB of synthetic text (TEXT_BYTES).
+Deterministic: the same arguments give the same bytes. OUT may be a named pipe, so a large input
+need never be on disk; the number of bytes written is printed to stderr at the end.
+Usage: gen_otlp_spans.py N OUT.jsonl [SPANS_PER_LINE] [TEXT_BYTES]
 """
 import json
 import sys
@@ -20,9 +22,9 @@ def text(i: int, size: int = 1000) -> str:
     return " ".join(out)[:size]
 
 
-def span(i: int) -> dict:
+def span(i: int, text_bytes: int = 1000) -> dict:
     start = 1795720000000000000 + i * 1_000_000
-    messages = [{"role": "assistant", "parts": [{"type": "text", "content": text(i)}],
+    messages = [{"role": "assistant", "parts": [{"type": "text", "content": text(i, text_bytes)}],
                  "finish_reason": "stop"}]
     attrs = {
         "gen_ai.operation.name": "chat",
@@ -50,13 +52,18 @@ def span(i: int) -> dict:
 def main() -> None:
     n, out = int(sys.argv[1]), sys.argv[2]
     per_line = int(sys.argv[3]) if len(sys.argv) > 3 else 100
+    text_bytes = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
+    written = 0
     with open(out, "w") as f:
         for first in range(0, n, per_line):
-            spans = [span(i) for i in range(first, min(n, first + per_line))]
+            spans = [span(i, text_bytes) for i in range(first, min(n, first + per_line))]
             body = {"resourceSpans": [{"resource": {"attributes": [
                 {"key": "service.name", "value": {"stringValue": "support-agent"}}]},
                 "scopeSpans": [{"scope": {"name": "bench"}, "spans": spans}]}]}
-            f.write(json.dumps(body, separators=(",", ":")) + "\n")
+            line = json.dumps(body, separators=(",", ":")) + "\n"
+            written += len(line)
+            f.write(line)
+    print(f"wrote {written} bytes", file=sys.stderr)
 
 
 if __name__ == "__main__":

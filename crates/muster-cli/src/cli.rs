@@ -208,8 +208,9 @@ pub struct IngestArgs {
     /// Default: the format's (`otlp`, `zendesk`, `datadog`, the mapping's `system`…).
     #[arg(long)]
     pub source: Option<String>,
-    /// Events per committed batch.
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    /// Events per committed batch. Memory while ingesting grows with it: up to four batches are
+    /// in hand at once (read, queued, being hashed, committing).
+    #[arg(long, default_value_t = 2500, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub batch: u32,
     #[arg(long)]
     pub json: bool,

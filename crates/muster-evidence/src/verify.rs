@@ -18,7 +18,8 @@ pub struct StreamHead {
 pub enum ProblemKind {
     /// A field's value no longer matches its digest.
     FieldAltered { field: String },
-    /// The event's own digest does not match its contents (time, kind, position, fields).
+    /// The event's own digest does not match its contents (time, kind, position, fields). A field
+    /// whose digest is not stored beside its value (ingested evidence) is reported this way too.
     EventAltered,
     /// The event does not follow the one before it (an event was removed, inserted or moved).
     BrokenLink,
@@ -53,7 +54,10 @@ impl std::fmt::Display for Problem {
         match &self.kind {
             ProblemKind::FieldAltered { field } => write!(f, "{at}: field `{field}` was altered"),
             ProblemKind::EventAltered => {
-                write!(f, "{at}: the event was altered (time, kind or position)")
+                write!(
+                    f,
+                    "{at}: the event was altered (its time, kind, position or a field's value)"
+                )
             }
             ProblemKind::BrokenLink => write!(
                 f,

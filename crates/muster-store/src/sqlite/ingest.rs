@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
 use muster_evidence::{
-    Digest, Field, PreparedEvent, SealedEvent, StreamChain, StreamHead, root_digest, verify_drill,
+    Digest, Field, PreparedEvent, SealedEvent, StreamChain, StreamHead, field_digest, root_digest,
+    verify_drill,
 };
 use muster_ingest::{EvidenceEvent, Quarantined, RawPointer};
 use sqlx::sqlite::SqliteRow;
@@ -72,17 +73,21 @@ pub(crate) fn prepare(batch: IngestBatch) -> PreparedBatch {
 /// One event as a row. The field values are moved out of the prepared event into the row's
 /// columns rather than cloned: the writer chains by names and digests only, and the ~1 KB
 /// content was otherwise copied twice per event.
+///
+/// Every field's value is stored, so its digest is not (`field_digests` is `{}`): reading the row
+/// back recomputes it, and the event digest, which commits to every field digest, still catches
+/// any change. `raw` is not repeated in `fields`: the `raw_pointer` column holds the same JSON.
+/// Together these were ~800 bytes of a ~2.4 KB row.
 fn prepare_row(e: EvidenceEvent) -> PreparedRow {
     let mut prepared = e.to_draft().prepare();
     let mut values = serde_json::Map::new();
-    let mut digests = serde_json::Map::new();
     let mut content = None;
     let mut attributes = None;
     for f in &mut prepared.fields {
-        digests.insert(f.name.clone(), f.digest.to_hex().into());
         match (f.name.as_str(), f.value.take()) {
             ("content", Some(serde_json::Value::String(s))) => content = Some(s),
             ("attributes", Some(v)) => attributes = Some(v.to_string()),
+            (RAW_FIELD, Some(_)) => {}
             (_, Some(v)) => {
                 values.insert(f.name.clone(), v);
             }
@@ -120,7 +125,7 @@ fn prepare_row(e: EvidenceEvent) -> PreparedRow {
         content,
         attributes,
         fields: serde_json::Value::Object(values).to_string(),
-        field_digests: serde_json::Value::Object(digests).to_string(),
+        field_digests: "{}".to_owned(),
         prepared,
     }
 }
@@ -306,10 +311,23 @@ pub(crate) async fn progress(
     })
 }
 
+/// The field the raw pointer is, in an event's JSON shape; stored in its own column.
+const RAW_FIELD: &str = "raw";
+
+/// A row's `raw` field: from `fields` in rows written before it moved out, else its own column.
+fn restore_raw(row: &SqliteRow, fields: &mut serde_json::Map<String, serde_json::Value>) {
+    if !fields.contains_key(RAW_FIELD)
+        && let Ok(raw) = serde_json::from_str(&row.get::<String, _>("raw_pointer"))
+    {
+        fields.insert(RAW_FIELD.into(), raw);
+    }
+}
+
 fn evidence_from_row(row: &SqliteRow) -> Result<StoredEvidence, StoreError> {
     let mut fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.get::<String, _>("fields"))
             .map_err(|e| StoreError::Corrupt(format!("stored evidence fields: {e}")))?;
+    restore_raw(row, &mut fields);
     if let Some(content) = row.get::<Option<String>, _>("content") {
         fields.insert("content".into(), content.into());
     }
@@ -331,8 +349,10 @@ fn evidence_from_row(row: &SqliteRow) -> Result<StoredEvidence, StoreError> {
 /// A row as a sealed event for verification. What cannot be read becomes a zero digest, which
 /// fails verification and names the row, rather than an error that hides which row is bad.
 fn sealed_from_row(row: &SqliteRow) -> SealedEvent {
-    let mut values: BTreeMap<String, serde_json::Value> =
+    let mut stored: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.get::<String, _>("fields")).unwrap_or_default();
+    restore_raw(row, &mut stored);
+    let mut values: BTreeMap<String, serde_json::Value> = stored.into_iter().collect();
     if let Some(content) = row.get::<Option<String>, _>("content") {
         values.insert("content".into(), content.into());
     }
@@ -347,15 +367,22 @@ fn sealed_from_row(row: &SqliteRow) -> SealedEvent {
     let mut names: Vec<&String> = digests.keys().chain(values.keys()).collect();
     names.sort();
     names.dedup();
+    // A digest is stored only for a field whose value is not (older rows stored every one);
+    // the others are recomputed here, and the event digest decides whether they are right.
     let fields = names
         .into_iter()
-        .map(|name| Field {
-            name: name.clone(),
-            value: values.get(name).cloned(),
-            digest: digests
-                .get(name)
-                .and_then(|d| Digest::from_str(d).ok())
-                .unwrap_or(zero),
+        .map(|name| {
+            let value = values.get(name).cloned();
+            let digest = match (digests.get(name), &value) {
+                (Some(d), _) => Digest::from_str(d).unwrap_or(zero),
+                (None, Some(v)) => field_digest(name, v),
+                (None, None) => zero,
+            };
+            Field {
+                name: name.clone(),
+                value,
+                digest,
+            }
         })
         .collect();
     let parse = |col: &str| Digest::from_str(&row.get::<String, _>(col)).unwrap_or(zero);

@@ -250,10 +250,114 @@ async fn ingested_evidence_is_append_only_and_tampering_is_caught() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(verified.len(), 1);
     assert!(!verified[0].report.is_intact());
+    // Only the event's stored digest still vouches for the content (per-field digests are not
+    // stored for ingested rows), so the problem names that event and nothing after it.
+    assert_eq!(
+        verified[0].report.problems,
+        vec![muster_evidence::Problem {
+            stream: "otlp".into(),
+            seq: Some(altered_seq(&store).await),
+            kind: muster_evidence::ProblemKind::EventAltered,
+        }]
+    );
+}
+
+async fn altered_seq(store: &SqliteStore) -> u64 {
+    let seq: i64 = sqlx::query_scalar(
+        "SELECT seq FROM evidence WHERE rowid = (SELECT MIN(rowid) FROM evidence WHERE content IS NOT NULL)",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    u64::try_from(seq).unwrap_or(u64::MAX)
+}
+
+/// Rows written before per-field digests and `raw` left the row (every field's digest in
+/// `field_digests`, `raw` inside `fields`) read back as the same events and still verify.
+#[tokio::test]
+async fn rows_in_the_earlier_layout_read_and_verify_the_same() {
+    let (_dir, store) = store().await;
+    let read = fixture("one-trace-merged.json", BodyFormat::Json);
+    let conversation = read
+        .0
+        .iter()
+        .find_map(|e| e.correlation.conversation_id.clone())
+        .unwrap_or_else(|| panic!("no conversation in the fixture"));
+    let originals = read.0.clone();
+    store
+        .ingest_batch(batch("otlp", "one-trace-merged.json", read))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let query = TimelineQuery {
+        key: TimelineKey::Conversation(conversation),
+        from_ns: None,
+        to_ns: None,
+        limit: None,
+    };
+    let before = store
+        .timeline(&query)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!before.is_empty());
+
+    // The earlier layout, written the way the earlier writer did, from the events themselves.
+    sqlx::raw_sql("DROP TRIGGER evidence_is_append_only_update")
+        .execute(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (seq, event) in originals.iter().enumerate() {
+        let prepared = event.to_draft().prepare();
+        let mut digests = serde_json::Map::new();
+        for f in &prepared.fields {
+            digests.insert(f.name.clone(), f.digest.to_hex().into());
+        }
+        let raw = serde_json::to_value(&event.raw).unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query(
+            "UPDATE evidence SET field_digests = ?1, fields = json_set(fields, '$.raw', json(?2)) WHERE source = 'otlp' AND seq = ?3",
+        )
+        .bind(serde_json::Value::Object(digests).to_string())
+        .bind(raw.to_string())
+        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+        .execute(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let layout: (String, String) =
+        sqlx::query_as("SELECT fields, field_digests FROM evidence WHERE seq = 0")
+            .fetch_one(store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert!(layout.0.contains("\"raw\""), "{}", layout.0);
+    assert!(layout.1.len() > 100, "{}", layout.1);
+
+    let after = store
+        .timeline(&query)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(after, before);
+    let verified = store
+        .verify_sources()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(verified[0].report.is_intact(), "{:?}", verified[0].report);
+
+    // And a stored field digest is still what a changed value is checked against.
+    sqlx::raw_sql(
+        "UPDATE evidence SET fields = json_set(fields, '$.observed_ns', 1) WHERE seq = 0",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let verified = store
+        .verify_sources()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        verified[0].report.problems[0]
-            .to_string()
-            .contains("field `content` was altered"),
+        verified[0]
+            .report
+            .problems
+            .iter()
+            .any(|p| p.to_string().contains("field `observed_ns` was altered")),
         "{:?}",
         verified[0].report.problems
     );
