@@ -139,8 +139,33 @@ impl Set {
         let mut sid = dfa.start_state_forward(cache, &Input::new(haystack)).ok()?;
         // Every pattern is unanchored and runs to the end, so no state is dead and no match ends
         // before the last byte: the walk never stops early.
-        for &b in haystack {
-            sid = dfa.next_state(cache, sid, b).ok()?;
+        //
+        // Most steps go from an untagged state along a transition already computed to another
+        // untagged state: one table load. Those run in the inner loop, which only reads the cache
+        // (so its table stays in registers); any other step (from or to a tagged state such as
+        // start or match, or along a transition not yet computed) is the checked step, which
+        // computes it. The states reached are the same as `next_state`'s.
+        let mut at = 0;
+        while let Some(&b) = haystack.get(at) {
+            if !sid.is_tagged() {
+                let shared: &Cache = cache;
+                let mut next = dfa.next_state_untagged(shared, sid, b);
+                while !next.is_tagged() {
+                    sid = next;
+                    at += 1;
+                    let Some(&b) = haystack.get(at) else {
+                        break;
+                    };
+                    next = dfa.next_state_untagged(shared, sid, b);
+                }
+                let Some(&b) = haystack.get(at) else {
+                    break;
+                };
+                sid = dfa.next_state(cache, sid, b).ok()?;
+            } else {
+                sid = dfa.next_state(cache, sid, b).ok()?;
+            }
+            at += 1;
         }
         sid = dfa.next_eoi_state(cache, sid).ok()?;
         if !sid.is_match() {

@@ -68,8 +68,11 @@ pub(crate) fn street(bytes: &[u8], i: usize) -> Option<Finding> {
     for n in 0..5 {
         let Some(e) = word(bytes, at) else { break };
         let w = &bytes[at..e];
-        let lower = w.to_ascii_lowercase();
-        if STOP.contains(&lower.as_slice()) || (n > 0 && lower == b"the") {
+        // Compared case-insensitively in place: lower-casing the word into a new buffer cost an
+        // allocation per word after every house-number-like number.
+        if STOP.iter().any(|s| s.eq_ignore_ascii_case(w))
+            || (n > 0 && w.eq_ignore_ascii_case(b"the"))
+        {
             break;
         }
         capitalised &= w[0].is_ascii_uppercase();

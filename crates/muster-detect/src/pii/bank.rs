@@ -2,13 +2,13 @@
 //! numbers (beside an account cue or a sort code).
 
 use super::numeric::{Run, reference_before};
-use super::text::{after_has, at_word_end, before_has, digits_end};
+use super::text::{Cues, after_has, at_word_end, before_has, digits_end};
 use super::{PiiKind, hit};
 use crate::finding::{Finding, FindingKind};
 
-const SORT_CUES: &[&str] = &["sort code", "sort-code", "sortcode", "sort", "s/c"];
+const SORT_CUES: Cues = Cues::new(&["sort code", "sort-code", "sortcode", "sort", "s/c"]);
 /// Words before a dashed `dd-mm-yy` that make it a date rather than a sort code.
-const DATE_CUES: &[&str] = &[
+const DATE_CUES: Cues = Cues::new(&[
     "on",
     "by",
     "until",
@@ -20,20 +20,20 @@ const DATE_CUES: &[&str] = &[
     "delivered",
     "expires",
     "date",
-];
-const ACCOUNT_CUES: &[&str] = &["account", "acc", "acct", "a/c", "bank"];
+]);
+const ACCOUNT_CUES: Cues = Cues::new(&["account", "acc", "acct", "a/c", "bank"]);
 
 pub(crate) fn sort_code(bytes: &[u8], run: &Run) -> Option<Finding> {
     if run.len() != 6 {
         return None;
     }
-    let cued = before_has(bytes, run.start, 32, SORT_CUES) || account_follows(bytes, run.end);
+    let cued = before_has(bytes, run.start, 32, &SORT_CUES) || account_follows(bytes, run.end);
     let dashed = run.shape_is(&[2, 2, 2]) && run.sep == b'-';
     let shaped = run.shape_is(&[2, 2, 2]) || run.shape_is(&[6]);
     if !shaped || !(cued || dashed) {
         return None;
     }
-    if !cued && (reference_before(bytes, run.start) || before_has(bytes, run.start, 16, DATE_CUES))
+    if !cued && (reference_before(bytes, run.start) || before_has(bytes, run.start, 16, &DATE_CUES))
     {
         return None;
     }
@@ -72,16 +72,16 @@ pub(crate) fn account(bytes: &[u8], run: &Run, found: &[Finding]) -> Option<Find
     if run.len() != 8 || !(run.shape_is(&[8]) || run.shape_is(&[4, 4])) {
         return None;
     }
-    let cued = before_has(bytes, run.start, 32, ACCOUNT_CUES);
+    let cued = before_has(bytes, run.start, 32, &ACCOUNT_CUES);
     let near_sort = found.iter().rev().take(3).any(|f| {
         f.kind == FindingKind::Personal(PiiKind::SortCode)
             && f.end <= run.start
             && run.start - f.end < 40
-    }) || after_has(bytes, run.end, 24, SORT_CUES);
+    }) || after_has(bytes, run.end, 24, &SORT_CUES);
     if !(cued || near_sort) {
         return None;
     }
-    if reference_before(bytes, run.start) && !before_has(bytes, run.start, 16, ACCOUNT_CUES) {
+    if reference_before(bytes, run.start) && !before_has(bytes, run.start, 16, &ACCOUNT_CUES) {
         return None;
     }
     Some(hit(

@@ -1,13 +1,13 @@
 //! Dates of birth: a date (`14/03/1985`, `14-03-1985`, `1985-03-14`, `3 May 1990`, `3rd of May
 //! 1990`, `May 3, 1990`) with a birth cue shortly before it. Other dates are not personal data.
 
-use super::text::{after_has, at_word_end, before_has, digits_end, is_alnum};
+use super::text::{Cues, after_has, at_word_end, before_has, digits_end, is_alnum};
 use super::{PiiKind, hit};
 use crate::finding::Finding;
 
-const BIRTH_CUES: &[&str] = &[
+const BIRTH_CUES: Cues = Cues::new(&[
     "born", "birth", "dob", "d.o.b", "birthday", "b'day", "d o b",
-];
+]);
 
 const MONTHS: [&str; 12] = [
     "january",
@@ -26,7 +26,7 @@ const MONTHS: [&str; 12] = [
 
 /// A birth cue shortly before the date, or right after it (`14/03/1985 is my date of birth`).
 pub(crate) fn birth_context(bytes: &[u8], start: usize, end: usize) -> bool {
-    before_has(bytes, start, 36, BIRTH_CUES) || after_has(bytes, end, 24, BIRTH_CUES)
+    before_has(bytes, start, 36, &BIRTH_CUES) || after_has(bytes, end, 24, &BIRTH_CUES)
 }
 
 pub(crate) fn finding(start: usize, end: usize) -> Finding {

@@ -1,7 +1,7 @@
 //! IP addresses: IPv4 (four octets of at most 255) and IPv6 (hex groups with colons, full or
 //! `::`-compressed; times like `10:30:45` and MAC addresses do not qualify).
 
-use super::text::{at_word_end, before_has, digits_end};
+use super::text::{Cues, at_word_end, before_has, digits_end};
 use super::{PiiKind, hit};
 use crate::finding::Finding;
 
@@ -33,10 +33,20 @@ pub(crate) fn v4(bytes: &[u8], i: usize) -> Option<usize> {
 }
 
 pub(crate) fn finding(bytes: &[u8], start: usize, end: usize) -> Option<Finding> {
-    if before_has(bytes, start, 24, &["version", "v.", "firmware", "release"]) {
+    if before_has(
+        bytes,
+        start,
+        24,
+        &const { Cues::new(&["version", "v.", "firmware", "release"]) },
+    ) {
         return None;
     }
-    let cued = before_has(bytes, start, 24, &["ip", "address", "server", "host"]);
+    let cued = before_has(
+        bytes,
+        start,
+        24,
+        &const { Cues::new(&["ip", "address", "server", "host"]) },
+    );
     Some(hit(
         PiiKind::IpAddress,
         start,

@@ -3,11 +3,11 @@
 //! unless an NHS cue is near, and reference cues (order, ref, tracking) veto it.
 
 use super::numeric::{Run, reference_before};
-use super::text::before_has;
+use super::text::{Cues, before_has};
 use super::{PiiKind, checksum, hit};
 use crate::finding::Finding;
 
-const CUES: &[&str] = &["nhs", "health", "patient", "gp", "hospital", "medical"];
+const CUES: Cues = Cues::new(&["nhs", "health", "patient", "gp", "hospital", "medical"]);
 
 pub(crate) fn check(bytes: &[u8], run: &Run) -> Option<Finding> {
     if run.len() != 10 || !(run.shape_is(&[10]) || run.shape_is(&[3, 3, 4])) {
@@ -16,7 +16,7 @@ pub(crate) fn check(bytes: &[u8], run: &Run) -> Option<Finding> {
     if !checksum::nhs_valid(run.digits()) {
         return None;
     }
-    let cued = before_has(bytes, run.start, 40, CUES);
+    let cued = before_has(bytes, run.start, 40, &CUES);
     if run.digits()[0] == 0 && !cued {
         return None;
     }

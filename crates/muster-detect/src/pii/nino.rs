@@ -2,7 +2,7 @@
 //! NK NT TN ZZ never), six digits, suffix A–D; compact or spaced (`AB 12 34 56 C`), either case.
 //! There is no checksum: the prefix rules are the validator.
 
-use super::text::{at_word_end, before_has};
+use super::text::{Cues, at_word_end, before_has};
 use super::{PiiKind, hit};
 use crate::finding::Finding;
 
@@ -64,13 +64,15 @@ pub(crate) fn at(bytes: &[u8], i: usize) -> Read {
         bytes,
         i,
         40,
-        &[
-            "national insurance",
-            "ni number",
-            "nino",
-            "ni no",
-            "insurance",
-        ],
+        &const {
+            Cues::new(&[
+                "national insurance",
+                "ni number",
+                "nino",
+                "ni no",
+                "insurance",
+            ])
+        },
     );
     let f = hit(
         PiiKind::UkNino,

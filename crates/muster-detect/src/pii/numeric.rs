@@ -220,7 +220,7 @@ pub(crate) fn reference_before(bytes: &[u8], start: usize) -> bool {
         .iter()
         .rposition(|b| matches!(b, b'/' | b';' | b'|' | b'@' | b'!' | b'?' | b'\n'))
         .map_or(from, |k| from + k + 1);
-    before_has(bytes, start, start - from, REFERENCE_CUES)
+    before_has(bytes, start, start - from, &REFERENCE_CUES)
 }
 
 #[cfg(test)]

@@ -1,14 +1,14 @@
 //! UK passport numbers: nine digits beside a passport cue, or two letters and seven digits.
 
 use super::numeric::Run;
-use super::text::{at_word_end, before_has};
+use super::text::{Cues, at_word_end, before_has};
 use super::{PiiKind, hit};
 use crate::finding::Finding;
 
-const CUES: &[&str] = &["passport"];
+const CUES: Cues = Cues::new(&["passport"]);
 
 pub(crate) fn digits(bytes: &[u8], run: &Run) -> Option<Finding> {
-    if run.len() != 9 || !run.shape_is(&[9]) || !before_has(bytes, run.start, 40, CUES) {
+    if run.len() != 9 || !run.shape_is(&[9]) || !before_has(bytes, run.start, 40, &CUES) {
         return None;
     }
     Some(hit(
@@ -27,7 +27,7 @@ pub(crate) fn letters(bytes: &[u8], i: usize) -> Option<Finding> {
     if !shaped || !at_word_end(bytes, i + 9) {
         return None;
     }
-    let cued = before_has(bytes, i, 40, CUES);
+    let cued = before_has(bytes, i, 40, &CUES);
     let confidence = if cued { 0.95 } else { 0.6 };
     Some(hit(
         PiiKind::UkPassport,

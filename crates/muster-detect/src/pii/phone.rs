@@ -5,20 +5,20 @@
 //! without dropping the finding.
 
 use super::numeric::{Run, reference_before};
-use super::text::{at_word_end, before_has, digits_end, is_alnum};
+use super::text::{Cues, at_word_end, before_has, digits_end, is_alnum};
 use super::{PiiKind, hit};
 use crate::finding::Finding;
 
-const CUES: &[&str] = &[
+const CUES: Cues = Cues::new(&[
     "phone", "mobile", "call", "tel", "ring", "text", "contact", "number", "landline", "whatsapp",
-];
+]);
 
 fn confidence(bytes: &[u8], start: usize, plausible: bool) -> f32 {
     if reference_before(bytes, start) {
         return 0.35;
     }
     let mut c: f32 = if plausible { 0.9 } else { 0.7 };
-    if before_has(bytes, start, 32, CUES) {
+    if before_has(bytes, start, 32, &CUES) {
         c += 0.1;
     }
     c.min(1.0)

@@ -1,7 +1,7 @@
 //! UK postcodes: outward code (A9, A99, A9A, AA9, AA99, AA9A) and inward code (9AA), spaced or
 //! compact, upper or lower case but not mixed.
 
-use super::text::{at_word_end, before_has, word_end};
+use super::text::{Cues, at_word_end, before_has, word_end};
 use super::{PiiKind, hit};
 use crate::finding::Finding;
 
@@ -59,16 +59,18 @@ pub(crate) fn at(bytes: &[u8], i: usize) -> Option<Finding> {
         bytes,
         i,
         48,
-        &[
-            "postcode",
-            "post code",
-            "address",
-            "deliver",
-            "live",
-            "road",
-            "street",
-            "lane",
-        ],
+        &const {
+            Cues::new(&[
+                "postcode",
+                "post code",
+                "address",
+                "deliver",
+                "live",
+                "road",
+                "street",
+                "lane",
+            ])
+        },
     );
     Some(hit(
         PiiKind::UkPostcode,

@@ -123,28 +123,49 @@ pub(crate) fn at_word_end(bytes: &[u8], i: usize) -> bool {
     i >= bytes.len() || !is_alnum(bytes[i])
 }
 
+/// A list of context words, indexed by first letter so that a word start in the text is compared
+/// only with the entries that begin with its letter. Built at compile time (`const`). Multi-word
+/// cues are written with single spaces.
+#[derive(Debug)]
+pub(crate) struct Cues {
+    words: &'static [&'static str],
+    /// Per lower-case ASCII letter: bit `k` set when `words[k]` starts with it. An entry that does
+    /// not start with a lower-case letter never matches at a word start, so it is in no set.
+    by_letter: [u64; 26],
+}
+
+impl Cues {
+    pub(crate) const fn new(words: &'static [&'static str]) -> Cues {
+        assert!(words.len() <= 64, "at most 64 cues in a list");
+        let mut by_letter = [0u64; 26];
+        let mut k = 0;
+        while k < words.len() {
+            let w = words[k].as_bytes();
+            if !w.is_empty() && w[0].is_ascii_lowercase() {
+                by_letter[(w[0] - b'a') as usize] |= 1 << k;
+            }
+            k += 1;
+        }
+        Cues { words, by_letter }
+    }
+}
+
 /// Whether one of `words` occurs (case-insensitively, starting a word) in the `window` bytes before
-/// `start`. Multi-word cues are written with single spaces.
-pub(crate) fn before_has(bytes: &[u8], start: usize, window: usize, words: &[&str]) -> bool {
+/// `start`.
+pub(crate) fn before_has(bytes: &[u8], start: usize, window: usize, words: &Cues) -> bool {
     let from = start.saturating_sub(window);
     contains_any_word(&bytes[from..start], words)
 }
 
 /// Whether one of `words` occurs in the `window` bytes after `end`.
-pub(crate) fn after_has(bytes: &[u8], end: usize, window: usize, words: &[&str]) -> bool {
+pub(crate) fn after_has(bytes: &[u8], end: usize, window: usize, words: &Cues) -> bool {
     let to = (end + window).min(bytes.len());
     contains_any_word(&bytes[end..to], words)
 }
 
 /// Whether one of `words` occurs in `hay` as whole words (case-insensitive). Visits each word start
 /// once and compares only the cues that begin with its letter.
-fn contains_any_word(hay: &[u8], words: &[&str]) -> bool {
-    // Letters that start some cue: other word starts are skipped without a comparison.
-    let letter_bit = |c: u8| 1u32 << ((c.to_ascii_lowercase().wrapping_sub(b'a')) & 31);
-    let starts = words
-        .iter()
-        .filter_map(|w| w.as_bytes().first())
-        .fold(0u32, |m, &c| m | letter_bit(c));
+fn contains_any_word(hay: &[u8], words: &Cues) -> bool {
     let mut at = 0;
     while let Some(&c) = hay.get(at) {
         if !c.is_ascii_alphabetic() {
@@ -153,19 +174,23 @@ fn contains_any_word(hay: &[u8], words: &[&str]) -> bool {
         }
         // A word start (the previous byte, if any, is not a letter): compare the cues that begin
         // with its letter, then pass over the rest of the word, where no cue can start.
-        if starts & letter_bit(c) != 0 {
-            let lc = c.to_ascii_lowercase();
-            for w in words {
-                let w = w.as_bytes();
-                if w.first() == Some(&lc)
-                    && hay.len() - at >= w.len()
-                    && hay[at..at + w.len()].eq_ignore_ascii_case(w)
-                    && hay
-                        .get(at + w.len())
-                        .is_none_or(|b| !b.is_ascii_alphabetic())
-                {
-                    return true;
-                }
+        let mut candidates = words
+            .by_letter
+            .get(usize::from(c.to_ascii_lowercase() - b'a'))
+            .copied()
+            .unwrap_or(0);
+        while candidates != 0 {
+            let k = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            let Some(w) = words.words.get(k) else { break };
+            let w = w.as_bytes();
+            if hay.len() - at >= w.len()
+                && hay[at..at + w.len()].eq_ignore_ascii_case(w)
+                && hay
+                    .get(at + w.len())
+                    .is_none_or(|b| !b.is_ascii_alphabetic())
+            {
+                return true;
             }
         }
         at += 1;
@@ -177,7 +202,7 @@ fn contains_any_word(hay: &[u8], words: &[&str]) -> bool {
 }
 
 /// Cues before a number that say it is a reference, not personal data.
-pub(crate) const REFERENCE_CUES: &[&str] = &[
+pub(crate) const REFERENCE_CUES: Cues = Cues::new(&[
     "order",
     "ref",
     "reference",
@@ -198,7 +223,7 @@ pub(crate) const REFERENCE_CUES: &[&str] = &[
     "item",
     "sku",
     "no.",
-];
+]);
 
 #[cfg(test)]
 mod tests {
@@ -207,10 +232,10 @@ mod tests {
     #[test]
     fn context_words_start_words() {
         let t = b"your order number is ";
-        assert!(before_has(t, t.len(), 30, &["order"]));
-        assert!(!before_has(b"border ", 7, 30, &["order"]));
-        assert!(!before_has(b"orders ", 7, 30, &["order"]));
-        assert!(after_has(b"123 is my NHS", 3, 20, &["nhs"]));
+        assert!(before_has(t, t.len(), 30, &Cues::new(&["order"])));
+        assert!(!before_has(b"border ", 7, 30, &Cues::new(&["order"])));
+        assert!(!before_has(b"orders ", 7, 30, &Cues::new(&["order"])));
+        assert!(after_has(b"123 is my NHS", 3, 20, &Cues::new(&["nhs"])));
     }
 
     #[test]
@@ -254,10 +279,10 @@ mod tests {
         fn context_words_as_position_by_position(
             hay in "(order|ref|no\\.|Order|ORDERS|border|[a-z]{1,3}|[ .,0-9£é-]){0,12}",
         ) {
-            for words in [REFERENCE_CUES, &["no.", "ref"][..], &["order"][..]] {
+            for words in [&REFERENCE_CUES, &Cues::new(&["no.", "ref"]), &Cues::new(&["order"])] {
                 proptest::prop_assert_eq!(
                     contains_any_word(hay.as_bytes(), words),
-                    reference(hay.as_bytes(), words),
+                    reference(hay.as_bytes(), words.words),
                     "{:?}", hay
                 );
             }
