@@ -8,6 +8,7 @@
 # round into a fresh evidence store. Prints per-round figures and the medians: conversations per
 # second, turns, and the engine's own overhead per turn (p50/p99: building requests, parsing replies,
 # judging and writing evidence — excluding time spent waiting for the agent).
+# MUSTER_BIN=/path/to/muster runs that build instead of building this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,8 +17,13 @@ CONCURRENCY=${2:-10}
 ROUNDS=${3:-5}
 PORT=${PORT:-18787}
 
-cargo build --release --locked --bin muster >&2
-BIN=${CARGO_TARGET_DIR:-target}/release/muster
+# MUSTER_BIN=/path times another build (e.g. main's, for an A/B) without building.
+if [ -n "${MUSTER_BIN:-}" ]; then
+  BIN=$MUSTER_BIN
+else
+  cargo build --release --locked --bin muster >&2
+  BIN=${CARGO_TARGET_DIR:-target}/release/muster
+fi
 WORK=$(mktemp -d)
 trap 'kill "$AGENT_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
