@@ -12,7 +12,8 @@
 # store. Set MUSTER_BENCH_DIR for where the input and stores go (default ~/.cache/muster-bench).
 # A/B: set MUSTER_BASELINE_BIN to another build of muster (e.g. one built from main) and every
 # round ingests with it too, right after the current build, so both see the same machine load;
-# both medians are printed, with CPU seconds (user + sys) per round.
+# both medians are printed, with CPU seconds (user + sys) per round. MUSTER_BIN=/path runs that
+# build instead of building this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,8 +22,12 @@ ROUNDS=${2:-3}
 DIR=${MUSTER_BENCH_DIR:-$HOME/.cache/muster-bench}/ingest
 mkdir -p "$DIR"
 
-cargo build --release --locked --bin muster >&2
-BIN=${CARGO_TARGET_DIR:-target}/release/muster
+if [ -n "${MUSTER_BIN:-}" ]; then
+  BIN=$MUSTER_BIN
+else
+  cargo build --release --locked --bin muster >&2
+  BIN=${CARGO_TARGET_DIR:-target}/release/muster
+fi
 INPUT="$DIR/spans-$SPANS.jsonl"
 if [ ! -s "$INPUT" ]; then
   python3 bench/gen_otlp_spans.py "$SPANS" "$INPUT" 100
