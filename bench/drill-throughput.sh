@@ -49,7 +49,7 @@ for round in $(seq 1 "$ROUNDS"); do
   /usr/bin/time -f "%M" -o "$WORK/rss-$round" \
     "$BIN" --store "$WORK/evidence-$round.db" drill \
       --agent library/reference/agent.yaml --scenarios library/scenarios \
-      --base-url "http://127.0.0.1:$PORT" --repeat "$REPEAT" --concurrency "$CONCURRENCY" --json \
+      --base-url "http://127.0.0.1:$PORT" --repeat "$REPEAT" --concurrency "$CONCURRENCY" --no-lock --json \
       >"$WORK/round-$round.json" || true
 done
 
