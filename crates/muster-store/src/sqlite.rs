@@ -111,6 +111,24 @@ const PAGE_SIZE: u32 = 8192;
 /// How much write-ahead log accumulates before it is checkpointed into the database.
 const WAL_CHECKPOINT_BYTES: u32 = 32 * 1024 * 1024;
 
+/// Checkpoint the log every `WAL_CHECKPOINT_BYTES` rather than SQLite's 1,000 pages: the pages a
+/// drill rewrites in every commit (index leaves, stream heads) are copied back once per
+/// checkpoint. Set on every connection, since whichever commits may checkpoint, and from the
+/// store's own page size: one made before 8 KiB pages keeps its 4 KiB ones.
+async fn checkpoint_by_size(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut *conn)
+        .await?;
+    let pages = i64::from(WAL_CHECKPOINT_BYTES) / page_size.max(512);
+    // The only value formatted in is an integer the database itself reported.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA wal_autocheckpoint = {pages}"
+    )))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Rows per multi-row INSERT (10 parameters a row, well under SQLite's limit).
 const ROWS_PER_INSERT: usize = 400;
 
@@ -134,15 +152,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
             .pragma("cache_size", "-16000")
-            // Checkpoint every ~32 MB of log rather than 4 MB: the pages a drill rewrites in
-            // every commit (index leaves, stream heads) are copied back once per checkpoint.
-            .pragma(
-                "wal_autocheckpoint",
-                (WAL_CHECKPOINT_BYTES / PAGE_SIZE).to_string(),
-            )
             .pragma("mmap_size", "268435456");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .after_connect(|conn, _| Box::pin(checkpoint_by_size(conn)))
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open {
@@ -165,26 +178,13 @@ impl SqliteStore {
         // Statement journals (a multi-row insert of events keeps one, for the foreign key) are
         // kept in memory: on disk, one past 64 KB (most commits of a drill) was spilled to a
         // temporary file, created, written and deleted again in every commit.
-        // A store made before 16 KiB pages keeps its 4 KiB ones: its log is checkpointed by
-        // size, not by page count, all the same (the writer's commits trigger checkpoints).
-        let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
-            .fetch_one(&mut connection)
+        sqlx::query("PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY")
+            .execute(&mut connection)
             .await
             .map_err(|source| StoreError::Open {
                 path: path.display().to_string(),
                 source,
             })?;
-        let checkpoint_pages = i64::from(WAL_CHECKPOINT_BYTES) / page_size.max(512);
-        // The only value formatted in is an integer the database itself reported.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {checkpoint_pages}"
-        )))
-        .execute(&mut connection)
-        .await
-        .map_err(|source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
         let (writer, requests) = mpsc::unbounded_channel();
         tokio::spawn(write_loop(connection, requests));
         Ok(Self {

@@ -362,3 +362,19 @@ async fn rows_in_the_earlier_layout_read_and_verify_the_same() {
         verified[0].report.problems
     );
 }
+
+/// A new store has 8 KiB pages, and every connection checkpoints its log by size (32 MB), not by
+/// SQLite's default page count.
+#[tokio::test]
+async fn a_new_store_has_8_kib_pages_and_checkpoints_every_32_mb() {
+    let (_dir, store) = store().await;
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let checkpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((page_size, checkpoint), (8192, 32 * 1024 * 1024 / 8192));
+}
