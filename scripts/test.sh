@@ -48,6 +48,21 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
   SKIP_LINT=1
 fi
 
+# PostgreSQL for the storage suite's second backend (crates/muster-store/tests): a throwaway cluster
+# on 127.0.0.1, installed from Debian's packages if missing. Without it the PostgreSQL half of the
+# suite is skipped outside CI; under CI=true it fails.
+if [ -z "${MUSTER_TEST_POSTGRES_URL:-}" ]; then
+  say "PostgreSQL"
+  if url="$(scripts/postgres.sh)"; then
+    export MUSTER_TEST_POSTGRES_URL="$url"
+  elif is_ci; then
+    echo "PostgreSQL could not be started; it is required under CI=true" >&2
+    exit 1
+  else
+    echo "warning: PostgreSQL could not be started; its storage tests will be skipped" >&2
+  fi
+fi
+
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 unset MUSTER_STORE   # tests choose their own stores
 

@@ -1,8 +1,9 @@
 //! The evidence store: where every drill's events are appended, chained and sealed.
 //!
-//! [`EvidenceStore`] is the interface the rest of muster uses; [`SqliteStore`] is the embedded
-//! default (a WAL-mode SQLite file, `.muster/evidence.db`). A PostgreSQL backend implements the same
-//! trait later.
+//! [`EvidenceStore`] is the interface the rest of muster uses. Two backends keep it with the same
+//! behaviour: [`SqliteStore`], the embedded default (a WAL-mode SQLite file, `.muster/evidence.db`),
+//! and [`PgStore`], PostgreSQL for a team (several processes on several machines, one store).
+//! [`StoreLocation`] opens either as a [`Store`].
 //!
 //! Ingested evidence (events read from the real stack by `muster-ingest`) is kept beside drills:
 //! one append-only chain per source, a full-text index updated in the same transaction, a
@@ -13,9 +14,14 @@
 //! the same transaction that stores the event; a drill is sealed once, into a root digest over its
 //! streams. Digests are computed by `muster-evidence`, never here.
 
+mod checks;
 pub mod console;
 mod ingest;
+mod location;
 mod model;
+mod postgres;
+mod prepare;
+mod rows;
 mod sqlite;
 
 pub use console::{
@@ -27,7 +33,9 @@ pub use ingest::{
     SearchFilters, SourceRecord, SourceVerify, StoredEvidence, StoredQuarantine, TimeRange,
     TimelineKey, TimelineQuery,
 };
+pub use location::{Store, StoreLocation};
 pub use model::{DrillHeader, DrillRecord, DrillStatus, StoredEvent, StoredVerify};
+pub use postgres::{MigrationReport, PgStore, SchemaState, known_schema_version, redact_url};
 pub use sqlite::{IngestPending, SqliteStore, fts_query};
 
 use async_trait::async_trait;
@@ -58,6 +66,21 @@ pub enum StoreError {
     NotSealed(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("the evidence store at {location} has schema version {version}; this muster needs version {}: run `muster db migrate`", pending.last().copied().unwrap_or(*version))]
+    SchemaBehind {
+        location: String,
+        version: i64,
+        pending: Vec<i64>,
+    },
+    #[error(
+        "the evidence store at {location} has schema version {version}, which this muster does not know ({why}; it knows versions up to {known}): use the muster that made it, or a newer one"
+    )]
+    SchemaUnknown {
+        location: String,
+        version: i64,
+        known: i64,
+        why: String,
+    },
 }
 
 /// The storage interface. Every backend keeps the same guarantees (see the crate invariants).

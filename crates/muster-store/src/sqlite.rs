@@ -1,14 +1,11 @@
 //! The embedded backend: one SQLite file in WAL mode.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use muster_evidence::{
-    Digest, EventDraft, Field, SealedEvent, StreamChain, StreamHead, root_digest, verify_drill,
-};
+use muster_evidence::{Digest, EventDraft, SealedEvent, StreamChain, StreamHead, root_digest};
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -28,6 +25,9 @@ use crate::{EvidenceStore, StoreError};
 
 mod console;
 mod ingest;
+
+use crate::checks::ADDENDA_STREAM;
+use crate::rows::{drill_from_row, event_from_row, fields_columns};
 
 pub use ingest::fts_query;
 
@@ -49,7 +49,7 @@ enum WriteRequest {
         done: oneshot::Sender<Result<Digest, StoreError>>,
     },
     Ingest {
-        batch: ingest::PreparedBatch,
+        batch: crate::prepare::PreparedBatch,
         done: oneshot::Sender<Result<IngestReceipt, StoreError>>,
     },
     /// A drill this process has just begun: it has no streams yet, so the writer knows every one
@@ -59,7 +59,7 @@ enum WriteRequest {
 
 /// An ingest batch submitted with [`SqliteStore::submit_ingest`], not yet committed.
 #[derive(Debug)]
-pub struct IngestPending(oneshot::Receiver<Result<IngestReceipt, StoreError>>);
+pub struct IngestPending(pub(crate) oneshot::Receiver<Result<IngestReceipt, StoreError>>);
 
 impl IngestPending {
     /// Wait until the batch is committed (or has failed).
@@ -97,9 +97,6 @@ impl std::fmt::Debug for WriteRequest {
         }
     }
 }
-
-/// The stream name addenda are chained under.
-pub const ADDENDA_STREAM: &str = "addenda";
 
 /// The page size of a new store (SQLite's default is 4 KiB). An ingested event's row is ~1.7 KB
 /// (its content, fields and keys) and a 4 KiB page held two, leaving a quarter of it empty; 8 KiB
@@ -204,7 +201,7 @@ impl SqliteStore {
     /// fails, the writer refuses the later batches of the same input, so a progress marker is
     /// never committed past a batch that was lost.
     pub fn submit_ingest(&self, batch: IngestBatch) -> Result<IngestPending, StoreError> {
-        let batch = ingest::prepare(batch);
+        let batch = crate::prepare::prepare(batch);
         let (done, wait) = oneshot::channel();
         self.writer
             .send(WriteRequest::Ingest { batch, done })
@@ -613,34 +610,6 @@ async fn write_batch_in(
         .collect())
 }
 
-/// An event's `fields` column (each field's value by name, a removed value left out) and its
-/// `field_digests` column (each field's digest), both JSON objects in name order. Written straight
-/// from the fields: copying every value (whole request and reply bodies) into a map first cost
-/// more than serialising it.
-pub(crate) fn fields_columns(fields: &[Field]) -> (String, String) {
-    struct Values<'a>(&'a [Field]);
-    impl serde::Serialize for Values<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_map(
-                self.0
-                    .iter()
-                    .filter_map(|f| f.value.as_ref().map(|v| (&f.name, v))),
-            )
-        }
-    }
-    struct Digests<'a>(&'a [Field]);
-    impl serde::Serialize for Digests<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_map(self.0.iter().map(|f| (&f.name, &f.digest)))
-        }
-    }
-    // Neither can fail: names are strings and values are JSON already.
-    (
-        serde_json::to_string(&Values(fields)).unwrap_or_default(),
-        serde_json::to_string(&Digests(fields)).unwrap_or_default(),
-    )
-}
-
 async fn seal(
     conn: &mut SqliteConnection,
     state: &mut WriterState,
@@ -679,70 +648,6 @@ async fn seal(
     state.heads.retain(|(d, _), _| d != drill_id);
     state.fresh.remove(drill_id);
     Ok(root)
-}
-
-fn drill_from_row(row: &SqliteRow) -> Result<DrillRecord, StoreError> {
-    let status: String = row.get("status");
-    let root: Option<String> = row.get("root_digest");
-    let summary: Option<String> = row.get("summary");
-    Ok(DrillRecord {
-        header: DrillHeader {
-            id: row.get("id"),
-            started_at_ns: row.get("started_at_ns"),
-            agent: row.get("agent"),
-            environment: row.get("environment"),
-            manifest_digest: row.get("manifest_digest"),
-            muster_version: row.get("muster_version"),
-        },
-        status: DrillStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown drill status `{status}`")))?,
-        finished_at_ns: row.get("finished_at_ns"),
-        root: root
-            .map(|r| Digest::from_str(&r))
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
-        events: u64::try_from(row.get::<i64, _>("event_count")).unwrap_or(0),
-    })
-}
-
-/// Rebuild a sealed event from its row. A row whose digests cannot even be read becomes an event
-/// that fails verification (with zero digests) rather than an error that hides which row is bad.
-fn event_from_row(row: &SqliteRow) -> StoredEvent {
-    let fields_text: String = row.get("fields");
-    let digests_text: String = row.get("field_digests");
-    let values: BTreeMap<String, serde_json::Value> =
-        serde_json::from_str(&fields_text).unwrap_or_default();
-    let digests: BTreeMap<String, String> = serde_json::from_str(&digests_text).unwrap_or_default();
-    let zero = Digest([0; 32]);
-    let mut names: Vec<&String> = digests.keys().chain(values.keys()).collect();
-    names.sort();
-    names.dedup();
-    let fields = names
-        .into_iter()
-        .map(|name| Field {
-            name: name.clone(),
-            value: values.get(name).cloned(),
-            digest: digests
-                .get(name)
-                .and_then(|d| Digest::from_str(d).ok())
-                .unwrap_or(zero),
-        })
-        .collect();
-    let parse = |col: &str| Digest::from_str(&row.get::<String, _>(col)).unwrap_or(zero);
-    StoredEvent {
-        id: row.get("id"),
-        event: SealedEvent {
-            drill_id: row.get("drill_id"),
-            stream: row.get("stream"),
-            seq: u64::try_from(row.get::<i64, _>("seq")).unwrap_or(u64::MAX),
-            time_ns: row.get("time_ns"),
-            kind: row.get("kind"),
-            fields,
-            prev: parse("prev"),
-            digest: parse("digest"),
-        },
-    }
 }
 
 const DRILL_COLUMNS: &str = "SELECT d.*, (SELECT COUNT(*) FROM events e WHERE e.drill_id = d.id) AS event_count FROM drills d";
@@ -971,86 +876,13 @@ impl EvidenceStore for SqliteStore {
         let drill = self.drill(drill_id).await?;
         let id = drill.header.id.clone();
         let stored = self.events(&id).await?;
-        let events: Vec<SealedEvent> = stored.iter().map(|s| s.event.clone()).collect();
         let heads = self.stream_heads(&id).await?;
-        let sealed = match (drill.status, drill.root) {
-            (DrillStatus::Running, _) | (_, None) => None,
-            (_, Some(root)) => Some((heads.as_slice(), root)),
-        };
-        let mut report = verify_drill(&id, &events, sealed);
-        // What was recorded after the seal chains on from the root.
         let addenda = match drill.root.filter(|_| drill.status != DrillStatus::Running) {
-            Some(root) => {
-                let addenda = self.addenda(&id).await?;
-                if !addenda.is_empty() {
-                    let chained: Vec<SealedEvent> =
-                        addenda.iter().map(|s| s.event.clone()).collect();
-                    report.events_checked += chained.len() as u64;
-                    report.streams_checked += 1;
-                    report.problems.extend(muster_evidence::verify_chain_from(
-                        &id,
-                        ADDENDA_STREAM,
-                        &chained,
-                        root,
-                    ));
-                }
-                addenda
-            }
+            Some(_) => self.addenda(&id).await?,
             None => Vec::new(),
         };
-        let event_ids = report
-            .problems
-            .iter()
-            .filter_map(|p| {
-                let seq = p.seq?;
-                let found = stored
-                    .iter()
-                    .chain(addenda.iter())
-                    .find(|s| s.event.stream == p.stream && s.event.seq == seq)?;
-                Some(((p.stream.clone(), seq), found.id.clone()))
-            })
-            .collect();
-        Ok(StoredVerify {
-            drill,
-            report,
-            event_ids,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn fields_columns_are_the_json_objects_of_the_fields() {
-        let event = StreamChain::new("d", "s").append(
-            EventDraft::new("agent.exchange", 1)
-                .field(
-                    "exchange",
-                    json!({"z": [1, 2.5, null], "a": {"é": "\"quoted\"\n"}}),
-                )
-                .field("turn", 3)
-                .field("text", "£100 – “curly” \u{1F600}")
-                .field("empty", json!({}))
-                .field("gone", "redacted below"),
-        );
-        let event = event.redacted("gone");
-        // What the columns held when they were built as maps of copied values.
-        let values: serde_json::Map<String, serde_json::Value> = event
-            .fields
-            .iter()
-            .filter_map(|f| f.value.clone().map(|v| (f.name.clone(), v)))
-            .collect();
-        let digests: serde_json::Map<String, serde_json::Value> = event
-            .fields
-            .iter()
-            .map(|f| (f.name.clone(), serde_json::Value::String(f.digest.to_hex())))
-            .collect();
-        let (v, d) = fields_columns(&event.fields);
-        assert_eq!(v, serde_json::Value::Object(values).to_string());
-        assert_eq!(d, serde_json::Value::Object(digests).to_string());
-        assert!(!v.contains("gone") && d.contains("gone"));
+        Ok(crate::checks::drill_report(
+            drill, &stored, &heads, &addenda,
+        ))
     }
 }

@@ -4,45 +4,19 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use muster_evidence::{Digest, EventDraft, StreamChain};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row};
 
-use super::{SqliteStore, event_from_row};
+use super::SqliteStore;
 use crate::console::{
     ConsoleSession, ConsoleStore, ConsoleUser, EXERCISE_STREAM, ExerciseLogEntry,
     ExerciseLogVerify, ExerciseRecord, SeverityModelVersion,
 };
+use crate::rows::{
+    event_from_row, exercise_from_row, fields_columns, is_unique_violation, user_from_row,
+};
 use crate::{StoreError, StoredEvent};
 
 const LOG_COLUMNS: &str = "rowid, id, exercise_id AS drill_id, 'exercise' AS stream, seq, time_ns, kind, fields, field_digests, prev, digest";
-
-fn user_from_row(row: &SqliteRow) -> ConsoleUser {
-    ConsoleUser {
-        id: row.get("id"),
-        username: row.get("username"),
-        display_name: row.get("display_name"),
-        password_hash: row.get("password_hash"),
-        role: row.get("role"),
-        is_admin: row.get::<i64, _>("is_admin") != 0,
-        created_at_ns: row.get("created_at_ns"),
-    }
-}
-
-fn exercise_from_row(row: &SqliteRow) -> Result<ExerciseRecord, StoreError> {
-    let definition: String = row.get("definition");
-    Ok(ExerciseRecord {
-        id: row.get("id"),
-        title: row.get("title"),
-        created_at_ns: row.get("created_at_ns"),
-        created_by: row.get("created_by"),
-        definition: serde_json::from_str(&definition)
-            .map_err(|e| StoreError::Corrupt(format!("exercise definition: {e}")))?,
-    })
-}
-
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
-}
 
 #[async_trait]
 impl ConsoleStore for SqliteStore {
@@ -227,7 +201,7 @@ impl ConsoleStore for SqliteStore {
         };
         let event = chain.append(draft);
         let id = uuid::Uuid::now_v7().to_string();
-        let (values, digests) = super::fields_columns(&event.fields);
+        let (values, digests) = fields_columns(&event.fields);
         let inserted = sqlx::query(
             "INSERT INTO exercise_log (id, exercise_id, seq, time_ns, kind, fields, field_digests, prev, digest, once_key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -312,38 +286,7 @@ impl ConsoleStore for SqliteStore {
         exercise_id: &str,
     ) -> Result<ExerciseLogVerify, StoreError> {
         let events = self.exercise_log(exercise_id).await?;
-        let mut chain = StreamChain::new(exercise_id, EXERCISE_STREAM);
-        let mut problems = Vec::new();
-        for stored in &events {
-            let e = &stored.event;
-            if e.seq != chain.length() {
-                problems.push(format!(
-                    "{}: expected position {}, found {}",
-                    e.seq,
-                    chain.length(),
-                    e.seq
-                ));
-            }
-            if e.prev != chain.head() {
-                problems.push(format!(
-                    "{}: does not follow the entry before it (link broken)",
-                    e.seq
-                ));
-            }
-            let recomputed = e.recompute();
-            if recomputed != e.digest {
-                problems.push(format!(
-                    "{}: contents do not match the stored digest (edited)",
-                    e.seq
-                ));
-            }
-            chain = StreamChain::resume(exercise_id, EXERCISE_STREAM, e.seq + 1, e.digest);
-        }
-        Ok(ExerciseLogVerify {
-            entries: events.len() as u64,
-            head: events.last().map(|e| e.event.digest.to_hex()),
-            problems,
-        })
+        Ok(crate::checks::exercise_log_report(exercise_id, &events))
     }
 
     async fn save_severity_model(

@@ -1,149 +1,25 @@
 //! The SQLite side of ingested evidence: the writer's batch, timelines, search, quarantine, the
 //! access audit and chain verification. All of its SQL is here (SQLite-only: FTS5, `json`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::str::FromStr;
+use std::collections::{HashMap, HashSet};
 
-use muster_evidence::{
-    Digest, Field, PreparedEvent, SealedEvent, StreamChain, StreamHead, field_digest, root_digest,
-    verify_drill,
-};
-use muster_ingest::{EvidenceEvent, Quarantined, RawPointer};
-use sqlx::sqlite::SqliteRow;
+use muster_evidence::{Digest, PreparedEvent, SealedEvent, StreamChain};
+use muster_ingest::{Quarantined, RawPointer};
 use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::StoreError;
 use crate::ingest::{
-    AccessRecord, EVIDENCE_CHAIN, IngestBatch, IngestProgress, IngestReceipt, SearchFilters,
-    SourceRecord, SourceVerify, StoredEvidence, StoredQuarantine, TimelineKey, TimelineQuery,
+    AccessRecord, EVIDENCE_CHAIN, IngestProgress, IngestReceipt, SearchFilters, SourceRecord,
+    SourceVerify, StoredEvidence, StoredQuarantine, TimelineKey, TimelineQuery,
 };
+use crate::prepare::{PreparedBatch, PreparedRow, pointer_text};
+use crate::rows::{digest, evidence_from_row, now_ns, sealed_from_row, to_i64};
 
 /// Columns a stored event row has, in insert order (24 binds a row).
 const EVIDENCE_INSERT: &str = "INSERT INTO evidence (source, seq, time_ns, observed_ns, system, format, kind, conversation_id, customer_ref, trace_id, span_id, ticket_id, case_id, actor, content, attributes, fields, field_digests, raw_pointer, content_digest, prev, digest) ";
 
 /// Rows per multi-row INSERT: 22 parameters a row, under SQLite's 32,766.
 const ROWS_PER_INSERT: usize = 500;
-
-/// An event made ready for the writer: every digest and JSON text computed in the caller's task,
-/// so the writer only dedupes, chains and inserts.
-pub(crate) struct PreparedRow {
-    raw_pointer: String,
-    time_ns: i64,
-    observed_ns: i64,
-    system: String,
-    format: String,
-    kind: String,
-    keys: [Option<String>; 6],
-    actor: Option<String>,
-    content: Option<String>,
-    attributes: Option<String>,
-    fields: String,
-    field_digests: String,
-    prepared: PreparedEvent,
-}
-
-/// A batch made ready for the writer.
-pub(crate) struct PreparedBatch {
-    pub source: String,
-    pub input: String,
-    pub rows: Vec<PreparedRow>,
-    pub quarantined: Vec<Quarantined>,
-    pub offset_reached: Option<u64>,
-    pub complete: bool,
-    pub cursor: Option<String>,
-}
-
-fn pointer_text(p: &RawPointer) -> String {
-    serde_json::to_string(p).unwrap_or_default()
-}
-
-pub(crate) fn prepare(batch: IngestBatch) -> PreparedBatch {
-    let rows = batch.events.into_iter().map(prepare_row).collect();
-    PreparedBatch {
-        source: batch.source,
-        input: batch.input,
-        rows,
-        quarantined: batch.quarantined,
-        offset_reached: batch.offset_reached,
-        complete: batch.complete,
-        cursor: batch.cursor,
-    }
-}
-
-/// One event as a row. The field values are moved out of the prepared event into the row's
-/// columns rather than cloned: the writer chains by names and digests only, and the ~1 KB
-/// content was otherwise copied twice per event.
-///
-/// Every field's value is stored, so its digest is not (`field_digests` is `{}`): reading the row
-/// back recomputes it, and the event digest, which commits to every field digest, still catches
-/// any change. `raw` is not repeated in `fields`: the `raw_pointer` column holds the same JSON.
-/// Together these were ~800 bytes of a ~2.4 KB row.
-fn prepare_row(e: EvidenceEvent) -> PreparedRow {
-    let mut prepared = e.to_draft().prepare();
-    let mut values = serde_json::Map::new();
-    let mut content = None;
-    let mut attributes = None;
-    for f in &mut prepared.fields {
-        match (f.name.as_str(), f.value.take()) {
-            ("content", Some(serde_json::Value::String(s))) => content = Some(s),
-            ("attributes", Some(v)) => attributes = Some(v.to_string()),
-            (RAW_FIELD, Some(_)) => {}
-            (_, Some(v)) => {
-                values.insert(f.name.clone(), v);
-            }
-            (_, None) => {}
-        }
-    }
-    let raw_pointer = pointer_text(&e.raw);
-    let actor = e.actor.as_ref().map(|a| {
-        let role = serde_json::to_value(a.role)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        match &a.id {
-            Some(id) => format!("{role}:{id}"),
-            None => role,
-        }
-    });
-    let c = e.correlation;
-    PreparedRow {
-        raw_pointer,
-        time_ns: e.time_ns,
-        observed_ns: e.observed_ns,
-        system: e.source.system,
-        format: e.source.format,
-        kind: prepared.kind.clone(),
-        keys: [
-            c.conversation_id,
-            c.customer_ref,
-            c.trace_id,
-            c.span_id,
-            c.ticket_id,
-            c.case_id,
-        ],
-        actor,
-        content,
-        attributes,
-        fields: serde_json::Value::Object(values).to_string(),
-        field_digests: "{}".to_owned(),
-        prepared,
-    }
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-fn digest(text: &str) -> Result<Digest, StoreError> {
-    Digest::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
 
 /// Store one batch in one transaction: records already stored are skipped (same source, raw
 /// pointer and content digest), the rest extend the source's chain, the full-text index is
@@ -309,93 +185,6 @@ pub(crate) async fn progress(
         complete: row.get::<Option<i64>, _>(1).unwrap_or(0) != 0,
         cursor,
     })
-}
-
-/// The field the raw pointer is, in an event's JSON shape; stored in its own column.
-const RAW_FIELD: &str = "raw";
-
-/// A row's `raw` field: from `fields` in rows written before it moved out, else its own column.
-fn restore_raw(row: &SqliteRow, fields: &mut serde_json::Map<String, serde_json::Value>) {
-    if !fields.contains_key(RAW_FIELD)
-        && let Ok(raw) = serde_json::from_str(&row.get::<String, _>("raw_pointer"))
-    {
-        fields.insert(RAW_FIELD.into(), raw);
-    }
-}
-
-fn evidence_from_row(row: &SqliteRow) -> Result<StoredEvidence, StoreError> {
-    let mut fields: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&row.get::<String, _>("fields"))
-            .map_err(|e| StoreError::Corrupt(format!("stored evidence fields: {e}")))?;
-    restore_raw(row, &mut fields);
-    if let Some(content) = row.get::<Option<String>, _>("content") {
-        fields.insert("content".into(), content.into());
-    }
-    if let Some(attributes) = row.get::<Option<String>, _>("attributes") {
-        let value = serde_json::from_str(&attributes)
-            .map_err(|e| StoreError::Corrupt(format!("stored evidence attributes: {e}")))?;
-        fields.insert("attributes".into(), value);
-    }
-    let event: EvidenceEvent = serde_json::from_value(serde_json::Value::Object(fields))
-        .map_err(|e| StoreError::Corrupt(format!("stored evidence event: {e}")))?;
-    Ok(StoredEvidence {
-        source: row.get("source"),
-        seq: u64::try_from(row.get::<i64, _>("seq")).unwrap_or(u64::MAX),
-        event,
-        digest: digest(&row.get::<String, _>("digest"))?,
-    })
-}
-
-/// A row as a sealed event for verification. What cannot be read becomes a zero digest, which
-/// fails verification and names the row, rather than an error that hides which row is bad.
-fn sealed_from_row(row: &SqliteRow) -> SealedEvent {
-    let mut stored: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&row.get::<String, _>("fields")).unwrap_or_default();
-    restore_raw(row, &mut stored);
-    let mut values: BTreeMap<String, serde_json::Value> = stored.into_iter().collect();
-    if let Some(content) = row.get::<Option<String>, _>("content") {
-        values.insert("content".into(), content.into());
-    }
-    if let Some(attributes) = row.get::<Option<String>, _>("attributes")
-        && let Ok(v) = serde_json::from_str(&attributes)
-    {
-        values.insert("attributes".into(), v);
-    }
-    let digests: BTreeMap<String, String> =
-        serde_json::from_str(&row.get::<String, _>("field_digests")).unwrap_or_default();
-    let zero = Digest([0; 32]);
-    let mut names: Vec<&String> = digests.keys().chain(values.keys()).collect();
-    names.sort();
-    names.dedup();
-    // A digest is stored only for a field whose value is not (older rows stored every one);
-    // the others are recomputed here, and the event digest decides whether they are right.
-    let fields = names
-        .into_iter()
-        .map(|name| {
-            let value = values.get(name).cloned();
-            let digest = match (digests.get(name), &value) {
-                (Some(d), _) => Digest::from_str(d).unwrap_or(zero),
-                (None, Some(v)) => field_digest(name, v),
-                (None, None) => zero,
-            };
-            Field {
-                name: name.clone(),
-                value,
-                digest,
-            }
-        })
-        .collect();
-    let parse = |col: &str| Digest::from_str(&row.get::<String, _>(col)).unwrap_or(zero);
-    SealedEvent {
-        drill_id: EVIDENCE_CHAIN.to_owned(),
-        stream: row.get("source"),
-        seq: u64::try_from(row.get::<i64, _>("seq")).unwrap_or(u64::MAX),
-        time_ns: row.get("time_ns"),
-        kind: row.get("kind"),
-        fields,
-        prev: parse("prev"),
-        digest: parse("digest"),
-    }
 }
 
 pub(crate) async fn timeline(
@@ -672,19 +461,5 @@ pub(crate) async fn verify_source(
         .fetch_all(pool)
         .await?;
     let events: Vec<SealedEvent> = rows.iter().map(sealed_from_row).collect();
-    let heads = [StreamHead {
-        stream: source.name.clone(),
-        length: source.events,
-        head: source.head,
-    }];
-    // The source's own "root": it makes verify_drill compare the stored length and head with
-    // the events found, which is what a source has instead of a seal.
-    let root = root_digest(
-        EVIDENCE_CHAIN,
-        &[(source.name.clone(), source.events, source.head)],
-    );
-    Ok(SourceVerify {
-        source: source.name.clone(),
-        report: verify_drill(EVIDENCE_CHAIN, &events, Some((&heads, root))),
-    })
+    Ok(crate::checks::source_report(source, &events))
 }

@@ -1,4 +1,4 @@
-//! Ingested evidence: idempotent re-ingest, quarantine, chains that catch tampering, timelines,
+//! Ingested evidence on either backend: idempotent re-ingest, quarantine, chains that catch tampering, timelines,
 //! full-text search and the access audit.
 
 use muster_ingest::otlp::read_body;
@@ -8,9 +8,18 @@ use muster_store::{
     TimelineQuery,
 };
 
+use crate::harness::{TestStore, on_both};
+
+on_both!(
+    re_ingesting_the_same_records_adds_nothing,
+    quarantined_records_are_stored_with_their_reason_once,
+    timeline_search_and_access_audit,
+    ingested_evidence_is_append_only_and_tampering_is_caught,
+);
+
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../muster-ingest/tests/data");
 
-fn fixture(
+pub(crate) fn fixture(
     name: &str,
     format: BodyFormat,
 ) -> (Vec<muster_ingest::EvidenceEvent>, Vec<Quarantined>) {
@@ -27,6 +36,7 @@ fn fixture(
     (events, quarantined)
 }
 
+/// A SQLite store alone, for what only SQLite has (an earlier row layout, page size).
 async fn store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let store = SqliteStore::open(&dir.path().join("evidence.db"))
@@ -51,9 +61,8 @@ fn batch(
     }
 }
 
-#[tokio::test]
-async fn re_ingesting_the_same_records_adds_nothing() {
-    let (_dir, store) = store().await;
+async fn re_ingesting_the_same_records_adds_nothing(t: &TestStore) {
+    let store = &t.store;
     let files = [
         ("recv_029_v1_traces.json", BodyFormat::Json),
         ("recv_031_v1_logs.json", BodyFormat::Json),
@@ -104,9 +113,8 @@ async fn re_ingesting_the_same_records_adds_nothing() {
     }
 }
 
-#[tokio::test]
-async fn quarantined_records_are_stored_with_their_reason_once() {
-    let (_dir, store) = store().await;
+async fn quarantined_records_are_stored_with_their_reason_once(t: &TestStore) {
+    let store = &t.store;
     let (items, stats) = read_body("bad.json", b"{not json", BodyFormat::Json);
     assert_eq!(stats.quarantined, 1);
     let quarantined: Vec<Quarantined> = items
@@ -133,9 +141,8 @@ async fn quarantined_records_are_stored_with_their_reason_once() {
     assert_eq!(stored[0].record.raw_excerpt, "{not json");
 }
 
-#[tokio::test]
-async fn timeline_search_and_access_audit() {
-    let (_dir, store) = store().await;
+async fn timeline_search_and_access_audit(t: &TestStore) {
+    let store = &t.store;
     let mut conversation = None;
     for (name, format) in [
         ("one-trace-merged.json", BodyFormat::Json),
@@ -204,9 +211,8 @@ async fn timeline_search_and_access_audit() {
     );
 }
 
-#[tokio::test]
-async fn ingested_evidence_is_append_only_and_tampering_is_caught() {
-    let (_dir, store) = store().await;
+async fn ingested_evidence_is_append_only_and_tampering_is_caught(t: &TestStore) {
+    let store = &t.store;
     let name = "recv_029_v1_traces.json";
     let (events, _) = fixture(name, BodyFormat::Json);
     let (items, _) = read_body("bad.json", b"[]", BodyFormat::Json);
@@ -233,17 +239,15 @@ async fn ingested_evidence_is_append_only_and_tampering_is_caught() {
         "DELETE FROM evidence",
         "DELETE FROM quarantine",
         "UPDATE access_audit SET who = 'x'",
+        "DELETE FROM ingest_batches",
     ] {
-        let refused = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(store.pool())
-            .await;
-        assert!(refused.is_err(), "{sql}");
+        assert!(t.try_sql(sql).await.is_err(), "{sql}");
     }
-    let statements = "DROP TRIGGER evidence_is_append_only_update; UPDATE evidence SET content = 'No refund is possible.' WHERE rowid = (SELECT MIN(rowid) FROM evidence WHERE content IS NOT NULL);";
-    sqlx::raw_sql(sqlx::AssertSqlSafe(statements))
-        .execute(store.pool())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    t.tamper(
+        "DROP TRIGGER evidence_is_append_only_update; UPDATE evidence SET content = 'No refund is possible.' WHERE rowid = (SELECT MIN(rowid) FROM evidence WHERE content IS NOT NULL);",
+        "UPDATE evidence SET content = 'No refund is possible.' WHERE position = (SELECT MIN(position) FROM evidence WHERE content IS NOT NULL)",
+    )
+    .await;
     let verified = store
         .verify_sources()
         .await
@@ -256,19 +260,19 @@ async fn ingested_evidence_is_append_only_and_tampering_is_caught() {
         verified[0].report.problems,
         vec![muster_evidence::Problem {
             stream: "otlp".into(),
-            seq: Some(altered_seq(&store).await),
+            seq: Some(altered_seq(t).await),
             kind: muster_evidence::ProblemKind::EventAltered,
         }]
     );
 }
 
-async fn altered_seq(store: &SqliteStore) -> u64 {
-    let seq: i64 = sqlx::query_scalar(
-        "SELECT seq FROM evidence WHERE rowid = (SELECT MIN(rowid) FROM evidence WHERE content IS NOT NULL)",
-    )
-    .fetch_one(store.pool())
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+async fn altered_seq(t: &TestStore) -> u64 {
+    let seq = t
+        .scalar(
+            "SELECT seq FROM evidence WHERE rowid = (SELECT MIN(rowid) FROM evidence WHERE content IS NOT NULL)",
+            "SELECT seq FROM evidence WHERE position = (SELECT MIN(position) FROM evidence WHERE content IS NOT NULL)",
+        )
+        .await;
     u64::try_from(seq).unwrap_or(u64::MAX)
 }
 

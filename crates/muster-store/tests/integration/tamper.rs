@@ -1,12 +1,31 @@
+//! Drills on either backend: sealing, refusing late events, and tampering done the way an attacker
+//! with the database would do it (triggers dropped or off, rows edited), always caught.
+
 use muster_evidence::{EventDraft, ProblemKind};
-use muster_store::{DrillHeader, DrillStatus, EvidenceStore, SqliteStore};
+use muster_store::{DrillHeader, DrillStatus};
 use serde_json::json;
 
-async fn store_with_drill(dir: &tempfile::TempDir) -> (SqliteStore, String) {
-    let store = match SqliteStore::open(&dir.path().join(".muster/evidence.db")).await {
-        Ok(s) => s,
-        Err(e) => panic!("open: {e}"),
-    };
+use crate::harness::{TestStore, expect_ok, on_both};
+
+on_both!(
+    a_sealed_drill_verifies_and_reopens,
+    the_store_refuses_updates_and_deletes,
+    a_sealed_drill_takes_no_more_events,
+    an_altered_value_is_named_by_event_id,
+    deleting_an_event_is_caught,
+    deleting_the_last_event_and_its_head_is_caught_by_the_root,
+    reordering_events_is_caught,
+    concurrent_writers_each_keep_an_intact_chain,
+    a_batch_that_fails_stores_nothing_and_the_next_append_goes_on,
+    an_altered_addendum_is_named_by_event_id,
+);
+
+/// SQLite's append-only guards on drill events, dropped as an attacker with the file would.
+const DROP_GUARDS: &str =
+    "DROP TRIGGER events_are_append_only_update; DROP TRIGGER events_are_append_only_delete;";
+
+async fn with_drill(t: &TestStore) -> String {
+    let store = &t.store;
     let id = "01960000-0000-7000-8000-000000000001".to_owned();
     let header = DrillHeader {
         id: id.clone(),
@@ -35,36 +54,12 @@ async fn store_with_drill(dir: &tempfile::TempDir) -> (SqliteStore, String) {
             )
             .await,
     );
-    (store, id)
+    id
 }
 
-fn expect_ok<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
-    match r {
-        Ok(v) => v,
-        Err(e) => panic!("{e}"),
-    }
-}
-
-async fn raw(store: &SqliteStore, sql: &str) {
-    expect_ok(
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(store.pool())
-            .await,
-    );
-}
-
-async fn drop_guards(store: &SqliteStore) {
-    raw(
-        store,
-        "DROP TRIGGER events_are_append_only_update; DROP TRIGGER events_are_append_only_delete;",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_sealed_drill_verifies_and_reopens() {
-    let dir = expect_ok(tempfile::tempdir());
-    let (store, id) = store_with_drill(&dir).await;
+async fn a_sealed_drill_verifies_and_reopens(t: &TestStore) {
+    let id = with_drill(t).await;
+    let store = &t.store;
     let verified = expect_ok(store.verify(&id[..8]).await);
     assert!(
         verified.report.is_intact(),
@@ -72,48 +67,64 @@ async fn a_sealed_drill_verifies_and_reopens() {
         verified.report.problems
     );
     assert_eq!(verified.report.events_checked, 6);
-    store.close().await;
-    let reopened = expect_ok(SqliteStore::open(&dir.path().join(".muster/evidence.db")).await);
+    let reopened = t.reopen().await;
     let drills = expect_ok(reopened.drills().await);
     assert_eq!(drills.len(), 1);
     assert_eq!(drills[0].events, 6);
     assert_eq!(drills[0].status, DrillStatus::Sealed);
+    assert_eq!(drills[0].root, verified.drill.root);
+    reopened.close().await;
 }
 
-#[tokio::test]
-async fn the_store_refuses_updates_and_deletes() {
-    let dir = expect_ok(tempfile::tempdir());
-    let (store, _) = store_with_drill(&dir).await;
-    let update = sqlx::query("UPDATE events SET kind = 'x'")
-        .execute(store.pool())
-        .await;
-    assert!(update.is_err());
-    let delete = sqlx::query("DELETE FROM events")
-        .execute(store.pool())
-        .await;
-    assert!(delete.is_err());
+async fn the_store_refuses_updates_and_deletes(t: &TestStore) {
+    let id = with_drill(t).await;
+    for sql in [
+        "UPDATE events SET kind = 'x'",
+        "DELETE FROM events",
+        "UPDATE drills SET status = 'running'",
+    ] {
+        assert!(t.try_sql(sql).await.is_err(), "{sql}");
+    }
+    let verified = expect_ok(t.store.verify(&id).await);
+    assert!(verified.report.is_intact());
 }
 
-#[tokio::test]
-async fn a_sealed_drill_takes_no_more_events() {
-    let dir = expect_ok(tempfile::tempdir());
-    let (store, id) = store_with_drill(&dir).await;
-    let late = store
+async fn a_sealed_drill_takes_no_more_events(t: &TestStore) {
+    let id = with_drill(t).await;
+    let late = t
+        .store
         .append(&id, "conv/a", vec![EventDraft::new("agent.message", 1)])
         .await;
     assert!(matches!(
         late,
         Err(muster_store::StoreError::AlreadySealed(_))
     ));
+    let twice = t
+        .store
+        .seal_drill(&id, DrillStatus::Sealed, 2, &json!({}))
+        .await;
+    assert!(matches!(
+        twice,
+        Err(muster_store::StoreError::AlreadySealed(_))
+    ));
+    let unknown = t
+        .store
+        .append("no-such-drill", "conv/a", vec![EventDraft::new("x", 1)])
+        .await;
+    assert!(matches!(
+        unknown,
+        Err(muster_store::StoreError::DrillNotFound(_))
+    ));
 }
 
-#[tokio::test]
-async fn an_altered_value_is_named_by_event_id() {
-    let dir = expect_ok(tempfile::tempdir());
-    let (store, id) = store_with_drill(&dir).await;
-    drop_guards(&store).await;
-    raw(&store, "UPDATE events SET fields = json_set(fields, '$.text', 'I can refund you in full') WHERE stream = 'conv/b' AND seq = 1").await;
-    let verified = expect_ok(store.verify(&id).await);
+async fn an_altered_value_is_named_by_event_id(t: &TestStore) {
+    let id = with_drill(t).await;
+    t.tamper(
+        &format!("{DROP_GUARDS} UPDATE events SET fields = json_set(fields, '$.text', 'I can refund you in full') WHERE stream = 'conv/b' AND seq = 1"),
+        "UPDATE events SET fields = jsonb_set(fields::jsonb, '{text}', '\"I can refund you in full\"')::text WHERE stream = 'conv/b' AND seq = 1",
+    )
+    .await;
+    let verified = expect_ok(t.store.verify(&id).await);
     let first = &verified.report.problems[0];
     assert_eq!(
         first.kind,
@@ -125,34 +136,22 @@ async fn an_altered_value_is_named_by_event_id() {
     assert!(verified.event_id("conv/b", 1).is_some());
 }
 
-#[tokio::test]
-async fn deleting_an_event_is_caught() {
-    let dir = expect_ok(tempfile::tempdir());
-    let (store, id) = store_with_drill(&dir).await;
-    drop_guards(&store).await;
-    raw(
-        &store,
-        "DELETE FROM events WHERE stream = 'conv/a' AND seq = 1",
-    )
-    .await;
-    let verified = expect_ok(store.verify(&id).await);
+async fn deleting_an_event_is_caught(t: &TestStore) {
+    let id = with_drill(t).await;
+    let delete = "DELETE FROM events WHERE stream = 'conv/a' AND seq = 1";
+    t.tamper(&format!("{DROP_GUARDS} {delete}"), delete).await;
+    let verified = expect_ok(t.store.verify(&id).await);
     assert_eq!(
         verified.report.problems[0].kind,
         ProblemKind::MissingEvent { expected_seq: 1 }
     );
 }
 
-#[tokio::test]
-async fn deleting_the_last_event_and_its_head_is_caught_by_the_root() {
-    let dir = expect_ok(tempfile::tempdir());
-    let (store, id) = store_with_drill(&dir).await;
-    drop_guards(&store).await;
-    raw(
-        &store,
-        "DELETE FROM events WHERE stream = 'conv/a' AND seq = 2",
-    )
-    .await;
-    let verified = expect_ok(store.verify(&id).await);
+async fn deleting_the_last_event_and_its_head_is_caught_by_the_root(t: &TestStore) {
+    let id = with_drill(t).await;
+    let delete = "DELETE FROM events WHERE stream = 'conv/a' AND seq = 2";
+    t.tamper(&format!("{DROP_GUARDS} {delete}"), delete).await;
+    let verified = expect_ok(t.store.verify(&id).await);
     assert!(!verified.report.is_intact());
     assert!(matches!(
         verified.report.problems[0].kind,
@@ -160,13 +159,15 @@ async fn deleting_the_last_event_and_its_head_is_caught_by_the_root() {
     ));
 }
 
-#[tokio::test]
-async fn reordering_events_is_caught() {
-    let dir = expect_ok(tempfile::tempdir());
-    let (store, id) = store_with_drill(&dir).await;
-    drop_guards(&store).await;
-    raw(&store, "UPDATE events SET seq = CASE seq WHEN 0 THEN 1 ELSE 0 END WHERE stream = 'conv/b' AND seq IN (0, 1)").await;
-    let verified = expect_ok(store.verify(&id).await);
+async fn reordering_events_is_caught(t: &TestStore) {
+    let id = with_drill(t).await;
+    // Swapped through a spare position: PostgreSQL's unique (drill, stream, seq) key is checked
+    // row by row.
+    let swap = "UPDATE events SET seq = -1 WHERE stream = 'conv/b' AND seq = 0; \
+                UPDATE events SET seq = 0 WHERE stream = 'conv/b' AND seq = 1; \
+                UPDATE events SET seq = 1 WHERE stream = 'conv/b' AND seq = -1";
+    t.tamper(&format!("{DROP_GUARDS} {swap}"), swap).await;
+    let verified = expect_ok(t.store.verify(&id).await);
     let first = &verified.report.problems[0];
     assert_eq!(first.stream, "conv/b");
     assert!(
@@ -178,10 +179,8 @@ async fn reordering_events_is_caught() {
     );
 }
 
-#[tokio::test]
-async fn concurrent_writers_each_keep_an_intact_chain() {
-    let dir = expect_ok(tempfile::tempdir());
-    let store = std::sync::Arc::new(expect_ok(SqliteStore::open(&dir.path().join("e.db")).await));
+async fn concurrent_writers_each_keep_an_intact_chain(t: &TestStore) {
+    let store = t.store.clone();
     let header = DrillHeader {
         id: "d-concurrent".into(),
         started_at_ns: 1,
@@ -224,10 +223,8 @@ async fn concurrent_writers_each_keep_an_intact_chain() {
     assert_eq!(verified.report.events_checked, 160);
 }
 
-#[tokio::test]
-async fn a_batch_that_fails_stores_nothing_and_the_next_append_goes_on() {
-    let dir = expect_ok(tempfile::tempdir());
-    let store = expect_ok(SqliteStore::open(&dir.path().join(".muster/evidence.db")).await);
+async fn a_batch_that_fails_stores_nothing_and_the_next_append_goes_on(t: &TestStore) {
+    let store = &t.store;
     let id = "01960000-0000-7000-8000-000000000002".to_owned();
     expect_ok(
         store
@@ -248,17 +245,20 @@ async fn a_batch_that_fails_stores_nothing_and_the_next_append_goes_on() {
             .await,
     );
     // The insert fails inside the writer's transaction (begun by the same statement).
-    raw(
-        &store,
+    t.tamper(
         "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.kind = 'boom' \
          BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.kind = 'boom' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_boom()",
     )
     .await;
     let failed = store
         .append(&id, "conv/a", vec![event("ok", 3), event("boom", 4)])
         .await;
     assert!(failed.is_err());
-    raw(&store, "DROP TRIGGER refuse").await;
+    t.tamper("DROP TRIGGER refuse", "DROP TRIGGER refuse ON events")
+        .await;
     // The transaction was ended: the next batch commits, and the chain goes on from the last
     // committed event (nothing of the failed batch was stored).
     let stored = expect_ok(store.append(&id, "conv/a", vec![event("ok", 5)]).await);
@@ -278,10 +278,9 @@ async fn a_batch_that_fails_stores_nothing_and_the_next_append_goes_on() {
 }
 
 /// Approvals recorded after the seal chain on from the drill's root: an edited one is named.
-#[tokio::test]
-async fn an_altered_addendum_is_named_by_event_id() {
-    let dir = expect_ok(tempfile::tempdir());
-    let (store, id) = store_with_drill(&dir).await;
+async fn an_altered_addendum_is_named_by_event_id(t: &TestStore) {
+    let id = with_drill(t).await;
+    let store = &t.store;
     for role in ["comms-lead", "legal"] {
         let draft = EventDraft::new("comms.approval", 1_700_000_002_000_000_000)
             .field("role", role)
@@ -295,9 +294,9 @@ async fn an_altered_addendum_is_named_by_event_id() {
         verified.report.problems
     );
     assert_eq!(verified.report.events_checked, 8);
-    raw(
-        &store,
+    t.tamper(
         "DROP TRIGGER addenda_are_append_only_update; UPDATE addenda SET fields = json_set(fields, '$.approved', json('false')) WHERE seq = 1",
+        "UPDATE addenda SET fields = jsonb_set(fields::jsonb, '{approved}', 'false')::text WHERE seq = 1",
     )
     .await;
     let verified = expect_ok(store.verify(&id).await);
