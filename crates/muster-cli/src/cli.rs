@@ -18,10 +18,11 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
-    /// Evidence store to use (a SQLite file). Default: `[store] path` in muster.toml, else
+    /// Evidence store to use: a SQLite file's path, or a PostgreSQL URL (`postgres://HOST/DB`;
+    /// give a password with PGPASSWORD, not in the URL). Default: `[store]` in muster.toml, else
     /// `.muster/evidence.db` beside muster.toml or in the current directory.
-    #[arg(long, global = true, value_name = "PATH", env = "MUSTER_STORE")]
-    pub store: Option<PathBuf>,
+    #[arg(long, global = true, value_name = "PATH|URL", env = "MUSTER_STORE")]
+    pub store: Option<String>,
 
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -86,6 +87,24 @@ pub enum Command {
     /// Inspect and verify the evidence store.
     #[command(subcommand)]
     Store(StoreCommand),
+
+    /// A PostgreSQL store's schema: apply muster's migrations, or show where it stands.
+    #[command(subcommand)]
+    Db(DbCommand),
+
+    /// Copy an embedded (SQLite) store into a PostgreSQL one and verify every chain on the copy.
+    #[command(after_help = "Examples:
+  muster db migrate --store postgres://db.internal/muster        first, once per database
+  muster migrate-store --to postgres://db.internal/muster       the project's .muster/evidence.db
+  PGPASSWORD=… muster migrate-store --from old/evidence.db --to postgres://muster@db.internal/muster --json
+
+The copy is one transaction: all of it or none. Every row keeps its ids, positions and digests; each
+drill's root, each source's chain head and each exercise log are then verified on the copy and
+compared with the original's. Console sessions are not copied (people sign in again).
+Exit status: 0 copied and verified, 1 the copy's verification found problems (the original has them
+too: it is copied as it is), 2 bad input (the target is not empty, not PostgreSQL, or not migrated),
+5 a store problem.")]
+    MigrateStore(MigrateStoreArgs),
 
     /// Which drill an agent owes: risk tier and why, required controls, the automated-decision boundary, cadence.
     #[command(
@@ -760,6 +779,39 @@ pub enum StoreCommand {
     /// List the drills in the store.
     #[command(after_help = "Example:\n  muster store list --json")]
     List(ListArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply the migrations this muster carries to the store's database (PostgreSQL).
+    #[command(
+        after_help = "Examples:\n  muster db migrate --store postgres://db.internal/muster\n  MUSTER_STORE=postgres://db.internal/muster PGPASSWORD=… muster db migrate --json\n\nRun once per database when muster is installed or upgraded: servers and workers refuse a schema\nthat is behind (or one a newer muster made). An embedded SQLite store migrates itself when opened.\nExit status: 0 up to date, 2 bad input (a schema this muster does not know), 5 the database could\nnot be reached or migrated."
+    )]
+    Migrate(DbArgs),
+    /// Show the schema version of the store and whether it is current.
+    #[command(
+        after_help = "Examples:\n  muster db status --store postgres://db.internal/muster\n  muster db status --json\n\nExit status: 0 current, 1 behind (run `muster db migrate`), 2 unknown to this muster, 5 unreachable."
+    )]
+    Status(DbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateStoreArgs {
+    /// The PostgreSQL store to copy into (migrated, empty): `postgres://HOST/DATABASE`.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// The SQLite store to copy. Default: the project's store (`--store`, muster.toml, or
+    /// `.muster/evidence.db`).
+    #[arg(long, value_name = "PATH")]
+    pub from: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,14 +4,21 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use muster_model::config::{CONFIG_FILE_NAME, ProjectConfig};
+use muster_store::{Store, StoreLocation};
 
 use crate::cli::{Cli, ColorChoice};
 use crate::error::CliError;
 use crate::render::diagnostics::render_file_diagnostics;
 
 pub struct Context {
-    pub store_path: PathBuf,
+    /// The evidence store: a SQLite file (the default) or a PostgreSQL database.
+    pub store: StoreLocation,
+    /// The folder for what is kept beside the store on this machine (packs, received exports,
+    /// the signing key): the SQLite file's folder, else `.muster` beside muster.toml or here.
+    pub local_dir: PathBuf,
     pub color: bool,
     pub stderr_is_terminal: bool,
     pub config: Option<(PathBuf, ProjectConfig)>,
@@ -32,26 +39,41 @@ impl Context {
         let config = find_config(&cwd)
             .map(|path| load_config(&path, color))
             .transpose()?;
-        let store_path = match (&cli.store, &config) {
-            (Some(p), _) => p.clone(),
+        let store = match (&cli.store, &config) {
+            (Some(given), _) => StoreLocation::parse(given),
             (None, Some((path, cfg))) => {
                 let base = path.parent().unwrap_or(Path::new("."));
                 match (&cfg.store.path, &cfg.store.url) {
-                    (Some(p), _) => base.join(p),
-                    (None, Some(url)) => match url.strip_prefix("sqlite://") {
-                        Some(p) => PathBuf::from(p),
-                        None => {
-                            return Err(CliError::input(format!("`[store] url = \"{url}\"` in {}: only sqlite:// stores are supported by this version", path.display()))
-                                .hint("the PostgreSQL store is not built yet; use `path = \".muster/evidence.db\"`"));
+                    (Some(p), _) => StoreLocation::Sqlite(base.join(p)),
+                    (None, Some(url)) => match StoreLocation::parse(url) {
+                        StoreLocation::Sqlite(p) if url.starts_with("sqlite://") => {
+                            StoreLocation::Sqlite(base.join(p))
                         }
+                        StoreLocation::Sqlite(_) => {
+                            return Err(CliError::input(format!(
+                                "`[store] url = \"{url}\"` in {}: not a store URL",
+                                path.display()
+                            ))
+                            .hint("use `sqlite://PATH`, `postgres://HOST/DATABASE`, or `path = \".muster/evidence.db\"`"));
+                        }
+                        pg => pg,
                     },
-                    (None, None) => base.join(".muster/evidence.db"),
+                    (None, None) => StoreLocation::Sqlite(base.join(".muster/evidence.db")),
                 }
             }
-            (None, None) => PathBuf::from(".muster/evidence.db"),
+            (None, None) => StoreLocation::Sqlite(PathBuf::from(".muster/evidence.db")),
+        };
+        let local_dir = match &store {
+            StoreLocation::Sqlite(path) => path.parent().unwrap_or(Path::new(".")).to_owned(),
+            StoreLocation::Postgres(_) => config
+                .as_ref()
+                .and_then(|(path, _)| path.parent())
+                .unwrap_or(Path::new("."))
+                .join(".muster"),
         };
         Ok(Self {
-            store_path,
+            store,
+            local_dir,
             color,
             stderr_is_terminal,
             config,
@@ -90,8 +112,21 @@ impl Context {
         }
     }
 
-    pub async fn open_store(&self) -> Result<muster_store::SqliteStore, CliError> {
-        Ok(muster_store::SqliteStore::open(&self.store_path).await?)
+    pub async fn open_store(&self) -> Result<Arc<dyn Store>, CliError> {
+        Ok(self.store.open().await?)
+    }
+
+    /// For commands that read an existing store: a missing SQLite file is bad input, not an
+    /// empty store to create.
+    pub fn require_store(&self) -> Result<(), CliError> {
+        if self.store.exists() {
+            return Ok(());
+        }
+        Err(CliError::input(format!(
+            "there is no evidence store at {}",
+            self.store.describe()
+        ))
+        .hint("run a drill first (`muster demo`), or pass --store PATH|URL"))
     }
 }
 

@@ -106,6 +106,10 @@ impl From<muster_store::StoreError> for CliError {
             E::Migrate(_) => CliError::runtime(e.to_string()).hint(
                 "this store was written by a newer muster; use that version, or start a new store",
             ),
+            E::SchemaBehind { .. } => CliError::input(e.to_string()).hint(
+                "`muster db migrate --store URL` applies the migrations (once per database, by whoever administers it)",
+            ),
+            E::SchemaUnknown { .. } => CliError::input(e.to_string()),
             _ => CliError::runtime(e.to_string()),
         }
     }

@@ -7,14 +7,14 @@ use muster_console::state::{ExerciseState, apply_events, next_seq};
 use muster_console::{Entry, append_entry, state_of};
 use muster_control::ControlResult;
 use muster_drill::{DrillReport, Progress};
-use muster_store::{ConsoleStore, SqliteStore};
+use muster_store::Store;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 use crate::error::CliError;
 
 pub struct ExerciseFeed {
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     exercise_id: String,
     /// The exercise as folded so far; each append folds only the entries added since (by the
     /// console or this drill), so a long drill does not re-read the whole log per verdict.
@@ -23,7 +23,7 @@ pub struct ExerciseFeed {
 
 impl ExerciseFeed {
     /// Checks the exercise exists and is still open.
-    pub async fn open(store: Arc<SqliteStore>, exercise_id: &str) -> Result<Self, CliError> {
+    pub async fn open(store: Arc<dyn Store>, exercise_id: &str) -> Result<Self, CliError> {
         let record = store.exercise(exercise_id).await?.ok_or_else(|| {
             CliError::input(format!("no console exercise `{exercise_id}` in this store"))
                 .hint("the exercise id is in the console's address: /exercises/ID")

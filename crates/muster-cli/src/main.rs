@@ -54,6 +54,8 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Console(cmd) => runtime()?.block_on(commands::console::run(&ctx, cmd)),
         Command::Replay(args) => runtime()?.block_on(commands::replay::run(&ctx, args)),
         Command::Store(cmd) => runtime()?.block_on(commands::store::run(&ctx, cmd)),
+        Command::Db(cmd) => runtime()?.block_on(commands::db::run(&ctx, cmd)),
+        Command::MigrateStore(args) => runtime()?.block_on(commands::db::migrate_store(&ctx, args)),
         Command::Assess(args) => commands::assess::run(&ctx, args),
         Command::Controls(args) => commands::controls::run(&ctx, args),
         Command::Gate(args) => commands::gate::run(&ctx, args),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use muster_evidence::EventDraft;
-use muster_store::{ConsoleStore, EvidenceStore, ExerciseRecord};
+use muster_store::ExerciseRecord;
 use tokio::sync::{Notify, broadcast};
 
 use crate::error::{ConsoleError, Result};
@@ -15,8 +15,8 @@ use crate::exercise::{Actor, Entry, ExerciseDefinition, ScenarioBrief};
 use crate::state::{ExerciseNow, ExerciseState, apply_events, empty, fold, next_seq};
 
 /// Everything the console needs from storage.
-pub trait Backend: EvidenceStore + ConsoleStore {}
-impl<T: EvidenceStore + ConsoleStore> Backend for T {}
+/// The store the console works on: either backend (`muster_store::Store`).
+pub use muster_store::Store as Backend;
 
 /// How the console starts a drill for an exercise: a program and its arguments, where
 /// `{exercise}` is replaced by the exercise id (the CLI passes `muster drill --exercise {exercise}`).
@@ -25,6 +25,9 @@ pub struct DrillLauncher {
     pub program: PathBuf,
     pub args: Vec<String>,
     pub working_dir: Option<PathBuf>,
+    /// Environment the drill runs with (e.g. `MUSTER_STORE`: a database URL stays off the
+    /// command line, where other users of the machine could read it).
+    pub env: Vec<(String, String)>,
 }
 
 pub struct ConsoleConfig {

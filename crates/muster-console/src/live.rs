@@ -229,6 +229,7 @@ pub fn launch_drill(state: AppState, launcher: DrillLauncher, exercise_id: Strin
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(false);
+        command.envs(launcher.env.iter().map(|(k, v)| (k, v)));
         if let Some(dir) = &launcher.working_dir {
             command.current_dir(dir);
         }

@@ -16,6 +16,7 @@
 
 mod checks;
 pub mod console;
+mod copy;
 mod ingest;
 mod location;
 mod model;
@@ -28,6 +29,7 @@ pub use console::{
     ConsoleSession, ConsoleStore, ConsoleUser, EXERCISE_STREAM, ExerciseLogEntry,
     ExerciseLogVerify, ExerciseRecord, SeverityModelVersion,
 };
+pub use copy::{CopyReport, TableCopy, copy_store, rows_to_copy};
 pub use ingest::{
     AccessRecord, EVIDENCE_CHAIN, IngestBatch, IngestProgress, IngestReceipt, KeySet, KindProfile,
     SearchFilters, SourceRecord, SourceVerify, StoredEvidence, StoredQuarantine, TimeRange,

@@ -271,6 +271,12 @@ impl PgStore {
         Ok(IngestPending(wait))
     }
 
+    /// Create the monthly evidence partitions these event times need.
+    pub(crate) async fn ensure_partitions_for(&self, times: &[i64]) -> Result<(), StoreError> {
+        let known = Mutex::new(HashSet::new());
+        ingest::ensure_partitions(&self.pool, &known, times.iter().copied()).await
+    }
+
     async fn resolve_drill_id(&self, id_or_prefix: &str) -> Result<String, StoreError> {
         let pattern = format!("{}%", id_or_prefix.replace(['%', '_', '\\'], ""));
         let ids: Vec<String> = sqlx::query_scalar(

@@ -191,6 +191,15 @@ impl SqliteStore {
         })
     }
 
+    /// The newest migration applied to this store (opening it applies every one this muster has).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

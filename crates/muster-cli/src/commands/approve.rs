@@ -12,7 +12,7 @@ pub async fn run(ctx: &Context, args: &ApproveArgs) -> Result<u8, CliError> {
     }
     let store = ctx.open_store().await?;
     let (notice, row) = muster_control::approve(
-        &store,
+        &*store,
         &args.drill,
         &args.role,
         args.name.trim(),

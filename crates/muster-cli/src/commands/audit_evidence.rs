@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use muster_reconstruct::{AuditInput, AuditRow, CellStatus, SearchProbe, audit, probe_word};
-use muster_store::{EvidenceStore, SearchFilters, SqliteStore};
+use muster_store::{SearchFilters, Store};
 
 use crate::cli::AuditEvidenceArgs;
 use crate::context::Context;
@@ -16,7 +16,7 @@ const CANARY: &str = "MUSTER-CANARY-";
 /// Search each source and kind: for a drill canary first (it shows drill traffic reached the
 /// logs and can be found), else for a word of one of its own records.
 async fn probes(
-    store: &SqliteStore,
+    store: &dyn Store,
     profile: &[muster_store::KindProfile],
 ) -> Result<BTreeMap<(String, String), SearchProbe>, CliError> {
     let mut out = BTreeMap::new();
@@ -109,16 +109,10 @@ pub async fn run(ctx: &Context, args: &AuditEvidenceArgs) -> Result<u8, CliError
     let text = read(&args.agent)?;
     let manifest = manifest_from_text(&args.agent.display().to_string(), &text)
         .map_err(|p| report_problems(&[p], ctx.color))?;
-    if !ctx.store_path.exists() {
-        return Err(CliError::input(format!(
-            "there is no evidence store at {}",
-            ctx.store_path.display()
-        ))
-        .hint("ingest the logs the manifest declares first (`muster ingest … --source <log id>`), or pass --store PATH"));
-    }
+    ctx.require_store()?;
     let store = ctx.open_store().await?;
     let profile = store.evidence_profile().await?;
-    let probes = probes(&store, &profile).await?;
+    let probes = probes(&*store, &profile).await?;
     let access_rows = store.access_log().await?.len();
     store.close().await;
     let now_ns = i64::try_from(jiff::Timestamp::now().as_nanosecond()).unwrap_or(i64::MAX);
@@ -147,7 +141,7 @@ pub async fn run(ctx: &Context, args: &AuditEvidenceArgs) -> Result<u8, CliError
             "agent": manifest.name,
             "artefacts": rows,
             "gaps": gaps,
-            "store": ctx.store_path.display().to_string(),
+            "store": ctx.store.describe(),
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {

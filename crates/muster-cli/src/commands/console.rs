@@ -5,7 +5,6 @@ use std::io::{BufRead, IsTerminal};
 
 use muster_console::api::new_user;
 use muster_console::roles::Role;
-use muster_store::ConsoleStore;
 use serde_json::json;
 
 use crate::cli::{AddUserArgs, ConsoleCommand};
@@ -59,7 +58,7 @@ async fn add_user(ctx: &Context, args: &AddUserArgs) -> Result<u8, CliError> {
             user.username,
             role.label(),
             if user.is_admin { ", administrator" } else { "" },
-            ctx.store_path.display()
+            ctx.store.describe()
         );
     }
     Ok(exit::OK)

@@ -265,16 +265,11 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
     };
 
     // Last, the evidence pack: what a board or regulator reads, signed.
-    let pack_dir = ctx
-        .store_path
-        .parent()
-        .unwrap_or(std::path::Path::new("."))
-        .join("packs")
-        .join(&report.drill_id);
+    let pack_dir = ctx.local_dir.join("packs").join(&report.drill_id);
     let store = ctx.open_store().await?;
     let (pack, _, _) = crate::commands::pack::write(
         ctx,
-        &store,
+        &*store,
         &crate::commands::pack::PackRequest {
             drill_id: Some(&report.drill_id),
             exercise: None,
@@ -302,7 +297,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
             "report": report,
             "controls": controls,
             "incident": incident,
-            "store": ctx.store_path.display().to_string(),
+            "store": ctx.store.describe(),
             "pack": {"dir": pack.dir, "signer": pack.fingerprint, "files": pack.files.len()},
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
@@ -386,7 +381,7 @@ async fn approve_as_scripted_team(
     let mut row = None;
     for role in &notice.approvers {
         let (_, updated) = muster_control::approve(
-            &store,
+            &*store,
             drill_id,
             role,
             &format!("{role} (scripted by muster demo)"),

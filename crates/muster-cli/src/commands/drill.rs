@@ -62,7 +62,7 @@ pub async fn execute(
     plan: &DrillPlan,
     exec: Execution,
 ) -> Result<Outcome, CliError> {
-    let sqlite = Arc::new(ctx.open_store().await?);
+    let sqlite = ctx.open_store().await?;
     let feed = match &exec.exercise {
         Some(id) => Some(Arc::new(
             crate::exercise_feed::ExerciseFeed::open(sqlite.clone(), id).await?,
@@ -181,10 +181,7 @@ pub fn exit_for(report: &DrillReport) -> u8 {
 
 pub fn print_report(ctx: &Context, report: &DrillReport) {
     println!("{}", drill_table(report, ctx.color, terminal_width()));
-    print!(
-        "{}",
-        drill_summary(report, &ctx.store_path.display().to_string())
-    );
+    print!("{}", drill_summary(report, &ctx.store.describe()));
 }
 
 pub fn terminal_width() -> u16 {
@@ -267,7 +264,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
     if args.json {
         let mut value =
             serde_json::to_value(&report).map_err(|e| CliError::internal(e.to_string()))?;
-        value["store"] = serde_json::Value::String(ctx.store_path.display().to_string());
+        value["store"] = serde_json::Value::String(ctx.store.describe());
         if let Some(path) = &recorded {
             value["lock"] = serde_json::Value::String(path.display().to_string());
         }
@@ -291,7 +288,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
             println!(
                 "control drills only — evidence: drill {} in {}, root {}\nverify:   muster store verify {}\n",
                 report.drill_id,
-                ctx.store_path.display(),
+                ctx.store.describe(),
                 &report.root_digest[..16.min(report.root_digest.len())],
                 &report.drill_id[..13.min(report.drill_id.len())]
             );

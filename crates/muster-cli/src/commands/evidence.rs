@@ -3,9 +3,7 @@
 use std::time::Instant;
 
 use muster_reconstruct::{KeyKind, LinkRule, LinkedEvent, Query};
-use muster_store::{
-    AccessRecord, EvidenceStore, SearchFilters, SqliteStore, StoredEvidence, TimeRange, TimelineKey,
-};
+use muster_store::{AccessRecord, SearchFilters, Store, StoredEvidence, TimeRange, TimelineKey};
 use serde_json::{Value, json};
 
 use crate::cli::{AccessArgs, ReconstructArgs, SearchArgs};
@@ -20,20 +18,14 @@ pub(crate) fn redacted(text: &str) -> String {
     muster_detect::redact_personal(text)
 }
 
-async fn open(ctx: &Context) -> Result<SqliteStore, CliError> {
-    if !ctx.store_path.exists() {
-        return Err(CliError::input(format!(
-            "there is no evidence store at {}",
-            ctx.store_path.display()
-        ))
-        .hint("ingest telemetry first (`muster ingest traces.jsonl`), or pass --store PATH"));
-    }
+async fn open(ctx: &Context) -> Result<std::sync::Arc<dyn Store>, CliError> {
+    ctx.require_store()?;
     ctx.open_store().await
 }
 
 /// With `--raw`, record who is reading what and why before anything is shown.
 async fn audit(
-    store: &SqliteStore,
+    store: &dyn Store,
     access: &AccessArgs,
     command: &str,
     what: String,
@@ -281,9 +273,9 @@ pub async fn reconstruct(ctx: &Context, args: &ReconstructArgs) -> Result<u8, Cl
         args.from.map(|t| format!(" from {t}")).unwrap_or_default(),
         args.to.map(|t| format!(" to {t}")).unwrap_or_default(),
     );
-    audit(&store, &args.access, "reconstruct", what.clone()).await?;
+    audit(&*store, &args.access, "reconstruct", what.clone()).await?;
     let started = Instant::now();
-    let timeline = muster_reconstruct::reconstruct(&store, &query).await?;
+    let timeline = muster_reconstruct::reconstruct(&*store, &query).await?;
     let gaps = muster_reconstruct::gaps(&timeline.events, manifest.as_ref());
     let skew = muster_reconstruct::clock_skew(&timeline.events);
     let took = started.elapsed();
@@ -394,7 +386,7 @@ pub async fn search(ctx: &Context, args: &SearchArgs) -> Result<u8, CliError> {
         limit: Some(args.limit),
     };
     audit(
-        &store,
+        &*store,
         &args.access,
         "search",
         format!("search {:?}", args.text),

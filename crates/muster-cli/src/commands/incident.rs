@@ -13,7 +13,7 @@ use muster_ingest::{EventKind, Item, ReadStats};
 use muster_model::agent::AgentManifest;
 use muster_receiver::{DEFAULT_MAX_BODY, Receiver};
 use muster_reconstruct::{Gap, Query, clock_skew, gaps, reconstruct};
-use muster_store::{EvidenceStore, IngestBatch, SqliteStore, TimeRange, TimelineKey};
+use muster_store::{IngestBatch, Store, TimeRange, TimelineKey};
 use serde::Serialize;
 
 use crate::commands::receive::{StoreSink, raw_dir};
@@ -26,12 +26,12 @@ pub const TRACES: &str = "agent-traces";
 /// The receiver the reference agent exports to during the demo.
 pub struct Telemetry {
     pub receiver: Receiver,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
 }
 
 impl Telemetry {
     pub async fn start(ctx: &Context) -> Result<Self, CliError> {
-        let store = Arc::new(ctx.open_store().await?);
+        let store = ctx.open_store().await?;
         let sink = Arc::new(StoreSink::new(store.clone(), TRACES, raw_dir(ctx)?, false));
         let receiver = Receiver::start(
             std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -78,7 +78,7 @@ async fn fetch(http: &reqwest::Client, url: &str) -> Result<Vec<u8>, CliError> {
 }
 
 async fn ingest(
-    store: &SqliteStore,
+    store: &dyn Store,
     source: &str,
     input: &str,
     (items, _): (Vec<Item>, ReadStats),
@@ -138,7 +138,7 @@ pub async fn reconstruct_incident(
     ingested.push((
         "zendesk".into(),
         ingest(
-            &store,
+            &*store,
             "zendesk",
             &zendesk_url,
             read_zendesk(&zendesk_url, &zendesk, &opts),
@@ -148,7 +148,7 @@ pub async fn reconstruct_incident(
     ingested.push((
         "crm".into(),
         ingest(
-            &store,
+            &*store,
             "crm",
             &crm_url,
             read_salesforce(&crm_url, &crm, &opts),
@@ -165,7 +165,7 @@ pub async fn reconstruct_incident(
     ingested.push((
         "datadog".into(),
         ingest(
-            &store,
+            &*store,
             "datadog",
             &alerts_url,
             (alert_items, ReadStats::default()),

@@ -17,7 +17,7 @@ use muster_ingest::lines::{LineReader, at_line};
 use muster_ingest::{
     BodyFormat, BodyLocation, Item, JsonLinesReader, OtlpReader, Quarantined, ReadError, ReadStats,
 };
-use muster_store::{EvidenceStore, IngestBatch, SqliteStore};
+use muster_store::{IngestBatch, Store};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -357,7 +357,7 @@ pub async fn run(ctx: &Context, args: &IngestArgs) -> Result<u8, CliError> {
             how: *how,
             settings: &settings,
         };
-        match ingest_one(ctx, &store, args, path, input).await {
+        match ingest_one(ctx, &*store, args, path, input).await {
             Ok(report) => reports.push(report),
             Err(e) => {
                 store.close().await;
@@ -381,7 +381,7 @@ struct Input<'a> {
 
 async fn ingest_one(
     ctx: &Context,
-    store: &SqliteStore,
+    store: &dyn Store,
     args: &IngestArgs,
     path: &Path,
     input: Input<'_>,

@@ -5,6 +5,7 @@ pub mod assess;
 pub mod audit_evidence;
 pub mod console;
 pub mod controls;
+pub mod db;
 pub mod demo;
 pub mod drill;
 pub mod evidence;

@@ -10,7 +10,7 @@ use muster_model::agent::AgentManifest;
 use muster_pack::{
     ExerciseInput, LockRecord, PackInput, PackKey, ScenarioText, TextStatus, WriteOptions,
 };
-use muster_store::{ConsoleStore, DrillRecord, EvidenceStore, ExerciseLogVerify, StoreError};
+use muster_store::{DrillRecord, ExerciseLogVerify, StoreError};
 use serde_json::{Value, json};
 
 use crate::cli::{PackArgs, PackVerifyArgs};
@@ -93,7 +93,7 @@ fn manifest_of(started: Option<&SealedEvent>) -> Option<AgentManifest> {
 /// The drill `id` names (with no exercise named), or the exercise it names with that exercise's
 /// drill, if it has one (a tabletop exercise may have none).
 async fn resolve(
-    store: &muster_store::SqliteStore,
+    store: &dyn muster_store::Store,
     id: &str,
 ) -> Result<(Option<DrillRecord>, Option<String>), CliError> {
     match store.drill(id).await {
@@ -124,7 +124,7 @@ async fn resolve(
 
 /// The exercise to include: the one named, else the latest one that ran or reviews the drill.
 async fn exercise_for(
-    store: &muster_store::SqliteStore,
+    store: &dyn muster_store::Store,
     drill_id: Option<&str>,
     named: Option<&str>,
 ) -> Result<Option<(ExerciseState, ExerciseLogVerify)>, CliError> {
@@ -198,7 +198,7 @@ fn key_path(ctx: &Context, flag: Option<&Path>) -> PathBuf {
     {
         return config_path.parent().unwrap_or(Path::new(".")).join(key);
     }
-    muster_pack::seal::default_key_path(ctx.store_path.parent().unwrap_or(Path::new(".")))
+    muster_pack::seal::default_key_path(&ctx.local_dir)
 }
 
 pub fn default_out_dir(id: &str) -> PathBuf {
@@ -208,7 +208,7 @@ pub fn default_out_dir(id: &str) -> PathBuf {
 /// The customer-notice approval is recorded after the seal (in the drill's addenda): the pack
 /// shows its row as it stands now, not as it stood when the drill was sealed.
 async fn update_comms_row(
-    store: &muster_store::SqliteStore,
+    store: &dyn muster_store::Store,
     drill: &mut DrillRecord,
     events: &[muster_store::StoredEvent],
 ) -> Result<(), CliError> {
@@ -247,7 +247,7 @@ pub struct PackRequest<'a> {
 /// Builds and writes the pack; shared by `muster pack` and `muster demo`.
 pub async fn write(
     ctx: &Context,
-    store: &muster_store::SqliteStore,
+    store: &dyn muster_store::Store,
     request: &PackRequest<'_>,
 ) -> Result<(muster_pack::Written, muster_pack::Pack, f64), CliError> {
     let PackRequest {
@@ -369,7 +369,7 @@ pub async fn write(
 
 pub async fn run(ctx: &Context, args: &PackArgs) -> Result<u8, CliError> {
     let store = ctx.open_store().await?;
-    let (drill, exercise) = resolve(&store, &args.id).await?;
+    let (drill, exercise) = resolve(&*store, &args.id).await?;
     let exercise = args.exercise.clone().or(exercise);
     let drill_id = drill.as_ref().map(|d| d.header.id.clone());
     let out = args.out.clone().unwrap_or_else(|| {
@@ -383,7 +383,7 @@ pub async fn run(ctx: &Context, args: &PackArgs) -> Result<u8, CliError> {
     let pdf = muster_pack::renders_pdf() && !args.no_pdf;
     let (written, pack, ms) = write(
         ctx,
-        &store,
+        &*store,
         &PackRequest {
             drill_id: drill_id.as_deref(),
             exercise: exercise.as_deref(),

@@ -11,7 +11,7 @@ use muster_ingest::helpdesk::{
 };
 use muster_ingest::{Item, Quarantined};
 use muster_model::agent::{Auth, Queue, QueueKind};
-use muster_store::{EvidenceStore, IngestBatch, SqliteStore};
+use muster_store::{IngestBatch, Store};
 use serde_json::json;
 
 use crate::cli::{IngestArgs, PullVendor};
@@ -152,7 +152,7 @@ pub async fn run(ctx: &Context, args: &IngestArgs, vendor: PullVendor) -> Result
     let since = args.since.map_or(0, jiff::Timestamp::as_second);
     let store = ctx.open_store().await?;
     let pull = Pull {
-        store: &store,
+        store: &*store,
         puller: &puller,
         read: match vendor {
             PullVendor::Zendesk => read_zendesk,
@@ -200,7 +200,7 @@ fn input_name(puller: &Puller, stream: Stream) -> String {
 
 /// One pull: where from, into which source, and how its records are read.
 struct Pull<'a> {
-    store: &'a SqliteStore,
+    store: &'a dyn Store,
     puller: &'a Puller,
     read: BodyReader,
     source: &'a str,

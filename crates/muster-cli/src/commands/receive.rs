@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use muster_ingest::Item;
 use muster_receiver::{DEFAULT_MAX_BODY, Encoding, Export, Receiver, Sink, SinkError};
-use muster_store::{EvidenceStore, IngestBatch, SqliteStore};
+use muster_store::{IngestBatch, Store};
 use serde_json::json;
 
 use crate::cli::IngestArgs;
@@ -21,7 +21,7 @@ use crate::error::{CliError, exit};
 
 /// Keeps each export's raw body under `raw_dir` and ingests its events into `source`.
 pub(crate) struct StoreSink {
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     source: String,
     raw_dir: PathBuf,
     pub(crate) stored: AtomicU64,
@@ -32,7 +32,7 @@ pub(crate) struct StoreSink {
 
 impl StoreSink {
     /// `show` prints a line per export on stderr.
-    pub(crate) fn new(store: Arc<SqliteStore>, source: &str, raw_dir: PathBuf, show: bool) -> Self {
+    pub(crate) fn new(store: Arc<dyn Store>, source: &str, raw_dir: PathBuf, show: bool) -> Self {
         Self {
             store,
             source: source.to_owned(),
@@ -47,10 +47,7 @@ impl StoreSink {
 
 /// Where raw exports are kept: `received/` beside the store.
 pub(crate) fn raw_dir(ctx: &Context) -> Result<PathBuf, CliError> {
-    let dir = ctx
-        .store_path
-        .parent()
-        .map_or_else(|| PathBuf::from("received"), |p| p.join("received"));
+    let dir = ctx.local_dir.join("received");
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::runtime(format!("cannot create {}: {e}", dir.display())))?;
     Ok(dir)
@@ -118,7 +115,7 @@ impl Sink for StoreSink {
 }
 
 pub async fn run(ctx: &Context, args: &IngestArgs, addr: SocketAddr) -> Result<u8, CliError> {
-    let store = Arc::new(ctx.open_store().await?);
+    let store = ctx.open_store().await?;
     let raw_dir = raw_dir(ctx)?;
     let source = args.source.clone().unwrap_or_else(|| "otlp".to_owned());
     let sink = Arc::new(StoreSink::new(

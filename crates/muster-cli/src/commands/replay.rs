@@ -8,7 +8,7 @@ use muster_drill::{
     transcript_turns, turns_digest,
 };
 use muster_ingest::EventKind;
-use muster_store::{DrillStatus, EvidenceStore, SqliteStore, TimelineKey, TimelineQuery};
+use muster_store::{DrillStatus, Store, TimelineKey, TimelineQuery};
 use serde::Serialize;
 
 use crate::cli::ReplayArgs;
@@ -36,20 +36,14 @@ struct Row {
 }
 
 pub async fn run(ctx: &Context, args: &ReplayArgs) -> Result<u8, CliError> {
-    if !ctx.store_path.exists() {
-        return Err(CliError::input(format!(
-            "there is no evidence store at {}",
-            ctx.store_path.display()
-        ))
-        .hint("a replay reads recorded conversations: run a drill or `muster ingest` first, or pass --store PATH"));
-    }
+    ctx.require_store()?;
     let manifest_text = read(&args.agent)?;
     let overrides = read_overrides(&args.scenario)?;
     let store = ctx.open_store().await?;
     let selected = match (&args.drill, &args.transcript) {
-        (Some(drill), _) => from_drill(&store, drill, args, &overrides).await,
+        (Some(drill), _) => from_drill(&*store, drill, args, &overrides).await,
         (None, Some(conversation)) => {
-            from_transcript(&store, conversation, args.source.as_deref(), &overrides).await
+            from_transcript(&*store, conversation, args.source.as_deref(), &overrides).await
         }
         (None, None) => Err(CliError::input("name a drill, or --transcript")),
     };
@@ -125,7 +119,7 @@ pub async fn run(ctx: &Context, args: &ReplayArgs) -> Result<u8, CliError> {
     if args.json {
         let mut value =
             serde_json::to_value(&report).map_err(|e| CliError::internal(e.to_string()))?;
-        value["store"] = serde_json::Value::String(ctx.store_path.display().to_string());
+        value["store"] = serde_json::Value::String(ctx.store.describe());
         value["replayed"] = serde_json::to_value(&rows).unwrap_or_default();
         println!(
             "{}",
@@ -185,7 +179,7 @@ fn read_overrides(
 }
 
 async fn from_drill(
-    store: &SqliteStore,
+    store: &dyn Store,
     drill: &str,
     args: &ReplayArgs,
     overrides: &BTreeMap<String, (String, String)>,
@@ -326,7 +320,7 @@ fn short(digest: &str) -> &str {
 }
 
 async fn from_transcript(
-    store: &SqliteStore,
+    store: &dyn Store,
     conversation: &str,
     source: Option<&str>,
     overrides: &BTreeMap<String, (String, String)>,

@@ -7,6 +7,8 @@ use std::time::Duration;
 use muster_console::{ConsoleConfig, DrillLauncher, ScenarioBrief};
 use muster_model::load_scenario;
 
+use muster_store::StoreLocation;
+
 use crate::cli::ConsoleServeArgs;
 use crate::context::Context;
 use crate::error::{CliError, exit};
@@ -72,16 +74,21 @@ fn launcher(ctx: &Context, args: &ConsoleServeArgs) -> Result<Option<DrillLaunch
     if let Some(url) = &args.base_url {
         drill_args.extend(["--base-url".to_owned(), url.clone()]);
     }
-    drill_args.extend([
-        "--exercise".to_owned(),
-        "{exercise}".to_owned(),
-        "--store".to_owned(),
-        absolute(&ctx.store_path)?.display().to_string(),
-    ]);
+    drill_args.extend(["--exercise".to_owned(), "{exercise}".to_owned()]);
+    // The drill writes into the console's own store: a file by its absolute path, a database by
+    // its URL in the environment (a password in it stays off the command line).
+    let mut env = Vec::new();
+    match &ctx.store {
+        StoreLocation::Sqlite(path) => {
+            drill_args.extend(["--store".to_owned(), absolute(path)?.display().to_string()]);
+        }
+        StoreLocation::Postgres(url) => env.push(("MUSTER_STORE".to_owned(), url.clone())),
+    }
     Ok(Some(DrillLauncher {
         program,
         args: drill_args,
         working_dir: std::env::current_dir().ok(),
+        env,
     }))
 }
 
@@ -116,7 +123,7 @@ pub async fn run(ctx: &Context, args: &ConsoleServeArgs) -> Result<u8, CliError>
         ))
         .hint("the console listens on 127.0.0.1 by default; pass --public to listen elsewhere (behind TLS)"));
     }
-    let store = Arc::new(ctx.open_store().await?);
+    let store = ctx.open_store().await?;
     let mut config = ConsoleConfig::new(store);
     config.scenarios = scenarios(&args.scenarios)?;
     config.drill_launcher = launcher(ctx, args)?;
@@ -134,7 +141,7 @@ pub async fn run(ctx: &Context, args: &ConsoleServeArgs) -> Result<u8, CliError>
         .map_err(|e| CliError::runtime(format!("cannot read the bound address: {e}")))?;
     println!(
         "muster console on http://{bound}/ (store {})",
-        ctx.store_path.display()
+        ctx.store.describe()
     );
     println!("API: http://{bound}/api/openapi.json · Ctrl-C stops");
     muster_console::serve(config, listener, async {

@@ -1,4 +1,4 @@
-use muster_store::{DrillRecord, EvidenceStore, StoredVerify};
+use muster_store::{DrillRecord, StoredVerify};
 use serde_json::json;
 
 use crate::cli::{ListArgs, StoreCommand, VerifyArgs};
@@ -6,17 +6,11 @@ use crate::context::Context;
 use crate::error::{CliError, exit};
 
 pub async fn run(ctx: &Context, command: &StoreCommand) -> Result<u8, CliError> {
-    if !ctx.store_path.exists() {
-        return Err(CliError::input(format!(
-            "there is no evidence store at {}",
-            ctx.store_path.display()
-        ))
-        .hint("run a drill first (`muster demo`), or pass --store PATH"));
-    }
+    ctx.require_store()?;
     let store = ctx.open_store().await?;
     match command {
-        StoreCommand::Verify(args) => verify(ctx, &store, args).await,
-        StoreCommand::List(args) => list(&store, args).await,
+        StoreCommand::Verify(args) => verify(ctx, &*store, args).await,
+        StoreCommand::List(args) => list(&*store, args).await,
     }
 }
 
@@ -41,7 +35,7 @@ fn record_json(d: &DrillRecord) -> serde_json::Value {
     })
 }
 
-async fn list(store: &muster_store::SqliteStore, args: &ListArgs) -> Result<u8, CliError> {
+async fn list(store: &dyn muster_store::Store, args: &ListArgs) -> Result<u8, CliError> {
     let drills = store.drills().await?;
     if args.json {
         println!(
@@ -92,7 +86,7 @@ fn verify_json(v: &StoredVerify) -> serde_json::Value {
 
 async fn verify(
     ctx: &Context,
-    store: &muster_store::SqliteStore,
+    store: &dyn muster_store::Store,
     args: &VerifyArgs,
 ) -> Result<u8, CliError> {
     let ids: Vec<String> = match &args.drill {
@@ -128,7 +122,7 @@ async fn verify(
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&json!({"store": ctx.store_path.display().to_string(), "drills": results.iter().map(verify_json).collect::<Vec<_>>(), "sources": sources_json})).unwrap_or_default());
+        println!("{}", serde_json::to_string_pretty(&json!({"store": ctx.store.describe(), "drills": results.iter().map(verify_json).collect::<Vec<_>>(), "sources": sources_json})).unwrap_or_default());
     } else {
         for s in &sources {
             if s.report.is_intact() {
@@ -186,7 +180,7 @@ async fn verify(
             }
         }
         if results.is_empty() && sources.is_empty() {
-            println!("no drills in {}", ctx.store_path.display());
+            println!("no drills in {}", ctx.store.describe());
         }
     }
     Ok(if tampered > 0 { exit::FAILED } else { exit::OK })

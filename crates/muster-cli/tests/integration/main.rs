@@ -9,6 +9,7 @@ mod test_drill;
 mod test_evidence;
 mod test_gate;
 mod test_ingest_formats;
+mod test_postgres;
 mod test_pull;
 mod test_replay;
 mod test_scan;

@@ -83,17 +83,17 @@ pub(crate) fn month_of(time_ns: i64) -> Month {
 /// Create the monthly partitions a batch needs that do not exist yet, each in its own short
 /// transaction (creating a partition locks the parent table), under one advisory lock so two
 /// processes never race to create the same month.
-async fn ensure_partitions(
+pub(super) async fn ensure_partitions(
     pool: &PgPool,
     known: &Mutex<HashSet<String>>,
-    rows: &[PreparedRow],
+    times: impl IntoIterator<Item = i64>,
 ) -> Result<(), StoreError> {
     let mut needed: Vec<Month> = Vec::new();
     {
         let known = known.lock().map_err(|_| poisoned())?;
         let mut seen = HashSet::new();
-        for row in rows {
-            let month = month_of(row.time_ns);
+        for time_ns in times {
+            let month = month_of(time_ns);
             if !known.contains(&month.name) && seen.insert(month.name.clone()) {
                 needed.push(month);
             }
@@ -139,7 +139,7 @@ async fn write_ingest(
     partitions: &Mutex<HashSet<String>>,
     batch: PreparedBatch,
 ) -> Result<IngestReceipt, StoreError> {
-    ensure_partitions(pool, partitions, &batch.rows).await?;
+    ensure_partitions(pool, partitions, batch.rows.iter().map(|r| r.time_ns)).await?;
     let mut tx = pool.begin().await?;
     let source = batch.source.as_str();
     lock_chain(&mut tx, LOCK_SOURCE, source).await?;

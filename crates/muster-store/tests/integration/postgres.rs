@@ -3,7 +3,8 @@
 
 use muster_evidence::EventDraft;
 use muster_store::{
-    DrillHeader, DrillStatus, PgStore, SchemaState, StoreError, TimeRange, known_schema_version,
+    DrillHeader, DrillStatus, EvidenceStore, PgStore, SchemaState, StoreError, TimeRange,
+    known_schema_version,
 };
 use serde_json::json;
 
@@ -215,4 +216,214 @@ async fn concurrent_ingest_into_one_source_across_months() {
     );
     other.close().await;
     t.finish().await;
+}
+
+/// A SQLite store with a bit of everything: a sealed drill with an addendum, ingested evidence
+/// with a quarantined record, an access-audit row, a console account, an exercise with its log,
+/// and a severity model.
+async fn full_sqlite_store() -> TestStore {
+    let t = crate::harness::sqlite().await;
+    let store = &t.store;
+    let header = DrillHeader {
+        id: "d-copy".into(),
+        started_at_ns: 1_700_000_000_000_000_000,
+        agent: "larkspur-support".into(),
+        environment: "pre-production".into(),
+        manifest_digest: "m".into(),
+        muster_version: "0.1.0".into(),
+    };
+    expect_ok(store.begin_drill(&header).await);
+    for stream in ["conv/a", "conv/b"] {
+        let drafts = (0..3)
+            .map(|i| EventDraft::new("agent.message", i).field("text", format!("{stream} {i}")))
+            .collect();
+        expect_ok(store.append("d-copy", stream, drafts).await);
+    }
+    expect_ok(
+        store
+            .seal_drill(
+                "d-copy",
+                DrillStatus::Sealed,
+                2,
+                &json!({"verdict": "fail"}),
+            )
+            .await,
+    );
+    expect_ok(
+        store
+            .append_addenda(
+                "d-copy",
+                vec![EventDraft::new("comms.approval", 3).field("approved", true)],
+            )
+            .await,
+    );
+    let (events, _) =
+        crate::ingest::fixture("one-trace-merged.json", muster_ingest::BodyFormat::Json);
+    let (items, _) =
+        muster_ingest::otlp::read_body("bad.json", b"{not json", muster_ingest::BodyFormat::Json);
+    let quarantined = items
+        .into_iter()
+        .filter_map(|i| i.quarantined().cloned())
+        .collect();
+    expect_ok(
+        store
+            .ingest_batch(muster_store::IngestBatch {
+                source: "otlp".into(),
+                input: "one-trace-merged.json".into(),
+                events,
+                quarantined,
+                offset_reached: Some(10),
+                complete: true,
+                cursor: None,
+            })
+            .await,
+    );
+    expect_ok(
+        store
+            .record_access(&muster_store::AccessRecord {
+                at_ns: 5,
+                who: "auditor".into(),
+                command: "reconstruct".into(),
+                what: "conversation x".into(),
+                why: "review".into(),
+            })
+            .await,
+    );
+    expect_ok(
+        store
+            .create_user(&muster_store::ConsoleUser {
+                id: "u1".into(),
+                username: "alice".into(),
+                display_name: "Alice (synthetic)".into(),
+                password_hash: "hash".into(),
+                role: "facilitator".into(),
+                is_admin: true,
+                created_at_ns: 1,
+            })
+            .await,
+    );
+    expect_ok(
+        store
+            .create_exercise(&muster_store::ExerciseRecord {
+                id: "ex-1".into(),
+                title: "Tabletop".into(),
+                created_at_ns: 1,
+                created_by: "u1".into(),
+                definition: json!({"injects": []}),
+            })
+            .await,
+    );
+    for n in 0..3 {
+        expect_ok(
+            store
+                .append_exercise_log(
+                    "ex-1",
+                    EventDraft::new("exercise.note", n).field("n", n),
+                    None,
+                )
+                .await,
+        );
+    }
+    expect_ok(
+        store
+            .save_severity_model(&json!([{"level": "SEV1"}]), "alice", 1)
+            .await,
+    );
+    t
+}
+
+/// `muster migrate-store`'s copy: every row, the same roots and heads, every chain intact on the
+/// copy, the same answers from both stores; a non-empty target is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_store_copies_into_postgres_and_verifies() {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    let original = full_sqlite_store().await;
+    let (url, name) = create_database(&admin).await;
+    expect_ok(PgStore::migrate(&url).await);
+    let target = expect_ok(PgStore::connect(&url).await);
+    let from =
+        expect_ok(muster_store::SqliteStore::open(std::path::Path::new(&original.location)).await);
+    let total = expect_ok(muster_store::rows_to_copy(&from).await);
+    let mut seen = 0;
+    let report = expect_ok(muster_store::copy_store(&from, &target, |n| seen = n).await);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!((report.rows(), seen), (total, total));
+    assert_eq!(
+        (
+            report.drills_verified,
+            report.sources_verified,
+            report.exercise_logs_verified
+        ),
+        (1, 1, 1)
+    );
+    let count = |table: &str| {
+        report
+            .tables
+            .iter()
+            .find(|t| t.table == table)
+            .map_or(0, |t| t.rows)
+    };
+    assert_eq!(
+        (count("events"), count("addenda"), count("exercise_log")),
+        (6, 1, 3)
+    );
+    assert!(count("evidence") > 0 && count("quarantine") == 1);
+
+    let a = expect_ok(original.store.drill("d-copy").await);
+    let b = expect_ok(target.drill("d-copy").await);
+    assert_eq!(a, b);
+    let sources = expect_ok(original.store.sources().await);
+    assert_eq!(sources, expect_ok(target.sources().await));
+    let profile_a = expect_ok(original.store.evidence_profile().await);
+    assert_eq!(profile_a, expect_ok(target.evidence_profile().await));
+    assert_eq!(
+        expect_ok(original.store.quarantined(None).await),
+        expect_ok(target.quarantined(None).await)
+    );
+    assert_eq!(
+        expect_ok(original.store.access_log().await),
+        expect_ok(target.access_log().await)
+    );
+
+    let again = muster_store::copy_store(&from, &target, |_| {}).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    target.close().await;
+    from.close().await;
+    original.finish().await;
+    drop_database(&admin, &name).await;
+}
+
+/// A store altered before the copy is copied faithfully, and the copy's verification names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_original_is_named_after_the_copy() {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    let original = full_sqlite_store().await;
+    original
+        .tamper(
+            "DROP TRIGGER events_are_append_only_update; UPDATE events SET fields = json_set(fields, '$.text', 'edited') WHERE stream = 'conv/a' AND seq = 1",
+            "",
+        )
+        .await;
+    let (url, name) = create_database(&admin).await;
+    expect_ok(PgStore::migrate(&url).await);
+    let target = expect_ok(PgStore::connect(&url).await);
+    let from =
+        expect_ok(muster_store::SqliteStore::open(std::path::Path::new(&original.location)).await);
+    let report = expect_ok(muster_store::copy_store(&from, &target, |_| {}).await);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.starts_with("drill d-copy:") && p.contains("text")),
+        "{:?}",
+        report.problems
+    );
+    target.close().await;
+    from.close().await;
+    original.finish().await;
+    drop_database(&admin, &name).await;
 }
