@@ -49,9 +49,17 @@ async fn tail(state: AppState) {
             return;
         }
     };
+    // Other server processes' appends, announced by the store where it can (PostgreSQL).
+    let elsewhere = state.store().exercise_log_notices();
     loop {
         tokio::select! {
             () = state.appended.notified() => {}
+            () = async {
+                match &elsewhere {
+                    Some(notice) => notice.notified().await,
+                    None => std::future::pending().await,
+                }
+            } => {}
             () = tokio::time::sleep(state.config.tail_tick) => {}
         }
         loop {

@@ -19,6 +19,11 @@ pub trait Store: EvidenceStore + ConsoleStore {
     fn submit_ingest(&self, batch: IngestBatch) -> Result<IngestPending, StoreError>;
     /// The file's path or the database's URL with any password redacted.
     fn location(&self) -> String;
+    /// Woken when another process appends to an exercise log, where the backend can tell
+    /// (PostgreSQL's `LISTEN`); `None` where readers must poll (SQLite).
+    fn exercise_log_notices(&self) -> Option<Arc<tokio::sync::Notify>> {
+        None
+    }
     async fn close(&self);
 }
 
@@ -42,6 +47,9 @@ impl Store for PgStore {
     }
     fn location(&self) -> String {
         PgStore::location(self).to_owned()
+    }
+    fn exercise_log_notices(&self) -> Option<Arc<tokio::sync::Notify>> {
+        Some(PgStore::exercise_log_notices(self))
     }
     async fn close(&self) {
         PgStore::close(self).await;

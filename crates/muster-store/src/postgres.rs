@@ -94,7 +94,13 @@ pub struct PgStore {
     pool: PgPool,
     location: String,
     ingest: mpsc::UnboundedSender<IngestRequest>,
+    /// Woken when any process appends to an exercise log (`LISTEN`), once something asks.
+    log_appended: std::sync::OnceLock<Arc<tokio::sync::Notify>>,
 }
+
+/// The channel every exercise-log append is announced on, in its own transaction (so the
+/// notice is delivered when, and only if, the entry is committed).
+pub(crate) const EXERCISE_LOG_CHANNEL: &str = "muster_exercise_log";
 
 impl std::fmt::Debug for IngestRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -207,6 +213,7 @@ impl PgStore {
             pool,
             location,
             ingest,
+            log_appended: std::sync::OnceLock::new(),
         })
     }
 
@@ -271,6 +278,20 @@ impl PgStore {
         Ok(IngestPending(wait))
     }
 
+    /// Woken whenever an entry is appended to any exercise log, by any process on this
+    /// database: one connection `LISTEN`s for every server process, so event streams fan out
+    /// at once instead of on the next poll. The first call starts the listener; if it cannot
+    /// listen, it logs why and nothing is woken (readers still poll).
+    pub fn exercise_log_notices(&self) -> Arc<tokio::sync::Notify> {
+        self.log_appended
+            .get_or_init(|| {
+                let notify = Arc::new(tokio::sync::Notify::new());
+                tokio::spawn(listen_for_appends(self.pool.clone(), Arc::clone(&notify)));
+                notify
+            })
+            .clone()
+    }
+
     /// Create the monthly evidence partitions these event times need.
     pub(crate) async fn ensure_partitions_for(&self, times: &[i64]) -> Result<(), StoreError> {
         let known = Mutex::new(HashSet::new());
@@ -296,6 +317,33 @@ impl PgStore {
                 prefix: id_or_prefix.to_owned(),
                 count: many.len(),
             }),
+        }
+    }
+}
+
+/// Wake `notify` on every exercise-log notice. sqlx's listener reconnects by itself; a notice
+/// lost while it does is made up for by the readers' own polling.
+async fn listen_for_appends(pool: PgPool, notify: Arc<tokio::sync::Notify>) {
+    let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for exercise-log notices; polling only");
+            return;
+        }
+    };
+    if let Err(e) = listener.listen(EXERCISE_LOG_CHANNEL).await {
+        tracing::warn!(error = %e, "cannot listen for exercise-log notices; polling only");
+        return;
+    }
+    loop {
+        match listener.recv().await {
+            // One stored permit is enough: the reader catches up on everything new.
+            Ok(_) => notify.notify_one(),
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "exercise-log notices interrupted");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
         }
     }
 }

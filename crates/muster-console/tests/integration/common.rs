@@ -6,7 +6,7 @@ use std::time::Duration;
 use muster_console::roles::Role;
 use muster_console::{AppState, ConsoleConfig, ScenarioBrief};
 use muster_evidence::EventDraft;
-use muster_store::{ConsoleStore, DrillHeader, DrillStatus, EvidenceStore, SqliteStore};
+use muster_store::{DrillHeader, DrillStatus, SqliteStore, Store};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
@@ -17,10 +17,12 @@ pub const SECRET_EMAIL: &str = "jo.bloggs@example.com";
 
 pub struct Console {
     pub base: String,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub state: AppState,
     pub drill_id: String,
-    _dir: tempfile::TempDir,
+    /// The SQLite store's own pool, for tests that tamper with the file.
+    pub sqlite: Option<sqlx::SqlitePool>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 pub fn scenario() -> ScenarioBrief {
@@ -36,7 +38,7 @@ pub fn scenario() -> ScenarioBrief {
     }
 }
 
-async fn planted_drill(store: &SqliteStore) -> String {
+pub async fn planted_drill(store: &dyn Store) -> String {
     let id = "drill-console-test".to_owned();
     store
         .begin_drill(&DrillHeader {
@@ -81,14 +83,27 @@ pub async fn start() -> Console {
 
 /// A console whose configuration `adjust` changes first.
 pub async fn start_with(adjust: impl FnOnce(&mut ConsoleConfig)) -> Console {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let store = Arc::new(
-        SqliteStore::open(&dir.path().join("evidence.db"))
-            .await
-            .unwrap_or_else(|e| panic!("open store: {e}")),
-    );
-    let drill_id = planted_drill(&store).await;
+    let sqlite = SqliteStore::open(&dir.path().join("evidence.db"))
+        .await
+        .unwrap_or_else(|e| panic!("open store: {e}"));
+    let pool = sqlite.pool().clone();
+    let store: Arc<dyn Store> = Arc::new(sqlite);
+    let drill_id = planted_drill(&*store).await;
+    let mut console = start_on(store, drill_id, adjust).await;
+    console.sqlite = Some(pool);
+    console._dir = Some(dir);
+    console
+}
+
+/// A console on `store` (which may be shared with other consoles, as server processes share a
+/// PostgreSQL store), reviewing `drill_id`.
+pub async fn start_on(
+    store: Arc<dyn Store>,
+    drill_id: String,
+    adjust: impl FnOnce(&mut ConsoleConfig),
+) -> Console {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut config = ConsoleConfig::new(store.clone());
     config.scenarios = vec![scenario()];
     config.scheduler_tick = Duration::from_millis(50);
@@ -111,7 +126,8 @@ pub async fn start_with(adjust: impl FnOnce(&mut ConsoleConfig)) -> Console {
         store,
         state,
         drill_id,
-        _dir: dir,
+        sqlite: None,
+        _dir: None,
     }
 }
 

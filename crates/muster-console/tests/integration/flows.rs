@@ -3,7 +3,6 @@
 use std::time::{Duration, Instant};
 
 use muster_console::roles::Role;
-use muster_store::{ConsoleStore, EvidenceStore};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -426,7 +425,10 @@ async fn the_log_is_chained_and_tampering_is_named() {
     assert_eq!(record["exercise"]["actions"][0]["due"], "2026-12-15");
 
     // An attacker with the file edits an entry behind the triggers' back.
-    let pool = console.store.pool();
+    let pool = console
+        .sqlite
+        .as_ref()
+        .unwrap_or_else(|| panic!("a SQLite console"));
     sqlx::query("DROP TRIGGER exercise_log_is_append_only_update")
         .execute(pool)
         .await

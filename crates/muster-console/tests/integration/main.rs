@@ -5,3 +5,4 @@ mod common;
 mod flows;
 mod notify;
 mod permissions;
+mod servers;

@@ -175,7 +175,10 @@ impl ConsoleStore for PgStore {
         once_key: Option<&str>,
     ) -> Result<Option<StoredEvent>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        lock_chain(&mut tx, LOCK_EXERCISE, exercise_id).await?;
+        // One lock for every exercise log, not one per exercise: positions are taken from a
+        // sequence, and readers tail the logs by position (`exercise_log_after`), so entries must
+        // commit in position order. Exercise logs are written at human pace; this costs nothing.
+        lock_chain(&mut tx, LOCK_EXERCISE, "every exercise log").await?;
         if let Some(key) = once_key {
             let seen =
                 sqlx::query("SELECT 1 FROM exercise_log WHERE exercise_id = $1 AND once_key = $2")
@@ -225,6 +228,11 @@ impl ConsoleStore for PgStore {
             Err(e) if is_unique_violation(&e) && once_key.is_some() => return Ok(None),
             Err(e) => return Err(e.into()),
         }
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(super::EXERCISE_LOG_CHANNEL)
+            .bind(exercise_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Some(StoredEvent { id, event }))
     }
