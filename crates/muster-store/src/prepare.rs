@@ -2,10 +2,12 @@
 //! computed here, in the caller's task, so the writer (SQLite's single writer, or a PostgreSQL
 //! transaction) only dedupes, chains and inserts.
 
-use muster_evidence::PreparedEvent;
+use std::collections::HashSet;
+
+use muster_evidence::{Digest, PreparedEvent, SealedEvent, StreamChain};
 use muster_ingest::{EvidenceEvent, Quarantined, RawPointer};
 
-use crate::ingest::IngestBatch;
+use crate::ingest::{IngestBatch, IngestReceipt};
 use crate::rows::RAW_FIELD;
 
 /// An event made ready for the writer: every digest and JSON text computed in the caller's task,
@@ -112,4 +114,40 @@ fn prepare_row(e: EvidenceEvent) -> PreparedRow {
         field_digests: "{}".to_owned(),
         prepared,
     }
+}
+
+/// A row given its place in the source's chain: the row, its content digest (hex) and its sealed
+/// event.
+pub(crate) type ChainedRow = (PreparedRow, String, SealedEvent);
+
+/// Chain the rows not already stored: a row whose raw pointer and content digest are in `known`
+/// (stored before, or earlier in this batch) is counted as a duplicate and takes no position.
+pub(crate) fn chain_new_rows(
+    rows: Vec<PreparedRow>,
+    known: &mut HashSet<(String, String)>,
+    chain: &mut StreamChain,
+    receipt: &mut IngestReceipt,
+) -> Vec<ChainedRow> {
+    let mut sealed = Vec::with_capacity(rows.len());
+    for mut row in rows {
+        let content = row.prepared.content.to_hex();
+        if !known.insert((row.raw_pointer.clone(), content.clone())) {
+            receipt.duplicates += 1;
+            continue;
+        }
+        // The prepared event moves into the chain; the row keeps its columns.
+        let prepared = std::mem::replace(
+            &mut row.prepared,
+            PreparedEvent {
+                kind: String::new(),
+                time_ns: 0,
+                fields: Vec::new(),
+                content: Digest([0; 32]),
+            },
+        );
+        let event = chain.append_prepared(prepared);
+        sealed.push((row, content, event));
+    }
+    receipt.stored = sealed.len() as u64;
+    sealed
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use jiff::ToSpan;
 use jiff::tz::TimeZone;
-use muster_evidence::{Digest, PreparedEvent, SealedEvent, StreamChain};
+use muster_evidence::{SealedEvent, StreamChain};
 use muster_ingest::RawPointer;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use tokio::sync::mpsc;
@@ -18,7 +18,7 @@ use crate::ingest::{
     SearchFilters, SourceRecord, SourceVerify, StoredEvidence, StoredQuarantine, TimeRange,
     TimelineKey, TimelineQuery,
 };
-use crate::prepare::{PreparedBatch, PreparedRow, pointer_text};
+use crate::prepare::{PreparedBatch, chain_new_rows, pointer_text};
 use crate::rows::{digest, evidence_from_row, now_ns, sealed_from_row, to_i64};
 
 /// Every column of an evidence row but its `tsvector`, which is only ever searched, never read.
@@ -175,26 +175,7 @@ async fn write_ingest(
     }
 
     let mut receipt = IngestReceipt::default();
-    let mut sealed: Vec<(PreparedRow, String, SealedEvent)> = Vec::with_capacity(batch.rows.len());
-    for mut row in batch.rows {
-        let content = row.prepared.content.to_hex();
-        if !known.insert((row.raw_pointer.clone(), content.clone())) {
-            receipt.duplicates += 1;
-            continue;
-        }
-        let prepared = std::mem::replace(
-            &mut row.prepared,
-            PreparedEvent {
-                kind: String::new(),
-                time_ns: 0,
-                fields: Vec::new(),
-                content: Digest([0; 32]),
-            },
-        );
-        let event = chain.append_prepared(prepared);
-        sealed.push((row, content, event));
-    }
-    receipt.stored = sealed.len() as u64;
+    let sealed = chain_new_rows(batch.rows, &mut known, &mut chain, &mut receipt);
 
     for chunk in sealed.chunks(ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Postgres>::new(EVIDENCE_INSERT);

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use muster_evidence::{Digest, PreparedEvent, SealedEvent, StreamChain};
+use muster_evidence::{Digest, SealedEvent, StreamChain};
 use muster_ingest::{Quarantined, RawPointer};
 use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
@@ -12,7 +12,7 @@ use crate::ingest::{
     AccessRecord, EVIDENCE_CHAIN, IngestProgress, IngestReceipt, SearchFilters, SourceRecord,
     SourceVerify, StoredEvidence, StoredQuarantine, TimelineKey, TimelineQuery,
 };
-use crate::prepare::{PreparedBatch, PreparedRow, pointer_text};
+use crate::prepare::{PreparedBatch, chain_new_rows, pointer_text};
 use crate::rows::{digest, evidence_from_row, now_ns, sealed_from_row, to_i64};
 
 /// Columns a stored event row has, in insert order (24 binds a row).
@@ -71,26 +71,7 @@ pub(crate) async fn write_ingest(
     }
 
     let mut receipt = IngestReceipt::default();
-    let mut sealed: Vec<(PreparedRow, String, SealedEvent)> = Vec::with_capacity(batch.rows.len());
-    for mut row in batch.rows {
-        let content = row.prepared.content.to_hex();
-        if !known.insert((row.raw_pointer.clone(), content.clone())) {
-            receipt.duplicates += 1;
-            continue;
-        }
-        let prepared = std::mem::replace(
-            &mut row.prepared,
-            PreparedEvent {
-                kind: String::new(),
-                time_ns: 0,
-                fields: Vec::new(),
-                content: Digest([0; 32]),
-            },
-        );
-        let event = chain.append_prepared(prepared);
-        sealed.push((row, content, event));
-    }
-    receipt.stored = sealed.len() as u64;
+    let sealed = chain_new_rows(batch.rows, &mut known, &mut chain, &mut receipt);
 
     for chunk in sealed.chunks(ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Sqlite>::new(EVIDENCE_INSERT);
