@@ -716,6 +716,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_result_read_back_is_the_result_written_and_names_a_known_kind() {
+        for kind in EXPECTATION_KINDS {
+            let result = ExpectationResult {
+                index: 2,
+                kind,
+                subject: "refund".into(),
+                mode: Mode::Authority,
+                status: Status::Fail,
+                reason: "r".into(),
+                excerpt: Some(Excerpt {
+                    turn: 1,
+                    text: "t".into(),
+                }),
+                why: None,
+            };
+            let json = serde_json::to_value(&result).unwrap_or_else(|e| panic!("{e}"));
+            let back: ExpectationResult =
+                serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(back, result);
+        }
+        let unknown = serde_json::json!({"index": 0, "kind": "must_dance", "subject": "", "mode": "advice",
+            "status": "pass", "reason": "", "excerpt": null});
+        assert!(serde_json::from_value::<ExpectationResult>(unknown).is_err());
+    }
+
+    #[test]
     fn every_scenario_topic_has_a_detector() {
         let all = [
             PromiseTopic::Refund,

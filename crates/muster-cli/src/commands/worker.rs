@@ -62,7 +62,7 @@ fn default_id() -> String {
 enum Ran {
     /// Its result is the one counted.
     Counted { retry: bool },
-    /// It lost the conversation (its lease ran out and another worker took it): not counted.
+    /// Its result was refused: the lease ran out and another worker took the conversation.
     Lost,
     /// It could not finish (e.g. the store failed); given back for another worker.
     Failed(String),
@@ -259,8 +259,8 @@ fn plan_of(ctx: &Context, job: &DrillJob) -> Result<DrillPlan, CliError> {
     Ok(plan)
 }
 
-/// Run one claimed conversation under its lease, renewing it; give up the conversation (its
-/// teardown still runs) if the lease is lost.
+/// Run one claimed conversation under its lease, renewing it; stop the conversation (its
+/// teardown still runs) if the lease is lost or the drill was stopped.
 async fn run_claim(
     store: Arc<PgStore>,
     worker: Arc<DrillWorker>,

@@ -258,7 +258,9 @@ impl PgStore {
     }
 
     /// Extend the lease of a conversation this attempt holds. `false` when it no longer holds it
-    /// (taken again after its lease ran out, or finished): the worker must abandon it.
+    /// (taken again after its lease ran out, or finished), or when its drill was stopped (the job
+    /// closed): the worker must stop the conversation. Stopped by its drill, it still holds the
+    /// row, so the shortened conversation is completed and counted.
     pub async fn renew_lease(
         &self,
         id: i64,
@@ -266,8 +268,9 @@ impl PgStore {
         lease: Duration,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE drill_queue SET lease_until_ns = muster_now_ns() + $3
-             WHERE id = $1 AND attempt = $2 AND state = 'running'",
+            "UPDATE drill_queue q SET lease_until_ns = muster_now_ns() + $3
+             WHERE id = $1 AND attempt = $2 AND state = 'running'
+               AND EXISTS (SELECT 1 FROM drill_jobs j WHERE j.drill_id = q.drill_id AND j.state = 'open')",
         )
         .bind(id)
         .bind(i32::try_from(attempt).unwrap_or(i32::MAX))

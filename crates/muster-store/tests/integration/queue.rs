@@ -245,6 +245,18 @@ async fn runs_of_a_scenario_that_plants_test_data_never_overlap() {
     let second =
         expect_ok(store.claim_conversation("c", lease).await).unwrap_or_else(|| panic!("c"));
     assert_eq!((second.scenario_index, second.run), (2, 2));
+
+    // The drill is stopped: renewals say so (the worker stops the conversation), but the attempt
+    // still holds its row, so what it ran is counted.
+    expect_ok(store.close_drill_job("d1").await);
+    assert!(!expect_ok(
+        store.renew_lease(second.id, second.attempt, lease).await
+    ));
+    assert!(expect_ok(
+        store
+            .complete_conversation(second.id, second.attempt, &json!(2))
+            .await
+    ));
     store.close().await;
     drop_database(&admin, &name).await;
 }
