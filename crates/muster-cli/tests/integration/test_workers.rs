@@ -304,3 +304,34 @@ fn three_workers_one_killed_mid_drill_every_conversation_is_counted_once() {
     assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
     drop(processes);
 }
+
+#[test]
+fn distributed_drills_and_workers_need_a_postgres_store() {
+    let env = TestEnv::new();
+    let manifest = repo().join("library/reference/agent.yaml");
+    let scenarios = repo().join("library/scenarios");
+    let refused = [
+        env.run(&["worker", "--store", "evidence.db", "--exit-when-idle"]),
+        env.run(&[
+            "drill",
+            "--distributed",
+            "--store",
+            "evidence.db",
+            "--agent",
+            &manifest.display().to_string(),
+            "--scenarios",
+            &scenarios.display().to_string(),
+        ]),
+    ];
+    for run in refused {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("needs a PostgreSQL store"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("postgres://"), "{}", run.stderr);
+    }
+    // Nothing was created or sent.
+    assert!(!env.path().join("evidence.db").exists());
+}
