@@ -58,6 +58,35 @@ impl Drop for Processes {
     }
 }
 
+/// Wait until the drill has queued its conversations (a worker with `--exit-when-idle` started
+/// before that would find nothing to do and exit).
+fn wait_until_queued(db: &Database) {
+    let started = Instant::now();
+    loop {
+        let queued = db.runtime.block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&db.url)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let queued: Option<bool> = sqlx::query_scalar(
+                "SELECT to_regclass('drill_queue') IS NOT NULL AND EXISTS (SELECT 1 FROM drill_queue)",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            let _ = conn.close().await;
+            queued.unwrap_or(false)
+        });
+        if queued {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the drill queued nothing"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 const SCENARIOS: usize = 6;
 const REPEAT: u32 = 8;
 
@@ -139,19 +168,7 @@ fn three_workers_one_killed_mid_drill_every_conversation_is_counted_once() {
             rows
         })
     };
-    let queued = || {
-        query("SELECT to_regclass('drill_queue') IS NOT NULL AND EXISTS (SELECT 1 FROM drill_queue) AS q")
-            .first()
-            .is_some_and(|r| r.get::<Option<bool>, _>(0).unwrap_or(false))
-    };
-    let started = Instant::now();
-    while !queued() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the drill queued nothing"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until_queued(&db);
 
     for name in ["w1", "w2", "w3"] {
         let worker = env
@@ -334,4 +351,107 @@ fn distributed_drills_and_workers_need_a_postgres_store() {
     }
     // Nothing was created or sent.
     assert!(!env.path().join("evidence.db").exists());
+}
+
+#[test]
+fn workers_together_keep_the_targets_rate_limit() {
+    let Some(admin) = admin_url() else {
+        return;
+    };
+    let db = Database::new(&admin);
+    let env = TestEnv::new();
+    assert_eq!(env.run(&["db", "migrate", "--store", &db.url]).code, 0);
+    let agent = serve(&env, &["--hardened"]);
+    // The reference manifest, limited to 10 requests a second; scenarios that plant no test data
+    // (their runs may overlap, so both workers send at once).
+    let text = std::fs::read_to_string(repo().join("library/reference/agent.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let limited = text.replacen("  timeout: 10s\n", "  timeout: 10s\n  rate_limit: 10\n", 1);
+    assert_ne!(limited, text);
+    let manifest = env.write("agent.yaml", &limited);
+    for entry in std::fs::read_dir(repo().join("library/scenarios"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+    {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_else(|e| panic!("{e}"));
+        if !text.lines().any(|l| l.starts_with("setup:")) {
+            env.write(
+                &format!("scenarios/{}", entry.file_name().to_string_lossy()),
+                &text,
+            );
+        }
+    }
+    let mut processes = Processes::default();
+    let drill = env
+        .command(&[
+            "drill",
+            "--distributed",
+            "--store",
+            &db.url,
+            "--agent",
+            &manifest.display().to_string(),
+            "--scenarios",
+            "scenarios",
+            "--base-url",
+            &agent.url,
+            "--repeat",
+            "3",
+            "--no-lock",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    processes.add("drill", drill);
+    wait_until_queued(&db);
+    for name in ["w1", "w2"] {
+        let worker = env
+            .command(&[
+                "worker",
+                "--store",
+                &db.url,
+                "--id",
+                name,
+                "--concurrency",
+                "4",
+                "--exit-when-idle",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        processes.add(name, worker);
+    }
+    let code = processes.wait("drill", Duration::from_secs(300));
+    assert!([0, 1, 3].contains(&code), "exit {code}");
+
+    // Every request to the agent, from either worker: spaced by the limit overall.
+    let (times, workers) = db.runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&db.url)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let times: Vec<i64> = sqlx::query_scalar(
+            "SELECT time_ns FROM events WHERE kind = 'agent.exchange' ORDER BY time_ns",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let workers: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT worker FROM drill_queue ORDER BY worker")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        (times, workers)
+    });
+    assert_eq!(workers, ["w1", "w2"], "both workers must have sent");
+    assert!(times.len() > 20, "{}", times.len());
+    let span = Duration::from_nanos(u64::try_from(times[times.len() - 1] - times[0]).unwrap_or(0));
+    // Alone, each worker would keep to 10 a second; together they must too (less a little for the
+    // wake-up of the first and last request).
+    let least = Duration::from_millis(100) * u32::try_from(times.len() - 1).unwrap_or(0);
+    assert!(
+        span + Duration::from_millis(60) >= least,
+        "{} requests in {span:?}: faster than 10 a second",
+        times.len()
+    );
 }
