@@ -43,6 +43,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 if curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
   echo "something already answers on 127.0.0.1:$PORT; stop it or set PORT=…" >&2
@@ -80,6 +81,12 @@ for workers in 1 2 4; do
       >"$WORK/w$workers-r$round.json" 2>"$WORK/w$workers-r$round.err" &
     drill=$!
     PIDS+=($drill)
+    # Workers that exit when idle must not start before the drill has queued its conversations.
+    for _ in $(seq 1 600); do
+      [ "$(psql "$url" -Atc "SELECT count(*) FROM drill_queue" 2>/dev/null || echo 0)" -gt 0 ] && break
+      kill -0 "$drill" 2>/dev/null || break
+      sleep 0.1
+    done
     wpids=()
     for w in $(seq 1 "$workers"); do
       "$BIN" --store "$url" worker --id "bench-$w" --concurrency "$WORKER_CONCURRENCY" --exit-when-idle \
