@@ -164,4 +164,62 @@ mod tests {
             started.elapsed()
         );
     }
+
+    /// Hands out the waits it is given, and counts what it was asked.
+    #[derive(Debug)]
+    struct Pacer {
+        wait: Result<Duration, String>,
+        asked: std::sync::Mutex<Vec<(String, Duration)>>,
+    }
+
+    impl SharedPacing for Pacer {
+        fn reserve(&self, target: &str, interval: Duration) -> SlotFuture {
+            if let Ok(mut asked) = self.asked.lock() {
+                asked.push((target.to_owned(), interval));
+            }
+            let wait = self.wait.clone();
+            Box::pin(async move { wait })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shared_pacer_decides_every_slot_and_its_failure_falls_back_to_local_pacing() {
+        // The shared pacer says "now" every time: no local spacing on top of it.
+        let traffic = Traffic::new(Some(10.0), None, 0);
+        let pacer = Arc::new(Pacer {
+            wait: Ok(Duration::ZERO),
+            asked: std::sync::Mutex::new(Vec::new()),
+        });
+        assert!(traffic.share("http://agent/".into(), pacer.clone()));
+        assert!(!traffic.share("http://agent/".into(), pacer.clone()));
+        let started = Instant::now();
+        for _ in 0..3 {
+            let _permit = traffic.admit().await;
+        }
+        assert!(started.elapsed() < Duration::from_millis(150));
+        let asked = pacer.asked.lock().map(|a| a.clone()).unwrap_or_default();
+        assert_eq!(
+            asked,
+            vec![("http://agent/".to_owned(), Duration::from_millis(100)); 3]
+        );
+
+        // Unreachable: never faster than the limit, this process paces itself.
+        let traffic = Traffic::new(Some(20.0), None, 0);
+        traffic.share(
+            "http://agent/".into(),
+            Arc::new(Pacer {
+                wait: Err("down".into()),
+                asked: std::sync::Mutex::new(Vec::new()),
+            }),
+        );
+        let started = Instant::now();
+        for _ in 0..3 {
+            let _permit = traffic.admit().await;
+        }
+        assert!(
+            started.elapsed() >= Duration::from_millis(95),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }
