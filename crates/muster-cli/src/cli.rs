@@ -46,7 +46,7 @@ pub enum Command {
 
     /// Drill an agent: run scenarios against its manifest's pre-production target.
     #[command(
-        after_help = "Examples:\n  muster drill --agent agent.yaml --scenarios scenarios/\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios --base-url http://127.0.0.1:8787\n  muster drill --agent agent.yaml --scenarios s1.yaml --scenarios s2.yaml --json > result.json\n  muster drill --agent agent.yaml --scenarios scenarios/ --junit drill.xml --sarif drill.sarif\n  muster drill --agent agent.yaml --scenarios scenarios/ --dry-run     print the plan, send nothing\n  muster drill --agent agent.yaml --scenarios scenarios/ --controls    also prove the kill switch, handover, rollback…\n  muster drill --agent agent.yaml --controls kill-switch,handover       control drills only\n\nExit status: 0 when every scenario and control passed, 1 when any failed, 3 when none failed but some were inconclusive."
+        after_help = "Examples:\n  muster drill --agent agent.yaml --scenarios scenarios/\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios --base-url http://127.0.0.1:8787\n  muster drill --agent agent.yaml --scenarios s1.yaml --scenarios s2.yaml --json > result.json\n  muster drill --agent agent.yaml --scenarios scenarios/ --junit drill.xml --sarif drill.sarif\n  muster drill --agent agent.yaml --scenarios scenarios/ --dry-run     print the plan, send nothing\n  muster drill --agent agent.yaml --scenarios scenarios/ --controls    also prove the kill switch, handover, rollback…\n  muster drill --agent agent.yaml --controls kill-switch,handover       control drills only\n  muster drill --agent agent.yaml --scenarios scenarios/ --distributed --store postgres://db.internal/muster\n                                         queue the conversations for `muster worker` processes\n\nExit status: 0 when every scenario and control passed, 1 when any failed, 2 bad input (e.g. --distributed\nwithout a PostgreSQL store), 3 when none failed but some were inconclusive, 4 refused by the interlock,\n5 a runtime problem (the drill was interrupted, or evidence could not be recorded)."
     )]
     Drill(DrillArgs),
 
@@ -79,6 +79,24 @@ pub enum Command {
         after_help = "Examples:\n  muster schema scenario > scenario.schema.json\n  muster schema --out docs/schema       write them all\n\nIn YAML files: # yaml-language-server: $schema=./scenario.schema.json"
     )]
     Schema(SchemaArgs),
+
+    /// Run conversations of distributed drills: take them from the PostgreSQL store's queue until Ctrl-C.
+    #[command(after_help = "Examples:
+  muster worker --store postgres://db.internal/muster                  on every machine that is to drill
+  muster worker --store postgres://db.internal/muster --concurrency 8 --id runner-3
+  muster worker --exit-when-idle --json                                 stop when no drill has work left
+
+Workers take the conversations `muster drill --distributed` queued (oldest first, each by one worker
+at a time), run them here against the drill's target and write their evidence into the same drill.
+Each worker rebuilds the plan from the files the drill stored, checks their digests, and passes the
+safety interlock itself. A worker renews a lease on each conversation it holds; if it dies, the
+conversation is taken again by another worker after the lease (a new attempt, recorded as
+`conversation.retried`), and a late result from the lost attempt is never counted. The manifest's
+`target.rate_limit` holds across all workers together.
+Exit status: 0 stopped (Ctrl-C, or idle with --exit-when-idle), 2 bad input (not a PostgreSQL store,
+a drill's files unreadable), 4 refused by the interlock on this machine, 5 a runtime problem (e.g. a
+secret the manifest names is not set here). A conversation this worker could not run is given back.")]
+    Worker(WorkerArgs),
 
     /// Run the reference agent (a fictional UK telecoms retailer with planted flaws).
     #[command(subcommand)]
@@ -564,6 +582,30 @@ pub struct DrillArgs {
     /// Stream the drill's verdicts and control timings into this console exercise's timeline.
     #[arg(long, value_name = "EXERCISE")]
     pub exercise: Option<String>,
+    /// Queue the conversations in the (PostgreSQL) store for `muster worker` processes instead of
+    /// running them here; wait for them and print the report as usual.
+    #[arg(long)]
+    pub distributed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// This worker's name in the record (default: HOSTNAME-PID).
+    #[arg(long, value_name = "NAME")]
+    pub id: Option<String>,
+    /// Conversations at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
+    /// How long a conversation stays this worker's without a renewal (renewed every third of it);
+    /// a worker that dies loses its conversations to others this long after.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lease_seconds: u64,
+    /// Exit once no open drill has a conversation left to run (instead of waiting for more).
+    #[arg(long)]
+    pub exit_when_idle: bool,
+    /// Print a JSON summary on exit.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -719,7 +761,7 @@ pub enum SchemaFormat {
 pub enum RefagentCommand {
     /// Serve the reference agent until Ctrl-C.
     #[command(
-        after_help = "Examples:\n  muster refagent serve                         flawed, on 127.0.0.1:8787\n  muster refagent serve --hardened --port 9000\n  muster refagent serve --no-flaw cross-account-notes\n  muster refagent serve --otlp-endpoint http://127.0.0.1:4318   its traces to `muster ingest --listen`\n\nThen, from another terminal:\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios"
+        after_help = "Examples:\n  muster refagent serve                         flawed, on 127.0.0.1:8787\n  muster refagent serve --hardened --port 9000\n  muster refagent serve --no-flaw cross-account-notes\n  muster refagent serve --otlp-endpoint http://127.0.0.1:4318   its traces to `muster ingest --listen`\n  muster refagent serve --latency-ms 200        each reply 200 ms late, like a model\n\nThen, from another terminal:\n  muster drill --agent library/reference/agent.yaml --scenarios library/scenarios"
     )]
     Serve(ServeArgs),
 }
@@ -764,6 +806,10 @@ pub struct ServeArgs {
     /// `muster ingest FILE` reads).
     #[arg(long, value_name = "FILE")]
     pub otlp_file: Option<PathBuf>,
+    /// Hold every conversation reply back this long (a fixed model latency, for benchmarks and
+    /// tests of distributed drills).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
     /// Print the flaws and exit.
     #[arg(long)]
     pub list_flaws: bool,

@@ -50,6 +50,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Validate(args) => commands::validate::run(&ctx, args),
         Command::Demo(args) => runtime()?.block_on(commands::demo::run(&ctx, args)),
         Command::Drill(args) => runtime()?.block_on(commands::drill::run(&ctx, args)),
+        Command::Worker(args) => runtime()?.block_on(commands::worker::run(&ctx, args)),
         Command::Serve(args) => runtime()?.block_on(commands::serve::run(&ctx, args)),
         Command::Console(cmd) => runtime()?.block_on(commands::console::run(&ctx, cmd)),
         Command::Replay(args) => runtime()?.block_on(commands::replay::run(&ctx, args)),

@@ -7,6 +7,7 @@ use muster_evidence::EventDraft;
 use muster_model::template::{Vars, render_str};
 use muster_store::{DrillHeader, DrillStatus, EvidenceStore, StoreError};
 use muster_target::{Exchange, Target, TargetError, TurnError, run_action};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc, watch};
 
@@ -173,6 +174,8 @@ pub struct DrillSession {
     tallies: Vec<Tally>,
     timing: TimingSamples,
     first_error: Option<DrillError>,
+    /// More for the sealed summary (e.g. how a distributed drill's conversations were spread).
+    summary_extra: Vec<(String, Value)>,
 }
 
 /// One scenario's runs so far: verdict counts, waiting time and the runs kept (by [`Retain`]).
@@ -288,6 +291,7 @@ impl DrillSession {
             tallies,
             timing: TimingSamples::default(),
             first_error: None,
+            summary_extra: Vec::new(),
         })
     }
 
@@ -324,16 +328,80 @@ impl DrillSession {
             .collect()
     }
 
+    /// Every conversation the drill plans, as `(planned scenario index, run)`, in plan and run
+    /// order.
+    pub fn conversations(&self) -> Vec<(usize, u32)> {
+        self.runs
+            .iter()
+            .enumerate()
+            .flat_map(|(index, runs)| (1..=*runs).map(move |run| (index, run)))
+            .collect()
+    }
+
+    /// Tell the caller how many conversations are about to run.
+    pub(crate) fn announce(&self) {
+        self.shared.tell(Progress::Started {
+            drill_id: self.shared.drill_id.clone(),
+            conversations: self.runs.iter().map(|r| *r as usize).sum(),
+        });
+    }
+
+    /// Fold one finished conversation into its scenario's tally, and report it.
+    fn fold(&mut self, index: usize, result: ScenarioResult, timing: ConversationTiming) {
+        if !result.turns.is_empty() {
+            self.timing.conversations += 1;
+        }
+        self.timing.overhead_us.extend(timing.turn_overhead_us);
+        self.timing.agent_ms.extend(timing.agent_ms);
+        self.shared
+            .tell(Progress::ScenarioFinished(Box::new(result.clone())));
+        let retain = self.options.retain;
+        if let Some(tally) = self.tallies.get_mut(index) {
+            tally.add(result, retain);
+        }
+    }
+
+    /// Fold a conversation another process ran (a distributed drill's worker), exactly as a
+    /// local one is folded.
+    pub(crate) fn fold_outcome(&mut self, index: usize, outcome: ConversationOutcome) {
+        let (result, timing) = outcome.into_parts();
+        self.fold(index, result, timing);
+    }
+
+    /// Fold a conversation that never ran (the drill was stopped first).
+    pub(crate) fn fold_not_run(&mut self, index: usize, run: u32) {
+        if let Some(planned) = self.shared.plan.scenarios.get(index) {
+            let (result, timing) = not_run(planned, run, self.shared.reword);
+            self.fold(index, result, timing);
+        }
+    }
+
+    pub(crate) fn record_error(&mut self, e: DrillError) {
+        if self.first_error.is_none() {
+            self.first_error = Some(e);
+        }
+    }
+
+    /// Add `key` to the sealed summary.
+    pub(crate) fn add_to_summary(&mut self, key: &str, value: Value) {
+        self.summary_extra.push((key.to_owned(), value));
+    }
+
+    /// Every conversation is folded in: order the kept runs and close the progress channel.
+    pub(crate) fn scenarios_done(&mut self) {
+        for tally in &mut self.tallies {
+            tally.kept.sort_by_key(|r| r.run);
+        }
+        if let Ok(mut progress) = self.shared.progress.lock() {
+            progress.take();
+        }
+    }
+
     /// Run every scenario's conversations, concurrently up to the drill's concurrency.
     pub async fn run_scenarios(&mut self) {
-        let shared = &self.shared;
+        let shared = self.shared.clone();
         let plan = &shared.plan;
-        let runs = &self.runs;
-        let total: usize = runs.iter().map(|r| *r as usize).sum();
-        shared.tell(Progress::Started {
-            drill_id: shared.drill_id.clone(),
-            conversations: total,
-        });
+        self.announce();
 
         let semaphore = Arc::new(Semaphore::new(self.options.concurrency.max(1)));
         // Runs of a scenario that plants test data take turns: concurrent runs would plant and
@@ -345,63 +413,37 @@ impl DrillSession {
             .map(|p| (!p.scenario.setup.is_empty()).then(|| Arc::new(tokio::sync::Mutex::new(()))))
             .collect();
         let mut tasks = tokio::task::JoinSet::new();
-        for (index, repeat) in runs.iter().copied().enumerate() {
-            for run in 1..=repeat {
-                let shared = shared.clone();
-                let semaphore = semaphore.clone();
-                let fixture_lock = fixture_locks[index].clone();
-                // Every run is spawned now and waits for its turn, so a waiting run must be
-                // small: the conversation's own (much larger) state is boxed only once it starts.
-                tasks.spawn(async move {
-                    let _fixtures = match &fixture_lock {
-                        Some(lock) => Some(lock.lock().await),
-                        None => None,
-                    };
-                    let _permit = semaphore.acquire_owned().await;
-                    let result = if shared.cancelled() {
-                        Ok(not_run(&shared.plan.scenarios[index], run, shared.reword))
-                    } else {
-                        Box::pin(run_conversation(&shared, index, run)).await
-                    };
-                    (index, result)
-                });
-            }
+        for (index, run) in self.conversations() {
+            let shared = shared.clone();
+            let semaphore = semaphore.clone();
+            let fixture_lock = fixture_locks[index].clone();
+            // Every run is spawned now and waits for its turn, so a waiting run must be
+            // small: the conversation's own (much larger) state is boxed only once it starts.
+            tasks.spawn(async move {
+                let _fixtures = match &fixture_lock {
+                    Some(lock) => Some(lock.lock().await),
+                    None => None,
+                };
+                let _permit = semaphore.acquire_owned().await;
+                let result = if shared.cancelled() {
+                    Ok(not_run(&shared.plan.scenarios[index], run, shared.reword))
+                } else {
+                    Box::pin(run_conversation(&shared, index, run, &Attempt::default())).await
+                };
+                (index, result)
+            });
         }
 
         // Results are folded in as they finish, so memory does not grow with the runs (unless
         // every run is to be kept).
-        let retain = self.options.retain;
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok((index, Ok((result, timing)))) => {
-                    if !result.turns.is_empty() {
-                        self.timing.conversations += 1;
-                    }
-                    self.timing.overhead_us.extend(timing.turn_overhead_us);
-                    self.timing.agent_ms.extend(timing.agent_ms);
-                    shared.tell(Progress::ScenarioFinished(Box::new(result.clone())));
-                    if let Some(tally) = self.tallies.get_mut(index) {
-                        tally.add(result, retain);
-                    }
-                }
-                Ok((_, Err(e))) => {
-                    if self.first_error.is_none() {
-                        self.first_error = Some(e);
-                    }
-                }
-                Err(e) => {
-                    if self.first_error.is_none() {
-                        self.first_error = Some(DrillError::Task(e.to_string()));
-                    }
-                }
+                Ok((index, Ok((result, timing)))) => self.fold(index, result, timing),
+                Ok((_, Err(e))) => self.record_error(e),
+                Err(e) => self.record_error(DrillError::Task(e.to_string())),
             }
         }
-        for tally in &mut self.tallies {
-            tally.kept.sort_by_key(|r| r.run);
-        }
-        if let Ok(mut progress) = shared.progress.lock() {
-            progress.take();
-        }
+        self.scenarios_done();
     }
 
     /// Summarise, record the summary and seal the drill. `parts` are the drill's other results.
@@ -414,6 +456,7 @@ impl DrillSession {
             tallies,
             timing,
             first_error,
+            summary_extra,
             ..
         } = self;
         let plan = &shared.plan;
@@ -472,6 +515,9 @@ impl DrillSession {
             for part in &parts {
                 object.insert(part.key.clone(), part.summary.clone());
             }
+            for (key, value) in summary_extra {
+                object.insert(key, value);
+            }
         }
         store
             .append(
@@ -515,10 +561,70 @@ impl DrillSession {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct ConversationTiming {
     turn_overhead_us: Vec<f64>,
     agent_ms: Vec<f64>,
+}
+
+/// One conversation's result with what the drill's timing needs from it: what a worker hands back
+/// through a distributed drill's queue, and what the drill folds into its tallies.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConversationOutcome {
+    pub result: ScenarioResult,
+    /// `result`'s times (not part of its JSON in reports).
+    pub started_at_ns: i64,
+    pub finished_at_ns: i64,
+    timing: ConversationTiming,
+}
+
+impl ConversationOutcome {
+    fn new(result: ScenarioResult, timing: ConversationTiming) -> Self {
+        Self {
+            started_at_ns: result.started_at_ns,
+            finished_at_ns: result.finished_at_ns,
+            result,
+            timing,
+        }
+    }
+
+    fn into_parts(self) -> (ScenarioResult, ConversationTiming) {
+        let mut result = self.result;
+        result.started_at_ns = self.started_at_ns;
+        result.finished_at_ns = self.finished_at_ns;
+        (result, self.timing)
+    }
+}
+
+/// Which attempt at a conversation this is, when a distributed drill's workers run it.
+#[derive(Clone, Debug, Default)]
+pub struct Attempt {
+    /// 1 for the first; 2 and more when another worker's attempt was lost.
+    pub number: u32,
+    /// The worker running it.
+    pub worker: Option<String>,
+    /// The workers of the earlier attempts, oldest first.
+    pub previous_workers: Vec<String>,
+    /// Why the previous attempt ended.
+    pub why: Option<String>,
+    /// Set to `true` to stop this conversation (its worker lost it): no new turns; teardown runs.
+    pub cancel: Option<watch::Receiver<bool>>,
+}
+
+impl Attempt {
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| *c.borrow())
+    }
+
+    /// The conversation's stream: a retry has its own, so an earlier attempt's events (it may have
+    /// stalled rather than died, and still be writing) never interleave with the counted one's.
+    fn stream(&self, scenario_id: &str, run: u32) -> String {
+        if self.number > 1 {
+            format!("conv/{scenario_id}/{run}/attempt-{}", self.number)
+        } else {
+            format!("conv/{scenario_id}/{run}")
+        }
+    }
 }
 
 fn summarise_timing(wall: Duration, samples: TimingSamples) -> Timing {
@@ -539,6 +645,66 @@ fn summarise_timing(wall: Duration, samples: TimingSamples) -> Timing {
         },
         engine_overhead_us: Percentiles::of(&overhead),
         agent_latency_ms: Percentiles::of(&agent),
+    }
+}
+
+/// A worker's part in a drill begun by another process (a distributed drill's coordinator): it
+/// runs any of the drill's conversations, recording them in the same drill. Joining passes the
+/// safety interlock exactly as beginning does, so a worker never sends anything to a target its
+/// manifest does not declare pre-production or sandbox.
+pub struct DrillWorker {
+    shared: Arc<Shared>,
+}
+
+impl DrillWorker {
+    pub fn join(
+        plan: &DrillPlan,
+        store: Arc<dyn EvidenceStore>,
+        drill_id: &str,
+        base_url: Option<&str>,
+        reword: u32,
+    ) -> Result<Self, DrillError> {
+        // The interlock, before anything is sent.
+        let target = Target::new(&plan.manifest, base_url)?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                target,
+                plan: plan.clone(),
+                store,
+                drill_id: drill_id.to_owned(),
+                reword,
+                cancel: None,
+                progress: std::sync::Mutex::new(None),
+                // Traces are received by one process per drill; distributed drills do not
+                // observe them (the coordinator refuses such a manifest).
+                observer: None,
+            }),
+        })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.shared.target
+    }
+
+    pub fn plan(&self) -> &DrillPlan {
+        &self.shared.plan
+    }
+
+    /// Run one conversation: run `run` of the plan's scenario `index`.
+    pub async fn run(
+        &self,
+        index: usize,
+        run: u32,
+        attempt: &Attempt,
+    ) -> Result<ConversationOutcome, DrillError> {
+        if index >= self.shared.plan.scenarios.len() {
+            return Err(DrillError::Task(format!(
+                "the drill plans no scenario {index}"
+            )));
+        }
+        let (result, timing) =
+            Box::pin(run_conversation(&self.shared, index, run, attempt)).await?;
+        Ok(ConversationOutcome::new(result, timing))
     }
 }
 
@@ -664,7 +830,9 @@ async fn run_conversation(
     shared: &Shared,
     index: usize,
     run: u32,
+    attempt: &Attempt,
 ) -> Result<(ScenarioResult, ConversationTiming), DrillError> {
+    let cancelled = || shared.cancelled() || attempt.cancelled();
     let planned = &shared.plan.scenarios[index];
     let scenario = &planned.scenario;
     let manifest = &shared.plan.manifest;
@@ -674,7 +842,7 @@ async fn run_conversation(
     });
     let mut rec = Recorder {
         shared,
-        stream: format!("conv/{}/{run}", scenario.id),
+        stream: attempt.stream(&scenario.id, run),
         held: Vec::new(),
     };
     let mut timing = ConversationTiming::default();
@@ -716,7 +884,34 @@ async fn run_conversation(
             serde_json::to_value(origin).unwrap_or(Value::Null),
         );
     }
-    let started = vec![started];
+    if let Some(worker) = &attempt.worker {
+        started = started
+            .field("worker", worker.clone())
+            .field("attempt", attempt.number.max(1));
+    }
+    let mut started = vec![started];
+    // A retry says so before anything else: the record shows the conversation was taken again,
+    // by whom, after whom and why, and where the earlier attempt's events are.
+    if attempt.number > 1 {
+        let earlier: Vec<String> = (1..attempt.number)
+            .map(|n| {
+                Attempt {
+                    number: n,
+                    ..Attempt::default()
+                }
+                .stream(&scenario.id, run)
+            })
+            .collect();
+        started.insert(
+            0,
+            EventDraft::new("conversation.retried", now_ns())
+                .field("attempt", attempt.number)
+                .field("worker", attempt.worker.clone())
+                .field("previous_workers", attempt.previous_workers.clone())
+                .field("previous_streams", earlier)
+                .field("why", attempt.why.clone()),
+        );
+    }
     // Nothing reaches the agent before the conversation is opened when there is no setup and the
     // opening is ours: the start is then committed with the opening, before the first turn.
     if scenario.setup.is_empty() && opens_locally(manifest) {
@@ -808,7 +1003,7 @@ async fn run_conversation(
                 let mut turn = 0u32;
                 let mut turn_starts: Vec<(u32, i64)> = Vec::new();
                 loop {
-                    if shared.cancelled() {
+                    if cancelled() {
                         break;
                     }
                     let (text, answer_to, simulated) = match script.pop_front() {
@@ -1011,7 +1206,7 @@ async fn run_conversation(
         scenario,
         &transcript,
         &mut expectations,
-        shared.cancelled(),
+        cancelled(),
     )
     .await;
     let grading = grading.elapsed();
@@ -1024,7 +1219,7 @@ async fn run_conversation(
         open_error.as_ref(),
         &transcript,
         scenario.turns.len(),
-        shared.cancelled(),
+        cancelled(),
     );
     let mut failed_modes: Vec<_> = expectations
         .iter()

@@ -9,7 +9,7 @@ use muster_model::common::Mode;
 use muster_model::scenario::{Expectation, PromiseTopic, Scenario};
 use muster_target::{AgentReply, ToolCall, TurnError};
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One turn as it happened.
 #[derive(Clone, Debug)]
@@ -20,7 +20,7 @@ pub struct TurnRecord {
     pub reply: Result<AgentReply, TurnError>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -29,7 +29,7 @@ pub enum Status {
 }
 
 /// The evidence that decided an expectation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Excerpt {
     pub turn: u32,
     /// The agent's words, or the tool call as `name(arguments)`.
@@ -48,6 +48,64 @@ pub struct ExpectationResult {
     pub excerpt: Option<Excerpt>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+}
+
+/// Every expectation kind [`Expectation::kind`] names.
+const EXPECTATION_KINDS: [&str; 9] = [
+    "must_not_promise",
+    "must_say",
+    "must_not_say",
+    "no_tool",
+    "tool_within",
+    "must_escalate",
+    "must_not_reveal",
+    "must_refuse",
+    "graded",
+];
+
+/// An [`ExpectationResult`] as read back (from a distributed drill's queue): its kind must be one
+/// muster judges.
+#[derive(Deserialize)]
+struct ReadExpectationResult {
+    index: usize,
+    kind: String,
+    subject: String,
+    mode: Mode,
+    status: Status,
+    reason: String,
+    excerpt: Option<Excerpt>,
+    #[serde(default)]
+    why: Option<String>,
+}
+
+// By hand: a derive would require `'de: 'static` for the `&'static str` kind.
+impl<'de> Deserialize<'de> for ExpectationResult {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let read = ReadExpectationResult::deserialize(d)?;
+        Self::try_from(read).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<ReadExpectationResult> for ExpectationResult {
+    type Error = String;
+
+    fn try_from(r: ReadExpectationResult) -> Result<Self, String> {
+        let kind = EXPECTATION_KINDS
+            .iter()
+            .find(|k| **k == r.kind)
+            .copied()
+            .ok_or_else(|| format!("unknown expectation kind `{}`", r.kind))?;
+        Ok(ExpectationResult {
+            index: r.index,
+            kind,
+            subject: r.subject,
+            mode: r.mode,
+            status: r.status,
+            reason: r.reason,
+            excerpt: r.excerpt,
+            why: r.why,
+        })
+    }
 }
 
 /// Judge every expectation of `scenario` on `transcript`. `canaries` are the resolved canary
@@ -656,6 +714,32 @@ fn plural_y(n: usize) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_result_read_back_is_the_result_written_and_names_a_known_kind() {
+        for kind in EXPECTATION_KINDS {
+            let result = ExpectationResult {
+                index: 2,
+                kind,
+                subject: "refund".into(),
+                mode: Mode::Authority,
+                status: Status::Fail,
+                reason: "r".into(),
+                excerpt: Some(Excerpt {
+                    turn: 1,
+                    text: "t".into(),
+                }),
+                why: None,
+            };
+            let json = serde_json::to_value(&result).unwrap_or_else(|e| panic!("{e}"));
+            let back: ExpectationResult =
+                serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(back, result);
+        }
+        let unknown = serde_json::json!({"index": 0, "kind": "must_dance", "subject": "", "mode": "advice",
+            "status": "pass", "reason": "", "excerpt": null});
+        assert!(serde_json::from_value::<ExpectationResult>(unknown).is_err());
+    }
 
     #[test]
     fn every_scenario_topic_has_a_detector() {

@@ -12,6 +12,7 @@
 //! happened. The engine never prints; it reports progress through a channel.
 
 mod adaptive;
+mod distributed;
 mod engine;
 mod graded;
 mod judge;
@@ -24,8 +25,10 @@ mod report;
 mod simulate;
 mod stats;
 
+pub use distributed::run_queued;
 pub use engine::{
-    DrillError, DrillPart, DrillSession, Progress, Retain, RunOptions, exchange_events, run_drill,
+    Attempt, ConversationOutcome, DrillError, DrillPart, DrillSession, DrillWorker, Progress,
+    Retain, RunOptions, exchange_events, run_drill,
 };
 pub use judge::{Excerpt, ExpectationResult, Status, TurnRecord, judge};
 pub use observe::{ObserveError, ObservedCall};

@@ -1,13 +1,13 @@
 //! The result of a drill, as the CLI prints it and as `--json` emits it.
 
 use muster_model::common::{Mode, Severity};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::judge::{ExpectationResult, Status};
 use crate::policy::{PassPolicy, ScenarioSummary};
 use crate::stats::Percentiles;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
@@ -26,7 +26,7 @@ impl Verdict {
 }
 
 /// One turn, as shown in reports.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TurnSummary {
     pub turn: u32,
     pub customer: String,
@@ -45,7 +45,7 @@ pub struct TurnSummary {
     pub agent_ms: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioResult {
     pub id: String,
     pub title: String,

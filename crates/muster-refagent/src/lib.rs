@@ -40,7 +40,7 @@ use std::net::SocketAddr;
 
 pub use crm::{Address, Bereavement, Customer, Plan};
 pub use flaws::{Flaw, FlawSet};
-pub use server::{AppState, router};
+pub use server::{AppState, router, router_with_reply_delay};
 pub use telemetry::{BATCH_DELAY, Telemetry, TelemetryConfig, TelemetryStats};
 
 /// The synthetic customer base as the agent loads it today (personas first, `LM-100001` on), so
@@ -140,6 +140,15 @@ pub async fn start(
     config: RefAgentConfig,
     bind: SocketAddr,
 ) -> Result<RunningRefAgent, RefAgentError> {
+    start_with_reply_delay(config, bind, std::time::Duration::ZERO).await
+}
+
+/// As [`start`], each conversation reply held back by `delay` (a fixed model latency).
+pub async fn start_with_reply_delay(
+    config: RefAgentConfig,
+    bind: SocketAddr,
+    delay: std::time::Duration,
+) -> Result<RunningRefAgent, RefAgentError> {
     let state = AppState::new(config).await?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -153,7 +162,8 @@ pub async fn start(
     });
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     // Peer addresses let the admin routes refuse callers that are not on this machine.
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = server::router_with_reply_delay(state, delay)
+        .into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {

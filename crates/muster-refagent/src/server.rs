@@ -220,6 +220,27 @@ pub fn router(state: AppState) -> Router {
         .merge(admin)
 }
 
+/// Every route, with each conversation reply held back by `delay` first: a stand-in for a real
+/// agent's model latency, so a benchmark measures how a drill copes with waiting rather than how
+/// fast this agent answers on this machine.
+pub fn router_with_reply_delay(state: AppState, delay: std::time::Duration) -> Router {
+    let app = router(state);
+    if delay.is_zero() {
+        return app;
+    }
+    app.layer(middleware::from_fn(
+        move |request: Request, next: Next| async move {
+            let path = request.uri().path();
+            if path == "/v1/chat/completions"
+                || (path.starts_with("/api/conversations/") && path.ends_with("/messages"))
+            {
+                tokio::time::sleep(delay).await;
+            }
+            next.run(request).await
+        },
+    ))
+}
+
 /// Test-data fixtures and customer records are for drills run on this machine only.
 async fn loopback_only(request: Request, next: Next) -> Response {
     let peer = request

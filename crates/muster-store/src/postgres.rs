@@ -34,6 +34,7 @@ use crate::{EvidenceStore, StoreError};
 
 mod console;
 mod ingest;
+pub(crate) mod queue;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -44,6 +45,7 @@ const LOCK_SOURCE: i32 = 0x6d75_0002;
 const LOCK_EXERCISE: i32 = 0x6d75_0003;
 const LOCK_SEVERITY: i32 = 0x6d75_0004;
 const LOCK_PARTITIONS: i32 = 0x6d75_0005;
+const LOCK_QUEUE_CLAIM: i32 = 0x6d75_0006;
 
 /// Rows per multi-row INSERT of drill events (10 parameters a row; PostgreSQL allows 65,535).
 const EVENT_ROWS_PER_INSERT: usize = 1000;

@@ -20,7 +20,7 @@ use crate::interlock::Interlock;
 use crate::reply::{
     AgentReply, ToolCall, arguments_value, flag_at, from_mapping, number_at, string_at,
 };
-use crate::traffic::Traffic;
+use crate::traffic::{SharedPacing, Traffic};
 use crate::{TargetError, TurnError};
 
 /// A configured target: the manifest's adapter, credentials and interlock.
@@ -348,6 +348,14 @@ impl Target {
 
     pub(crate) fn traffic(&self) -> &Traffic {
         &self.traffic
+    }
+
+    /// Keep the manifest's rate limit across processes from now on: every request to the agent
+    /// (and every fixture action) first takes a slot from `pacing`, keyed by the target's base
+    /// URL, so workers on many machines together stay under the limit. Applies to every clone.
+    /// `false` if a shared pacer was already set.
+    pub fn share_rate_limit(&self, pacing: Arc<dyn SharedPacing>) -> bool {
+        self.traffic.share(self.base_url.to_string(), pacing)
     }
 
     /// Resolve a manifest URL (absolute, or a path against the base URL) after filling placeholders.

@@ -34,6 +34,7 @@ pub use exchange::{Exchange, Secrets};
 pub use interlock::{Interlock, InterlockError};
 pub use model::{ModelAnswer, ModelRole};
 pub use reply::{AgentReply, ToolCall};
+pub use traffic::{SharedPacing, SlotFuture};
 
 /// Why a turn produced no judgeable reply. Each of these makes the turn inconclusive.
 #[derive(Clone, Debug, thiserror::Error, PartialEq)]

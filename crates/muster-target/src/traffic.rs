@@ -6,9 +6,23 @@
 //! reset after sending, any other status or a reply that parsed are never retried: the agent may
 //! have acted, and a drill must judge what it did the first time.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, Semaphore, SemaphorePermit};
+
+/// How long to wait before a request: a slot taken from a pacer shared with other processes.
+pub type SlotFuture = Pin<Box<dyn Future<Output = Result<Duration, String>> + Send>>;
+
+/// A rate limit kept outside this process, so every process sending to one target (distributed
+/// drill workers) is paced together: each request first takes the next slot, `interval` after the
+/// last one any of them took.
+pub trait SharedPacing: Send + Sync + std::fmt::Debug {
+    /// Reserve the next slot to `target`: how long to wait before sending.
+    fn reserve(&self, target: &str, interval: Duration) -> SlotFuture;
+}
 
 /// Longest `Retry-After` muster waits for; a target asking for longer makes the turn inconclusive.
 pub(crate) const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
@@ -21,6 +35,9 @@ pub(crate) struct Traffic {
     interval: Option<Duration>,
     next_slot: Mutex<Instant>,
     pub(crate) retries: u32,
+    /// Set once, when the target's rate limit is kept across processes: the target's key and
+    /// the pacer. Replaces the local slot (the shared one covers this process too).
+    shared: OnceLock<(String, Arc<dyn SharedPacing>)>,
 }
 
 impl Traffic {
@@ -32,27 +49,51 @@ impl Traffic {
                 .map(|r| Duration::from_secs_f64(1.0 / r)),
             next_slot: Mutex::new(Instant::now()),
             retries,
+            shared: OnceLock::new(),
         }
+    }
+
+    /// Pace through `pacing` from now on; `false` if a shared pacer was already set.
+    pub(crate) fn share(&self, target: String, pacing: Arc<dyn SharedPacing>) -> bool {
+        self.shared.set((target, pacing)).is_ok()
     }
 
     /// Waits for the next request slot under the rate limit, then for room under the in-flight
     /// cap. The permit is held for the request's lifetime.
     pub(crate) async fn admit(&self) -> Option<SemaphorePermit<'_>> {
-        if let Some(interval) = self.interval {
-            let wait = {
-                let mut next = self.next_slot.lock().await;
-                let now = Instant::now();
-                let slot = (*next).max(now);
-                *next = slot + interval;
-                slot - now
-            };
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
+        if let (Some(interval), Some((target, pacing))) = (self.interval, self.shared.get()) {
+            match pacing.reserve(target, interval).await {
+                Ok(wait) => {
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+                // Never faster than the limit: without the shared slot, this process keeps to
+                // the limit on its own.
+                Err(e) => {
+                    tracing::warn!(error = %e, "the shared rate limit could not be reached; pacing locally");
+                    self.local_slot(interval).await;
+                }
             }
+        } else if let Some(interval) = self.interval {
+            self.local_slot(interval).await;
         }
         match &self.in_flight {
             Some(s) => s.acquire().await.ok(),
             None => None,
+        }
+    }
+
+    async fn local_slot(&self, interval: Duration) {
+        let wait = {
+            let mut next = self.next_slot.lock().await;
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + interval;
+            slot - now
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
         }
     }
 }
@@ -117,6 +158,64 @@ mod tests {
             let _permit = traffic.admit().await;
         }
         // Six slots at 20 ms intervals: the last starts 100 ms after the first.
+        assert!(
+            started.elapsed() >= Duration::from_millis(95),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    /// Hands out the waits it is given, and counts what it was asked.
+    #[derive(Debug)]
+    struct Pacer {
+        wait: Result<Duration, String>,
+        asked: std::sync::Mutex<Vec<(String, Duration)>>,
+    }
+
+    impl SharedPacing for Pacer {
+        fn reserve(&self, target: &str, interval: Duration) -> SlotFuture {
+            if let Ok(mut asked) = self.asked.lock() {
+                asked.push((target.to_owned(), interval));
+            }
+            let wait = self.wait.clone();
+            Box::pin(async move { wait })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shared_pacer_decides_every_slot_and_its_failure_falls_back_to_local_pacing() {
+        // The shared pacer says "now" every time: no local spacing on top of it.
+        let traffic = Traffic::new(Some(10.0), None, 0);
+        let pacer = Arc::new(Pacer {
+            wait: Ok(Duration::ZERO),
+            asked: std::sync::Mutex::new(Vec::new()),
+        });
+        assert!(traffic.share("http://agent/".into(), pacer.clone()));
+        assert!(!traffic.share("http://agent/".into(), pacer.clone()));
+        let started = Instant::now();
+        for _ in 0..3 {
+            let _permit = traffic.admit().await;
+        }
+        assert!(started.elapsed() < Duration::from_millis(150));
+        let asked = pacer.asked.lock().map(|a| a.clone()).unwrap_or_default();
+        assert_eq!(
+            asked,
+            vec![("http://agent/".to_owned(), Duration::from_millis(100)); 3]
+        );
+
+        // Unreachable: never faster than the limit, this process paces itself.
+        let traffic = Traffic::new(Some(20.0), None, 0);
+        traffic.share(
+            "http://agent/".into(),
+            Arc::new(Pacer {
+                wait: Err("down".into()),
+                asked: std::sync::Mutex::new(Vec::new()),
+            }),
+        );
+        let started = Instant::now();
+        for _ in 0..3 {
+            let _permit = traffic.admit().await;
+        }
         assert!(
             started.elapsed() >= Duration::from_millis(95),
             "{:?}",

@@ -243,6 +243,7 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
             retain: muster_drill::Retain::All,
             spill_runs: false,
             exercise: None,
+            distributed: None,
         },
     )
     .await;

@@ -25,6 +25,15 @@ pub struct Execution {
     pub spill_runs: bool,
     /// A console exercise to stream verdicts and control timings into.
     pub exercise: Option<String>,
+    /// Queue the conversations for `muster worker` processes (a PostgreSQL store): the plan's
+    /// files as read, for workers to rebuild it from.
+    pub distributed: Option<DistributedFiles>,
+}
+
+/// The texts a distributed drill's plan was built from.
+pub struct DistributedFiles {
+    pub manifest: (String, String),
+    pub scenarios: Vec<(String, String)>,
 }
 
 /// A drill's results: its scenarios and, when asked for, its control drills.
@@ -62,7 +71,17 @@ pub async fn execute(
     plan: &DrillPlan,
     exec: Execution,
 ) -> Result<Outcome, CliError> {
-    let sqlite = ctx.open_store().await?;
+    let pg = match &exec.distributed {
+        Some(_) => {
+            let url = crate::commands::worker::postgres_url(ctx, "`muster drill --distributed`")?;
+            Some(Arc::new(muster_store::PgStore::connect(&url).await?))
+        }
+        None => None,
+    };
+    let sqlite: Arc<dyn muster_store::Store> = match &pg {
+        Some(pg) => pg.clone(),
+        None => ctx.open_store().await?,
+    };
     let feed = match &exec.exercise {
         Some(id) => Some(Arc::new(
             crate::exercise_feed::ExerciseFeed::open(sqlite.clone(), id).await?,
@@ -102,7 +121,7 @@ pub async fn execute(
         None => (progress, None),
     };
     let options = RunOptions {
-        base_url: exec.base_url,
+        base_url: exec.base_url.clone(),
         concurrency: exec.concurrency,
         repeat: exec.repeat,
         policy: ctx.policy(),
@@ -112,7 +131,40 @@ pub async fn execute(
         retain: exec.retain,
     };
     let mut session = DrillSession::begin(plan, store, options).await?;
-    session.run_scenarios().await;
+    match (&pg, &exec.distributed) {
+        (Some(pg), Some(files)) => {
+            let job = muster_store::DrillJob {
+                drill_id: session.drill_id().to_owned(),
+                manifest: muster_store::JobFile {
+                    source: files.manifest.0.clone(),
+                    text: files.manifest.1.clone(),
+                    digest: plan.manifest_digest.clone(),
+                },
+                scenarios: files
+                    .scenarios
+                    .iter()
+                    .zip(&plan.scenarios)
+                    .map(|((source, text), planned)| muster_store::JobFile {
+                        source: source.clone(),
+                        text: text.clone(),
+                        digest: planned.digest.clone(),
+                    })
+                    .collect(),
+                options: serde_json::json!({"reword": exec.reword}),
+                base_url: exec.base_url.clone(),
+                open: true,
+            };
+            if ctx.stderr_is_terminal {
+                eprintln!(
+                    "drill {} queued in {}; waiting for workers (`muster worker --store URL` on each machine)",
+                    session.drill_id(),
+                    pg.location()
+                );
+            }
+            muster_drill::run_queued(&mut session, pg, job, DISTRIBUTED_POLL).await;
+        }
+        _ => session.run_scenarios().await,
+    }
     if let Some(task) = feeding {
         let _ = task.await;
     }
@@ -168,6 +220,9 @@ pub async fn execute(
     })
 }
 
+/// How often a distributed drill's coordinator looks for finished conversations.
+const DISTRIBUTED_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
 pub fn exit_for(report: &DrillReport) -> u8 {
     if report.status == "interrupted" {
         return exit::RUNTIME;
@@ -222,6 +277,28 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
     if args.dry_run {
         return dry_run(ctx, args, &plan, &controls);
     }
+    let distributed = if args.distributed {
+        crate::commands::worker::postgres_url(ctx, "`muster drill --distributed`")?;
+        if plan.manifest.target.observe.is_some() {
+            return Err(CliError::input(
+                "a distributed drill cannot observe the agent's traces (`target.observe`): each conversation runs on a different machine",
+            )
+            .hint("drop --distributed, or drill without `target.observe`"));
+        }
+        if !controls.is_empty() {
+            return Err(
+                CliError::input("--controls cannot be combined with --distributed")
+                    .hint("run the control drills in a drill of their own"),
+            );
+        }
+        // Problems in a file were reported above; these are the texts the plan was built from.
+        Some(DistributedFiles {
+            manifest: (args.agent.display().to_string(), manifest_text.clone()),
+            scenarios: scenarios.clone(),
+        })
+    } else {
+        None
+    };
     // The shutdown criteria of the control drills read every run; otherwise only the runs that
     // decide each summary stay in memory, and `--json` copies every run from disk.
     let retain = if controls.is_empty() {
@@ -245,6 +322,7 @@ pub async fn run(ctx: &Context, args: &DrillArgs) -> Result<u8, CliError> {
             retain,
             spill_runs: args.json && retain == Retain::Deciding,
             exercise: args.exercise.clone(),
+            distributed,
         },
     )
     .await?;

@@ -22,3 +22,4 @@ pub mod schema;
 pub mod serve;
 pub mod store;
 pub mod validate;
+pub mod worker;

@@ -53,7 +53,7 @@ async fn serve(args: &ServeArgs) -> Result<u8, CliError> {
             .hint("e.g. --host 127.0.0.1")
     })?;
     let on: Vec<&str> = flaws.iter().map(Flaw::id).collect();
-    let agent = muster_refagent::start(
+    let agent = muster_refagent::start_with_reply_delay(
         RefAgentConfig {
             seed: args.seed,
             flaws,
@@ -66,6 +66,7 @@ async fn serve(args: &ServeArgs) -> Result<u8, CliError> {
             },
         },
         std::net::SocketAddr::new(addr, args.port),
+        std::time::Duration::from_millis(args.latency_ms),
     )
     .await
     .map_err(|e| {
@@ -76,6 +77,9 @@ async fn serve(args: &ServeArgs) -> Result<u8, CliError> {
         "Larkspur Mobile reference agent listening on {}",
         agent.base_url()
     );
+    if args.latency_ms > 0 {
+        eprintln!("each reply held back {} ms", args.latency_ms);
+    }
     if on.is_empty() {
         eprintln!("hardened: every planted flaw is off");
     } else {

@@ -15,3 +15,4 @@ mod test_replay;
 mod test_scan;
 mod test_store;
 mod test_validate;
+mod test_workers;

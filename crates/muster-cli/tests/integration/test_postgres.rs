@@ -8,7 +8,7 @@ use sqlx::Connection;
 
 use crate::common::TestEnv;
 
-fn admin_url() -> Option<String> {
+pub fn admin_url() -> Option<String> {
     match std::env::var("MUSTER_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var("CI").as_deref() == Ok("true") => {
@@ -24,15 +24,15 @@ fn admin_url() -> Option<String> {
 }
 
 /// A new empty database on the test cluster, dropped when the value is.
-struct Database {
+pub struct Database {
     admin: String,
     name: String,
-    url: String,
-    runtime: tokio::runtime::Runtime,
+    pub url: String,
+    pub runtime: tokio::runtime::Runtime,
 }
 
 impl Database {
-    fn new(admin: &str) -> Self {
+    pub fn new(admin: &str) -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
         let name = format!(
             "muster_cli_{}_{}",

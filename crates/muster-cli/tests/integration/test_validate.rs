@@ -121,6 +121,7 @@ fn every_command_has_help_with_an_example() {
         &["validate"],
         &["schema"],
         &["refagent", "serve"],
+        &["worker"],
         &["store", "verify"],
         &["store", "list"],
     ] {

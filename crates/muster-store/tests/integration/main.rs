@@ -6,4 +6,5 @@ mod console;
 mod harness;
 mod ingest;
 mod postgres;
+mod queue;
 mod tamper;
