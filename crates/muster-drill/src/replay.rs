@@ -100,11 +100,21 @@ pub enum ReplayError {
 }
 
 /// Every conversation stream (`conv/<scenario>/<run>`) of a drill, from its stored events, in
-/// stream order. Streams with no `scenario.started` event (control drills) are not conversations.
+/// stream order. Streams with no `scenario.started` event (control drills) are not conversations,
+/// nor is the part of a distributed drill's conversation whose worker was lost: the attempt that
+/// replaced it names it in `conversation.retried` (`previous_streams`), and only that attempt
+/// counted.
 pub fn recorded_conversations(drill_id: &str, events: &[SealedEvent]) -> Vec<RecordedConversation> {
+    let superseded: std::collections::HashSet<&str> = events
+        .iter()
+        .filter(|e| e.kind == "conversation.retried")
+        .filter_map(|e| e.value("previous_streams")?.as_array())
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
     let mut out: Vec<RecordedConversation> = Vec::new();
     for event in events {
-        if !event.stream.starts_with("conv/") {
+        if !event.stream.starts_with("conv/") || superseded.contains(event.stream.as_str()) {
             continue;
         }
         if event.kind == "scenario.started" {
@@ -402,6 +412,34 @@ mod tests {
             Some("Can you confirm your date of birth?")
         );
         assert_eq!(c.turns[1].reply, None, "the second turn got no reply");
+    }
+
+    #[test]
+    fn a_lost_attempt_of_a_distributed_conversation_is_not_a_conversation() {
+        let lost = "conv/refund-promise/2";
+        let retried = "conv/refund-promise/2/attempt-2";
+        let mut events = drill_events();
+        events.push(sealed(
+            retried,
+            0,
+            EventDraft::new("conversation.retried", 5)
+                .field("attempt", 2)
+                .field("previous_streams", json!([lost])),
+        ));
+        events.push(sealed(
+            retried,
+            1,
+            EventDraft::new("scenario.started", 6)
+                .field("scenario_id", "refund-promise")
+                .field("run", 2),
+        ));
+        let streams: Vec<String> = recorded_conversations("d1", &events)
+            .into_iter()
+            .map(|c| c.stream)
+            .collect();
+        assert_eq!(streams, [retried]);
+        // Without the retry, the same stream is a conversation.
+        assert_eq!(recorded_conversations("d1", &drill_events()).len(), 1);
     }
 
     #[test]
