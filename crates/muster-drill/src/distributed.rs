@@ -74,6 +74,35 @@ pub async fn run_queued(
         if folded.len() >= total {
             break;
         }
+        // A conversation every worker failed on is given up as inconclusive (and folded with the
+        // finished ones on the next look), so the drill ends.
+        match queue.exhausted_conversations(&drill_id).await {
+            Ok(rows) => {
+                for row in rows {
+                    let why = format!(
+                        "not run: given up after {} attempts by {} (last error: {})",
+                        row.attempt,
+                        row.workers.join(", "),
+                        row.last_error.as_deref().unwrap_or("the lease ran out")
+                    );
+                    let Some(outcome) = session.abandoned_outcome(row.scenario_index, row.run, why)
+                    else {
+                        continue;
+                    };
+                    let result = serde_json::to_value(&outcome).unwrap_or_default();
+                    if let Err(e) = queue
+                        .give_up_conversation(row.id, row.attempt, &result)
+                        .await
+                    {
+                        session.record_error(DrillError::Store(e));
+                    }
+                }
+            }
+            Err(e) => {
+                session.record_error(DrillError::Store(e));
+                break;
+            }
+        }
         if session.cancelled() && !stopping {
             // No new conversations start; those under way finish (their teardown runs).
             stopping = true;

@@ -369,6 +369,20 @@ impl DrillSession {
     }
 
     /// Fold a conversation that never ran (the drill was stopped first).
+    /// What a conversation that will not be run comes to, with why (e.g. given up after every
+    /// attempt failed): inconclusive, never a pass.
+    pub(crate) fn abandoned_outcome(
+        &self,
+        index: usize,
+        run: u32,
+        why: String,
+    ) -> Option<ConversationOutcome> {
+        let planned = self.shared.plan.scenarios.get(index)?;
+        let (mut result, timing) = not_run(planned, run, self.shared.reword);
+        result.reason = why;
+        Some(ConversationOutcome::new(result, timing))
+    }
+
     pub(crate) fn fold_not_run(&mut self, index: usize, run: u32) {
         if let Some(planned) = self.shared.plan.scenarios.get(index) {
             let (result, timing) = not_run(planned, run, self.shared.reword);

@@ -37,7 +37,9 @@ pub use ingest::{
 };
 pub use location::{Store, StoreLocation};
 pub use model::{DrillHeader, DrillRecord, DrillStatus, StoredEvent, StoredVerify};
-pub use postgres::queue::{Claim, DrillJob, JobFile, QueueProgress, QueueResult};
+pub use postgres::queue::{
+    Claim, DrillJob, Exhausted, JobFile, MAX_ATTEMPTS, QueueProgress, QueueResult,
+};
 pub use postgres::{MigrationReport, PgStore, SchemaState, known_schema_version, redact_url};
 pub use sqlite::{IngestPending, SqliteStore, fts_query};
 

@@ -89,6 +89,22 @@ impl QueueProgress {
     }
 }
 
+/// Times a conversation is taken before it is given up: a conversation whose every worker failed
+/// (not one whose agent failed: that is a verdict) would otherwise be retried for ever and its
+/// drill never end. The coordinator records a given-up conversation as inconclusive.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// A conversation taken `MAX_ATTEMPTS` times and not finished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exhausted {
+    pub id: i64,
+    pub scenario_index: usize,
+    pub run: u32,
+    pub attempt: u32,
+    pub workers: Vec<String>,
+    pub last_error: Option<String>,
+}
+
 fn nanos(d: Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
@@ -208,7 +224,7 @@ impl PgStore {
             "WITH next AS (
                  SELECT q.id, q.last_error AS prior_error FROM drill_queue q
                  JOIN drill_jobs j ON j.drill_id = q.drill_id
-                 WHERE j.state = 'open'
+                 WHERE j.state = 'open' AND q.attempt < $3
                    AND (q.state = 'queued' OR (q.state = 'running' AND q.lease_until_ns < muster_now_ns()))
                    AND NOT (q.exclusive AND EXISTS (
                        SELECT 1 FROM drill_queue o
@@ -228,6 +244,7 @@ impl PgStore {
         )
         .bind(worker)
         .bind(nanos(lease))
+        .bind(i32::try_from(MAX_ATTEMPTS).unwrap_or(i32::MAX))
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -316,6 +333,57 @@ impl PgStore {
         .bind(id)
         .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
         .bind(why)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A drill's conversations taken `MAX_ATTEMPTS` times, not finished and not held by a live
+    /// lease: no worker will take them again.
+    pub async fn exhausted_conversations(
+        &self,
+        drill_id: &str,
+    ) -> Result<Vec<Exhausted>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, scenario_index, run, attempt, workers, last_error FROM drill_queue
+             WHERE drill_id = $1 AND state <> 'done' AND attempt >= $2
+               AND (state = 'queued' OR lease_until_ns < muster_now_ns())
+             ORDER BY id",
+        )
+        .bind(drill_id)
+        .bind(i32::try_from(MAX_ATTEMPTS).unwrap_or(i32::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Exhausted {
+                id: row.get(0),
+                scenario_index: usize::try_from(row.get::<i32, _>(1)).unwrap_or(0),
+                run: u32::try_from(row.get::<i32, _>(2)).unwrap_or(0),
+                attempt: u32::try_from(row.get::<i32, _>(3)).unwrap_or(0),
+                workers: row.get(4),
+                last_error: row.get(5),
+            })
+            .collect())
+    }
+
+    /// Finish an exhausted conversation with `result` (the coordinator's inconclusive "given
+    /// up"), unless a worker still holds it or it is done. `true` when this call finished it.
+    pub async fn give_up_conversation(
+        &self,
+        id: i64,
+        attempt: u32,
+        result: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE drill_queue SET state = 'done', result = $3, finished_ns = muster_now_ns(),
+                 lease_until_ns = NULL
+             WHERE id = $1 AND attempt = $2 AND state <> 'done'
+               AND (state = 'queued' OR lease_until_ns < muster_now_ns())",
+        )
+        .bind(id)
+        .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
+        .bind(result.to_string())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -260,3 +260,52 @@ async fn runs_of_a_scenario_that_plants_test_data_never_overlap() {
     store.close().await;
     drop_database(&admin, &name).await;
 }
+
+/// A conversation every worker fails on is taken `MAX_ATTEMPTS` times, then no more: it is listed
+/// as exhausted, and the coordinator's "given up" result finishes it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_every_worker_fails_on_is_given_up_after_the_last_attempt() {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    let (store, _url, name) = store_with_job(&admin, &[(0, 1)]).await;
+    let lease = Duration::from_secs(60);
+    for n in 1..=muster_store::MAX_ATTEMPTS {
+        assert!(expect_ok(store.exhausted_conversations("d1").await).is_empty());
+        let claim = expect_ok(store.claim_conversation(&format!("w{n}"), lease).await)
+            .unwrap_or_else(|| panic!("attempt {n} was not handed out"));
+        assert_eq!(claim.attempt, n);
+        assert!(expect_ok(
+            store
+                .release_conversation(claim.id, claim.attempt, &format!("failure {n}"))
+                .await
+        ));
+    }
+    assert!(
+        expect_ok(store.claim_conversation("w-late", lease).await).is_none(),
+        "taken past the last attempt"
+    );
+    let exhausted = expect_ok(store.exhausted_conversations("d1").await);
+    assert_eq!(exhausted.len(), 1);
+    let row = &exhausted[0];
+    assert_eq!(row.attempt, muster_store::MAX_ATTEMPTS);
+    assert_eq!(row.last_error.as_deref(), Some("failure 5"));
+    assert_eq!(row.workers.len(), 5);
+    let given_up = json!({"verdict": "inconclusive"});
+    assert!(expect_ok(
+        store
+            .give_up_conversation(row.id, row.attempt, &given_up)
+            .await
+    ));
+    assert!(!expect_ok(
+        store
+            .give_up_conversation(row.id, row.attempt, &given_up)
+            .await
+    ));
+    let results = expect_ok(store.finished_conversations("d1", &[]).await);
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].result, given_up);
+    assert!(expect_ok(store.exhausted_conversations("d1").await).is_empty());
+    store.close().await;
+    drop_database(&admin, &name).await;
+}
