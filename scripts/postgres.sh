@@ -10,6 +10,8 @@
 set -euo pipefail
 
 PG_DIR="${MUSTER_PG_DIR:-/tmp/muster-pg}"
+# The server runs as another account, which may not be allowed into the caller's directory.
+cd /
 PG_PORT="${MUSTER_PG_PORT:-54329}"
 
 say() { printf '== %s\n' "$*" >&2; }
