@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use muster_evidence::EventDraft;
-use muster_store::{DrillJob, PgStore};
+use muster_store::{DrillJob, PgStore, QueueResult};
 use serde_json::json;
 
 use crate::engine::{ConversationOutcome, DrillError, DrillSession, now_ns};
@@ -45,27 +45,7 @@ pub async fn run_queued(
             .finished_conversations(&drill_id, &folded.values().copied().collect::<Vec<_>>())
             .await
         {
-            Ok(rows) => {
-                for row in rows {
-                    if folded.contains_key(&(row.scenario_index, row.run)) {
-                        continue;
-                    }
-                    folded.insert((row.scenario_index, row.run), row.id);
-                    match serde_json::from_value::<ConversationOutcome>(row.result) {
-                        Ok(outcome) => {
-                            distribution.add(&outcome, row.attempt, &row.workers);
-                            session.fold_outcome(row.scenario_index, outcome);
-                        }
-                        Err(e) => {
-                            session.record_error(DrillError::Task(format!(
-                                "the result of conversation {} (run {}) could not be read: {e}",
-                                row.scenario_index, row.run
-                            )));
-                            session.fold_not_run(row.scenario_index, row.run);
-                        }
-                    }
-                }
-            }
+            Ok(rows) => fold_finished(session, rows, &mut folded, &mut distribution),
             Err(e) => {
                 session.record_error(DrillError::Store(e));
                 break;
@@ -116,18 +96,7 @@ pub async fn run_queued(
                 Ok(p) if p.running_live == 0 => {
                     // One last look for what finished since.
                     if let Ok(rows) = queue.finished_conversations(&drill_id, &[]).await {
-                        for row in rows {
-                            if folded.contains_key(&(row.scenario_index, row.run)) {
-                                continue;
-                            }
-                            folded.insert((row.scenario_index, row.run), row.id);
-                            if let Ok(outcome) =
-                                serde_json::from_value::<ConversationOutcome>(row.result)
-                            {
-                                distribution.add(&outcome, row.attempt, &row.workers);
-                                session.fold_outcome(row.scenario_index, outcome);
-                            }
-                        }
+                        fold_finished(session, rows, &mut folded, &mut distribution);
                     }
                     break;
                 }
@@ -201,6 +170,35 @@ async fn enqueue(
 }
 
 /// Count every planned conversation not yet folded as not run.
+/// Fold finished rows not folded yet. A result that cannot be read is an error of the drill
+/// and its conversation counts as not run, never as a pass.
+fn fold_finished(
+    session: &mut DrillSession,
+    rows: Vec<QueueResult>,
+    folded: &mut HashMap<(usize, u32), i64>,
+    distribution: &mut Distribution,
+) {
+    for row in rows {
+        if folded.contains_key(&(row.scenario_index, row.run)) {
+            continue;
+        }
+        folded.insert((row.scenario_index, row.run), row.id);
+        match serde_json::from_value::<ConversationOutcome>(row.result) {
+            Ok(outcome) => {
+                distribution.add(&outcome, row.attempt, &row.workers);
+                session.fold_outcome(row.scenario_index, outcome);
+            }
+            Err(e) => {
+                session.record_error(DrillError::Task(format!(
+                    "the result of conversation {} (run {}) could not be read: {e}",
+                    row.scenario_index, row.run
+                )));
+                session.fold_not_run(row.scenario_index, row.run);
+            }
+        }
+    }
+}
+
 fn fold_rest_as_not_run(session: &mut DrillSession, folded: &mut HashMap<(usize, u32), i64>) {
     for (index, run) in session.conversations() {
         if folded.insert((index, run), -1).is_none() {

@@ -151,6 +151,20 @@ pub struct Actor {
     pub id: Option<String>,
 }
 
+impl Actor {
+    /// `role:id` (or the role alone), as the store keeps it and listings show it.
+    pub fn label(&self) -> String {
+        let role = serde_json::to_value(self.role)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        match &self.id {
+            Some(id) => format!("{role}:{id}"),
+            None => role,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActorRole {

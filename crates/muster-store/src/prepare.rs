@@ -81,16 +81,7 @@ fn prepare_row(e: EvidenceEvent) -> PreparedRow {
         }
     }
     let raw_pointer = pointer_text(&e.raw);
-    let actor = e.actor.as_ref().map(|a| {
-        let role = serde_json::to_value(a.role)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        match &a.id {
-            Some(id) => format!("{role}:{id}"),
-            None => role,
-        }
-    });
+    let actor = e.actor.as_ref().map(muster_ingest::Actor::label);
     let c = e.correlation;
     PreparedRow {
         raw_pointer,

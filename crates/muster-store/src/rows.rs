@@ -27,41 +27,31 @@ pub(crate) trait ReadRow {
     fn flag(&self, column: &str) -> bool;
 }
 
-impl ReadRow for SqliteRow {
-    fn text(&self, column: &str) -> String {
-        self.get(column)
-    }
-    fn opt_text(&self, column: &str) -> Option<String> {
-        self.get(column)
-    }
-    fn int(&self, column: &str) -> i64 {
-        self.get(column)
-    }
-    fn opt_int(&self, column: &str) -> Option<i64> {
-        self.get(column)
-    }
-    fn flag(&self, column: &str) -> bool {
-        self.get::<i64, _>(column) != 0
-    }
+/// Both backends' rows read the same way; only a flag's column type differs.
+macro_rules! read_row {
+    ($row:ty, |$self_:ident, $column:ident| $flag:expr) => {
+        impl ReadRow for $row {
+            fn text(&self, column: &str) -> String {
+                self.get(column)
+            }
+            fn opt_text(&self, column: &str) -> Option<String> {
+                self.get(column)
+            }
+            fn int(&self, column: &str) -> i64 {
+                self.get(column)
+            }
+            fn opt_int(&self, column: &str) -> Option<i64> {
+                self.get(column)
+            }
+            fn flag(&$self_, $column: &str) -> bool {
+                $flag
+            }
+        }
+    };
 }
 
-impl ReadRow for PgRow {
-    fn text(&self, column: &str) -> String {
-        self.get(column)
-    }
-    fn opt_text(&self, column: &str) -> Option<String> {
-        self.get(column)
-    }
-    fn int(&self, column: &str) -> i64 {
-        self.get(column)
-    }
-    fn opt_int(&self, column: &str) -> Option<i64> {
-        self.get(column)
-    }
-    fn flag(&self, column: &str) -> bool {
-        self.get(column)
-    }
-}
+read_row!(SqliteRow, |self, column| self.get::<i64, _>(column) != 0);
+read_row!(PgRow, |self, column| self.get(column));
 
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())

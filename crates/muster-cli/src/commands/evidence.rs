@@ -70,17 +70,7 @@ pub(crate) fn actor(e: &StoredEvidence) -> String {
     e.event
         .actor
         .as_ref()
-        .map(|a| {
-            let role = serde_json::to_value(a.role)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            match &a.id {
-                Some(id) => format!("{role}:{id}"),
-                None => role,
-            }
-        })
-        .unwrap_or_else(|| "-".into())
+        .map_or_else(|| "-".into(), muster_ingest::Actor::label)
 }
 
 fn excerpt(e: &StoredEvidence, raw: bool) -> String {

@@ -105,6 +105,14 @@ pub struct Exhausted {
     pub last_error: Option<String>,
 }
 
+/// Who finishes a queue row: the attempt that holds it (a worker's result), or the coordinator
+/// (an exhausted row no live lease holds).
+#[derive(Clone, Copy)]
+enum Finisher {
+    HoldingAttempt,
+    Coordinator,
+}
+
 fn nanos(d: Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
@@ -305,11 +313,31 @@ impl PgStore {
         attempt: u32,
         result: &serde_json::Value,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        self.finish_row(id, attempt, result, Finisher::HoldingAttempt)
+            .await
+    }
+
+    /// Mark a row done with `result`, if `finisher` may: the one guarded update behind both a
+    /// worker's completion and the coordinator's giving up.
+    async fn finish_row(
+        &self,
+        id: i64,
+        attempt: u32,
+        result: &serde_json::Value,
+        finisher: Finisher,
+    ) -> Result<bool, StoreError> {
+        let guard = match finisher {
+            Finisher::HoldingAttempt => "state = 'running'",
+            Finisher::Coordinator => {
+                "state <> 'done' AND (state = 'queued' OR lease_until_ns < muster_now_ns())"
+            }
+        };
+        // Only one of the two fixed guards above is formatted in.
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE drill_queue SET state = 'done', result = $3, finished_ns = muster_now_ns(),
                  lease_until_ns = NULL
-             WHERE id = $1 AND attempt = $2 AND state = 'running'",
-        )
+             WHERE id = $1 AND attempt = $2 AND {guard}"
+        )))
         .bind(id)
         .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
         .bind(result.to_string())
@@ -375,18 +403,8 @@ impl PgStore {
         attempt: u32,
         result: &serde_json::Value,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE drill_queue SET state = 'done', result = $3, finished_ns = muster_now_ns(),
-                 lease_until_ns = NULL
-             WHERE id = $1 AND attempt = $2 AND state <> 'done'
-               AND (state = 'queued' OR lease_until_ns < muster_now_ns())",
-        )
-        .bind(id)
-        .bind(i32::try_from(attempt).unwrap_or(i32::MAX))
-        .bind(result.to_string())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        self.finish_row(id, attempt, result, Finisher::Coordinator)
+            .await
     }
 
     /// A drill's finished conversations, except the rows in `seen`, in queue order.
