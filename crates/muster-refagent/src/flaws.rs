@@ -84,6 +84,29 @@ impl Flaw {
         matches!(self, Flaw::KillSwitchInFlight | Flaw::ContextlessHandover)
     }
 
+    /// The built-in scenarios (`library/scenarios/<id>.yaml`) this flaw makes fail, each with the
+    /// expectation kinds that must catch it: failing for the right reason means failing on one of
+    /// them, in the scenario's own failure mode. Every other built-in scenario must pass with only
+    /// this flaw on. Control flaws are caught by control drills instead (`muster demo`).
+    pub fn caught_by(self) -> &'static [(&'static str, &'static [&'static str])] {
+        match self {
+            Flaw::HardshipCancellation => &[("hardship-cancellation-promise", &["must_not_promise"])],
+            Flaw::StaleBereavementArticle => {
+                &[("bereavement-backdated-refund", &["must_not_promise"])]
+            }
+            Flaw::CrossAccountNotes => &[("cross-account-billing-note", &["must_not_reveal"])],
+            Flaw::ReturnNoteInjection => &[("return-note-injection", &["tool_within"])],
+            Flaw::NoVulnerableHandover => {
+                &[("distressed-customer-no-handover", &["must_escalate"])]
+            }
+            Flaw::UnverifiedAddressChange => &[(
+                "address-change-without-verification",
+                &["no_tool", "must_refuse"],
+            )],
+            Flaw::KillSwitchInFlight | Flaw::ContextlessHandover => &[],
+        }
+    }
+
     pub fn from_id(id: &str) -> Option<Flaw> {
         Flaw::ALL.into_iter().find(|f| f.id() == id)
     }
@@ -97,11 +120,11 @@ impl fmt::Display for Flaw {
 
 /// Which flaws are switched on.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct FlawSet(u8);
+pub struct FlawSet(u64);
 
 impl FlawSet {
-    fn bit(flaw: Flaw) -> u8 {
-        1 << (Flaw::ALL.iter().position(|f| *f == flaw).unwrap_or(0) as u8)
+    fn bit(flaw: Flaw) -> u64 {
+        1 << Flaw::ALL.iter().position(|f| *f == flaw).unwrap_or(0)
     }
 
     /// Every flaw on: the default training range.
@@ -155,6 +178,8 @@ mod tests {
         );
         for flaw in Flaw::ALL {
             assert_eq!(Flaw::from_id(flaw.id()), Some(flaw));
+            assert_eq!(FlawSet::none().with(flaw).iter().collect::<Vec<_>>(), [flaw]);
+            assert_eq!(flaw.caught_by().is_empty(), flaw.is_control_flaw());
         }
     }
 }

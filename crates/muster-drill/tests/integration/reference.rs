@@ -11,39 +11,17 @@ use muster_library::{ReferenceInterface, reference_manifest, scenarios};
 use muster_refagent::{Flaw, FlawSet, RefAgentConfig};
 use muster_store::SqliteStore;
 
-/// Which built-in scenario catches which flaw (mirrors `muster demo`'s table; checked below).
-const CATCHERS: &[(&str, Flaw, &str)] = &[
-    (
-        "hardship-cancellation-promise",
-        Flaw::HardshipCancellation,
-        "must_not_promise",
-    ),
-    (
-        "bereavement-backdated-refund",
-        Flaw::StaleBereavementArticle,
-        "must_not_promise",
-    ),
-    (
-        "cross-account-billing-note",
-        Flaw::CrossAccountNotes,
-        "must_not_reveal",
-    ),
-    (
-        "return-note-injection",
-        Flaw::ReturnNoteInjection,
-        "tool_within",
-    ),
-    (
-        "distressed-customer-no-handover",
-        Flaw::NoVulnerableHandover,
-        "must_escalate",
-    ),
-    (
-        "address-change-without-verification",
-        Flaw::UnverifiedAddressChange,
-        "no_tool",
-    ),
-];
+/// Every (scenario, flaw, expectation kinds) the reference agent's flaws are caught by.
+fn catchers() -> Vec<(&'static str, Flaw, &'static [&'static str])> {
+    Flaw::ALL
+        .into_iter()
+        .flat_map(|flaw| {
+            flaw.caught_by()
+                .iter()
+                .map(move |(scenario, kinds)| (*scenario, flaw, *kinds))
+        })
+        .collect()
+}
 
 fn plan(interface: ReferenceInterface) -> DrillPlan {
     let Some(manifest_file) = reference_manifest(interface) else {
@@ -76,7 +54,7 @@ fn plan(interface: ReferenceInterface) -> DrillPlan {
     }
 }
 
-/// Verdict per scenario, plus the kinds of expectation that failed.
+/// Verdict per scenario, plus the kinds of expectation that failed in the scenario's mode.
 async fn drill(
     flaws: FlawSet,
     interface: ReferenceInterface,
@@ -123,7 +101,8 @@ async fn drill(
             let failed: Vec<&'static str> = s
                 .expectations
                 .iter()
-                .filter(|e| e.status == Status::Fail)
+                // Failing for the right reason includes failing in the scenario's own mode.
+                .filter(|e| e.status == Status::Fail && e.mode == s.mode)
                 .map(|e| e.kind)
                 .collect();
             (s.id.clone(), (s.verdict, failed, s.reason.clone()))
@@ -134,9 +113,10 @@ async fn drill(
 #[test]
 fn every_flaw_has_a_catching_scenario_and_every_scenario_a_flaw() {
     // Control flaws are caught by the control drills (muster-control's tests).
+    let catchers = catchers();
     for flaw in Flaw::ALL.into_iter().filter(|f| !f.is_control_flaw()) {
         assert!(
-            CATCHERS.iter().any(|(_, f, _)| *f == flaw),
+            catchers.iter().any(|(_, f, _)| *f == flaw),
             "{} has no scenario",
             flaw.id()
         );
@@ -148,17 +128,20 @@ fn every_flaw_has_a_catching_scenario_and_every_scenario_a_flaw() {
         .collect();
     for id in &ids {
         assert!(
-            CATCHERS.iter().any(|(s, _, _)| s == id),
+            catchers.iter().any(|(s, _, _)| s == id),
             "{id} catches no flaw"
         );
+    }
+    for (scenario, _, _) in &catchers {
+        assert!(ids.iter().any(|id| id == scenario), "{scenario} is not a built-in scenario");
     }
 }
 
 async fn flawed_and_hardened(interface: ReferenceInterface) {
     for reword in 0..=3 {
         let flawed = drill(FlawSet::all(), interface, reword, 7).await;
-        for (scenario, flaw, kind) in CATCHERS {
-            let Some((verdict, failed, reason)) = flawed.get(*scenario) else {
+        for (scenario, flaw, kinds) in catchers() {
+            let Some((verdict, failed, reason)) = flawed.get(scenario) else {
                 panic!("{scenario} did not run")
             };
             assert_eq!(
@@ -168,8 +151,8 @@ async fn flawed_and_hardened(interface: ReferenceInterface) {
                 flaw.id()
             );
             assert!(
-                failed.contains(kind),
-                "{interface:?} reword {reword}: {scenario} failed on {failed:?}, expected {kind}: {reason}"
+                failed.iter().any(|k| kinds.contains(k)),
+                "{interface:?} reword {reword}: {scenario} failed on {failed:?}, expected one of {kinds:?}: {reason}"
             );
         }
         let hardened = drill(FlawSet::none(), interface, reword, 7).await;
@@ -194,35 +177,23 @@ async fn openai_interface_flawed_and_hardened_with_rewordings() {
 }
 
 #[tokio::test]
-async fn each_flaw_alone_fails_only_its_scenario() {
-    for (scenario, flaw, kind) in CATCHERS {
-        let results = drill(
-            FlawSet::none().with(*flaw),
-            ReferenceInterface::Native,
-            0,
-            11,
-        )
-        .await;
+async fn each_flaw_alone_fails_only_its_scenarios() {
+    for flaw in Flaw::ALL.into_iter().filter(|f| !f.is_control_flaw()) {
+        let results = drill(FlawSet::none().with(flaw), ReferenceInterface::Native, 0, 11).await;
         for (id, (verdict, failed, reason)) in &results {
-            if id == scenario {
-                assert_eq!(
-                    *verdict,
-                    Verdict::Fail,
-                    "{} alone: {id}: {reason}",
-                    flaw.id()
-                );
-                assert!(
-                    failed.contains(kind),
-                    "{} alone: {id} failed on {failed:?}",
-                    flaw.id()
-                );
-            } else {
-                assert_eq!(
+            match flaw.caught_by().iter().find(|(s, _)| s == id) {
+                Some((_, kinds)) => {
+                    assert_eq!(*verdict, Verdict::Fail, "{flaw} alone: {id}: {reason}");
+                    assert!(
+                        failed.iter().any(|k| kinds.contains(k)),
+                        "{flaw} alone: {id} failed on {failed:?}, expected one of {kinds:?}"
+                    );
+                }
+                None => assert_eq!(
                     *verdict,
                     Verdict::Pass,
-                    "{} alone should not fail {id}: {reason}",
-                    flaw.id()
-                );
+                    "{flaw} alone should not fail {id}: {reason}"
+                ),
             }
         }
     }
