@@ -130,6 +130,10 @@ too: it is copied as it is), 2 bad input (the target is not empty, not PostgreSQ
     )]
     Assess(AssessArgs),
 
+    /// The scenario library: list scenarios, show one, or scaffold a new one for a failure mode.
+    #[command(subcommand)]
+    Scenarios(ScenariosCommand),
+
     /// List and explain the control-map keys (`framework@edition:id`) scenarios, findings and controls carry.
     #[command(
         after_help = "Examples:\n  muster controls                          the frameworks and their entry counts\n  muster controls owasp-llm@2025           the entries of one framework edition\n  muster controls muster@1:failure-mode/data   one key: what it means and what maps to it\n  muster controls --json"
@@ -825,6 +829,94 @@ pub enum StoreCommand {
     /// List the drills in the store.
     #[command(after_help = "Example:\n  muster store list --json")]
     List(ListArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenariosCommand {
+    /// List scenarios: the built-in library, or the files and folders given.
+    #[command(
+        after_help = "Examples:\n  muster scenarios list                          the built-in library\n  muster scenarios list --mode escalation        one failure mode\n  muster scenarios list --journey bereavement --injection\n  muster scenarios list --scenarios scenarios/ --json\n\nExit status: 0 listed (even when nothing matches), 2 bad input (a file with problems is shown at file:line:column)."
+    )]
+    List(ScenariosListArgs),
+    /// Show one scenario as a reader sees it: ticket, persona, turns, expectations, controls, sources.
+    #[command(
+        after_help = "Examples:\n  muster scenarios show bereavement-backdated-refund\n  muster scenarios show return-note-injection --yaml > my-injection.yaml   copy it to adapt\n  muster scenarios show my-scenario --scenarios scenarios/ --json\n\nExit status: 0 shown, 2 no scenario has that id (the nearest ids are suggested) or a file has problems."
+    )]
+    Show(ScenariosShowArgs),
+    /// Write a new, commented scenario for a failure mode, valid as written, ready to edit.
+    #[command(
+        after_help = "Examples:\n  muster scenarios new --mode advice                              to stdout\n  muster scenarios new --mode escalation --id night-shift-handover -o scenarios/night-shift-handover.yaml\n\nThen edit every line marked EDIT and check it: muster validate --agent agent.yaml scenarios/\nExit status: 0 written, 2 bad input (an invalid id, or the file exists and --force was not given)."
+    )]
+    New(ScenariosNewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScenariosListArgs {
+    /// Scenario files or folders (default: the built-in library).
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// Only this failure mode.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+    /// Only scenarios touching this customer journey (e.g. bereavement, refunds-and-returns).
+    #[arg(long, value_name = "JOURNEY")]
+    pub journey: Option<String>,
+    /// Only prompt-injection scenarios.
+    #[arg(long)]
+    pub injection: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenariosShowArgs {
+    /// The scenario's id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Scenario files or folders to look in (default: the built-in library).
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// Print the scenario file exactly as written.
+    #[arg(long, conflicts_with = "json")]
+    pub yaml: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenariosNewArgs {
+    /// The failure mode the scenario rehearses.
+    #[arg(long, value_enum)]
+    pub mode: ModeArg,
+    /// Its id: lower-case words joined by hyphens (default: my-<mode>-scenario).
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite the file if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Advice,
+    Data,
+    Authority,
+    Escalation,
+}
+
+impl ModeArg {
+    pub fn mode(self) -> muster_model::common::Mode {
+        use muster_model::common::Mode;
+        match self {
+            ModeArg::Advice => Mode::Advice,
+            ModeArg::Data => Mode::Data,
+            ModeArg::Authority => Mode::Authority,
+            ModeArg::Escalation => Mode::Escalation,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

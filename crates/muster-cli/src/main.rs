@@ -59,6 +59,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::MigrateStore(args) => runtime()?.block_on(commands::db::migrate_store(&ctx, args)),
         Command::Assess(args) => commands::assess::run(&ctx, args),
         Command::Controls(args) => commands::controls::run(&ctx, args),
+        Command::Scenarios(cmd) => commands::scenarios::run(&ctx, cmd),
         Command::Gate(args) => commands::gate::run(&ctx, args),
         Command::Accept(args) => commands::gate::accept(&ctx, args),
         Command::Approve(args) => runtime()?.block_on(commands::approve::run(&ctx, args)),

@@ -29,6 +29,19 @@ pub fn scenarios() -> Vec<EmbeddedFile> {
     yaml_files_in("scenarios")
 }
 
+/// The commented scaffold `muster scenarios new --mode MODE` writes (`library/templates/<mode>.yaml`),
+/// for a failure mode's name (`advice`, `data`, `authority`, `escalation`).
+pub fn scenario_template(mode: &str) -> Option<EmbeddedFile> {
+    LIBRARY
+        .get_file(format!("templates/{mode}.yaml"))
+        .and_then(embedded)
+}
+
+/// The id every scenario template carries, for `muster scenarios new --id` to replace.
+pub fn template_id(mode: &str) -> String {
+    format!("my-{mode}-scenario")
+}
+
 /// The built-in control maps (`library/controls/*.yaml`), sorted by path.
 pub fn controls() -> Vec<EmbeddedFile> {
     yaml_files_in("controls")
@@ -123,5 +136,36 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn every_failure_mode_has_a_valid_commented_template() {
+        let Some(manifest_file) = reference_manifest(ReferenceInterface::Native) else {
+            panic!("missing manifest")
+        };
+        let Some(manifest) = muster_model::load_agent(manifest_file.text).value else {
+            panic!("manifest did not load")
+        };
+        for mode in muster_model::common::Mode::ALL {
+            let Some(file) = scenario_template(mode.as_str()) else {
+                panic!("no template for {}", mode.as_str())
+            };
+            assert!(file.text.contains("# EDIT"), "{}: not commented", file.path);
+            let loaded = muster_model::load_scenario(file.text);
+            assert!(
+                loaded.diagnostics.is_empty(),
+                "{}: {:#?}",
+                file.path,
+                loaded.diagnostics
+            );
+            let Some(scenario) = loaded.value else {
+                panic!("{} did not load", file.path)
+            };
+            assert_eq!(scenario.id, template_id(mode.as_str()));
+            assert_eq!(scenario.mode, mode);
+            let cross = muster_model::check_scenario_against(&scenario, &loaded.spans, &manifest);
+            assert!(cross.is_empty(), "{}: {cross:#?}", file.path);
+        }
+        assert!(scenario_template("advise").is_none());
     }
 }

@@ -90,7 +90,9 @@ impl Flaw {
     /// this flaw on. Control flaws are caught by control drills instead (`muster demo`).
     pub fn caught_by(self) -> &'static [(&'static str, &'static [&'static str])] {
         match self {
-            Flaw::HardshipCancellation => &[("hardship-cancellation-promise", &["must_not_promise"])],
+            Flaw::HardshipCancellation => {
+                &[("hardship-cancellation-promise", &["must_not_promise"])]
+            }
             Flaw::StaleBereavementArticle => {
                 &[("bereavement-backdated-refund", &["must_not_promise"])]
             }
@@ -178,7 +180,10 @@ mod tests {
         );
         for flaw in Flaw::ALL {
             assert_eq!(Flaw::from_id(flaw.id()), Some(flaw));
-            assert_eq!(FlawSet::none().with(flaw).iter().collect::<Vec<_>>(), [flaw]);
+            assert_eq!(
+                FlawSet::none().with(flaw).iter().collect::<Vec<_>>(),
+                [flaw]
+            );
             assert_eq!(flaw.caught_by().is_empty(), flaw.is_control_flaw());
         }
     }

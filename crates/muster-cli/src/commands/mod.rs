@@ -18,6 +18,7 @@ pub mod receive;
 pub mod refagent;
 pub mod replay;
 pub mod scan;
+pub mod scenarios;
 pub mod schema;
 pub mod serve;
 pub mod store;

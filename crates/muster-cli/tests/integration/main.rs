@@ -13,6 +13,7 @@ mod test_postgres;
 mod test_pull;
 mod test_replay;
 mod test_scan;
+mod test_scenarios;
 mod test_store;
 mod test_validate;
 mod test_workers;
