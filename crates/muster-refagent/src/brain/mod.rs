@@ -1,6 +1,10 @@
 //! The rule brain: intent and disclosures in, policy applied (or, where a flaw is switched on,
 //! misapplied), tools called, words chosen. It needs no model and no network.
 
+mod advice;
+mod delivery;
+mod instructions;
+
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -157,6 +161,7 @@ pub async fn respond(
     let waiting = t.waiting;
     let before = t.draft.parts.len();
     let handled = handle_request(&mut t, conv).await?;
+    instructions::sign_off(&mut t, conv);
     let Turn {
         mut words,
         mut draft,
@@ -323,6 +328,9 @@ async fn escalate(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolE
     if !(d.any() || asked) {
         return Ok(());
     }
+    if asked && !d.any() && delivery::keeps_in_automation(t, conv).await? {
+        return Ok(());
+    }
     // The flaw is blind to vulnerability: a customer who discloses nothing and asks for a person is
     // still put through, as keyword-routed bots do; one who has disclosed is kept in automation.
     if t.ctx.flaws.contains(Flaw::NoVulnerableHandover) && d.any() {
@@ -415,6 +423,7 @@ fn team_name(queue: &str) -> &'static str {
         "bereavement" => "Bereavement Support",
         "financial-support" => "Financial Support",
         "returns" => "Returns",
+        "technical" => "Technical Support",
         _ => "Customer Support",
     }
 }
@@ -427,6 +436,15 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
                 || t.reading.postcode.is_some()))
     {
         address_change(t, conv).await?;
+        return Ok(true);
+    }
+    let message = instructions::latest(conv);
+    if instructions::respond(t, conv, &message)
+        || advice::policy_question(t, conv, &message).await?
+        || advice::arrears(t, &message)
+        || advice::compensation(t).await?
+        || delivery::respond(t).await?
+    {
         return Ok(true);
     }
     if t.reading.has(Intent::Return)
