@@ -1,6 +1,8 @@
 //! The rule brain: intent and disclosures in, policy applied (or, where a flaw is switched on,
 //! misapplied), tools called, words chosen. It needs no model and no network.
 
+mod data;
+
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -35,6 +37,8 @@ pub struct Conversation {
     /// When the agent first saw the conversation (ns since the epoch); the kill switch tells
     /// conversations under way from new ones by it.
     pub opened_at_ns: i64,
+    /// Requests about data: a third party's account, verification, orders, emailed tickets.
+    pub data: data::DataState,
 }
 
 /// One reply.
@@ -427,6 +431,9 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
                 || t.reading.postcode.is_some()))
     {
         address_change(t, conv).await?;
+        return Ok(true);
+    }
+    if data::handle(t, conv).await? {
         return Ok(true);
     }
     if t.reading.has(Intent::Return)
