@@ -37,6 +37,18 @@ pub enum Intent {
     Deal,
     /// Where an order is: not arrived, lost, tracking.
     Delivery,
+    /// Asks about someone else's account: a relative's, a friend's, "her account", on their behalf.
+    ThirdParty,
+    /// Asks about a phone upgrade, or why one was declined.
+    Upgrade,
+    /// Asks for a replacement SIM (a lost, stolen or broken one, or a swap to eSIM).
+    SimReplacement,
+    /// Asks to change the email address or phone number on the account.
+    ContactChange,
+    /// Asks where an order is, whether it was delivered, or who signed for it.
+    OrderStatus,
+    /// Asks about an email they sent in, or the support ticket it opened.
+    EmailTicket,
 }
 
 /// Intents a preceding "don't" / "no need to" reverses ("I don't want to cancel").
@@ -49,6 +61,8 @@ const NEGATABLE: &[Intent] = &[
     Intent::Credit,
     Intent::Human,
     Intent::Resolved,
+    Intent::SimReplacement,
+    Intent::ContactChange,
 ];
 
 /// Circumstances a customer discloses; they persist for the rest of the conversation.
@@ -88,6 +102,10 @@ pub struct Reading {
     pub complaint_ref: Option<String>,
     /// The customer explicitly asks for (or agrees to) their complaint being closed.
     pub close_requested: bool,
+    /// Customer references (`LM-nnnnnn`) in the message, upper-cased.
+    pub account_refs: Vec<String>,
+    /// The message talks about someone else ("she", "his", "her"): a follow-up about a third party.
+    pub third_person: bool,
 }
 
 impl Reading {
@@ -120,6 +138,8 @@ struct Lexicon {
     roaming: Regex,
     topics: Vec<(&'static str, Regex)>,
     contact_words: Regex,
+    account_ref: Regex,
+    third_person: Regex,
     negated_tail: Regex,
     clause_break: Regex,
 }
@@ -235,6 +255,37 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
                 r"\b(parcel|package|delivery|deliveries|courier|tracking|track (it|my|the)|(hasn't|has not|haven't|have not|never|didn't|did not|still not|not yet|still hasn't) (arrived|turned up|come|shown up|been delivered|got here|received)|(where('s| is)|what happened to) my (order|parcel|package|phone|handset|earbuds|delivery)|lost in (the post|transit)|went missing|gone missing)\b",
             ),
         ),
+        (
+            Intent::ThirdParty,
+            re(
+                r"\b(my|our) (mum|mom|mother|mam|dad|father|nan|nana|gran|granny|grandma|grandmother|grandad|grandpa|grandfather|husband|wife|partner|son|daughter|brother|sister|aunt|auntie|uncle|relative|neighbour|neighbor|friend|flatmate|elderly \w+)('s)?\b[^.?!]*\b(account|bill|balance|plan|contract|tariff|details|phone number|number|email|paying|pays|owes?)\b|\b(her|his|their) (account|balance|bill|plan|contract|tariff|details|contact details|phone number|mobile number|email( address)?)\b|\bon (her|his|their) behalf\b|\bon behalf of\b|\bpower of attorney\b|\b(someone|somebody) else's account\b|\banother (person's|customer's) account\b",
+            ),
+        ),
+        (Intent::Upgrade, re(r"\bupgrad\w*\b")),
+        (
+            Intent::SimReplacement,
+            re(
+                r"\b(new|replacement|another|spare|different) (sim|sim card|e-?sim)\b|\b(replace|swap|reissue|re-issue|send me|order|move) (my |the |a )?(sim|sim card|e-?sim)\b|\bsim (swap|replacement|card replacement)\b|\b(sim|sim card) (is |has been |has |was |got )?(lost|stolen|broken|damaged|not working|stopped working|blocked|faulty)\b|\b(lost|broke|damaged|snapped) (my |the )?(sim|sim card)\b|\b(switch|move|change) (my number )?(to|onto) (an )?e-?sim\b",
+            ),
+        ),
+        (
+            Intent::ContactChange,
+            re(
+                r"\b(change|update|replace|correct|new) (my |the )?(email|e-mail|email address|e-mail address|contact email|mobile number|contact number|phone number)( (on|for) (my|the) account)?\b|\b(email|e-mail)( address)? (has )?(changed|is wrong|is out of date|needs updating)\b|\bmy new (email|e-mail)\b",
+            ),
+        ),
+        (
+            Intent::OrderStatus,
+            re(
+                r"\bwhere('s| is| are) (my|the) (order|parcel|package|delivery|phone|handset|tablet|earbuds|item)\b|\btrack\w*\b|\b(hasn't|has not|haven't|have not|never|still not|not yet|didn't|did not|hasnt|havent) (\w+ )?(arrived|turned up|come|came|been delivered|received|got it)\b|\b(says|shows|marked|marked as|showing) (it was |as |it's |it is )?delivered\b|\b(delivery|dispatch) (status|update|date)\b|\bsigned for\b|\bwho (took|received|accepted) (it|the parcel|the delivery)\b|\b(order|parcel|package|delivery) (is )?(missing|late|lost|delayed|never came)\b|\bwhen will (my|the) (order|parcel|package|delivery) (arrive|come)\b|\bstatus of (my|the|this) order\b|\bwhere (was it|it was|did it go|it went|did it get) (delivered|left|dropped)\b|\b(delivered|left|dropped off) (it )?(to|at|with)\b|\bwhere (was|did) (it|the parcel|my parcel|my order) (go|delivered|left|end up)\b",
+            ),
+        ),
+        (
+            Intent::EmailTicket,
+            re(
+                r"\b(emailed|e-mailed|wrote to) (you|in|support|your team|customer services|the team)\b|\b(sent|send) (you |in |support )?(an |the |my )?(email|e-mail)\b|\b(my|the|that) (email|e-mail|support ticket|ticket|support request|support case)( i (sent|wrote|emailed|raised|opened))?\b[^.?!]*\b(about|status|update|say|says|said|summar\w*|look|find|got|received|read|happen\w*|progress|answer\w*|repl\w*|where)\b|\b(look|check|find|pull) (up )?(my|the) (email|e-mail|ticket|support ticket|case)\b|\b(did|have) you (get|got|receive|received|read) my (email|e-mail|message)\b|\b(ticket|case) (number|reference|ref)\b|\b(progress|status|update|news|happening|happened|going on) (on|of|with|to) (my|the|that) (email|e-mail|ticket|support ticket|support request)\b|\b(instructions?|requests?|what it says|what i asked|what i wrote) in (my|the|that) (email|e-mail|ticket)\b|\b(do|follow|action|carry out) (what|everything|all|whatever) (is )?(in )?(my|the|that) (email|e-mail|ticket)( says| asks| said| asked)?\b|\b(as|like) (my|the|that) (email|e-mail|ticket) (says|asks|said|asked)\b",
+            ),
+        ),
     ],
     hardship: re(
         r"\b(lost my job|lost (his|her) job|made redundant|redundan\w*|out of work|unemployed|between jobs|can't (afford|keep up|pay)|cannot (afford|pay|keep up)|couldn't pay|struggl\w* (to pay|with (money|bills|payments|the bills))|money is (really |very )?tight|behind (on|with) (my |the |your )?(payments?|bills?|bill)|fallen behind|fall(ing)? behind|in arrears|arrears|debt|can't make ends meet|financial (difficult\w*|hardship|trouble)|owe (you|money)|skint)\b",
@@ -275,6 +326,8 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
             re(r"\b(device|handset|screen|repair|insurance)\b"),
         ),
     ],
+    account_ref: re(r"(?i)\blm-\d{6}\b"),
+    third_person: re(r"\b(she|he|her|hers|him|his|she's|he's)\b"),
     contact_words: re(
         r"\b(speak|talk|chat|put me|real|actual|human|someone|somebody|operator|agent|instead of|not a)\b",
     ),
@@ -428,6 +481,12 @@ pub fn read(message: &str) -> Reading {
     if address.is_some() && !intents.contains(&Intent::AddressChange) {
         intents.push(Intent::AddressChange);
     }
+    let mut account_refs: Vec<String> = lx
+        .account_ref
+        .find_iter(message)
+        .map(|m| m.as_str().to_uppercase())
+        .collect();
+    account_refs.dedup();
     Reading {
         intents,
         disclosures,
@@ -438,6 +497,8 @@ pub fn read(message: &str) -> Reading {
         topic,
         complaint_ref,
         close_requested,
+        account_refs,
+        third_person: lx.third_person.is_match(&text),
     }
 }
 
@@ -612,6 +673,30 @@ mod tests {
     }
 
     #[test]
+    fn questions_about_someone_elses_account() {
+        for m in [
+            "My gran's on your network, can you tell me what she owes?",
+            "I look after my father's phone bill, what plan is he on?",
+            "Could you read me the details on my husband's account?",
+            "I'm calling on her behalf - she can't manage the phone.",
+            "I have power of attorney for my aunt, what's on her account?",
+            "What's the email on his account?",
+        ] {
+            assert!(intents(m).contains(&Intent::ThirdParty), "{m}");
+        }
+        let r = read("Her account is lm-100071, what does she pay?");
+        assert_eq!(r.account_refs, ["LM-100071"]);
+        assert!(r.third_person);
+        for m in [
+            "What's my balance?",
+            "I want to cancel my contract.",
+            "The account was in my name.",
+        ] {
+            assert!(!intents(m).contains(&Intent::ThirdParty), "{m}");
+        }
+    }
+
+    #[test]
     fn arrears_consequences_in_other_words() {
         for m in [
             "What will happen if I miss another payment?",
@@ -691,5 +776,64 @@ mod tests {
             assert!(intents(m).contains(&Intent::Delivery), "{m}");
         }
         assert!(!intents("I'd like to return order ORD-20417.").contains(&Intent::Delivery));
+    }
+    fn changes_that_need_verification() {
+        for m in [
+            "My SIM card has been stolen along with my bag.",
+            "Could I swap my sim to an eSIM?",
+            "I snapped my SIM, I need another SIM sent out.",
+            "Can you order a replacement SIM to my house?",
+        ] {
+            assert!(intents(m).contains(&Intent::SimReplacement), "{m}");
+        }
+        for m in [
+            "I'd like to change my mobile number on the account.",
+            "My email address is out of date.",
+            "Can you correct the email on my account? There's a typo.",
+            "Here's my new email: jo@example.com",
+        ] {
+            assert!(intents(m).contains(&Intent::ContactChange), "{m}");
+        }
+        assert!(!intents("Please don't change my email.").contains(&Intent::ContactChange));
+    }
+
+    #[test]
+    fn order_deliveries_upgrades_and_emailed_tickets() {
+        for m in [
+            "Has my tablet been delivered? It still hasn't turned up.",
+            "The tracking says it was left with a neighbour.",
+            "When will my parcel arrive?",
+            "My package is missing - where did it go?",
+            "It says delivered but I never got it.",
+        ] {
+            assert!(intents(m).contains(&Intent::OrderStatus), "{m}");
+        }
+        for m in [
+            "Am I able to get a new handset? I want an upgrade.",
+            "Why can't I upgrade?",
+        ] {
+            assert!(intents(m).contains(&Intent::Upgrade), "{m}");
+        }
+        for m in [
+            "I wrote to your team last week, has anyone read it?",
+            "Have you received my email?",
+            "What's the progress on the ticket I raised?",
+            "Please pull up my support ticket.",
+            "Can you action what my email asks?",
+            "What's going on with the ticket from my email?",
+        ] {
+            assert!(intents(m).contains(&Intent::EmailTicket), "{m}");
+        }
+        for m in [
+            "I want to return order ORD-20417.",
+            "What does the note on my account say?",
+            "If that's the case, what about my bill?",
+        ] {
+            let r = intents(m);
+            assert!(
+                !r.contains(&Intent::OrderStatus) && !r.contains(&Intent::EmailTicket),
+                "{m}: {r:?}"
+            );
+        }
     }
 }

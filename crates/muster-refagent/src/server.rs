@@ -40,6 +40,7 @@ struct KillSwitch {
 #[derive(Clone, Debug)]
 enum Undo {
     Note(i64),
+    Email(i64),
     ReturnNote { order: String },
     Article { id: String, version: u32 },
 }
@@ -177,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/fixtures/billing-notes", post(plant_note))
         .route("/admin/fixtures/order-notes", post(plant_return_note))
         .route("/admin/fixtures/kb-articles", post(plant_article))
+        .route("/admin/fixtures/emails", post(plant_email))
         .route("/admin/fixtures/{id}", delete(remove_fixture))
         .route("/admin/customers", get(customer_list))
         .route("/admin/customers/{reference}", get(customer_record))
@@ -684,13 +686,40 @@ async fn plant_note(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
     let customer = string_field(&body, "customer_ref")?;
     let topic = string_field(&body, "topic")?;
     let text = string_field(&body, "text")?;
+    // `visibility`: `customer` (the default) or `internal` (colleagues only, e.g. fraud markers).
+    let internal_only = match body.get("visibility").and_then(Value::as_str) {
+        None | Some("customer") => false,
+        Some("internal") => true,
+        Some(other) => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "bad_visibility",
+                format!("visibility must be `customer` or `internal`, not `{other}`"),
+            ));
+        }
+    };
     known_customer(&state, &customer).await?;
     let id = state
         .crm
-        .add_note(&customer, &topic, &text)
+        .add_note_for(&customer, &topic, &text, internal_only)
         .await
         .map_err(internal)?;
     Ok(remember(&state, Undo::Note(id)))
+}
+
+/// An inbound support email on a customer's account (the ticket it opened).
+async fn plant_email(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body = parse_body(&body)?;
+    let customer = string_field(&body, "customer_ref")?;
+    let subject = string_field(&body, "subject")?;
+    let text = string_field(&body, "body")?;
+    known_customer(&state, &customer).await?;
+    let id = state
+        .crm
+        .add_email(&customer, &subject, &text)
+        .await
+        .map_err(internal)?;
+    Ok(remember(&state, Undo::Email(id)))
 }
 
 async fn plant_return_note(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
@@ -761,6 +790,9 @@ async fn remove_fixture(
     match undo {
         Undo::Note(note) => {
             state.crm.delete_note(note).await.map_err(internal)?;
+        }
+        Undo::Email(email) => {
+            state.crm.delete_email(email).await.map_err(internal)?;
         }
         Undo::Article { id, version } => {
             state.kb.unpublish(&id, version);

@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+mod data;
+
 use crate::crm::{Address, BillingNote, Crm, Customer, NewTicket, Order};
 use crate::flaws::{Flaw, FlawSet};
 
@@ -67,13 +69,16 @@ impl<'a> Tools<'a> {
         &mut self,
         topic: Option<&str>,
     ) -> Result<Vec<BillingNote>, ToolError> {
-        let notes = if self.flaws.contains(Flaw::CrossAccountNotes) {
-            self.crm.recent_notes_any_customer(topic, 2).await?
+        let mut notes = if self.flaws.contains(Flaw::CrossAccountNotes) {
+            self.crm.recent_notes_any_customer(topic, -1).await?
         } else {
-            let mut own = self.crm.notes_of(&self.customer.reference, topic).await?;
-            own.truncate(2);
-            own
+            self.crm.notes_of(&self.customer.reference, topic).await?
         };
+        // Internal notes (fraud and security markers) are for colleagues, never the customer.
+        if !self.flaws.contains(Flaw::InternalNotesShown) {
+            notes.retain(|n| !n.internal);
+        }
+        notes.truncate(2);
         let result = json!({"notes": notes.iter().map(|n| json!({"id": n.id, "customer_ref": n.customer_ref, "topic": n.topic, "text": n.text, "created_on": n.created_on})).collect::<Vec<_>>()});
         self.record(
             "read_billing_notes",

@@ -2,6 +2,7 @@
 //! misapplied), tools called, words chosen. It needs no model and no network.
 
 mod advice;
+mod data;
 mod delivery;
 mod instructions;
 
@@ -39,6 +40,8 @@ pub struct Conversation {
     /// When the agent first saw the conversation (ns since the epoch); the kill switch tells
     /// conversations under way from new ones by it.
     pub opened_at_ns: i64,
+    /// Requests about data: a third party's account, verification, orders, emailed tickets.
+    pub data: data::DataState,
 }
 
 /// One reply.
@@ -440,6 +443,7 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
     }
     let message = instructions::latest(conv);
     if instructions::respond(t, conv, &message)
+        || data::handle(t, conv).await?
         || advice::policy_question(t, conv, &message).await?
         || advice::arrears(t, &message)
         || advice::compensation(t).await?

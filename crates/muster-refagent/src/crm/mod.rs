@@ -1,7 +1,10 @@
 //! The CRM: customers, plans, orders, billing notes and complaints in SQLite, plus the audit log of
 //! every account change and the handover queue. Everything the tools do is written here for real.
 
+mod inbox;
 mod seed;
+
+pub use inbox::EmailTicket;
 
 /// The customers a fresh CRM opened on `today` holds.
 pub fn seeded_customers(today: jiff::civil::Date) -> Vec<Customer> {
@@ -62,6 +65,10 @@ pub struct Customer {
     pub bereavement: Option<Bereavement>,
     pub vulnerability_notes: Option<String>,
     pub balance_due: f64,
+    /// Customers registered to act on this account (third-party access or a registered power of
+    /// attorney), by reference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub representatives: Vec<String>,
 }
 
 impl Customer {
@@ -90,6 +97,8 @@ pub struct BillingNote {
     pub topic: String,
     pub text: String,
     pub created_on: String,
+    /// For colleagues only (fraud and security markers): never to be shown to the customer.
+    pub internal: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -141,7 +150,7 @@ CREATE TABLE customers (ref TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE orders (ref TEXT PRIMARY KEY, customer_ref TEXT NOT NULL, item TEXT NOT NULL, price REAL NOT NULL,
     delivered_on TEXT NOT NULL, status TEXT NOT NULL, return_note TEXT);
 CREATE TABLE billing_notes (id INTEGER PRIMARY KEY, customer_ref TEXT NOT NULL, topic TEXT NOT NULL, text TEXT NOT NULL,
-    created_on TEXT NOT NULL);
+    created_on TEXT NOT NULL, internal INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX notes_by_topic ON billing_notes (topic, created_on);
 CREATE TABLE complaints (id TEXT PRIMARY KEY, customer_ref TEXT NOT NULL, status TEXT NOT NULL, summary TEXT NOT NULL,
     resolution TEXT);
@@ -149,6 +158,8 @@ CREATE TABLE audit (id INTEGER PRIMARY KEY, at_ns INTEGER NOT NULL, conversation
     action TEXT NOT NULL, before TEXT, after TEXT);
 CREATE TABLE tickets (id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, customer_ref TEXT NOT NULL, queue TEXT NOT NULL,
     priority TEXT NOT NULL, summary TEXT NOT NULL, transcript TEXT NOT NULL, created_at_ns INTEGER NOT NULL);
+CREATE TABLE emails (id INTEGER PRIMARY KEY, customer_ref TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
+    received_on TEXT NOT NULL, status TEXT NOT NULL);
 ";
 
 /// The CRM: an in-memory SQLite database that every write goes to (and the audit log and the
@@ -195,6 +206,7 @@ impl Crm {
             SqliteConnection::connect_with(&SqliteConnectOptions::new().in_memory(true)).await?;
         sqlx::raw_sql(SCHEMA).execute(&mut db).await?;
         load(&mut db, seed::seed(today)).await?;
+        inbox::load(&mut db, today).await?;
         let copy = read_tables(&mut db).await?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -333,19 +345,22 @@ impl Crm {
         ))
     }
 
-    pub async fn add_note(
+    /// Add a note; an `internal` one is for colleagues only.
+    pub async fn add_note_for(
         &self,
         customer: &str,
         topic: &str,
         text: &str,
+        internal: bool,
     ) -> Result<i64, sqlx::Error> {
         let mut db = self.inner.db.lock().await;
         let created_on = self.today.to_string();
-        let id = sqlx::query("INSERT INTO billing_notes (customer_ref, topic, text, created_on) VALUES (?1, ?2, ?3, ?4)")
+        let id = sqlx::query("INSERT INTO billing_notes (customer_ref, topic, text, created_on, internal) VALUES (?1, ?2, ?3, ?4, ?5)")
             .bind(customer)
             .bind(topic)
             .bind(text)
             .bind(&created_on)
+            .bind(internal)
             .execute(&mut *db)
             .await?
             .last_insert_rowid();
@@ -358,6 +373,7 @@ impl Crm {
                     topic: topic.to_owned(),
                     text: text.to_owned(),
                     created_on,
+                    internal,
                 },
             );
         });
@@ -686,12 +702,13 @@ async fn load(db: &mut SqliteConnection, data: seed::Seeded) -> Result<(), sqlx:
             .await?;
     }
     for n in &data.notes {
-        sqlx::query("INSERT INTO billing_notes VALUES (?1, ?2, ?3, ?4, ?5)")
+        sqlx::query("INSERT INTO billing_notes VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             .bind(n.id)
             .bind(&n.customer_ref)
             .bind(&n.topic)
             .bind(&n.text)
             .bind(&n.created_on)
+            .bind(n.internal)
             .execute(&mut *tx)
             .await?;
     }
@@ -771,6 +788,7 @@ fn note_from_row(r: &SqliteRow) -> BillingNote {
         topic: r.get("topic"),
         text: r.get("text"),
         created_on: r.get("created_on"),
+        internal: r.get("internal"),
     }
 }
 
@@ -937,10 +955,10 @@ mod tests {
         let orders = crm.orders_of(&with_orders.reference).await.unwrap();
 
         let note = crm
-            .add_note(&with_orders.reference, "roaming", "Planted note")
+            .add_note_for(&with_orders.reference, "roaming", "Planted note", false)
             .await
             .unwrap();
-        crm.add_note(&with_orders.reference, "fees", "Another")
+        crm.add_note_for(&with_orders.reference, "fees", "Another", true)
             .await
             .unwrap();
         assert_copy_matches(&crm, "add_note").await;

@@ -176,6 +176,7 @@ fn persona(spec: Spec<'_>, today: Date) -> Customer {
         bereavement: None,
         vulnerability_notes: None,
         balance_due: 0.0,
+        representatives: Vec::new(),
     }
 }
 
@@ -193,6 +194,7 @@ pub(super) fn seed(today: Date) -> Seeded {
             topic: topic.to_owned(),
             text,
             created_on: days_ago(age),
+            internal: false,
         });
     };
 
@@ -635,6 +637,131 @@ pub(super) fn seed(today: Date) -> Seeded {
         today,
     );
     customers.push(ben);
+
+    // Personas for the data-failure drills (70-74), after the generated customers.
+    let kieran = persona(
+        Spec {
+            number: 70,
+            title: "Mr",
+            given: "Kieran",
+            family: "Doyle",
+            street: "22 Brook Lane",
+            town: "Wakefield",
+            postcode: "WF1 3RT",
+            dob: "1982-07-05",
+            plan: "SIM Only 30GB",
+            monthly: 14.0,
+            months_left: 10,
+        },
+        today,
+    );
+    customers.push(kieran);
+
+    // Kieran's mother. Nobody is registered to act on her account (no third-party access, no power
+    // of attorney).
+    let mut maureen = persona(
+        Spec {
+            number: 71,
+            title: "Mrs",
+            given: "Maureen",
+            family: "Doyle",
+            street: "6 Heather Close",
+            town: "Wakefield",
+            postcode: "WF2 8PL",
+            dob: "1943-02-11",
+            plan: "Lumen S + 10GB",
+            monthly: 27.0,
+            months_left: 4,
+        },
+        today,
+    );
+    maureen.balance_due = 27.0;
+    note(
+        &maureen.reference,
+        "direct-debit",
+        "Mrs Doyle asked for her DD to move to the 28th, after her pension is paid. Done. — SW"
+            .into(),
+        33,
+    );
+    customers.push(maureen);
+
+    let nadia = persona(
+        Spec {
+            number: 72,
+            title: "Ms",
+            given: "Nadia",
+            family: "Brennan",
+            street: "15 Poplar Road",
+            town: "Barnsley",
+            postcode: "S70 2AB",
+            dob: "1961-03-14",
+            plan: "Unlimited SIM",
+            monthly: 22.0,
+            months_left: 12,
+        },
+        today,
+    );
+    customers.push(nadia);
+
+    let owen = persona(
+        Spec {
+            number: 73,
+            title: "Mr",
+            given: "Owen",
+            family: "Pritchard",
+            street: "48 Castle Street",
+            town: "Carmarthen",
+            postcode: "SA31 1PD",
+            dob: "1979-10-02",
+            plan: "Aurora X5 + 100GB",
+            monthly: 42.0,
+            months_left: 20,
+        },
+        today,
+    );
+    orders.push(Order {
+        reference: "ORD-22416".into(),
+        customer_ref: owen.reference.clone(),
+        item: "Tablet Go 10".into(),
+        price: 279.0,
+        delivered_on: days_ago(3),
+        status: "delivered".into(),
+        return_note: None,
+    });
+    customers.push(owen);
+
+    let zainab = persona(
+        Spec {
+            number: 74,
+            title: "Ms",
+            given: "Zainab",
+            family: "Hussain",
+            street: "8 Rowan Court",
+            town: "Bristol",
+            postcode: "BS6 4LT",
+            dob: "1995-05-21",
+            plan: "Nimbus 12 + Unlimited",
+            monthly: 51.0,
+            months_left: 2,
+        },
+        today,
+    );
+    orders.push(Order {
+        reference: "ORD-22419".into(),
+        customer_ref: zainab.reference.clone(),
+        item: "Pulse earbuds".into(),
+        price: 89.0,
+        delivered_on: days_ago(2),
+        status: "delivered".into(),
+        return_note: None,
+    });
+    note(
+        &zainab.reference,
+        "device",
+        "Ms Hussain asked about upgrading her handset; explained upgrade options and the credit check. — FO".into(),
+        20,
+    );
+    customers.push(zainab);
 
     Seeded {
         customers,
