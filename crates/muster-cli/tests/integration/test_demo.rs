@@ -104,7 +104,7 @@ fn the_hardened_demo_passes_every_scenario_through_either_interface() {
         let run = env.run(&["demo", "--hardened", "--interface", interface]);
         assert_eq!(run.code, 0, "{interface}: {}\n{}", run.stdout, run.stderr);
         assert!(
-            run.stdout.contains("6 passed · 0 failed · 0 inconclusive"),
+            run.stdout.contains("11 passed · 0 failed · 0 inconclusive"),
             "{}",
             run.stdout
         );
@@ -139,7 +139,7 @@ fn the_flawed_demo_through_the_openai_interface_and_a_rewording_still_catches_ev
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout
-            .contains("8 of 8 planted flaws caught for the right reason"),
+            .contains("14 of 14 planted flaws caught for the right reason"),
         "{}",
         run.stdout
     );

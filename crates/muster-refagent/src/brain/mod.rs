@@ -444,8 +444,8 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
     let message = instructions::latest(conv);
     if instructions::respond(t, conv, &message)
         || data::handle(t, conv).await?
-        || advice::policy_question(t, conv, &message).await?
         || advice::arrears(t, &message)
+        || advice::policy_question(t, conv, &message).await?
         || advice::compensation(t).await?
         || delivery::respond(t).await?
     {

@@ -837,5 +837,23 @@ mod tests {
         assert!(data.notes.iter().any(|n| n.customer_ref == "LM-100008"
             && n.topic == "roaming"
             && n.text.contains("Ms Price")));
+        assert!(by_ref("LM-100066").is_some_and(|c| c.balance_due > 0.0));
+        assert!(
+            data.complaints
+                .iter()
+                .any(|c| c.id == "CMP-0167" && c.customer_ref == "LM-100067" && c.status == "open")
+        );
+        assert!(data.orders.iter().any(|o| o.reference == "ORD-21068"
+            && o.customer_ref == "LM-100068"
+            && o.status == "lost-in-transit"));
+        assert!(by_ref("LM-100069").is_some());
+        // The personas' references are their own: nothing generated collides with them.
+        assert_eq!(
+            data.complaints
+                .iter()
+                .filter(|c| c.id == "CMP-0167")
+                .count(),
+            1
+        );
     }
 }
