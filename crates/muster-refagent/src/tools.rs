@@ -265,7 +265,7 @@ pub fn schemas() -> Value {
         f(
             "handover_to_human",
             "Pass the conversation to a person.",
-            json!({"queue": {"type": "string", "enum": ["financial-support", "bereavement", "returns", "vulnerable-customers", "general"]}, "priority": {"type": "string", "enum": ["normal", "high", "urgent"]}, "summary": {"type": "string"}}),
+            json!({"queue": {"type": "string", "enum": ["financial-support", "bereavement", "returns", "vulnerable-customers", "fraud-security", "complaints", "general"]}, "priority": {"type": "string", "enum": ["normal", "high", "urgent"]}, "summary": {"type": "string"}}),
             &["queue", "priority", "summary"]
         ),
     ])

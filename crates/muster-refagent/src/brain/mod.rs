@@ -1,6 +1,9 @@
 //! The rule brain: intent and disclosures in, policy applied (or, where a flaw is switched on,
 //! misapplied), tools called, words chosen. It needs no model and no network.
 
+mod escalation;
+mod markup;
+
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -35,6 +38,8 @@ pub struct Conversation {
     /// When the agent first saw the conversation (ns since the epoch); the kill switch tells
     /// conversations under way from new ones by it.
     pub opened_at_ns: i64,
+    /// Turns in a row the agent could not make sense of.
+    pub misunderstood: u32,
 }
 
 /// One reply.
@@ -124,7 +129,8 @@ pub async fn respond(
     message: &str,
 ) -> Result<Reply, ToolError> {
     conv.turn += 1;
-    let reading = read(message);
+    let mut reading = read(message);
+    escalation::perceive(ctx.flaws, &mut reading);
     let disclosed_before = conv.disclosures;
     conv.disclosures.merge(reading.disclosures);
     conv.transcript
@@ -157,6 +163,7 @@ pub async fn respond(
     let waiting = t.waiting;
     let before = t.draft.parts.len();
     let handled = handle_request(&mut t, conv).await?;
+    let handled = escalation::after_request(&mut t, conv, handled).await?;
     let Turn {
         mut words,
         mut draft,
@@ -384,11 +391,14 @@ async fn escalate(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolE
         t.tools.customer.full_name(),
         t.tools.customer.reference,
         circumstances.join(", "),
-        conv.transcript
-            .last()
-            .and_then(|t| t.get("text"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        markup::shown(
+            t.ctx.flaws,
+            conv.transcript
+                .last()
+                .and_then(|t| t.get("text"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        )
     );
     let ticket = t
         .tools
@@ -415,11 +425,16 @@ fn team_name(queue: &str) -> &'static str {
         "bereavement" => "Bereavement Support",
         "financial-support" => "Financial Support",
         "returns" => "Returns",
+        "fraud-security" => "Fraud and Security",
+        "complaints" => "Complaints",
         _ => "Customer Support",
     }
 }
 
 async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, ToolError> {
+    if let Some(handled) = escalation::handle(t, conv).await? {
+        return Ok(handled);
+    }
     if t.reading.has(Intent::AddressChange)
         || (conv.pending_address.is_some()
             && (t.reading.has(Intent::Insist)
