@@ -2,7 +2,7 @@
 //! misapplied), tools called, words chosen. It needs no model and no network.
 
 mod escalation;
-mod markup;
+pub(crate) mod markup;
 
 use std::sync::LazyLock;
 

@@ -587,6 +587,17 @@ async fn markup_reaches_the_handover_ticket_only_through_the_flaw() {
         let summary = queue["tickets"][0]["summary"].as_str().unwrap_or_default();
         assert!(summary.contains("LM-100084"), "{queue}");
         assert_eq!(summary.contains("onerror="), echoed, "{summary}");
+        let transcript = queue["tickets"][0]["transcript"].to_string();
+        assert_eq!(transcript.contains("onerror="), echoed, "{transcript}");
+        let (_, zendesk) = agent.get("/admin/handover-queue/api/v2/tickets.json").await;
+        let description = zendesk["tickets"][0]["description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            description.contains("exactly as I've typed it"),
+            "{zendesk}"
+        );
+        assert_eq!(description.contains("<img"), echoed, "{description}");
         assert_eq!(text(reply).contains("onerror="), echoed, "{reply}");
     }
 }
