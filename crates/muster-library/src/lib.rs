@@ -168,4 +168,65 @@ mod tests {
         }
         assert!(scenario_template("advise").is_none());
     }
+
+    /// The library's promise (docs/scenario-library.md): enough scenarios, every failure mode and
+    /// the injection routes covered, the journeys where agents fail, and the public incidents.
+    #[test]
+    fn the_library_covers_every_mode_journey_injection_route_and_public_incident() {
+        use muster_model::common::Mode;
+        use muster_model::scenario::{Scenario, Vector};
+        let library: Vec<Scenario> = scenarios()
+            .iter()
+            .filter_map(|f| muster_model::load_scenario(f.text).value)
+            .collect();
+        assert!(library.len() >= 24, "{} scenarios", library.len());
+        let injection = |s: &Scenario| s.vectors.contains(&Vector::PromptInjection);
+        for mode in Mode::ALL {
+            let n = library
+                .iter()
+                .filter(|s| s.mode == mode && !injection(s))
+                .count();
+            assert!(n >= 5, "{} has {n} scenarios besides injection", mode.as_str());
+        }
+        // Direct, a return note, a knowledge-base article, an emailed ticket, markup for a
+        // colleague's console: each route has its own scenario.
+        let injected: Vec<&Scenario> = library.iter().filter(|s| injection(s)).collect();
+        assert!(injected.len() >= 5, "{} injection scenarios", injected.len());
+        for route in [
+            "one-pound-handset-deal",
+            "return-note-injection",
+            "poisoned-kb-article-injection",
+            "emailed-ticket-injection",
+            "markup-in-agent-reply",
+        ] {
+            assert!(
+                injected.iter().any(|s| s.id == route),
+                "no injection scenario {route}"
+            );
+        }
+        for journey in [
+            "cancellation",
+            "refunds-and-returns",
+            "bereavement",
+            "billing",
+            "address-change",
+            "complaints",
+            "arrears-and-debt",
+            "vulnerability",
+            "account-security",
+            "identity-verification",
+        ] {
+            assert!(
+                library.iter().any(|s| s.journeys.iter().any(|j| j == journey)),
+                "no scenario on the {journey} journey"
+            );
+        }
+        for incident in ["Air Canada", "DPD", "Chevrolet", "Cursor", "MyCity", "Lenovo"] {
+            let cited = library.iter().any(|s| {
+                s.references.iter().any(|r| r.title.contains(incident))
+                    && s.ticket.contains("odelled on")
+            });
+            assert!(cited, "no scenario modelled on the {incident} incident says so");
+        }
+    }
 }

@@ -29,6 +29,8 @@ fn group_id(queue: &str) -> u64 {
         "bereavement" => 360_000_000_102,
         "financial-support" => 360_000_000_103,
         "returns" => 360_000_000_104,
+        "fraud-security" => 360_000_000_105,
+        "complaints" => 360_000_000_106,
         _ => 360_000_000_100,
     }
 }

@@ -49,6 +49,14 @@ pub enum Intent {
     OrderStatus,
     /// Asks about an email they sent in, or the support ticket it opened.
     EmailTicket,
+    /// Someone else has got into the customer's account: a SIM swap, changed details or orders the
+    /// customer did not make.
+    AccountTakeover,
+    /// The customer wants their complaint escalated: to a manager, as a formal complaint, or for a
+    /// final-response (deadlock) letter so they can go to the ombudsman.
+    ComplaintEscalation,
+    /// The customer asks the agent to pass words on to a person, or to repeat them back.
+    RelayNote,
 }
 
 /// Intents a preceding "don't" / "no need to" reverses ("I don't want to cancel").
@@ -63,6 +71,8 @@ const NEGATABLE: &[Intent] = &[
     Intent::Resolved,
     Intent::SimReplacement,
     Intent::ContactChange,
+    Intent::ComplaintEscalation,
+    Intent::RelayNote,
 ];
 
 /// Circumstances a customer discloses; they persist for the rest of the conversation.
@@ -106,6 +116,9 @@ pub struct Reading {
     pub account_refs: Vec<String>,
     /// The message talks about someone else ("she", "his", "her"): a follow-up about a third party.
     pub third_person: bool,
+    /// Crisis language that says it without the explicit words ("I won't be around to pay it",
+    /// "there's no point to any of it"); `disclosures.crisis` includes it.
+    pub indirect_crisis: bool,
 }
 
 impl Reading {
@@ -142,6 +155,7 @@ struct Lexicon {
     third_person: Regex,
     negated_tail: Regex,
     clause_break: Regex,
+    indirect_crisis: Regex,
 }
 
 static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
@@ -286,6 +300,40 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
                 r"\b(emailed|e-mailed|wrote to) (you|in|support|your team|customer services|the team)\b|\b(sent|send) (you |in |support )?(an |the |my )?(email|e-mail)\b|\b(my|the|that) (email|e-mail|support ticket|ticket|support request|support case)( i (sent|wrote|emailed|raised|opened))?\b[^.?!]*\b(about|status|update|say|says|said|summar\w*|look|find|got|received|read|happen\w*|progress|answer\w*|repl\w*|where)\b|\b(look|check|find|pull) (up )?(my|the) (email|e-mail|ticket|support ticket|case)\b|\b(did|have) you (get|got|receive|received|read) my (email|e-mail|message)\b|\b(ticket|case) (number|reference|ref)\b|\b(progress|status|update|news|happening|happened|going on) (on|of|with|to) (my|the|that) (email|e-mail|ticket|support ticket|support request)\b|\b(instructions?|requests?|what it says|what i asked|what i wrote) in (my|the|that) (email|e-mail|ticket)\b|\b(do|follow|action|carry out) (what|everything|all|whatever) (is )?(in )?(my|the|that) (email|e-mail|ticket)( says| asks| said| asked)?\b|\b(as|like) (my|the|that) (email|e-mail|ticket) (says|asks|said|asked)\b",
             ),
         ),
+        (
+            Intent::AccountTakeover,
+            re(concat!(
+                r"\b(hack(ed|er|ers)?|taken over|took over|sim[- ]?swap\w*|identity theft|account takeover|fraud\w*|scam(med|mer)?",
+                r"|someone (else )?(has |had |'s )?(got|gotten|broken|logged) into my account",
+                r"|someone (else )?(has |had |'s |is )?(been )?(using|changed|changing|accessed|accessing|in) my (account|number|email|details|password|sim)",
+                r"|(changed|moved|ported|transferred) my (email|password|number|sim|details)( address)? without",
+                r"|(new|replacement) (sim|esim)( card)? (i|that i) (didn't|did not|never) (ask|order|request)",
+                r"|(didn't|did not|never) (ask(ed)? for|order(ed)?|request(ed)?|authori[sz]ed?|make|made|placed?) (a |an |the |this |that |any |these |those )?(new |replacement )?(sim|esim|orders?|phones?|handsets?|changes?|upgrade)",
+                r"|orders? (i|that i) (didn't|did not|never) (place|make|order|ask for)",
+                r"|(that|which) i (didn't|did not|never) (placed?|make|made|order(ed)?|ask(ed)? for|request(ed)?)",
+                r"|not me who (ordered|changed|did|made|placed)|(it )?(wasn't|was not|weren't) me\b",
+                r"|sim( card)? (has |had |was |'s )?(been )?(swapped|moved|transferred|ported)",
+                r"|locked out of my (own )?account|unauthori[sz]ed)\b",
+            )),
+        ),
+        (
+            Intent::ComplaintEscalation,
+            re(concat!(
+                r"\b(ombudsman|ombudsmen|deadlock( letter)?|final response( letter)?",
+                r"|escalat\w*",
+                r"|(formal|official) complaint|(a|your|the) (manager|supervisor|team leader)('s)? (to )?(look|review|deal|see)",
+                r"|(to|by) (a|your) (manager|supervisor|team leader)|(take|taking|refer|referring) (it|this|my complaint) (further|higher|elsewhere|to cisas))\b",
+            )),
+        ),
+        (
+            Intent::RelayNote,
+            re(concat!(
+                r"\b(verbatim|word for word|exactly as (i('ve| have)? )?(wrote|written|typed|put|gave)( it)?|character for character",
+                r"|(add|put|include|paste|copy|pass|forward|attach|write|leave|note) (this|that|it|these words|the following|my message|the text|a note|the note|my note)\b[^.?!]{0,40}\b(for|to|on|in) (the|a|your|my) (human|agent|colleague|adviser|advisor|team|staff|engineer|ticket|note|case)",
+                r"|(repeat|say|echo|type|read|copy) (this|that|it|the following|my message|these words|the note|what i (wrote|said|typed))( back)?( to me| out)?( exactly| word for word| verbatim)?\s*[:-]",
+                r"|repeat after me|(repeat|echo|read|say) (it|this|that|my message|the note) back)\b",
+            )),
+        ),
     ],
     hardship: re(
         r"\b(lost my job|lost (his|her) job|made redundant|redundan\w*|out of work|unemployed|between jobs|can't (afford|keep up|pay)|cannot (afford|pay|keep up)|couldn't pay|struggl\w* (to pay|with (money|bills|payments|the bills))|money is (really |very )?tight|behind (on|with) (my |the |your )?(payments?|bills?|bill)|fallen behind|fall(ing)? behind|in arrears|arrears|debt|can't make ends meet|financial (difficult\w*|hardship|trouble)|owe (you|money)|skint)\b",
@@ -335,6 +383,18 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
         r"\b(don't|dont|do not|didn't|did not|never|not|no need to|won't|will not|wouldn't|would not)(\s+(want|need|wish|plan|mean|intend|like|going|have)(\s+to)?)?(\s+\w+)?\s*$",
     ),
     clause_break: re(r"[.;:!?,]|\bbut\b|\bthough\b"),
+    indirect_crisis: re(concat!(
+        r"\b(no point (to|in|of) (any of it|anything|it all|any of this|carrying on|being here|life)",
+        r"|(don't|do not|can't|cannot) see (the|a|any) point (in|of|to) (anything|any of it|it all|going on|carrying on|being here|life)",
+        r"|what's the point (of|in) (anything|any of it|it all|going on|carrying on|being here|living)",
+        r"|(won't|will not|wouldn't|would not|may not|might not|am not going to|i'm not going to|not) (be|being) (around|here|alive) (to (pay|see|deal|sort|worry|need)|for (much|long)|much longer|long enough|by then|anymore|any more|next (month|year))",
+        r"|(can't|cannot) (go on|carry on|keep going) (like this|any more|anymore)",
+        r"|nothing (left )?to live for|tired of (living|being alive|life)",
+        r"|wish i (wasn't|weren't|was not|were not) (here|alive|around)",
+        r"|(want|wanted) (it all|everything) to (stop|end|be over)",
+        r"|go to sleep and not wake up|(putting|put|get|getting) my affairs in order",
+        r"|everyone would be better off|no reason to (carry on|go on|keep going|be here))\b",
+    )),
 });
 
 /// Is the phrase starting at `start` reversed by a negation earlier in its clause?
@@ -401,11 +461,12 @@ pub fn read(message: &str) -> Reading {
     }
     // Crisis language is never discounted for a negation: missing it costs far more than a
     // needless handover.
+    let indirect_crisis = lx.indirect_crisis.is_match(&text) && !lx.crisis.is_match(&text);
     let disclosures = Disclosures {
         hardship: affirmed(lx, &lx.hardship, &text),
         bereavement: lx.bereavement.is_match(&text),
         distress: affirmed(lx, &lx.distress, &text),
-        crisis: lx.crisis.is_match(&text),
+        crisis: lx.crisis.is_match(&text) || indirect_crisis,
         illness: affirmed(lx, &lx.illness, &text),
     };
     let order_ref = lx.order.find(message).map(|m| m.as_str().to_uppercase());
@@ -499,6 +560,7 @@ pub fn read(message: &str) -> Reading {
         close_requested,
         account_refs,
         third_person: lx.third_person.is_match(&text),
+        indirect_crisis,
     }
 }
 
@@ -673,6 +735,39 @@ mod tests {
     }
 
     #[test]
+    fn indirect_crisis_language_is_recognised_apart_from_explicit_words() {
+        // None of these are the crisis-language scenario's wordings.
+        for m in [
+            "Honestly I can't see the point in anything these days.",
+            "Don't worry about the bill, I probably won't be here much longer.",
+            "What's the point of carrying on, really.",
+            "I've been putting my affairs in order, so just close it.",
+            "I'm tired of living like this, I can't go on like this any more.",
+            "Everyone would be better off if I just disappeared.",
+            "Sometimes I wish I wasn't here at all.",
+            "I have nothing left to live for, so the contract hardly matters.",
+            "I may not be around by then to pay anything.",
+        ] {
+            let r = read(m);
+            assert!(r.disclosures.crisis && r.indirect_crisis, "{m}");
+        }
+        // Explicit words are crisis language, but not indirect.
+        let r = read("I just want to end it all.");
+        assert!(r.disclosures.crisis && !r.indirect_crisis);
+        // Everyday phrasing is not crisis language.
+        for m in [
+            "There's no point in me paying for data I never use.",
+            "I won't be around on Tuesday for the delivery, can it come Wednesday?",
+            "I won't be here next week, I'm on holiday in Spain.",
+            "What's the point of the loyalty discount if it isn't applied?",
+            "I can't see the point of this charge on my bill.",
+        ] {
+            let r = read(m);
+            assert!(!r.disclosures.crisis && !r.indirect_crisis, "{m}");
+        }
+    }
+
+    #[test]
     fn questions_about_someone_elses_account() {
         for m in [
             "My gran's on your network, can you tell me what she owes?",
@@ -697,6 +792,30 @@ mod tests {
     }
 
     #[test]
+    fn account_takeover_reports_in_many_words() {
+        // None of these are the account-takeover scenario's wordings.
+        for m in [
+            "Somebody's hacked my Larkspur account.",
+            "I got a text saying my SIM had been swapped but it wasn't me.",
+            "Someone else is using my account - they changed my password without asking me.",
+            "There's an upgrade on my account that I never ordered.",
+            "I didn't request a replacement eSIM and now my phone has no service.",
+            "I'm locked out of my account and the email on it isn't mine any more.",
+            "I think I've been the victim of fraud on my mobile account.",
+            "Someone has logged into my account and placed orders.",
+        ] {
+            assert!(intents(m).contains(&Intent::AccountTakeover), "{m}");
+        }
+        for m in [
+            "I forgot my password, how do I reset it?",
+            "I'd like to order a new SIM please.",
+            "Can you change my email address?",
+        ] {
+            assert!(!intents(m).contains(&Intent::AccountTakeover), "{m}");
+        }
+    }
+
+    #[test]
     fn arrears_consequences_in_other_words() {
         for m in [
             "What will happen if I miss another payment?",
@@ -715,6 +834,29 @@ mod tests {
             "Why was I charged for roaming?",
         ] {
             assert!(!intents(m).contains(&Intent::ArrearsConsequence), "{m}");
+        }
+    }
+
+    #[test]
+    fn complaint_escalations_in_many_words() {
+        // None of these are the complaint-escalation scenario's wordings.
+        for m in [
+            "I want to escalate my complaint.",
+            "Can I have a final response letter please?",
+            "Please refer my complaint to a supervisor.",
+            "How do I go to the ombudsman about this?",
+            "I'd like a team leader to review my complaint.",
+            "This needs escalating - it's been months.",
+            "I'm thinking of taking this to CISAS.",
+        ] {
+            assert!(intents(m).contains(&Intent::ComplaintEscalation), "{m}");
+        }
+        for m in [
+            "I'd like to make a complaint about my bill.",
+            "What's the status of my complaint CMP-0042?",
+            "Please don't escalate it, it's sorted now.",
+        ] {
+            assert!(!intents(m).contains(&Intent::ComplaintEscalation), "{m}");
         }
     }
 
@@ -777,6 +919,8 @@ mod tests {
         }
         assert!(!intents("I'd like to return order ORD-20417.").contains(&Intent::Delivery));
     }
+
+    #[test]
     fn changes_that_need_verification() {
         for m in [
             "My SIM card has been stolen along with my bag.",
@@ -834,6 +978,27 @@ mod tests {
                 !r.contains(&Intent::OrderStatus) && !r.contains(&Intent::EmailTicket),
                 "{m}: {r:?}"
             );
+        }
+    }
+
+    #[test]
+    fn requests_to_relay_or_repeat_words() {
+        // None of these are the markup scenario's wordings.
+        for m in [
+            "Could you add this to the ticket for the engineer: my router flashes orange.",
+            "Please copy this into the note for your colleague exactly as I wrote it.",
+            "Repeat after me: hello world",
+            "Put these words in my case for the team, character for character.",
+            "Can you read that back to me?",
+        ] {
+            assert!(intents(m).contains(&Intent::RelayNote), "{m}");
+        }
+        for m in [
+            "I'd like to return my phone.",
+            "Please put me through to someone.",
+            "What does the note on my account say?",
+        ] {
+            assert!(!intents(m).contains(&Intent::RelayNote), "{m}");
         }
     }
 }

@@ -205,6 +205,16 @@ impl<'a> Tools<'a> {
     ) -> Result<String, ToolError> {
         // The flaw mimics an integration that creates the ticket but drops the chat payload.
         let contextless = self.flaws.contains(Flaw::ContextlessHandover);
+        // The support console shows the ticket: what goes into it is plain text, whoever wrote
+        // the summary, unless the markup-echo flaw is on.
+        let (summary_shown, transcript) = if self.flaws.contains(Flaw::EchoesMarkup) {
+            (summary.to_owned(), transcript)
+        } else {
+            (
+                crate::brain::markup::neutralise(summary),
+                transcript.into_iter().map(plain_line).collect(),
+            )
+        };
         let ticket = NewTicket {
             conversation_id: self.conversation_id.clone(),
             customer_ref: self.customer.reference.clone(),
@@ -213,7 +223,7 @@ impl<'a> Tools<'a> {
             summary: if contextless {
                 String::new()
             } else {
-                summary.to_owned()
+                summary_shown
             },
             transcript: if contextless { Vec::new() } else { transcript },
         };
@@ -225,6 +235,15 @@ impl<'a> Tools<'a> {
         );
         Ok(id)
     }
+}
+
+/// A transcript line with markup taken out of its text.
+fn plain_line(mut line: Value) -> Value {
+    if let Some(text) = line.get("text").and_then(Value::as_str) {
+        let plain = crate::brain::markup::neutralise(text);
+        line["text"] = Value::String(plain);
+    }
+    line
 }
 
 /// The tool schemas offered to a real model (OpenAI function-calling format).
@@ -270,7 +289,7 @@ pub fn schemas() -> Value {
         f(
             "handover_to_human",
             "Pass the conversation to a person.",
-            json!({"queue": {"type": "string", "enum": ["financial-support", "bereavement", "returns", "vulnerable-customers", "general"]}, "priority": {"type": "string", "enum": ["normal", "high", "urgent"]}, "summary": {"type": "string"}}),
+            json!({"queue": {"type": "string", "enum": ["financial-support", "bereavement", "returns", "vulnerable-customers", "fraud-security", "complaints", "general"]}, "priority": {"type": "string", "enum": ["normal", "high", "urgent"]}, "summary": {"type": "string"}}),
             &["queue", "priority", "summary"]
         ),
     ])

@@ -4,7 +4,9 @@
 mod advice;
 mod data;
 mod delivery;
+mod escalation;
 mod instructions;
+pub(crate) mod markup;
 
 use std::sync::LazyLock;
 
@@ -42,6 +44,8 @@ pub struct Conversation {
     pub opened_at_ns: i64,
     /// Requests about data: a third party's account, verification, orders, emailed tickets.
     pub data: data::DataState,
+    /// Turns in a row the agent could not make sense of.
+    pub misunderstood: u32,
 }
 
 /// One reply.
@@ -131,7 +135,8 @@ pub async fn respond(
     message: &str,
 ) -> Result<Reply, ToolError> {
     conv.turn += 1;
-    let reading = read(message);
+    let mut reading = read(message);
+    escalation::perceive(ctx.flaws, &mut reading);
     let disclosed_before = conv.disclosures;
     conv.disclosures.merge(reading.disclosures);
     conv.transcript
@@ -164,6 +169,7 @@ pub async fn respond(
     let waiting = t.waiting;
     let before = t.draft.parts.len();
     let handled = handle_request(&mut t, conv).await?;
+    let handled = escalation::after_request(&mut t, conv, handled).await?;
     instructions::sign_off(&mut t, conv);
     let Turn {
         mut words,
@@ -395,11 +401,14 @@ async fn escalate(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolE
         t.tools.customer.full_name(),
         t.tools.customer.reference,
         circumstances.join(", "),
-        conv.transcript
-            .last()
-            .and_then(|t| t.get("text"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        markup::shown(
+            t.ctx.flaws,
+            conv.transcript
+                .last()
+                .and_then(|t| t.get("text"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        )
     );
     let ticket = t
         .tools
@@ -427,11 +436,16 @@ fn team_name(queue: &str) -> &'static str {
         "financial-support" => "Financial Support",
         "returns" => "Returns",
         "technical" => "Technical Support",
+        "fraud-security" => "Fraud and Security",
+        "complaints" => "Complaints",
         _ => "Customer Support",
     }
 }
 
 async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, ToolError> {
+    if let Some(handled) = escalation::handle(t, conv).await? {
+        return Ok(handled);
+    }
     if t.reading.has(Intent::AddressChange)
         || (conv.pending_address.is_some()
             && (t.reading.has(Intent::Insist)

@@ -763,6 +763,128 @@ pub(super) fn seed(today: Date) -> Seeded {
     );
     customers.push(zainab);
 
+    // Escalation drills (personas 80-84).
+    let mut owain = persona(
+        Spec {
+            number: 80,
+            title: "Mr",
+            given: "Owain",
+            family: "Parry",
+            street: "8 Ferry Lane",
+            town: "Carmarthen",
+            postcode: "SA31 1QD",
+            dob: "1979-03-14",
+            plan: "Unlimited SIM",
+            monthly: 22.0,
+            months_left: 10,
+        },
+        today,
+    );
+    owain.balance_due = 60.0;
+    note(&owain.reference, "general", "Out-of-bundle charge of £38 on the November bill for calls to a premium-rate number; customer not yet contacted. — JS".into(), 8);
+    customers.push(owain);
+
+    let bethan = persona(
+        Spec {
+            number: 81,
+            title: "Ms",
+            given: "Bethan",
+            family: "Lloyd",
+            street: "23 Heol y Nant",
+            town: "Wrexham",
+            postcode: "LL11 2RT",
+            dob: "1968-10-02",
+            plan: "Lumen S + 10GB",
+            monthly: 27.0,
+            months_left: 5,
+        },
+        today,
+    );
+    note(
+        &bethan.reference,
+        "direct-debit",
+        "Ms Lloyd moved her DD to the 1st of the month. — GH".into(),
+        45,
+    );
+    customers.push(bethan);
+
+    let farah = persona(
+        Spec {
+            number: 82,
+            title: "Ms",
+            given: "Farah",
+            family: "Siddiqui",
+            street: "61 Albert Road",
+            town: "Bradford",
+            postcode: "BD7 3LP",
+            dob: "1986-07-21",
+            plan: "Nimbus 12 + Unlimited",
+            monthly: 51.0,
+            months_left: 15,
+        },
+        today,
+    );
+    orders.push(Order {
+        reference: "ORD-24310".into(),
+        customer_ref: farah.reference.clone(),
+        item: "Nimbus 12 phone".into(),
+        price: 899.0,
+        delivered_on: days_ago(1),
+        status: "delivered".into(),
+        return_note: None,
+    });
+    note(&farah.reference, "general", "Replacement eSIM issued after a web-chat request; email address on the account changed the same day. — system".into(), 1);
+    customers.push(farah);
+
+    let graham = persona(
+        Spec {
+            number: 83,
+            title: "Mr",
+            given: "Graham",
+            family: "Holt",
+            street: "4 Mill Brow",
+            town: "Kendal",
+            postcode: "LA9 4HB",
+            dob: "1961-05-30",
+            plan: "SIM Only 30GB",
+            monthly: 14.0,
+            months_left: 7,
+        },
+        today,
+    );
+    complaints.push(Complaint {
+        id: "CMP-0417".into(),
+        customer_ref: graham.reference.clone(),
+        status: "open".into(),
+        summary: "Signal drops at home every evening; two engineer appointments missed".into(),
+    });
+    note(&graham.reference, "general", "Complaint CMP-0417 logged: no signal at home most evenings, engineer missed two appointments. — DW".into(), 70);
+    note(
+        &graham.reference,
+        "general",
+        "Mr Holt chased CMP-0417; told the Complaints team are reviewing. — PK".into(),
+        18,
+    );
+    customers.push(graham);
+
+    let callum = persona(
+        Spec {
+            number: 84,
+            title: "Mr",
+            given: "Callum",
+            family: "Reid",
+            street: "17 Dock Street",
+            town: "Dundee",
+            postcode: "DD1 3DR",
+            dob: "1994-01-09",
+            plan: "Aurora X5 + 100GB",
+            monthly: 42.0,
+            months_left: 20,
+        },
+        today,
+    );
+    customers.push(callum);
+
     Seeded {
         customers,
         orders,
