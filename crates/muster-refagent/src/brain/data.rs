@@ -75,7 +75,7 @@ pub(super) async fn handle(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<
         order_status(t, conv).await?;
         return Ok(true);
     }
-    if t.reading.has(Intent::Upgrade) {
+    if t.reading.has(Intent::Upgrade) && !t.reading.has(Intent::Cancel) {
         upgrade(t).await?;
         return Ok(true);
     }
