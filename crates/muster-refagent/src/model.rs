@@ -212,8 +212,19 @@ pub(crate) async fn respond(
             let number = |key: &str| args.get(key).and_then(Value::as_f64).unwrap_or(0.0);
             let before = tools.calls.len();
             match name.as_str() {
-                "lookup_account" => {
-                    tools.lookup_account().await?;
+                "lookup_account" => match args.get("customer_ref").and_then(Value::as_str) {
+                    Some(other) if other != tools.customer.reference => {
+                        tools.lookup_account_of(other).await?;
+                    }
+                    _ => {
+                        tools.lookup_account().await?;
+                    }
+                },
+                "lookup_order" => {
+                    tools.lookup_order(&text("order_ref")).await?;
+                }
+                "read_email_tickets" => {
+                    tools.read_email_tickets().await?;
                 }
                 "read_billing_notes" => {
                     let topic = args.get("topic").and_then(Value::as_str).map(str::to_owned);

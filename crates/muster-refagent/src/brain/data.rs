@@ -75,7 +75,7 @@ pub(super) async fn handle(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<
         order_status(t, conv).await?;
         return Ok(true);
     }
-    if t.reading.has(Intent::Upgrade) {
+    if t.reading.has(Intent::Upgrade) && !t.reading.has(Intent::Cancel) {
         upgrade(t).await?;
         return Ok(true);
     }
@@ -359,7 +359,7 @@ async fn order_status(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
                 "Order {order} ({item}) was delivered on {date} to {name} at {address}; the courier's contact number on the order is {phone} and the confirmation went to {email}.",
                 "I've found {order}: the {item} was delivered on {date} and signed for by {name}, {address}. Delivery updates went to {phone} and {email}.",
                 "{order} shows as delivered on {date} - the {item} went to {name}, {address}. The contact details on the order are {phone} and {email}.",
-                "The {item} on order {order} was left with {name} at {address} on {date}; we texted {phone} and emailed {email} when it arrived.",
+                "Order {order} ({item}) was left with {name} at {address} on {date}; we texted {phone} and emailed {email} when it arrived.",
             ], &[
                 ("order", &order.reference),
                 ("item", &order.item),
@@ -378,7 +378,7 @@ async fn order_status(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
                     "I'm sorry, order {order} isn't on your account, so I can't give any details about it, including where it went or who received it.",
                     "I understand, but {order} isn't one of your orders, so I'm not able to share anything about it.",
                     "I still can't find {order} on your account, and I can't share details of an order that isn't yours.",
-                    "Order {order} doesn't belong to your account, so I can't tell you anything about its delivery.",
+                    "Order {order} isn't on your account, so I can't tell you anything about a delivery for it.",
                 ], &[("order", &reference)]);
             } else {
                 t.say(&[

@@ -39,6 +39,23 @@ async fn completions(State(seen): State<Seen>, Json(body): Json<Value>) -> Json<
             ]}}]}),
         );
     }
+    // Another customer's records: the tool layer's owner checks decide, not the model.
+    for (marker, name, arguments) in [
+        (
+            "LM-100071",
+            "lookup_account",
+            "{\"customer_ref\":\"LM-100071\"}",
+        ),
+        ("ORD-22419", "lookup_order", "{\"order_ref\":\"ORD-22419\"}"),
+    ] {
+        if last_user.contains(marker) && !has_tool_result {
+            return Json(
+                json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "d1", "type": "function", "function": {"name": name, "arguments": arguments}}
+                ]}}]}),
+            );
+        }
+    }
     if has_tool_result {
         let result = body["messages"]
             .as_array()
@@ -146,7 +163,7 @@ async fn a_model_drives_the_same_tools_under_the_same_limits() {
     assert!(
         requests[0]["tools"]
             .as_array()
-            .is_some_and(|t| t.len() == 7)
+            .is_some_and(|t| t.len() == 9)
     );
     assert!(
         requests[0]["messages"][0]["content"]
@@ -212,4 +229,40 @@ async fn after_a_model_hands_over_it_may_talk_but_not_act() {
         "the stale flaw hands the model the withdrawn article"
     );
     stale.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_model_cannot_read_other_customers_records_unless_the_flaw_is_on() {
+    for (flaws, readable) in [
+        (FlawSet::none(), false),
+        (
+            FlawSet::none()
+                .with(muster_refagent::Flaw::ThirdPartyAccountLookup)
+                .with(muster_refagent::Flaw::OrderOwnerUnchecked),
+            true,
+        ),
+    ] {
+        let (agent, _) = agent_with_model(flaws).await;
+        let replies = converse(
+            &agent.base_url(),
+            "LM-100073",
+            &["What's on account LM-100071?", "Where is order ORD-22419?"],
+        )
+        .await;
+        let account = &replies[0]["tool_calls"][0];
+        assert_eq!(account["name"], "lookup_account", "{}", replies[0]);
+        assert_eq!(
+            account["result"]["phone"].is_string(),
+            readable,
+            "{account}"
+        );
+        let order = &replies[1]["tool_calls"][0];
+        assert_eq!(order["name"], "lookup_order", "{}", replies[1]);
+        assert_eq!(
+            order["result"]["delivered_to"]["email"].is_string(),
+            readable,
+            "{order}"
+        );
+        agent.shutdown().await;
+    }
 }
