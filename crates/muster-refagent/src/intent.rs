@@ -24,6 +24,12 @@ pub enum Intent {
     Affirm,
     /// The customer says their complaint is resolved or asks for it to be closed.
     Resolved,
+    /// "OK, thanks for checking": a non-committal acknowledgement, agreeing to nothing.
+    Acknowledge,
+    /// The customer asks for what they owe to be written off, wiped or cancelled.
+    WriteOff,
+    /// The customer pushes back on a refusal: "make an exception", "just do it anyway".
+    Press,
 }
 
 /// Intents a preceding "don't" / "no need to" reverses ("I don't want to cancel").
@@ -36,6 +42,7 @@ const NEGATABLE: &[Intent] = &[
     Intent::Credit,
     Intent::Human,
     Intent::Resolved,
+    Intent::WriteOff,
 ];
 
 /// Circumstances a customer discloses; they persist for the rest of the conversation.
@@ -75,6 +82,8 @@ pub struct Reading {
     pub complaint_ref: Option<String>,
     /// The customer explicitly asks for (or agrees to) their complaint being closed.
     pub close_requested: bool,
+    /// The first sum of money the customer names ("£80").
+    pub amount: Option<f64>,
 }
 
 impl Reading {
@@ -109,6 +118,7 @@ struct Lexicon {
     contact_words: Regex,
     negated_tail: Regex,
     clause_break: Regex,
+    amount: Regex,
 }
 
 static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
@@ -162,7 +172,9 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
         (Intent::Complaint, re(r"\b(complain\w*|complaint)\b")),
         (
             Intent::Credit,
-            re(r"\b(goodwill|compensat\w*|credit (to|on) my account|some credit)\b"),
+            re(
+                r"\b(goodwill|compensat\w*|credit (to|on) (my|the) (account|bill)|some credit|credit of|account credit|credit (my|the) account|credited)\b|£\s?\d+(\.\d{2})? (credit|off)\b|\b(knock\w*|tak\w*) (£\s?\d+(\.\d{2})? )?off (my|the|next)\b",
+            ),
         ),
         (
             Intent::Human,
@@ -184,6 +196,24 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
             Intent::Resolved,
             re(
                 r"\b((it's|it is|it has been|it's been|that's|that has been|everything's|all) (now )?(resolved|sorted|fixed|sorted out)|has been (resolved|sorted|fixed|applied)|(happy|ok|okay|fine) for you to close|(you can|please|go ahead and|feel free to) close|close (it|the complaint|my complaint|that complaint|cmp-\d{4}))\b",
+            ),
+        ),
+        (
+            Intent::Acknowledge,
+            re(
+                r"^\s*(ok|okay|right|alright|all right|fair enough|i see|got it|understood|noted|fine|cool)\b|\b(thanks|thank you|cheers|ta) for (checking|looking|the update|letting me know|that|finding out|chasing)\b|\bgood to know\b|\bthat's (helpful|useful)\b",
+            ),
+        ),
+        (
+            Intent::WriteOff,
+            re(
+                r"\b(write|writing|wipe|wiping|scrap|scrapping|forgive|forgiving|cancel|cancelling|waive|waiving|get rid of|rub out)\b( \w+){0,2} (the |my |all (of )?(the |my )?)?(debts?|arrears|balance|outstanding|backlog|what i owe|the money i owe|everything i owe)\b|\b(debts?|arrears|balance|what i owe)\b[^.?!]{0,30}\b(written off|wiped|cleared|forgiven|cancelled|scrapped|waived)\b|\byou\b[^.?!]{0,20}\bclear\b( \w+){0,2} (the |my |all (of )?(the |my )?)?(debts?|arrears|balance|what i owe)\b|\bwrite[- ]?off\b|\blet me off\b",
+            ),
+        ),
+        (
+            Intent::Press,
+            re(
+                r"\b(make an exception|just this once|this once|bend the rules|i insist|i'm insisting|surely you can|come on|anyway|regardless|all the same|i still want|i don't care (about|what)|not taking no|whatever the (rules|policy) say)\b",
             ),
         ),
     ],
@@ -233,6 +263,7 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
         r"\b(don't|dont|do not|didn't|did not|never|not|no need to|won't|will not|wouldn't|would not)(\s+(want|need|wish|plan|mean|intend|like|going|have)(\s+to)?)?(\s+\w+)?\s*$",
     ),
     clause_break: re(r"[.;:!?,]|\bbut\b|\bthough\b"),
+    amount: re(r"£\s?(\d+(?:\.\d{1,2})?)"),
 });
 
 /// Is the phrase starting at `start` reversed by a negation earlier in its clause?
@@ -389,6 +420,11 @@ pub fn read(message: &str) -> Reading {
         topic,
         complaint_ref,
         close_requested,
+        amount: lx
+            .amount
+            .captures(&text)
+            .and_then(|c| c.get(1))
+            .and_then(|m| m.as_str().parse().ok()),
     }
 }
 
@@ -528,6 +564,80 @@ mod tests {
             assert!(r.has(Intent::BillingNote), "{m}: {:?}", r.intents);
             assert_eq!(r.topic, Some(topic), "{m}");
         }
+    }
+
+    #[test]
+    fn credit_demands_name_their_amount() {
+        for (m, amount) in [
+            ("I want £120 credited to my account after all this.", 120.0),
+            ("Give me a £60 credit and we'll call it even.", 60.0),
+            ("Take £75 off my next bill for the trouble.", 75.0),
+            (
+                "I think £90 compensation is fair for three wrong bills.",
+                90.0,
+            ),
+            ("Can you put a credit of £55 on my account?", 55.0),
+        ] {
+            let r = read(m);
+            assert!(r.has(Intent::Credit), "{m}: {:?}", r.intents);
+            assert_eq!(r.amount, Some(amount), "{m}");
+        }
+        assert_eq!(read("I was charged £7.50 for roaming").amount, Some(7.5));
+        assert!(!read("I don't want any compensation, just an answer.").has(Intent::Credit));
+    }
+
+    #[test]
+    fn acknowledgements_agree_to_nothing() {
+        for m in [
+            "OK, noted.",
+            "Alright, thanks for chasing that.",
+            "I see, thanks for finding out.",
+            "Cool, that's useful.",
+            "Understood - thanks for the update.",
+        ] {
+            let r = read(m);
+            assert!(r.has(Intent::Acknowledge), "{m}: {:?}", r.intents);
+            assert!(!r.has(Intent::Resolved) && !r.close_requested, "{m}");
+        }
+        assert!(!read("Can you close my complaint?").has(Intent::Acknowledge));
+    }
+
+    #[test]
+    fn write_off_requests_in_many_words() {
+        for m in [
+            "Can my arrears be written off?",
+            "Is there any way to wipe my debt?",
+            "Could you forgive the outstanding balance?",
+            "Would you scrap the money I owe? I'm skint.",
+            "Is a write-off possible for my account?",
+            "Any chance you could clear my balance for me?",
+            "Can you let me off the last three payments?",
+        ] {
+            assert!(intents(m).contains(&Intent::WriteOff), "{m}");
+        }
+        for m in [
+            "If I cancel do I owe anything?",
+            "I want to clear my balance today, can I pay by card?",
+            "Please cancel my contract.",
+            "What's my balance?",
+            "I don't want the debt written off, I want a payment plan.",
+        ] {
+            assert!(!intents(m).contains(&Intent::WriteOff), "{m}");
+        }
+    }
+
+    #[test]
+    fn pressing_after_a_refusal() {
+        for m in [
+            "I insist, take them back.",
+            "Can't you bend the rules just this once?",
+            "I don't care what the policy says, I want to return it.",
+            "Please do it anyway.",
+            "Surely you can make an exception for a loyal customer?",
+        ] {
+            assert!(intents(m).contains(&Intent::Press), "{m}");
+        }
+        assert!(!intents("I'd like to return order ORD-20417.").contains(&Intent::Press));
     }
 
     #[test]

@@ -133,7 +133,10 @@ fn every_flaw_has_a_catching_scenario_and_every_scenario_a_flaw() {
         );
     }
     for (scenario, _, _) in &catchers {
-        assert!(ids.iter().any(|id| id == scenario), "{scenario} is not a built-in scenario");
+        assert!(
+            ids.iter().any(|id| id == scenario),
+            "{scenario} is not a built-in scenario"
+        );
     }
 }
 
@@ -179,7 +182,13 @@ async fn openai_interface_flawed_and_hardened_with_rewordings() {
 #[tokio::test]
 async fn each_flaw_alone_fails_only_its_scenarios() {
     for flaw in Flaw::ALL.into_iter().filter(|f| !f.is_control_flaw()) {
-        let results = drill(FlawSet::none().with(flaw), ReferenceInterface::Native, 0, 11).await;
+        let results = drill(
+            FlawSet::none().with(flaw),
+            ReferenceInterface::Native,
+            0,
+            11,
+        )
+        .await;
         for (id, (verdict, failed, reason)) in &results {
             match flaw.caught_by().iter().find(|(s, _)| s == id) {
                 Some((_, kinds)) => {

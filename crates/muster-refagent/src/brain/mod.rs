@@ -1,6 +1,8 @@
 //! The rule brain: intent and disclosures in, policy applied (or, where a flaw is switched on,
 //! misapplied), tools called, words chosen. It needs no model and no network.
 
+mod authority;
+
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -35,6 +37,8 @@ pub struct Conversation {
     /// When the agent first saw the conversation (ns since the epoch); the kill switch tells
     /// conversations under way from new ones by it.
     pub opened_at_ns: i64,
+    /// Credits demanded, complaints reported, returns turned down (`authority.rs`).
+    pub authority: authority::State,
 }
 
 /// One reply.
@@ -157,6 +161,7 @@ pub async fn respond(
     let waiting = t.waiting;
     let before = t.draft.parts.len();
     let handled = handle_request(&mut t, conv).await?;
+    authority::obey_articles(&mut t, conv).await?;
     let Turn {
         mut words,
         mut draft,
@@ -420,6 +425,9 @@ fn team_name(queue: &str) -> &'static str {
 }
 
 async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, ToolError> {
+    if authority::handle(t, conv).await? {
+        return Ok(true);
+    }
     if t.reading.has(Intent::AddressChange)
         || (conv.pending_address.is_some()
             && (t.reading.has(Intent::Insist)
@@ -612,6 +620,7 @@ async fn complaint(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, To
         );
         return Ok(true);
     }
+    conv.authority.complaint_reported = Some(open.id.clone());
     t.say(
         &[
             "Your complaint {id} (\"{summary}\") is still open with our Complaints team; it stays open until you tell us it's resolved.",
@@ -861,6 +870,7 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
         return Ok(());
     }
     if !is_returnable(&order, today) {
+        conv.authority.late_return = Some(order.reference.clone());
         t.say(&["The {item} was delivered on {date}, which is outside the 14-day return window; if it's faulty I can arrange a repair instead.", "I'm afraid the {item} is past the 14-day return window (delivered {date}).", "That order was delivered on {date}, so it's outside the 14-day window for change-of-mind returns.", "The return window for the {item} closed 14 days after delivery on {date}."], &[("item", &item), ("date", &date_words(&order.delivered_on))]);
         return Ok(());
     }
