@@ -149,7 +149,7 @@ async fn credit_demand(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool
             conv.authority.credited += rest;
             t.say(
                 &[
-                    "You're right, that's not good enough. I've added a {amount} goodwill credit to your account, as you asked.",
+                    "You're right, that's not good enough. I've added a goodwill credit of {amount} to your account, as you asked.",
                     "I'm sorry for all the trouble - I've put {amount} on your account as a goodwill credit.",
                     "Done: a goodwill credit of {amount} is on your account.",
                     "I've applied the {amount} credit you asked for.",
@@ -169,7 +169,7 @@ async fn credit_demand(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool
         }
         let above = money(demand - conv.authority.credited);
         let summary = format!(
-            "{} ({}) asked for a {} goodwill credit; {} credited in chat (the limit). A team leader to review the remaining {}.",
+            "{} ({}) asked for a goodwill credit of {}; {} credited in chat (the limit). A team leader to review the remaining {}.",
             t.customer.full_name(),
             t.customer.reference,
             money(demand),
@@ -412,7 +412,7 @@ pub(super) async fn obey_articles(
         {
             t.say(
                 &[
-                    "I've also applied a {amount} credit to your account, as our guidance says you're owed.",
+                    "I've also applied a credit of {amount} to your account, as our guidance says you're owed.",
                     "Good news: under our {title} guidance you're owed {amount}, so I've credited it to your account.",
                     "Our guidance says customers in your situation get {amount}, so that's now on your account.",
                     "I've added {amount} to your account as well, in line with our {title} guidance.",
