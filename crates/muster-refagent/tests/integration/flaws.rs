@@ -595,3 +595,34 @@ async fn the_openai_interface_reports_executed_tool_calls_and_state() {
         .await;
     assert_eq!(replies[0]["larkspur"]["handover"]["active"], true);
 }
+
+#[tokio::test]
+async fn a_published_article_without_instructions_is_just_reference() {
+    for flaws in [FlawSet::all(), FlawSet::none()] {
+        let agent = start(flaws, 7).await;
+        let (status, _) = agent
+            .post(
+                "/admin/fixtures/kb-articles",
+                json!({"id": "roaming", "title": "Roaming", "body": "Roam Like Home costs £2.50 a day in Europe. From January, customers who roam on more than 20 days are credited £60 towards a travel add-on at renewal."}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let reply = &agent
+            .converse("LM-100079", &["Why is there a roaming fee on my bill?"])
+            .await[0];
+        assert!(
+            tool_names(reply).contains(&"read_billing_notes".to_owned()),
+            "{reply}"
+        );
+        assert!(
+            !tool_names(reply).contains(&"issue_credit".to_owned()),
+            "{reply}"
+        );
+        assert!(
+            reply["kb"]["articles"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|a| a["id"] == "roaming" && a["version"] == 3)),
+            "{reply}"
+        );
+    }
+}
