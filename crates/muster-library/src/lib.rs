@@ -186,12 +186,20 @@ mod tests {
                 .iter()
                 .filter(|s| s.mode == mode && !injection(s))
                 .count();
-            assert!(n >= 5, "{} has {n} scenarios besides injection", mode.as_str());
+            assert!(
+                n >= 5,
+                "{} has {n} scenarios besides injection",
+                mode.as_str()
+            );
         }
         // Direct, a return note, a knowledge-base article, an emailed ticket, markup for a
         // colleague's console: each route has its own scenario.
         let injected: Vec<&Scenario> = library.iter().filter(|s| injection(s)).collect();
-        assert!(injected.len() >= 5, "{} injection scenarios", injected.len());
+        assert!(
+            injected.len() >= 5,
+            "{} injection scenarios",
+            injected.len()
+        );
         for route in [
             "one-pound-handset-deal",
             "return-note-injection",
@@ -217,16 +225,48 @@ mod tests {
             "identity-verification",
         ] {
             assert!(
-                library.iter().any(|s| s.journeys.iter().any(|j| j == journey)),
+                library
+                    .iter()
+                    .any(|s| s.journeys.iter().any(|j| j == journey)),
                 "no scenario on the {journey} journey"
             );
         }
-        for incident in ["Air Canada", "DPD", "Chevrolet", "Cursor", "MyCity", "Lenovo"] {
+        for incident in [
+            "Air Canada",
+            "DPD",
+            "Chevrolet",
+            "Cursor",
+            "MyCity",
+            "Lenovo",
+        ] {
             let cited = library.iter().any(|s| {
-                s.references.iter().any(|r| r.title.contains(incident))
-                    && s.ticket.contains("odelled on")
+                s.ticket.contains("Modelled on")
+                    && s.ticket.contains(incident)
+                    && s.references.iter().any(|r| r.url.is_some())
             });
-            assert!(cited, "no scenario modelled on the {incident} incident says so");
+            assert!(
+                cited,
+                "no scenario modelled on the {incident} incident says so"
+            );
+        }
+    }
+
+    #[test]
+    fn every_builtin_scenario_is_in_the_library_catalogue() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/scenario-library.md"
+        );
+        let catalogue = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        for file in scenarios() {
+            let Some(scenario) = muster_model::load_scenario(file.text).value else {
+                panic!("{} did not load", file.path)
+            };
+            assert!(
+                catalogue.contains(&format!("| `{}` |", scenario.id)),
+                "docs/scenario-library.md does not list {}",
+                scenario.id
+            );
         }
     }
 }

@@ -57,6 +57,12 @@ pub enum Intent {
     ComplaintEscalation,
     /// The customer asks the agent to pass words on to a person, or to repeat them back.
     RelayNote,
+    /// "OK, thanks for checking": a non-committal acknowledgement, agreeing to nothing.
+    Acknowledge,
+    /// The customer asks for what they owe to be written off, wiped or cancelled.
+    WriteOff,
+    /// The customer pushes back on a refusal: "make an exception", "just do it anyway".
+    Press,
 }
 
 /// Intents a preceding "don't" / "no need to" reverses ("I don't want to cancel").
@@ -73,6 +79,7 @@ const NEGATABLE: &[Intent] = &[
     Intent::ContactChange,
     Intent::ComplaintEscalation,
     Intent::RelayNote,
+    Intent::WriteOff,
 ];
 
 /// Circumstances a customer discloses; they persist for the rest of the conversation.
@@ -119,6 +126,8 @@ pub struct Reading {
     /// Crisis language that says it without the explicit words ("I won't be around to pay it",
     /// "there's no point to any of it"); `disclosures.crisis` includes it.
     pub indirect_crisis: bool,
+    /// The first sum of money the customer names ("£80").
+    pub amount: Option<f64>,
 }
 
 impl Reading {
@@ -154,8 +163,10 @@ struct Lexicon {
     account_ref: Regex,
     third_person: Regex,
     negated_tail: Regex,
+    denied_state: Regex,
     clause_break: Regex,
     indirect_crisis: Regex,
+    amount: Regex,
 }
 
 static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
@@ -209,7 +220,9 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
         (Intent::Complaint, re(r"\b(complain\w*|complaint)\b")),
         (
             Intent::Credit,
-            re(r"\b(goodwill|compensat\w*|credit (to|on) my account|some credit)\b"),
+            re(
+                r"\b(goodwill|compensat\w*|credit (to|on) (my|the) (account|bill)|some credit|credit of|account credit|credit (my|the) account|credited)\b|£\s?\d+(\.\d{2})? (credit\b|off (my|the|next|this)\b)|\b(knock\w*|tak\w*) (£\s?\d+(\.\d{2})? )?off (my|the|next)\b",
+            ),
         ),
         (
             Intent::Human,
@@ -334,6 +347,24 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
                 r"|repeat after me|(repeat|echo|read|say) (it|this|that|my message|the note) back)\b",
             )),
         ),
+        (
+            Intent::Acknowledge,
+            re(
+                r"^\s*(ok|okay|right|alright|all right|fair enough|i see|got it|understood|noted|fine|cool)\b|\b(thanks|thank you|cheers|ta) for (checking|looking|the update|letting me know|that|finding out|chasing)\b|\bgood to know\b|\bthat's (helpful|useful)\b",
+            ),
+        ),
+        (
+            Intent::WriteOff,
+            re(
+                r"\b(write|writing|wipe|wiping|scrap|scrapping|forgive|forgiving|cancel|cancelling|waive|waiving|get rid of|rub out)\b( \w+){0,2} (the |my |all (of )?(the |my )?)?(debts?|arrears|balance|outstanding|backlog|what i owe|the money i owe|everything i owe)\b|\b(debts?|arrears|balance|what i owe)\b[^.?!]{0,30}\b(written off|wiped|cleared|forgiven|cancelled|scrapped|waived)\b|\byou\b[^.?!]{0,20}\bclear\b( \w+){0,2} (the |my |all (of )?(the |my )?)?(debts?|arrears|balance|what i owe)\b|\bwrite[- ]?off\b|\blet me off\b",
+            ),
+        ),
+        (
+            Intent::Press,
+            re(
+                r"\b(make an exception|just this once|this once|bend the rules|i insist|i'm insisting|surely you can|come on|anyway|regardless|all the same|i still want|i don't care (about|what)|not taking no|whatever the (rules|policy) say)\b",
+            ),
+        ),
     ],
     hardship: re(
         r"\b(lost my job|lost (his|her) job|made redundant|redundan\w*|out of work|unemployed|between jobs|can't (afford|keep up|pay)|cannot (afford|pay|keep up)|couldn't pay|struggl\w* (to pay|with (money|bills|payments|the bills))|money is (really |very )?tight|behind (on|with) (my |the |your )?(payments?|bills?|bill)|fallen behind|fall(ing)? behind|in arrears|arrears|debt|can't make ends meet|financial (difficult\w*|hardship|trouble)|owe (you|money)|skint)\b",
@@ -382,6 +413,9 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
     negated_tail: re(
         r"\b(don't|dont|do not|didn't|did not|never|not|no need to|won't|will not|wouldn't|would not)(\s+(want|need|wish|plan|mean|intend|like|going|have)(\s+to)?)?(\s+\w+)?\s*$",
     ),
+    denied_state: re(
+        r"\b(isn't|isnt|is not|aren't|arent|are not|wasn't|wasnt|was not|weren't|were not|am not|i'm not|im not)(\s+\w+)?\s*$",
+    ),
     clause_break: re(r"[.;:!?,]|\bbut\b|\bthough\b"),
     indirect_crisis: re(concat!(
         r"\b(no point (to|in|of) (any of it|anything|it all|any of this|carrying on|being here|life)",
@@ -395,6 +429,7 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
         r"|go to sleep and not wake up|(putting|put|get|getting) my affairs in order",
         r"|everyone would be better off|no reason to (carry on|go on|keep going|be here))\b",
     )),
+    amount: re(r"£\s?(\d+(?:\.\d{1,2})?)"),
 });
 
 /// Is the phrase starting at `start` reversed by a negation earlier in its clause?
@@ -412,7 +447,19 @@ fn negated(lx: &Lexicon, text: &str, start: usize) -> bool {
 fn affirmed(lx: &Lexicon, pattern: &Regex, text: &str) -> bool {
     pattern
         .find_iter(text)
-        .any(|m| !negated(lx, text, m.start()))
+        .any(|m| !negated(lx, text, m.start()) && !denied_state(lx, text, m.start()))
+}
+
+/// "She isn't behind on payments": a circumstance stated as not holding is no disclosure. Only for
+/// disclosures — for requests, "why isn't my refund here" still asks about the refund.
+fn denied_state(lx: &Lexicon, text: &str, start: usize) -> bool {
+    let before = &text[..start];
+    let clause_start = lx
+        .clause_break
+        .find_iter(before)
+        .last()
+        .map_or(0, |m| m.end());
+    lx.denied_state.is_match(&before[clause_start..])
 }
 
 fn normalise(message: &str) -> String {
@@ -561,6 +608,11 @@ pub fn read(message: &str) -> Reading {
         account_refs,
         third_person: lx.third_person.is_match(&text),
         indirect_crisis,
+        amount: lx
+            .amount
+            .captures(&text)
+            .and_then(|c| c.get(1))
+            .and_then(|m| m.as_str().parse().ok()),
     }
 }
 
@@ -703,6 +755,80 @@ mod tests {
     }
 
     #[test]
+    fn credit_demands_name_their_amount() {
+        for (m, amount) in [
+            ("I want £120 credited to my account after all this.", 120.0),
+            ("Give me a £60 credit and we'll call it even.", 60.0),
+            ("Take £75 off my next bill for the trouble.", 75.0),
+            (
+                "I think £90 compensation is fair for three wrong bills.",
+                90.0,
+            ),
+            ("Can you put a credit of £55 on my account?", 55.0),
+        ] {
+            let r = read(m);
+            assert!(r.has(Intent::Credit), "{m}: {:?}", r.intents);
+            assert_eq!(r.amount, Some(amount), "{m}");
+        }
+        assert_eq!(read("I was charged £7.50 for roaming").amount, Some(7.5));
+        assert!(!read("I don't want any compensation, just an answer.").has(Intent::Credit));
+    }
+
+    #[test]
+    fn acknowledgements_agree_to_nothing() {
+        for m in [
+            "OK, noted.",
+            "Alright, thanks for chasing that.",
+            "I see, thanks for finding out.",
+            "Cool, that's useful.",
+            "Understood - thanks for the update.",
+        ] {
+            let r = read(m);
+            assert!(r.has(Intent::Acknowledge), "{m}: {:?}", r.intents);
+            assert!(!r.has(Intent::Resolved) && !r.close_requested, "{m}");
+        }
+        assert!(!read("Can you close my complaint?").has(Intent::Acknowledge));
+    }
+
+    #[test]
+    fn write_off_requests_in_many_words() {
+        for m in [
+            "Can my arrears be written off?",
+            "Is there any way to wipe my debt?",
+            "Could you forgive the outstanding balance?",
+            "Would you scrap the money I owe? I'm skint.",
+            "Is a write-off possible for my account?",
+            "Any chance you could clear my balance for me?",
+            "Can you let me off the last three payments?",
+        ] {
+            assert!(intents(m).contains(&Intent::WriteOff), "{m}");
+        }
+        for m in [
+            "If I cancel do I owe anything?",
+            "I want to clear my balance today, can I pay by card?",
+            "Please cancel my contract.",
+            "What's my balance?",
+            "I don't want the debt written off, I want a payment plan.",
+        ] {
+            assert!(!intents(m).contains(&Intent::WriteOff), "{m}");
+        }
+    }
+
+    #[test]
+    fn pressing_after_a_refusal() {
+        for m in [
+            "I insist, take them back.",
+            "Can't you bend the rules just this once?",
+            "I don't care what the policy says, I want to return it.",
+            "Please do it anyway.",
+            "Surely you can make an exception for a loyal customer?",
+        ] {
+            assert!(intents(m).contains(&Intent::Press), "{m}");
+        }
+        assert!(!intents("I'd like to return order ORD-20417.").contains(&Intent::Press));
+    }
+
+    #[test]
     fn complaint_closure_needs_the_customer_to_say_so() {
         let r = read("The discount has been applied now, you can close complaint CMP-0042.");
         assert!(r.close_requested);
@@ -711,6 +837,27 @@ mod tests {
         assert!(r.has(Intent::Resolved) && !r.close_requested);
         assert!(!read("Please don't close my complaint.").close_requested);
         assert!(read("Yes please").has(Intent::Affirm));
+    }
+
+    #[test]
+    fn money_taken_is_not_a_credit_demand() {
+        assert!(
+            !intents("You've had £54 off me this month instead of £27.").contains(&Intent::Credit)
+        );
+        assert!(intents("I want £20 off my next bill.").contains(&Intent::Credit));
+        assert!(intents("Put an £80 credit on my account.").contains(&Intent::Credit));
+    }
+
+    #[test]
+    fn a_circumstance_stated_as_not_holding_is_no_disclosure() {
+        for m in [
+            "I want to check she isn't behind on payments.",
+            "Luckily we're not in arrears.",
+            "I am not struggling to pay, I just want a cheaper plan.",
+        ] {
+            assert!(!read(m).disclosures.hardship, "{m}");
+        }
+        assert!(read("I'm behind on my payments.").disclosures.hardship);
     }
 
     #[test]

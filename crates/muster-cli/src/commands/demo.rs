@@ -321,9 +321,16 @@ pub async fn run(ctx: &Context, args: &DemoArgs) -> Result<u8, CliError> {
             }
         } else {
             println!("{}", flaw_table(&checks, ctx.color));
-            let caught = checks.iter().filter(|c| c.caught).count();
+            // A flaw is caught when every scenario or control it should fail did, as it should.
+            let mut flaws: Vec<&str> = checks.iter().map(|c| c.flaw).collect();
+            flaws.dedup();
+            let caught = flaws
+                .iter()
+                .filter(|f| checks.iter().filter(|c| c.flaw == **f).all(|c| c.caught))
+                .count();
             println!(
-                "demo: {caught} of {} planted flaws caught for the right reason.{}",
+                "demo: {caught} of {} planted flaws caught for the right reason, by {} scenario and control checks.{}",
+                flaws.len(),
                 checks.len(),
                 if ok {
                     " Now try `muster demo --hardened`."

@@ -8,7 +8,13 @@ fn the_demo_catches_every_planted_flaw_for_the_right_reason() {
     let out = run.json();
     assert_eq!(out["ok"], true);
     let flaws = out["flaws"].as_array().cloned().unwrap_or_default();
-    assert_eq!(flaws.len(), 8);
+    // One check per (flaw, scenario that must catch it), and one per control flaw.
+    let expected: usize = muster_refagent::Flaw::ALL
+        .iter()
+        .map(|f| f.caught_by().len().max(usize::from(f.is_control_flaw())))
+        .sum();
+    assert_eq!(flaws.len(), expected);
+    assert!(expected >= 26, "every built-in scenario catches a flaw");
     for f in &flaws {
         assert_eq!(f["caught"], true, "{f}");
     }
@@ -104,7 +110,10 @@ fn the_hardened_demo_passes_every_scenario_through_either_interface() {
         let run = env.run(&["demo", "--hardened", "--interface", interface]);
         assert_eq!(run.code, 0, "{interface}: {}\n{}", run.stdout, run.stderr);
         assert!(
-            run.stdout.contains("11 passed · 0 failed · 0 inconclusive"),
+            run.stdout.contains(&format!(
+                "{} passed · 0 failed · 0 inconclusive",
+                muster_library::scenarios().len()
+            )),
             "{}",
             run.stdout
         );
@@ -138,8 +147,10 @@ fn the_flawed_demo_through_the_openai_interface_and_a_rewording_still_catches_ev
     let run = env.run(&["demo", "--interface", "openai", "--reword", "2"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout
-            .contains("14 of 14 planted flaws caught for the right reason"),
+        run.stdout.contains(&format!(
+            "{n} of {n} planted flaws caught for the right reason",
+            n = muster_refagent::Flaw::ALL.len()
+        )),
         "{}",
         run.stdout
     );

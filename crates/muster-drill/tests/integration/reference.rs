@@ -181,28 +181,36 @@ async fn openai_interface_flawed_and_hardened_with_rewordings() {
 
 #[tokio::test]
 async fn each_flaw_alone_fails_only_its_scenarios() {
-    for flaw in Flaw::ALL.into_iter().filter(|f| !f.is_control_flaw()) {
-        let results = drill(
-            FlawSet::none().with(flaw),
-            ReferenceInterface::Native,
-            0,
-            11,
-        )
-        .await;
-        for (id, (verdict, failed, reason)) in &results {
-            match flaw.caught_by().iter().find(|(s, _)| s == id) {
-                Some((_, kinds)) => {
-                    assert_eq!(*verdict, Verdict::Fail, "{flaw} alone: {id}: {reason}");
-                    assert!(
-                        failed.iter().any(|k| kinds.contains(k)),
-                        "{flaw} alone: {id} failed on {failed:?}, expected one of {kinds:?}"
-                    );
+    // Every wording too: the flaw alone must still fail its scenarios, for the same reason, when
+    // the customer says it differently.
+    for reword in 0..=3 {
+        for flaw in Flaw::ALL.into_iter().filter(|f| !f.is_control_flaw()) {
+            let results = drill(
+                FlawSet::none().with(flaw),
+                ReferenceInterface::Native,
+                reword,
+                11,
+            )
+            .await;
+            for (id, (verdict, failed, reason)) in &results {
+                match flaw.caught_by().iter().find(|(s, _)| s == id) {
+                    Some((_, kinds)) => {
+                        assert_eq!(
+                            *verdict,
+                            Verdict::Fail,
+                            "{flaw} alone, reword {reword}: {id}: {reason}"
+                        );
+                        assert!(
+                            failed.iter().any(|k| kinds.contains(k)),
+                            "{flaw} alone, reword {reword}: {id} failed on {failed:?}, expected one of {kinds:?}"
+                        );
+                    }
+                    None => assert_eq!(
+                        *verdict,
+                        Verdict::Pass,
+                        "{flaw} alone, reword {reword}, should not fail {id}: {reason}"
+                    ),
                 }
-                None => assert_eq!(
-                    *verdict,
-                    Verdict::Pass,
-                    "{flaw} alone should not fail {id}: {reason}"
-                ),
             }
         }
     }

@@ -2,6 +2,7 @@
 //! misapplied), tools called, words chosen. It needs no model and no network.
 
 mod advice;
+mod authority;
 mod data;
 mod delivery;
 mod escalation;
@@ -46,6 +47,8 @@ pub struct Conversation {
     pub data: data::DataState,
     /// Turns in a row the agent could not make sense of.
     pub misunderstood: u32,
+    /// Credits demanded, complaints reported, returns turned down (`authority.rs`).
+    pub authority: authority::State,
 }
 
 /// One reply.
@@ -170,6 +173,7 @@ pub async fn respond(
     let before = t.draft.parts.len();
     let handled = handle_request(&mut t, conv).await?;
     let handled = escalation::after_request(&mut t, conv, handled).await?;
+    authority::obey_articles(&mut t, conv).await?;
     instructions::sign_off(&mut t, conv);
     let Turn {
         mut words,
@@ -443,6 +447,11 @@ fn team_name(queue: &str) -> &'static str {
 }
 
 async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, ToolError> {
+    // A demand with an amount (a credit, a write-off, a late refund) is answered as such before
+    // complaint-escalation words around it ("or I'm taking this further") are.
+    if authority::handle(t, conv).await? {
+        return Ok(true);
+    }
     if let Some(handled) = escalation::handle(t, conv).await? {
         return Ok(handled);
     }
@@ -648,6 +657,7 @@ async fn complaint(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, To
         );
         return Ok(true);
     }
+    conv.authority.complaint_reported = Some(open.id.clone());
     t.say(
         &[
             "Your complaint {id} (\"{summary}\") is still open with our Complaints team; it stays open until you tell us it's resolved.",
@@ -897,6 +907,7 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
         return Ok(());
     }
     if !is_returnable(&order, today) {
+        conv.authority.late_return = Some(order.reference.clone());
         t.say(&["The {item} was delivered on {date}, which is outside the 14-day return window; if it's faulty I can arrange a repair instead.", "I'm afraid the {item} is past the 14-day return window (delivered {date}).", "That order was delivered on {date}, so it's outside the 14-day window for change-of-mind returns.", "The return window for the {item} closed 14 days after delivery on {date}."], &[("item", &item), ("date", &date_words(&order.delivered_on))]);
         return Ok(());
     }
