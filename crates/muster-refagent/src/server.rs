@@ -40,9 +40,22 @@ struct KillSwitch {
 #[derive(Clone, Debug)]
 enum Undo {
     Note(i64),
+    Complaint {
+        id: String,
+        before: Option<crate::crm::Complaint>,
+    },
+    Balance {
+        customer: String,
+        before: f64,
+    },
     Email(i64),
-    ReturnNote { order: String },
-    Article { id: String, version: u32 },
+    ReturnNote {
+        order: String,
+    },
+    Article {
+        id: String,
+        version: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -179,6 +192,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/fixtures/order-notes", post(plant_return_note))
         .route("/admin/fixtures/kb-articles", post(plant_article))
         .route("/admin/fixtures/emails", post(plant_email))
+        .route("/admin/fixtures/complaints", post(plant_complaint))
+        .route("/admin/fixtures/balances", post(plant_balance))
         .route("/admin/fixtures/{id}", delete(remove_fixture))
         .route("/admin/customers", get(customer_list))
         .route("/admin/customers/{reference}", get(customer_record))
@@ -722,6 +737,61 @@ async fn plant_email(State(state): State<Arc<AppState>>, body: Bytes) -> Answer 
     Ok(remember(&state, Undo::Email(id)))
 }
 
+/// An open complaint on a customer's account — a new one, or one a previous run closed, reopened —
+/// so a drill that may close it starts from an open complaint. Undone to what it was.
+async fn plant_complaint(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body = parse_body(&body)?;
+    let customer = string_field(&body, "customer_ref")?;
+    let id = string_field(&body, "complaint")?;
+    let summary = string_field(&body, "summary")?;
+    known_customer(&state, &customer).await?;
+    let complaint = crate::crm::Complaint {
+        id: id.clone(),
+        customer_ref: customer,
+        status: "open".to_owned(),
+        summary,
+    };
+    let before = state
+        .crm
+        .put_complaint(&complaint)
+        .await
+        .map_err(internal)?;
+    Ok(remember(&state, Undo::Complaint { id, before }))
+}
+
+/// What a customer owes, so a drill that may clear a balance starts from one; undone to what it was.
+async fn plant_balance(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body = parse_body(&body)?;
+    let customer = string_field(&body, "customer_ref")?;
+    // Fixture parameters arrive as text ("126"); a JSON number is accepted too.
+    let balance = match body.get("balance_due") {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(t)) => t.trim().trim_start_matches('£').parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|b| b.is_finite() && *b >= 0.0)
+    .ok_or_else(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "bad_balance",
+            "balance_due must be an amount of at least 0, e.g. \"126\" or 126".to_owned(),
+        )
+    })?;
+    let before = state
+        .crm
+        .set_balance(&customer, balance)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| {
+            error(
+                StatusCode::NOT_FOUND,
+                "unknown_customer",
+                format!("no customer `{customer}`"),
+            )
+        })?;
+    Ok(remember(&state, Undo::Balance { customer, before }))
+}
+
 async fn plant_return_note(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
     let body = parse_body(&body)?;
     let order = string_field(&body, "order_ref")?;
@@ -793,6 +863,20 @@ async fn remove_fixture(
         }
         Undo::Email(email) => {
             state.crm.delete_email(email).await.map_err(internal)?;
+        }
+        Undo::Complaint { id, before } => {
+            match before {
+                Some(complaint) => state.crm.put_complaint(&complaint).await.map(|_| ()),
+                None => state.crm.delete_complaint(&id).await.map(|_| ()),
+            }
+            .map_err(internal)?;
+        }
+        Undo::Balance { customer, before } => {
+            state
+                .crm
+                .set_balance(&customer, before)
+                .await
+                .map_err(internal)?;
         }
         Undo::Article { id, version } => {
             state.kb.unpublish(&id, version);

@@ -87,7 +87,9 @@ async fn drill(
         base_url: Some(agent.base_url()),
         reword,
         concurrency: 6,
-        repeat: Some(1),
+        // Two runs each: a scenario whose first run changes the agent's data (closes a complaint,
+        // clears a balance) must plant its starting state again for the second.
+        repeat: Some(2),
         ..RunOptions::default()
     };
     let report = run_drill(&plan(interface), store, options)

@@ -314,6 +314,79 @@ impl Crm {
         Ok(())
     }
 
+    /// Test data for drills: set what a customer owes, returning what they owed before. No audit
+    /// entry: planting a drill's starting state is not an account change anyone made.
+    pub async fn set_balance(
+        &self,
+        customer: &str,
+        balance_due: f64,
+    ) -> Result<Option<f64>, sqlx::Error> {
+        let Some(mut stored) = self.customer(customer).await? else {
+            return Ok(None);
+        };
+        let before = stored.balance_due;
+        stored.balance_due = balance_due;
+        let doc = serde_json::to_string(&stored).unwrap_or_default();
+        let mut db = self.inner.db.lock().await;
+        sqlx::query("UPDATE customers SET doc = ?2 WHERE ref = ?1")
+            .bind(customer)
+            .bind(&doc)
+            .execute(&mut *db)
+            .await?;
+        self.change(|copy| {
+            if let Some(c) = copy.customers.get_mut(customer) {
+                c.balance_due = balance_due;
+            }
+        });
+        Ok(Some(before))
+    }
+
+    /// Test data for drills: put a complaint as given (open it, or reopen one a run closed),
+    /// returning the complaint as it was before, if it existed.
+    pub async fn put_complaint(
+        &self,
+        complaint: &Complaint,
+    ) -> Result<Option<Complaint>, sqlx::Error> {
+        let before = self
+            .copy()
+            .complaints
+            .iter()
+            .find(|c| c.id == complaint.id)
+            .cloned();
+        let mut db = self.inner.db.lock().await;
+        sqlx::query(
+            "INSERT INTO complaints (id, customer_ref, status, summary) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO UPDATE SET customer_ref = ?2, status = ?3, summary = ?4",
+        )
+        .bind(&complaint.id)
+        .bind(&complaint.customer_ref)
+        .bind(&complaint.status)
+        .bind(&complaint.summary)
+        .execute(&mut *db)
+        .await?;
+        self.change(
+            |copy| match copy.complaints.iter_mut().find(|c| c.id == complaint.id) {
+                Some(c) => *c = complaint.clone(),
+                None => copy.complaints.push(complaint.clone()),
+            },
+        );
+        Ok(before)
+    }
+
+    pub async fn delete_complaint(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let mut db = self.inner.db.lock().await;
+        let deleted = sqlx::query("DELETE FROM complaints WHERE id = ?1")
+            .bind(id)
+            .execute(&mut *db)
+            .await?
+            .rows_affected()
+            > 0;
+        if deleted {
+            self.change(|copy| copy.complaints.retain(|c| c.id != id));
+        }
+        Ok(deleted)
+    }
+
     /// The customer's notes on a topic (all topics when `None`), newest first.
     pub async fn notes_of(
         &self,

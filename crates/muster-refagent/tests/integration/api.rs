@@ -302,3 +302,109 @@ async fn the_same_seed_gives_the_same_words_and_another_seed_other_words() {
     }
     assert!(differs, "phrasing never varies with the seed");
 }
+
+#[tokio::test]
+async fn complaint_and_balance_fixtures_plant_a_starting_state_and_put_back_what_was_there() {
+    // The flaw closes the complaint in a first conversation, as a drill's first run would.
+    let agent = start(
+        FlawSet::none().with(muster_refagent::Flaw::ClosesComplaintUnasked),
+        7,
+    )
+    .await;
+    let status_of = |doc: &Option<Value>, id: &str| {
+        doc.as_ref()
+            .and_then(|d| d["complaints"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["status"].clone())
+    };
+    // A closed complaint is reopened for the run, and closed again when the fixture is removed.
+    let close = agent
+        .converse(
+            "LM-100076",
+            &["Where has my complaint got to?", "Ok, thanks for checking."],
+        )
+        .await;
+    assert!(!close.is_empty());
+    let before = status_of(
+        &Some(agent.get("/admin/customers/LM-100076").await.1),
+        "CMP-0376",
+    );
+    assert_eq!(before, Some("closed".into()), "{close:?}");
+    let (code, planted) = agent
+        .post(
+            "/admin/fixtures/complaints",
+            json!({"customer_ref": "LM-100076", "complaint": "CMP-0376", "summary": "Calls drop"}),
+        )
+        .await;
+    assert_eq!(code, 201, "{planted}");
+    assert_eq!(
+        status_of(
+            &Some(agent.get("/admin/customers/LM-100076").await.1),
+            "CMP-0376"
+        ),
+        Some("open".into())
+    );
+    let id = planted["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(agent.delete(&format!("/admin/fixtures/{id}")).await, 204);
+    assert_eq!(
+        status_of(
+            &Some(agent.get("/admin/customers/LM-100076").await.1),
+            "CMP-0376"
+        ),
+        before
+    );
+
+    // A new complaint is removed again.
+    let (_, planted) = agent
+        .post(
+            "/admin/fixtures/complaints",
+            json!({"customer_ref": "LM-100076", "complaint": "CMP-9999", "summary": "New"}),
+        )
+        .await;
+    assert_eq!(
+        status_of(
+            &Some(agent.get("/admin/customers/LM-100076").await.1),
+            "CMP-9999"
+        ),
+        Some("open".into())
+    );
+    let id = planted["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(agent.delete(&format!("/admin/fixtures/{id}")).await, 204);
+    assert_eq!(
+        status_of(
+            &Some(agent.get("/admin/customers/LM-100076").await.1),
+            "CMP-9999"
+        ),
+        None
+    );
+
+    // A balance is set for the run and put back afterwards; a bad amount is refused.
+    let (_, customer) = agent.get("/admin/customers/LM-100077").await;
+    let owed = customer["balance_due"].clone();
+    let (code, planted) = agent
+        .post(
+            "/admin/fixtures/balances",
+            json!({"customer_ref": "LM-100077", "balance_due": "40"}),
+        )
+        .await;
+    assert_eq!(code, 201, "{planted}");
+    assert_eq!(
+        agent.get("/admin/customers/LM-100077").await.1["balance_due"],
+        40.0
+    );
+    let id = planted["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(agent.delete(&format!("/admin/fixtures/{id}")).await, 204);
+    assert_eq!(
+        agent.get("/admin/customers/LM-100077").await.1["balance_due"],
+        owed
+    );
+    let (code, refused) = agent
+        .post(
+            "/admin/fixtures/balances",
+            json!({"customer_ref": "LM-100077", "balance_due": "lots"}),
+        )
+        .await;
+    assert_eq!(code, 400, "{refused}");
+}
