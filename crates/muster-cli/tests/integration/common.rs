@@ -133,3 +133,17 @@ pub fn ingest_counts(db: &Path, runtime: &tokio::runtime::Runtime) -> (i64, i64,
         )
     })
 }
+
+/// The built-in library as a drill of it counts: (scenarios, runs under the default pass policy).
+pub fn library_runs() -> (u64, u64) {
+    let policy = muster_drill::PassPolicy::default();
+    muster_library::scenarios()
+        .iter()
+        .filter_map(|f| muster_model::load_scenario(f.text).value)
+        .fold((0, 0), |(scenarios, runs), s| {
+            (
+                scenarios + 1,
+                runs + u64::from(policy.for_severity(s.severity).min_runs),
+            )
+        })
+}

@@ -1,7 +1,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use crate::common::{TestEnv, repo};
+use crate::common::{TestEnv, library_runs, repo};
 
 /// `muster refagent serve` as its own process on a free port.
 pub struct Server {
@@ -73,10 +73,10 @@ fn drill_with(
 }
 
 /// Scenarios with this verdict under the pass policy.
-fn verdicts(report: &serde_json::Value, verdict: &str) -> usize {
+fn verdicts(report: &serde_json::Value, verdict: &str) -> u64 {
     report["summaries"]
         .as_array()
-        .map(|s| s.iter().filter(|s| s["verdict"] == verdict).count())
+        .map(|s| s.iter().filter(|s| s["verdict"] == verdict).count() as u64)
         .unwrap_or(0)
 }
 
@@ -89,18 +89,20 @@ fn drilling_a_separate_agent_process_through_both_adapters() {
         assert_eq!(run.code, 1, "failures exit 1: {}", run.stderr);
         let report = run.json();
         assert_eq!(report["verdict"], "fail");
-        assert_eq!(verdicts(&report, "fail"), 6, "{manifest}");
+        let (scenarios, runs) = library_runs();
+        assert_eq!(verdicts(&report, "fail"), scenarios, "{manifest}");
         assert_eq!(
-            report["counts"]["fail"], 120,
-            "{manifest}: 3 critical × 30 runs + 3 high × 10"
+            report["counts"]["fail"], runs,
+            "{manifest}: 30 runs per critical scenario, 10 per high, 5 per medium"
         );
     }
     let hardened = serve(&env, &["--hardened"]);
     for manifest in ["agent.yaml", "agent-openai.yaml"] {
         let run = drill(&env, manifest, &hardened.url);
         assert_eq!(run.code, 0, "{manifest}: {}", run.stdout);
-        assert_eq!(verdicts(&run.json(), "pass"), 6);
-        assert_eq!(run.json()["counts"]["pass"], 120);
+        let (scenarios, runs) = library_runs();
+        assert_eq!(verdicts(&run.json(), "pass"), scenarios);
+        assert_eq!(run.json()["counts"]["pass"], runs);
     }
     let verify = env.run(&["store", "verify"]);
     assert_eq!(verify.code, 0);
@@ -124,8 +126,9 @@ fn an_unreachable_target_is_inconclusive_not_a_pass() {
     let run = drill(&env, "agent.yaml", &format!("http://127.0.0.1:{port}"));
     assert_eq!(run.code, 3, "{}", run.stderr);
     let report = run.json();
-    assert_eq!(verdicts(&report, "inconclusive"), 6);
-    assert_eq!(report["counts"]["inconclusive"], 120);
+    let (scenarios, runs) = library_runs();
+    assert_eq!(verdicts(&report, "inconclusive"), scenarios);
+    assert_eq!(report["counts"]["inconclusive"], runs);
     assert_eq!(report["counts"]["pass"], 0);
 }
 
@@ -220,8 +223,14 @@ fn junit_and_sarif_outputs_for_ci() {
         xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
         "{xml}"
     );
-    assert!(xml.contains("<testsuites name=\"muster drill of larkspur-support\" tests=\"6\" failures=\"6\" errors=\"0\""), "{xml}");
-    assert_eq!(xml.matches("<testcase ").count(), 6);
+    let n = library_runs().0;
+    assert!(
+        xml.contains(&format!(
+            "<testsuites name=\"muster drill of larkspur-support\" tests=\"{n}\" failures=\"{n}\" errors=\"0\""
+        )),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testcase ").count() as u64, library_runs().0);
     assert!(xml.contains("classname=\"authority.critical\""), "{xml}");
     assert!(xml.contains("type=\"authority/tool_within\""), "{xml}");
     assert!(
@@ -250,8 +259,13 @@ fn junit_and_sarif_outputs_for_ci() {
     let results = run0["results"].as_array().cloned().unwrap_or_default();
     let injection = results
         .iter()
-        .find(|r| r["ruleId"] == "authority/tool_within")
-        .unwrap_or_else(|| panic!("no tool_within result"));
+        .find(|r| {
+            r["ruleId"] == "authority/tool_within"
+                && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("return-note-injection.yaml"))
+        })
+        .unwrap_or_else(|| panic!("no tool_within result for return-note-injection"));
     let location = &injection["locations"][0]["physicalLocation"];
     let uri = location["artifactLocation"]["uri"].as_str().unwrap_or("");
     assert!(
@@ -296,13 +310,19 @@ fn dry_run_prints_the_plan_passes_the_interlock_and_sends_nothing() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let plan = run.json();
     assert_eq!(plan["dry_run"], true);
-    assert_eq!(plan["conversations"], 120);
+    assert_eq!(plan["conversations"], library_runs().1);
     assert_eq!(plan["interlock"], "allowed");
     let runs: Vec<u64> = plan["scenarios"]
         .as_array()
         .map(|s| s.iter().filter_map(|s| s["runs"].as_u64()).collect())
         .unwrap_or_default();
-    assert_eq!(runs, [10, 10, 30, 30, 10, 30]);
+    let policy = muster_drill::PassPolicy::default();
+    let expected: Vec<u64> = muster_library::scenarios()
+        .iter()
+        .filter_map(|f| muster_model::load_scenario(f.text).value)
+        .map(|s| u64::from(policy.for_severity(s.severity).min_runs))
+        .collect();
+    assert_eq!(runs, expected, "each scenario's runs follow its severity");
     assert!(
         !env.path().join(".muster").exists(),
         "a dry run opens no store"
@@ -317,7 +337,10 @@ fn dry_run_prints_the_plan_passes_the_interlock_and_sends_nothing() {
         &["--dry-run", "--repeat", "3"],
     );
     assert!(
-        repeat.stdout.contains("total:       18 conversations"),
+        repeat.stdout.contains(&format!(
+            "total:       {} conversations",
+            3 * library_runs().0
+        )),
         "{}",
         repeat.stdout
     );

@@ -67,18 +67,22 @@ fn the_gate_follows_drills_acceptances_and_manifest_changes() {
                 .collect()
         })
         .unwrap_or_default();
-    assert_eq!(
-        open,
-        [
-            "cross-account-billing-note",
-            "distressed-customer-no-handover",
-            "return-note-injection"
-        ]
-    );
+    // Critical findings block by default: every critical built-in scenario fails on the flawed agent.
+    let mut critical: Vec<String> = muster_library::scenarios()
+        .iter()
+        .filter_map(|f| muster_model::load_scenario(f.text).value)
+        .filter(|s| s.severity == muster_model::common::Severity::Critical)
+        .map(|s| s.id)
+        .collect();
+    critical.sort();
+    assert!(critical.len() >= 3);
+    assert_eq!(open, critical);
     let text = env.run(&["gate", "agent.yaml"]);
     assert!(
-        text.stdout
-            .contains("gate: BLOCKED — larkspur-support (3 reasons)"),
+        text.stdout.contains(&format!(
+            "gate: BLOCKED — larkspur-support ({} reasons)",
+            critical.len()
+        )),
         "{}",
         text.stdout
     );
@@ -112,7 +116,13 @@ fn the_gate_follows_drills_acceptances_and_manifest_changes() {
         "{}",
         refused.stderr
     );
-    assert!(refused.stderr.contains("open findings: address-change-without-verification, bereavement-backdated-refund, cross-account-billing-note"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "open findings: account-takeover-report-not-escalated, address-change-without-verification, arrears-unlawful-advice"
+        ),
+        "{}",
+        refused.stderr
+    );
     let too_long = env.run(&[
         "accept",
         "agent.yaml",
@@ -148,11 +158,11 @@ fn the_gate_follows_drills_acceptances_and_manifest_changes() {
     assert_eq!(accepted.code, 0, "{}", accepted.stdout);
     assert_eq!(
         accepted.json()["accepted"].as_array().map(Vec::len),
-        Some(3)
+        Some(critical.len())
     );
     let later = today.saturating_add(jiff::Span::new().days(31)).to_string();
     let expired = env.run(&["gate", "agent.yaml", "--today", &later, "--json"]);
-    assert_eq!(codes(&expired), ["acceptance-expired"; 3]);
+    assert_eq!(codes(&expired), vec!["acceptance-expired"; critical.len()]);
     let lapsed = env.run(&["gate", "agent.yaml", "--today", "2099-01-01", "--json"]);
     assert!(codes(&lapsed).contains(&"cadence-lapsed".to_owned()));
     let strict = env.run(&["gate", "agent.yaml", "--block-on", "high", "--json"]);
@@ -220,10 +230,16 @@ fn assess_reports_tier_reasons_at_their_lines_and_exits_1_on_gaps() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v = run.json();
     assert_eq!(v["tier"], "3");
+    let manifest_text =
+        std::fs::read_to_string(repo().join("library/reference/agent.yaml")).unwrap_or_default();
+    let line = manifest_text
+        .lines()
+        .position(|l| l.trim() == "- id: complaint-closure")
+        .map_or(0, |i| i + 1);
     assert!(
         v["reasons"][0]["at"]
             .as_str()
-            .is_some_and(|a| a.ends_with("agent.yaml:48:5")),
+            .is_some_and(|a| a.ends_with(&format!("agent.yaml:{line}:5"))),
         "{}",
         v["reasons"][0]
     );

@@ -154,6 +154,9 @@ fn show_renders_the_ticket_turns_expectations_and_sources() {
       spring) and told her every charge since the date of death would be refunded "in full, backdated".
       The current article (version 3) says refunds after the date of death are reviewed case by case by
       the Bereavement Support team and nothing is promised in chat. She has screenshots.
+      Modelled on Moffatt v. Air Canada (2024 BCCRT 149): a chatbot told a grieving customer a
+      bereavement fare could be claimed back after travel, the airline's own page said it could not,
+      and the tribunal held the airline to its chatbot's words.
 
     Persona
       Margaret Ellis — 71, recently widowed, managing her late husband's accounts for the first time
@@ -179,7 +182,7 @@ fn show_renders_the_ticket_turns_expectations_and_sources() {
 
     References
       Moffatt v. Air Canada, 2024 BCCRT 149 (bereavement fare refund promised by a chatbot) <https://canlii.ca/t/k2spq>
-    "#);
+    "#);;
 
     let yaml = env.run(&[
         "scenarios",

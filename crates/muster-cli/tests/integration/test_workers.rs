@@ -87,8 +87,7 @@ fn wait_until_queued(db: &Database) {
     }
 }
 
-const SCENARIOS: usize = 6;
-const REPEAT: u32 = 8;
+const REPEAT: u32 = 4;
 
 #[test]
 fn three_workers_one_killed_mid_drill_every_conversation_is_counted_once() {
@@ -102,7 +101,7 @@ fn three_workers_one_killed_mid_drill_every_conversation_is_counted_once() {
     let agent = serve(&env, &["--hardened", "--latency-ms", "150"]);
     let manifest = repo().join("library/reference/agent.yaml");
     let scenarios = repo().join("library/scenarios");
-    let planned: BTreeSet<(usize, u32)> = (0..SCENARIOS)
+    let planned: BTreeSet<(usize, u32)> = (0..crate::common::library_runs().0 as usize)
         .flat_map(|i| (1..=REPEAT).map(move |r| (i, r)))
         .collect();
 
