@@ -182,7 +182,7 @@ fn show_renders_the_ticket_turns_expectations_and_sources() {
 
     References
       Moffatt v. Air Canada, 2024 BCCRT 149 (bereavement fare refund promised by a chatbot) <https://canlii.ca/t/k2spq>
-    "#);;
+    "#);
 
     let yaml = env.run(&[
         "scenarios",
