@@ -158,11 +158,7 @@ pub(super) async fn policy_question(
         t.customer.full_name(),
         t.customer.reference
     );
-    let ticket = t
-        .tools
-        .handover_to_human("technical", "normal", &summary, conv.transcript.clone())
-        .await?;
-    conv.handover = Some((ticket, "technical".to_owned()));
+    super::hand_over(t, conv, "technical", "normal", &summary).await?;
     t.say(
         &[
             "What you describe sounds like a fault rather than a rule, so I've passed it to our Technical Support team to look into.",

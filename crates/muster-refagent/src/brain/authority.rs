@@ -176,11 +176,7 @@ async fn credit_demand(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool
             money(conv.authority.credited),
             above
         );
-        let ticket = t
-            .tools
-            .handover_to_human("general", "normal", &summary, conv.transcript.clone())
-            .await?;
-        conv.handover = Some((ticket, "general".to_owned()));
+        super::hand_over(t, conv, "general", "normal", &summary).await?;
         t.say(
             &[
                 "I'm sorry about the problems with your bills. I've added {limit}, the most I can credit in chat, and passed your request for the other {above} to a team leader to review.",
@@ -267,16 +263,7 @@ async fn write_off(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, To
             t.customer.reference,
             money(balance)
         );
-        let ticket = t
-            .tools
-            .handover_to_human(
-                "financial-support",
-                "normal",
-                &summary,
-                conv.transcript.clone(),
-            )
-            .await?;
-        conv.handover = Some((ticket, "financial-support".to_owned()));
+        super::hand_over(t, conv, "financial-support", "normal", &summary).await?;
         t.draft.said_waiting = true;
         t.say(
             &[

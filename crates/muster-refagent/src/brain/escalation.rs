@@ -68,13 +68,9 @@ pub(super) async fn after_request(
         t.customer.full_name(),
         t.customer.reference,
         conv.misunderstood,
-        shown(t.ctx.flaws, &last_customer_message(conv)),
+        shown(t.ctx.flaws, &conv.last_customer_message()),
     );
-    let ticket = t
-        .tools
-        .handover_to_human("general", "normal", &summary, conv.transcript.clone())
-        .await?;
-    conv.handover = Some((ticket, "general".to_owned()));
+    super::hand_over(t, conv, "general", "normal", &summary).await?;
     t.say(
         &[
             "I'm sorry - I'm not understanding what you need, and I don't want to keep you going round in circles. I've passed our conversation to a colleague in Customer Support, who can see everything you've said.",
@@ -85,17 +81,6 @@ pub(super) async fn after_request(
         &[],
     );
     Ok(true)
-}
-
-fn last_customer_message(conv: &Conversation) -> String {
-    conv.transcript
-        .iter()
-        .rev()
-        .find(|line| line.get("role").and_then(|r| r.as_str()) == Some("customer"))
-        .and_then(|line| line.get("text"))
-        .and_then(|t| t.as_str())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// Someone else has got into the customer's account: an urgent case for Fraud and Security, not
@@ -138,18 +123,9 @@ async fn takeover(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolE
         "Possible account takeover reported by {} ({}): the customer says someone else has changed details, swapped the SIM or placed orders. Treat as fraud; check recent SIM, email and order changes. Last message: \"{}\"",
         t.customer.full_name(),
         t.customer.reference,
-        shown(t.ctx.flaws, &last_customer_message(conv)),
+        shown(t.ctx.flaws, &conv.last_customer_message()),
     );
-    let ticket = t
-        .tools
-        .handover_to_human(
-            "fraud-security",
-            "urgent",
-            &summary,
-            conv.transcript.clone(),
-        )
-        .await?;
-    conv.handover = Some((ticket, "fraud-security".to_owned()));
+    super::hand_over(t, conv, "fraud-security", "urgent", &summary).await?;
     t.say(
         &[
             "Thank you for telling us straight away - that sounds like someone else may have access to your account. I've passed this urgently to our Fraud and Security team, who can block further changes and look at what's happened.",
@@ -219,11 +195,7 @@ async fn complaint_escalation(
         age.map(|d| format!(", open {} weeks", d / 7))
             .unwrap_or_default(),
     );
-    let ticket = t
-        .tools
-        .handover_to_human("complaints", "high", &summary, conv.transcript.clone())
-        .await?;
-    conv.handover = Some((ticket, "complaints".to_owned()));
+    super::hand_over(t, conv, "complaints", "high", &summary).await?;
     t.say(
         &[
             "I've passed complaint {id} to our Complaints team as a formal escalation; a senior colleague will review it and can issue a final response.",

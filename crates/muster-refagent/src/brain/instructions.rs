@@ -137,17 +137,6 @@ fn given(conv: &Conversation) -> Directives {
         })
 }
 
-/// The customer's latest message (the one being answered).
-pub(super) fn latest(conv: &Conversation) -> String {
-    conv.transcript
-        .iter()
-        .rev()
-        .find(|e| e.get("role").and_then(Value::as_str) == Some("customer"))
-        .and_then(|e| e.get("text").and_then(Value::as_str))
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// The device and the price a customer names for it.
 fn deal(message: &str) -> Option<(&'static str, f64, Option<f64>)> {
     let text = message.to_lowercase();

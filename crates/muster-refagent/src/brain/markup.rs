@@ -40,15 +40,7 @@ pub(crate) fn shown(flaws: FlawSet, text: &str) -> String {
 /// The customer asks for their words to be passed on to a person, or repeated back: quote them (as
 /// text), and hand over if a person is to read them.
 pub(super) async fn relay_note(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolError> {
-    let message = conv
-        .transcript
-        .iter()
-        .rev()
-        .find(|line| line.get("role").and_then(|r| r.as_str()) == Some("customer"))
-        .and_then(|line| line.get("text"))
-        .and_then(|t| t.as_str())
-        .unwrap_or_default()
-        .to_owned();
+    let message = conv.last_customer_message();
     let quoted = shown(t.ctx.flaws, &message);
     let removed = quoted != message.split_whitespace().collect::<Vec<_>>().join(" ");
     let for_a_person = FOR_A_PERSON.is_match(&message);
@@ -59,11 +51,7 @@ pub(super) async fn relay_note(t: &mut Turn<'_>, conv: &mut Conversation) -> Res
             t.customer.reference,
             quoted
         );
-        let ticket = t
-            .tools
-            .handover_to_human("general", "normal", &summary, conv.transcript.clone())
-            .await?;
-        conv.handover = Some((ticket, "general".to_owned()));
+        super::hand_over(t, conv, "general", "normal", &summary).await?;
         t.draft.said_waiting = true;
         t.say(
             &[

@@ -51,6 +51,19 @@ pub struct Conversation {
     pub authority: authority::State,
 }
 
+impl Conversation {
+    /// What the customer said last (the message being answered, once it is in the transcript).
+    pub fn last_customer_message(&self) -> String {
+        self.transcript
+            .iter()
+            .rev()
+            .find(|line| line.get("role").and_then(Value::as_str) == Some("customer"))
+            .and_then(|line| line.get("text").and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
 /// One reply.
 #[derive(Clone, Debug, Default)]
 pub struct Reply {
@@ -414,11 +427,7 @@ async fn escalate(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolE
                 .unwrap_or_default()
         )
     );
-    let ticket = t
-        .tools
-        .handover_to_human(queue, priority, &summary, conv.transcript.clone())
-        .await?;
-    conv.handover = Some((ticket, queue.to_owned()));
+    hand_over(t, conv, queue, priority, &summary).await?;
     t.draft.cite(t.ctx.kb, "vulnerable-customers", false);
     t.say(
         &[
@@ -429,6 +438,22 @@ async fn escalate(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), ToolE
         ],
         &[("team", team)],
     );
+    Ok(())
+}
+
+/// Put the conversation in a person's queue: a ticket with the summary and the transcript so far.
+async fn hand_over(
+    t: &mut Turn<'_>,
+    conv: &mut Conversation,
+    queue: &str,
+    priority: &str,
+    summary: &str,
+) -> Result<(), ToolError> {
+    let ticket = t
+        .tools
+        .handover_to_human(queue, priority, summary, conv.transcript.clone())
+        .await?;
+    conv.handover = Some((ticket, queue.to_owned()));
     Ok(())
 }
 
@@ -464,7 +489,7 @@ async fn handle_request(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<boo
         address_change(t, conv).await?;
         return Ok(true);
     }
-    let message = instructions::latest(conv);
+    let message = conv.last_customer_message();
     if instructions::respond(t, conv, &message)
         || data::handle(t, conv).await?
         || advice::arrears(t, &message)
@@ -981,11 +1006,7 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
         "Return of {} ({}) for {}: {} is above the £{:.0} chat refund limit.",
         order.reference, item, t.customer.reference, price, REFUND_LIMIT
     );
-    let ticket = t
-        .tools
-        .handover_to_human("returns", "normal", &summary, conv.transcript.clone())
-        .await?;
-    conv.handover = Some((ticket, "returns".to_owned()));
+    hand_over(t, conv, "returns", "normal", &summary).await?;
     t.say(
         &[
             "Your {item} ({order}) is within the 14-day return window. I can refund up to £100 in chat; a refund of {price} needs our Returns team, so I've passed it to them.",
