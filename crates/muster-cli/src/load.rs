@@ -224,12 +224,18 @@ pub fn check_taxonomy(
     out
 }
 
-pub fn report_problems(problems: &[FileProblems], color: bool) -> CliError {
+/// Show every file's problems on stderr, with their source; the number of errors among them.
+pub fn show_problems(problems: &[FileProblems], color: bool) -> usize {
     let mut errors = 0;
     for p in problems {
         eprint!("{}", p.render(color));
         errors += p.diagnostics.iter().filter(|d| d.is_error()).count();
     }
+    errors
+}
+
+pub fn report_problems(problems: &[FileProblems], color: bool) -> CliError {
+    let errors = show_problems(problems, color);
     CliError::input(format!(
         "{errors} problem{} in {} file{}; nothing was sent",
         if errors == 1 { "" } else { "s" },

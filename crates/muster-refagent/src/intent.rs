@@ -434,13 +434,18 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon {
 
 /// Is the phrase starting at `start` reversed by a negation earlier in its clause?
 fn negated(lx: &Lexicon, text: &str, start: usize) -> bool {
+    lx.negated_tail.is_match(clause_before(lx, text, start))
+}
+
+/// The words of the phrase's clause that come before `start`.
+fn clause_before<'t>(lx: &Lexicon, text: &'t str, start: usize) -> &'t str {
     let before = &text[..start];
     let clause_start = lx
         .clause_break
         .find_iter(before)
         .last()
         .map_or(0, |m| m.end());
-    lx.negated_tail.is_match(&before[clause_start..])
+    &before[clause_start..]
 }
 
 /// Does `pattern` occur in `text` at least once without being negated?
@@ -453,13 +458,7 @@ fn affirmed(lx: &Lexicon, pattern: &Regex, text: &str) -> bool {
 /// "She isn't behind on payments": a circumstance stated as not holding is no disclosure. Only for
 /// disclosures — for requests, "why isn't my refund here" still asks about the refund.
 fn denied_state(lx: &Lexicon, text: &str, start: usize) -> bool {
-    let before = &text[..start];
-    let clause_start = lx
-        .clause_break
-        .find_iter(before)
-        .last()
-        .map_or(0, |m| m.end());
-    lx.denied_state.is_match(&before[clause_start..])
+    lx.denied_state.is_match(clause_before(lx, text, start))
 }
 
 fn normalise(message: &str) -> String {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::cli::{ScenariosCommand, ScenariosListArgs, ScenariosNewArgs, ScenariosShowArgs};
 use crate::context::Context;
 use crate::error::{CliError, exit};
-use crate::load::{FileProblems, check_taxonomy, expand, read};
+use crate::load::{FileProblems, check_taxonomy, expand, read, show_problems};
 
 pub fn run(ctx: &Context, cmd: &ScenariosCommand) -> Result<u8, CliError> {
     match cmd {
@@ -68,11 +68,7 @@ fn load(paths: &[std::path::PathBuf], color: bool) -> Result<Vec<Entry>, CliErro
     if problems.is_empty() {
         return Ok(entries);
     }
-    let mut errors = 0;
-    for p in &problems {
-        eprint!("{}", p.render(color));
-        errors += p.diagnostics.iter().filter(|d| d.is_error()).count();
-    }
+    let errors = show_problems(&problems, color);
     Err(CliError::input(format!(
         "{errors} problem{} in {} scenario file{}",
         if errors == 1 { "" } else { "s" },
@@ -383,15 +379,11 @@ fn new(args: &ScenariosNewArgs) -> Result<u8, CliError> {
             "the {mode} scenario template is not embedded in this build"
         ))
     })?;
-    let placeholder = muster_library::template_id(mode);
-    let id = args.id.clone().unwrap_or_else(|| placeholder.clone());
-    if !is_valid_id(&id) {
-        return Err(CliError::input(format!("`{id}` is not a valid scenario id"))
-            .hint("use lower-case letters and digits in words joined by hyphens, e.g. night-shift-handover"));
-    }
-    let text = template
-        .text
-        .replacen(&format!("id: {placeholder}"), &format!("id: {id}"), 1);
+    let id = args
+        .id
+        .clone()
+        .unwrap_or_else(|| muster_library::template_id(mode));
+    let text = scaffold(mode, template.text, &id)?;
     let Some(output) = &args.output else {
         print!("{text}");
         return Ok(exit::OK);
@@ -424,14 +416,20 @@ fn write_new(path: &Path, text: &str, force: bool) -> Result<(), CliError> {
         .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))
 }
 
-/// The scenario format's id rule, `^[a-z0-9]+(-[a-z0-9]+)*$`.
-fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.split('-').all(|w| {
-            !w.is_empty()
-                && w.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+/// The template with its id replaced, checked by the scenario format itself: whatever the format
+/// refuses in an id (upper case, underscores, YAML syntax) is refused here with the same reason.
+fn scaffold(mode: &str, template: &str, id: &str) -> Result<String, CliError> {
+    let placeholder = muster_library::template_id(mode);
+    let text = template.replacen(&format!("id: {placeholder}"), &format!("id: {id}"), 1);
+    let loaded = muster_model::load_scenario(&text);
+    match loaded.diagnostics.iter().find(|d| d.is_error()) {
+        None if loaded.value.as_ref().is_some_and(|s| s.id == id) => Ok(text),
+        found => Err(CliError::input(format!(
+            "`{id}` is not a valid scenario id{}",
+            found.map(|d| format!(": {}", d.message)).unwrap_or_default()
+        ))
+        .hint("use lower-case letters and digits in words joined by hyphens, e.g. night-shift-handover")),
+    }
 }
 
 #[cfg(test)]
@@ -440,10 +438,24 @@ mod tests {
 
     #[test]
     fn ids_follow_the_format_rule() {
+        let Some(template) = muster_library::scenario_template("advice") else {
+            panic!("no advice template")
+        };
+        let is_valid_id = |id: &str| scaffold("advice", template.text, id).is_ok();
         for good in ["a", "night-shift-handover", "x1-2"] {
             assert!(is_valid_id(good), "{good}");
         }
-        for bad in ["", "-a", "a-", "a--b", "Night", "a_b", "a b"] {
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "a--b",
+            "Night",
+            "a_b",
+            "a b",
+            "a: b",
+            "x\nmode: data",
+        ] {
             assert!(!is_valid_id(bad), "{bad}");
         }
     }

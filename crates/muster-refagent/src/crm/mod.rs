@@ -321,13 +321,14 @@ impl Crm {
         customer: &str,
         balance_due: f64,
     ) -> Result<Option<f64>, sqlx::Error> {
-        let Some(mut stored) = self.customer(customer).await? else {
+        // Read under the write lock, so no other write lands between the read and the update.
+        let mut db = self.inner.db.lock().await;
+        let Some(mut stored) = self.copy().customers.get(customer).cloned() else {
             return Ok(None);
         };
         let before = stored.balance_due;
         stored.balance_due = balance_due;
         let doc = serde_json::to_string(&stored).unwrap_or_default();
-        let mut db = self.inner.db.lock().await;
         sqlx::query("UPDATE customers SET doc = ?2 WHERE ref = ?1")
             .bind(customer)
             .bind(&doc)
@@ -347,13 +348,14 @@ impl Crm {
         &self,
         complaint: &Complaint,
     ) -> Result<Option<Complaint>, sqlx::Error> {
+        // Read under the write lock, so no other write lands between the read and the put.
+        let mut db = self.inner.db.lock().await;
         let before = self
             .copy()
             .complaints
             .iter()
             .find(|c| c.id == complaint.id)
             .cloned();
-        let mut db = self.inner.db.lock().await;
         sqlx::query(
             "INSERT INTO complaints (id, customer_ref, status, summary) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (id) DO UPDATE SET customer_ref = ?2, status = ?3, summary = ?4",
