@@ -104,8 +104,21 @@ async fn ingest(
     Ok(receipt.stored + receipt.duplicates)
 }
 
-/// Pull the agent's systems of record, ingest them, and reconstruct the conversation the first
-/// alert names. `None` when no alert fired (a hardened agent moves no money past its limits).
+/// The amount an alert says was moved ("… moved £749.00 for …"), 0 when it names none.
+fn amount_moved(text: &str) -> f64 {
+    text.split_once("moved £")
+        .map(|(_, rest)| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+                .filter(|c| *c != ',')
+                .collect::<String>()
+        })
+        .and_then(|n| n.trim_end_matches('.').parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Pull the agent's systems of record, ingest them, and reconstruct the conversation the most
+/// serious alert names. `None` when no alert fired (a hardened agent moves no money past its limits).
 pub async fn reconstruct_incident(
     telemetry: Telemetry,
     base_url: &str,
@@ -173,6 +186,14 @@ pub async fn reconstruct_incident(
         .await?,
     ));
 
+    // The most serious alert first: the one that moved the most money (the first of equals), so
+    // which conversation is reconstructed does not depend on which drill conversation ran first.
+    let mut alert_events = alert_events;
+    alert_events.sort_by(|a, b| {
+        let moved =
+            |e: &muster_ingest::EvidenceEvent| e.content.as_deref().map_or(0.0, amount_moved);
+        moved(b).total_cmp(&moved(a))
+    });
     let from_alert = alert_events.iter().find_map(|e| {
         let title = match &e.kind {
             EventKind::Alert { name, .. } => name.clone().unwrap_or_default(),
@@ -251,4 +272,21 @@ pub fn summary(i: &Incident, agent_path: &str) -> String {
         i.conversation
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::amount_moved;
+
+    #[test]
+    fn the_amount_an_alert_moved_is_read_from_its_text() {
+        assert_eq!(
+            amount_moved(
+                "`process_return` moved £749.00 for LM-100004 in conversation c-3; the chat limit is £100."
+            ),
+            749.0
+        );
+        assert_eq!(amount_moved("moved £1,250.50 for x"), 1250.5);
+        assert_eq!(amount_moved("no amount here"), 0.0);
+    }
 }
