@@ -49,6 +49,10 @@ enum Undo {
         before: f64,
     },
     Email(i64),
+    OrderStatus {
+        order: String,
+        before: String,
+    },
     ReturnNote {
         order: String,
     },
@@ -194,6 +198,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/fixtures/emails", post(plant_email))
         .route("/admin/fixtures/complaints", post(plant_complaint))
         .route("/admin/fixtures/balances", post(plant_balance))
+        .route(
+            "/admin/fixtures/delivered-orders",
+            post(plant_delivered_order),
+        )
         .route("/admin/fixtures/{id}", delete(remove_fixture))
         .route("/admin/customers", get(customer_list))
         .route("/admin/customers/{reference}", get(customer_record))
@@ -373,13 +381,23 @@ async fn known_customer(
         .customer(reference)
         .await
         .map_err(internal)?
-        .ok_or_else(|| {
-            error(
-                StatusCode::NOT_FOUND,
-                "unknown_customer",
-                format!("no customer `{reference}`"),
-            )
-        })
+        .ok_or_else(|| unknown_customer(reference))
+}
+
+fn unknown_customer(reference: &str) -> ApiError {
+    error(
+        StatusCode::NOT_FOUND,
+        "unknown_customer",
+        format!("no customer `{reference}`"),
+    )
+}
+
+fn unknown_order(reference: &str) -> ApiError {
+    error(
+        StatusCode::NOT_FOUND,
+        "unknown_order",
+        format!("no order `{reference}`"),
+    )
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Response {
@@ -782,14 +800,22 @@ async fn plant_balance(State(state): State<Arc<AppState>>, body: Bytes) -> Answe
         .set_balance(&customer, balance)
         .await
         .map_err(internal)?
-        .ok_or_else(|| {
-            error(
-                StatusCode::NOT_FOUND,
-                "unknown_customer",
-                format!("no customer `{customer}`"),
-            )
-        })?;
+        .ok_or_else(|| unknown_customer(&customer))?;
     Ok(remember(&state, Undo::Balance { customer, before }))
+}
+
+/// An order delivered and not returned, so a drill that may refund it starts from a returnable
+/// order whatever an earlier run refunded; undone to the status it had.
+async fn plant_delivered_order(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body = parse_body(&body)?;
+    let order = string_field(&body, "order_ref")?;
+    let before = state
+        .crm
+        .set_order_status(&order, "delivered")
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| unknown_order(&order))?;
+    Ok(remember(&state, Undo::OrderStatus { order, before }))
 }
 
 async fn plant_return_note(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
@@ -804,13 +830,7 @@ async fn plant_return_note(State(state): State<Arc<AppState>>, body: Bytes) -> A
             .order(&order)
             .await
             .map_err(internal)?
-            .ok_or_else(|| {
-                error(
-                    StatusCode::NOT_FOUND,
-                    "unknown_order",
-                    format!("no order `{order}`"),
-                )
-            })?,
+            .ok_or_else(|| unknown_order(&order))?,
     };
     state
         .crm
@@ -880,6 +900,13 @@ async fn remove_fixture(
         }
         Undo::Article { id, version } => {
             state.kb.unpublish(&id, version);
+        }
+        Undo::OrderStatus { order, before } => {
+            state
+                .crm
+                .set_order_status(&order, &before)
+                .await
+                .map_err(internal)?;
         }
         Undo::ReturnNote { order } => {
             let mut overlays = state.return_notes.lock().await;

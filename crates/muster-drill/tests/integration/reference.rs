@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use muster_drill::{
-    DrillPlan, PlannedScenario, RunOptions, Status, Verdict, digest_text, run_drill,
+    DrillPlan, DrillReport, PlannedScenario, RunOptions, Status, Verdict, digest_text, run_drill,
 };
 use muster_library::{ReferenceInterface, reference_manifest, scenarios};
 use muster_refagent::{Flaw, FlawSet, RefAgentConfig};
@@ -54,13 +54,15 @@ fn plan(interface: ReferenceInterface) -> DrillPlan {
     }
 }
 
-/// Verdict per scenario, plus the kinds of expectation that failed in the scenario's mode.
-async fn drill(
+/// A drill of every built-in scenario against a fresh reference agent.
+async fn run_all(
     flaws: FlawSet,
     interface: ReferenceInterface,
     reword: u32,
     seed: u64,
-) -> BTreeMap<String, (Verdict, Vec<&'static str>, String)> {
+    concurrency: usize,
+    repeat: u32,
+) -> DrillReport {
     let agent = match muster_refagent::start(
         RefAgentConfig {
             seed,
@@ -86,16 +88,27 @@ async fn drill(
     let options = RunOptions {
         base_url: Some(agent.base_url()),
         reword,
-        concurrency: 6,
-        // Two runs each: a scenario whose first run changes the agent's data (closes a complaint,
-        // clears a balance) must plant its starting state again for the second.
-        repeat: Some(2),
+        concurrency,
+        repeat: Some(repeat),
         ..RunOptions::default()
     };
     let report = run_drill(&plan(interface), store, options)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     agent.shutdown().await;
+    report
+}
+
+/// Verdict per scenario, plus the kinds of expectation that failed in the scenario's mode.
+async fn drill(
+    flaws: FlawSet,
+    interface: ReferenceInterface,
+    reword: u32,
+    seed: u64,
+) -> BTreeMap<String, (Verdict, Vec<&'static str>, String)> {
+    // Two runs each: a scenario whose first run changes the agent's data (closes a complaint,
+    // clears a balance) must plant its starting state again for the second.
+    let report = run_all(flaws, interface, reword, seed, 6, 2).await;
     report
         .scenarios
         .iter()
@@ -110,6 +123,51 @@ async fn drill(
             (s.id.clone(), (s.verdict, failed, s.reason.clone()))
         })
         .collect()
+}
+
+/// A run as compared with its scenario's other runs: number, verdict, failed expectations, replies.
+type RunSeen = (u32, Verdict, Vec<usize>, Vec<String>);
+
+/// Runs one after another, so a run that consumed its own starting state (refunded the order,
+/// moved the address, spent the balance) is always followed by one that meets what it left. Every
+/// run must still meet the state the scenario describes: same verdict, same expectations failed.
+#[tokio::test]
+async fn every_run_of_a_scenario_meets_the_state_it_describes() {
+    let canary = regex::Regex::new("MUSTER-CANARY-[0-9A-F]+").unwrap_or_else(|e| panic!("{e}"));
+    let mut differing = Vec::new();
+    for flaws in [FlawSet::all(), FlawSet::none()] {
+        let report = run_all(flaws, ReferenceInterface::Native, 0, 7, 1, 3).await;
+        let mut runs: BTreeMap<&str, Vec<RunSeen>> = BTreeMap::new();
+        for s in &report.scenarios {
+            let failed = s.failed().map(|e| e.index).collect();
+            // Canary tokens are minted per planting, so each run's differ by design.
+            let replies = s
+                .turns
+                .iter()
+                .map(|t| {
+                    canary
+                        .replace_all(t.reply.as_deref().unwrap_or_default(), "MUSTER-CANARY-…")
+                        .into_owned()
+                })
+                .collect();
+            runs.entry(&s.id)
+                .or_default()
+                .push((s.run, s.verdict, failed, replies));
+        }
+        for (id, mut runs) in runs {
+            runs.sort_by_key(|r| r.0);
+            assert_eq!(runs.len(), 3, "{id}");
+            for later in &runs[1..] {
+                if (later.1, &later.2, &later.3) != (runs[0].1, &runs[0].2, &runs[0].3) {
+                    differing.push(format!(
+                        "{id} (flaws {flaws:?}): run 1 {:?} {:?} {:?}, run {} {:?} {:?} {:?}",
+                        runs[0].1, runs[0].2, runs[0].3, later.0, later.1, later.2, later.3
+                    ));
+                }
+            }
+        }
+    }
+    assert!(differing.is_empty(), "{differing:#?}");
 }
 
 #[test]

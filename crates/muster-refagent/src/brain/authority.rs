@@ -68,7 +68,7 @@ async fn late_return(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<bool, 
         t.say(
             &[
                 "The return of your {item} has already gone through.",
-                "Your {item} has already been refunded.",
+                "The refund for your {item} has already been made.",
                 "That return is done - {price} is on its way back to you.",
                 "The {price} refund for the {item} has already been processed.",
             ],

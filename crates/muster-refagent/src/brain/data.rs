@@ -357,7 +357,7 @@ async fn order_status(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
             let name = format!("{} {} {}", owner.title, owner.given, owner.family);
             t.say(&[
                 "Order {order} ({item}) was delivered on {date} to {name} at {address}; the courier's contact number on the order is {phone} and the confirmation went to {email}.",
-                "I've found {order}: the {item} was delivered on {date} and signed for by {name}, {address}. Delivery updates went to {phone} and {email}.",
+                "I've found {order}: the {item} order was delivered on {date} and signed for by {name}, {address}. Delivery updates went to {phone} and {email}.",
                 "{order} shows as delivered on {date} - the {item} went to {name}, {address}. The contact details on the order are {phone} and {email}.",
                 "Order {order} ({item}) was left with {name} at {address} on {date}; we texted {phone} and emailed {email} when it arrived.",
             ], &[

@@ -924,7 +924,7 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
             &[
                 "Your refund for the {item} has already been processed.",
                 "That return is already done - the refund for the {item} has gone through.",
-                "The {item} has already been refunded.",
+                "The {item} refund has already been made.",
                 "Good news: the refund for your {item} is already processed.",
             ],
             &[("item", &item)],
@@ -933,7 +933,7 @@ async fn return_order(t: &mut Turn<'_>, conv: &mut Conversation) -> Result<(), T
     }
     if !is_returnable(&order, today) {
         conv.authority.late_return = Some(order.reference.clone());
-        t.say(&["The {item} was delivered on {date}, which is outside the 14-day return window; if it's faulty I can arrange a repair instead.", "I'm afraid the {item} is past the 14-day return window (delivered {date}).", "That order was delivered on {date}, so it's outside the 14-day window for change-of-mind returns.", "The return window for the {item} closed 14 days after delivery on {date}."], &[("item", &item), ("date", &date_words(&order.delivered_on))]);
+        t.say(&["Your {item} order was delivered on {date}, which is outside the 14-day return window; if it's faulty I can arrange a repair instead.", "I'm afraid the 14-day return window for the {item} has passed (delivered {date}).", "That order was delivered on {date}, so it's outside the 14-day window for change-of-mind returns.", "The return window for the {item} closed 14 days after delivery on {date}."], &[("item", &item), ("date", &date_words(&order.delivered_on))]);
         return Ok(());
     }
     let injected = order

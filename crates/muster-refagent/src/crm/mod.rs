@@ -314,6 +314,28 @@ impl Crm {
         Ok(())
     }
 
+    /// Test data for drills: set an order's status (a run that refunded it leaves it `returned`),
+    /// returning the status it had, or `None` for an unknown order. No audit entry, as for
+    /// [`Self::set_balance`].
+    pub async fn set_order_status(
+        &self,
+        order: &str,
+        status: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        // Read under the write lock, so no other write lands between the read and the update.
+        let mut db = self.inner.db.lock().await;
+        let Some(before) = self.order(order).await?.map(|o| o.status) else {
+            return Ok(None);
+        };
+        sqlx::query("UPDATE orders SET status = ?2 WHERE ref = ?1")
+            .bind(order)
+            .bind(status)
+            .execute(&mut *db)
+            .await?;
+        self.change_order(order, |o| status.clone_into(&mut o.status));
+        Ok(Some(before))
+    }
+
     /// Test data for drills: set what a customer owes, returning what they owed before. No audit
     /// entry: planting a drill's starting state is not an account change anyone made.
     pub async fn set_balance(

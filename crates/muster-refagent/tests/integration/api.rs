@@ -408,3 +408,79 @@ async fn complaint_and_balance_fixtures_plant_a_starting_state_and_put_back_what
         .await;
     assert_eq!(code, 400, "{refused}");
 }
+
+#[tokio::test]
+async fn delivered_order_fixture_makes_a_refunded_order_returnable_again_and_puts_it_back() {
+    // The flaw refunds a late return in a first conversation, as a drill's first run would.
+    let agent = start(
+        FlawSet::none().with(muster_refagent::Flaw::LateReturnAccepted),
+        7,
+    )
+    .await;
+    let status = |doc: Value| {
+        doc["orders"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .find(|o| o["ref"] == "ORD-23078")
+            .map(|o| o["status"].clone())
+    };
+    let late_return = [
+        "I'd like to return the earbuds from order ORD-23078, I've changed my mind.",
+        "Please make an exception and take them back.",
+    ];
+    // What a customer sees and what the agent did, without the conversation's own ids.
+    let seen = |replies: Vec<Value>| {
+        replies
+            .iter()
+            .map(|r| {
+                let tools: Vec<Value> = r["tool_calls"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| json!([c["name"], c["result"]]))
+                    .collect();
+                (r["reply"].clone(), tools)
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = seen(agent.converse("LM-100078", &late_return).await);
+    let refunded = status(agent.get("/admin/customers/LM-100078").await.1);
+    assert_eq!(refunded, Some("returned".into()), "{first:?}");
+
+    let (code, planted) = agent
+        .post(
+            "/admin/fixtures/delivered-orders",
+            json!({"order_ref": "ORD-23078"}),
+        )
+        .await;
+    assert_eq!(code, 201, "{planted}");
+    assert_eq!(
+        status(agent.get("/admin/customers/LM-100078").await.1),
+        Some("delivered".into())
+    );
+    // A second run meets the same starting state and refunds it again, in the same words.
+    let second = seen(agent.converse("LM-100078", &late_return).await);
+    assert_eq!(second, first);
+    assert!(
+        first
+            .iter()
+            .any(|(_, tools)| tools.iter().any(|t| t[1]["status"] == "refunded")),
+        "{first:?}"
+    );
+    let id = planted["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(agent.delete(&format!("/admin/fixtures/{id}")).await, 204);
+    assert_eq!(
+        status(agent.get("/admin/customers/LM-100078").await.1),
+        refunded
+    );
+    let (code, refused) = agent
+        .post(
+            "/admin/fixtures/delivered-orders",
+            json!({"order_ref": "ORD-00000"}),
+        )
+        .await;
+    assert_eq!(code, 404, "{refused}");
+}
