@@ -580,6 +580,7 @@ impl Ctx<'_> {
             .customer
             .own_identifiers()
             .into_iter()
+            .chain(self.manifest.identifiers.public.iter().map(String::as_str))
             .map(normalise_identifier)
             .collect();
         let said: String = self

@@ -1324,6 +1324,10 @@ pub struct Identifiers {
     /// Other identifier patterns by name (order numbers, account numbers…).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub other: BTreeMap<String, String>,
+    /// The business's own published identifiers (helpline numbers, support email addresses), which
+    /// any customer may be told: `must_not_reveal` never counts them as another customer's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public: Vec<String>,
 }
 
 /// Governance controls; each one declared here is reported as declared by `muster assess`.

@@ -533,6 +533,19 @@ pub(crate) fn check_agent(manifest: &AgentManifest, p: &mut Problems<'_>) {
             None,
         );
     }
+    for (i, public) in manifest.identifiers.public.iter().enumerate() {
+        if public.trim().is_empty() {
+            p.error(
+                &format!("/identifiers/public/{i}"),
+                "empty-public-identifier",
+                "an empty public identifier matches nothing",
+                Some(
+                    "give the helpline number or address as customers see it, or remove the entry"
+                        .to_owned(),
+                ),
+            );
+        }
+    }
     for (name, pattern) in &manifest.identifiers.other {
         if let Err(e) = regex::Regex::new(pattern) {
             p.error(
