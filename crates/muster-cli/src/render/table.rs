@@ -164,9 +164,22 @@ fn stats_line(s: &ScenarioSummary) -> String {
 pub fn drill_summary(report: &DrillReport, store: &str) -> String {
     let c = &report.counts;
     let of = |v: Verdict| report.summaries.iter().filter(|s| s.verdict == v).count();
+    // The drill's verdict also covers its control drills; when they, not the scenarios, decided
+    // it, say so rather than blame the scenarios.
+    let scenarios_verdict = report
+        .summaries
+        .iter()
+        .map(|s| s.verdict)
+        .max()
+        .unwrap_or(Verdict::Pass);
+    let decided_by_controls = report.verdict > scenarios_verdict;
     let verdict = match report.verdict {
         Verdict::Pass => "every scenario passed",
+        Verdict::Fail if decided_by_controls => "failures found in the control drills",
         Verdict::Fail => "failures found",
+        Verdict::Inconclusive if decided_by_controls => {
+            "inconclusive: the scenarios passed, but a control drill had no verdict yet when the drill was sealed"
+        }
         Verdict::Inconclusive => "inconclusive: some scenarios could not be judged",
     };
     let interrupted = if report.status == "interrupted" {
@@ -406,5 +419,39 @@ mod tests {
             drill_summary(&report, ".muster/evidence.db")
         );
         insta::assert_snapshot!("drill_table", out);
+    }
+
+    #[test]
+    fn a_verdict_decided_by_the_control_drills_names_them() {
+        let mut report = report();
+        let line = |r: &DrillReport| {
+            drill_summary(r, "e.db")
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        report.summaries.retain(|s| s.verdict != Verdict::Fail);
+        report.verdict = Verdict::Inconclusive;
+        assert!(
+            line(&report).ends_with("inconclusive: some scenarios could not be judged"),
+            "{}",
+            line(&report)
+        );
+        for s in &mut report.summaries {
+            s.verdict = Verdict::Pass;
+        }
+        report.verdict = Verdict::Inconclusive;
+        assert!(
+            line(&report).ends_with("inconclusive: the scenarios passed, but a control drill had no verdict yet when the drill was sealed"),
+            "{}",
+            line(&report)
+        );
+        report.verdict = Verdict::Fail;
+        assert!(
+            line(&report).ends_with("failures found in the control drills"),
+            "{}",
+            line(&report)
+        );
     }
 }
