@@ -426,11 +426,21 @@ impl DrillSession {
             .iter()
             .map(|p| (!p.scenario.setup.is_empty()).then(|| Arc::new(tokio::sync::Mutex::new(()))))
             .collect();
+        // A run that plants a shared fixture (one every conversation would see) has the agent to
+        // itself: it takes the agent exclusively, every other run takes it shared.
+        let alone: Vec<bool> = plan
+            .scenarios
+            .iter()
+            .map(|p| plants_shared_fixture(&p.scenario, &plan.manifest))
+            .collect();
+        let agent = Arc::new(tokio::sync::RwLock::new(()));
         let mut tasks = tokio::task::JoinSet::new();
         for (index, run) in self.conversations() {
             let shared = shared.clone();
             let semaphore = semaphore.clone();
             let fixture_lock = fixture_locks[index].clone();
+            let agent = agent.clone();
+            let alone = alone[index];
             // Every run is spawned now and waits for its turn, so a waiting run must be
             // small: the conversation's own (much larger) state is boxed only once it starts.
             tasks.spawn(async move {
@@ -438,7 +448,14 @@ impl DrillSession {
                     Some(lock) => Some(lock.lock().await),
                     None => None,
                 };
+                // The permit first: a run waiting for the agent then holds no place a running
+                // conversation needs, and an exclusive run waits only for those in flight.
                 let _permit = semaphore.acquire_owned().await;
+                let (_exclusive, _shared) = if alone {
+                    (Some(agent.write().await), None)
+                } else {
+                    (None, Some(agent.read().await))
+                };
                 let result = if shared.cancelled() {
                     Ok(not_run(&shared.plan.scenarios[index], run, shared.reword))
                 } else {
@@ -1413,4 +1430,17 @@ fn verdict_of(
             if expectations.len() == 1 { "" } else { "s" }
         ),
     )
+}
+
+/// Whether a scenario's setup plants a fixture the manifest marks `shared`.
+fn plants_shared_fixture(
+    scenario: &muster_model::scenario::Scenario,
+    manifest: &muster_model::agent::AgentManifest,
+) -> bool {
+    scenario.setup.iter().any(|step| {
+        manifest
+            .fixtures
+            .get(&step.fixture)
+            .is_some_and(|f| f.shared)
+    })
 }

@@ -1313,6 +1313,11 @@ pub struct Fixture {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_at: Option<FieldPath>,
     pub remove: Action,
+    /// What it plants changes what every conversation sees (a knowledge-base article, a price
+    /// list), not one customer's records: a run that uses it has the agent to itself, with no
+    /// other conversation in flight, so no other scenario is judged against it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

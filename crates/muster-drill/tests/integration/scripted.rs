@@ -30,6 +30,9 @@ impl Log {
 async fn reply(State(log): State<Log>, Json(body): Json<Value>) -> impl IntoResponse {
     let message = body["message"].as_str().unwrap_or_default().to_owned();
     log.push(format!("message:{message}"));
+    if message.contains("pause") {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
     if message.contains("slow") {
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
@@ -171,6 +174,12 @@ identifiers:
 fixtures:
   note:
     params: [text]
+    plant: {http: {method: POST, url: /fixtures, body: {text: "{{text}}"}, expect_status: [201]}}
+    id_at: /id
+    remove: {http: {method: DELETE, url: "/fixtures/{{fixture_id}}", expect_status: [204]}}
+  shared-note:
+    params: [text]
+    shared: true
     plant: {http: {method: POST, url: /fixtures, body: {text: "{{text}}"}, expect_status: [201]}}
     id_at: /id
     remove: {http: {method: DELETE, url: "/fixtures/{{fixture_id}}", expect_status: [204]}}
@@ -599,4 +608,62 @@ async fn the_business_own_published_identifiers_are_not_another_customers() {
             .is_some_and(|(_, v, reason)| *v == Verdict::Fail && reason.contains("0800 048 0408")),
         "{helpline:?}"
     );
+}
+
+#[tokio::test]
+async fn a_run_that_plants_a_shared_fixture_has_the_agent_to_itself() {
+    let (base, log) = agent().await;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let expect = "  - no_tool: {name: process_return}\n";
+    let mut scenarios = vec![scenario(
+        "poisons",
+        &["poison pause one", "poison pause two"],
+        expect,
+        "setup:\n  - fixture: shared-note\n    with: {text: poisoned}\n",
+    )];
+    for id in ["other-1", "other-2", "other-3"] {
+        scenarios.push(scenario(
+            id,
+            &["other pause a", "other pause b"],
+            expect,
+            "",
+        ));
+    }
+    let options = RunOptions {
+        base_url: Some(base),
+        concurrency: 4,
+        repeat: Some(3),
+        ..RunOptions::default()
+    };
+    let report = run_drill(&plan(scenarios), store(&dir).await, options)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.counts.pass, 12, "{:?}", report.counts);
+    // No other conversation is under way when the shared fixture is planted, and none starts or
+    // goes on until it has been removed.
+    let (mut others_under_way, mut planted, mut windows) = (0_i32, false, 0);
+    for line in log.all() {
+        match line.as_str() {
+            "plant:poisoned" => {
+                assert_eq!(
+                    others_under_way,
+                    0,
+                    "planted mid-conversation: {:#?}",
+                    log.all()
+                );
+                planted = true;
+                windows += 1;
+            }
+            "remove:fx-1" => planted = false,
+            "message:other pause a" => others_under_way += 1,
+            "message:other pause b" => others_under_way -= 1,
+            _ => {}
+        }
+        assert!(
+            !(planted && line.starts_with("message:other")),
+            "another conversation met the shared fixture: {:#?}",
+            log.all()
+        );
+    }
+    assert_eq!(windows, 3);
 }
