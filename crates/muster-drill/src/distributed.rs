@@ -144,9 +144,22 @@ async fn enqueue(
         .filter(|(_, p)| !p.scenario.setup.is_empty())
         .map(|(i, _)| i)
         .collect();
+    let sole: Vec<usize> = plan
+        .scenarios
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| crate::engine::plants_shared_fixture(&p.scenario, &plan.manifest))
+        .map(|(i, _)| i)
+        .collect();
     queue
-        .create_drill_job(job, &conversations, &exclusive)
+        .create_drill_job(job, &conversations, &exclusive, &sole)
         .await?;
+    let ids = |indexes: &[usize]| -> Vec<String> {
+        indexes
+            .iter()
+            .map(|i| plan.scenarios[*i].scenario.id.clone())
+            .collect()
+    };
     session
         .store()
         .append(
@@ -156,13 +169,8 @@ async fn enqueue(
                 EventDraft::new("drill.queued", now_ns())
                     .field("conversations", conversations.len())
                     .field("store", queue.location().to_owned())
-                    .field(
-                        "exclusive_scenarios",
-                        exclusive
-                            .iter()
-                            .map(|i| plan.scenarios[*i].scenario.id.clone())
-                            .collect::<Vec<_>>(),
-                    ),
+                    .field("exclusive_scenarios", ids(&exclusive))
+                    .field("sole_scenarios", ids(&sole)),
             ],
         )
         .await?;

@@ -1433,7 +1433,7 @@ fn verdict_of(
 }
 
 /// Whether a scenario's setup plants a fixture the manifest marks `shared`.
-fn plants_shared_fixture(
+pub(crate) fn plants_shared_fixture(
     scenario: &muster_model::scenario::Scenario,
     manifest: &muster_model::agent::AgentManifest,
 ) -> bool {

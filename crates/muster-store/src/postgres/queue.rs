@@ -124,12 +124,15 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 impl PgStore {
     /// Open a drill's job and queue every `(scenario index, run)` in one transaction, so workers
     /// see all of it or none. The drill must have been begun. Runs of the scenarios in
-    /// `exclusive` (those that plant test data) are never run at the same time as each other.
+    /// `exclusive` (those that plant test data) are never run at the same time as each other; a
+    /// run of a scenario in `sole` (it plants a shared fixture) never runs beside any other
+    /// conversation of the drill.
     pub async fn create_drill_job(
         &self,
         job: &DrillJob,
         conversations: &[(usize, u32)],
         exclusive: &[usize],
+        sole: &[usize],
     ) -> Result<(), StoreError> {
         let scenarios =
             serde_json::to_string(&job.scenarios).map_err(|e| corrupt("job scenarios", e))?;
@@ -156,20 +159,23 @@ impl PgStore {
             .iter()
             .map(|(_, r)| i32::try_from(*r).unwrap_or(i32::MAX))
             .collect();
-        let exclusive: Vec<i32> = exclusive
-            .iter()
-            .map(|i| i32::try_from(*i).unwrap_or(i32::MAX))
-            .collect();
+        let ints = |indexes: &[usize]| -> Vec<i32> {
+            indexes
+                .iter()
+                .map(|i| i32::try_from(*i).unwrap_or(i32::MAX))
+                .collect()
+        };
         sqlx::query(
-            "INSERT INTO drill_queue (drill_id, scenario_index, run, exclusive, state)
-             SELECT $1, i, r, i = ANY($4::int[]), 'queued'
+            "INSERT INTO drill_queue (drill_id, scenario_index, run, exclusive, sole, state)
+             SELECT $1, i, r, i = ANY($4::int[]), i = ANY($5::int[]), 'queued'
              FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS t(i, r, n)
              ORDER BY n",
         )
         .bind(&job.drill_id)
         .bind(indexes)
         .bind(runs)
-        .bind(exclusive)
+        .bind(ints(exclusive))
+        .bind(ints(sole))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -239,6 +245,10 @@ impl PgStore {
                        WHERE o.drill_id = q.drill_id AND o.scenario_index = q.scenario_index
                          AND o.id <> q.id AND o.state = 'running'
                          AND o.lease_until_ns >= muster_now_ns()))
+                   AND NOT EXISTS (
+                       SELECT 1 FROM drill_queue o
+                       WHERE o.drill_id = q.drill_id AND o.id <> q.id AND (o.sole OR q.sole)
+                         AND o.state = 'running' AND o.lease_until_ns >= muster_now_ns())
                  ORDER BY q.id
                  FOR UPDATE OF q SKIP LOCKED
                  LIMIT 1

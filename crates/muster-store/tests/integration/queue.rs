@@ -10,6 +10,16 @@ use serde_json::json;
 use crate::harness::{create_database, drop_database, expect_ok, postgres_admin_url};
 
 async fn store_with_job(admin: &str, conversations: &[(usize, u32)]) -> (PgStore, String, String) {
+    store_with_sole_job(admin, conversations, &[]).await
+}
+
+/// A job whose scenario 2 plants test data (exclusive) and whose scenarios in `sole` plant a
+/// shared fixture.
+async fn store_with_sole_job(
+    admin: &str,
+    conversations: &[(usize, u32)],
+    sole: &[usize],
+) -> (PgStore, String, String) {
     let (url, name) = create_database(admin).await;
     expect_ok(PgStore::migrate(&url).await);
     let store = expect_ok(PgStore::connect(&url).await);
@@ -43,6 +53,7 @@ async fn store_with_job(admin: &str, conversations: &[(usize, u32)]) -> (PgStore
                 },
                 conversations,
                 &[2],
+                sole,
             )
             .await,
     );
@@ -257,6 +268,66 @@ async fn runs_of_a_scenario_that_plants_test_data_never_overlap() {
             .complete_conversation(second.id, second.attempt, &json!(2))
             .await
     ));
+    store.close().await;
+    drop_database(&admin, &name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_plants_a_shared_fixture_never_runs_beside_another() {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    // Scenario 1 plants a shared fixture; scenario 0 plants nothing.
+    let (store, _url, name) = store_with_sole_job(&admin, &[(0, 1), (1, 1), (0, 2)], &[1]).await;
+    let lease = Duration::from_secs(60);
+    let claim = |worker: &'static str| {
+        let store = &store;
+        async move { expect_ok(store.claim_conversation(worker, lease).await) }
+    };
+    // A conversation is under way, so the sole run waits, and the queue does not hand out the
+    // next conversation past it either while it waits: it takes the next free one.
+    let first = claim("a").await.unwrap_or_else(|| panic!("a"));
+    assert_eq!((first.scenario_index, first.run), (0, 1));
+    let next = claim("b").await.unwrap_or_else(|| panic!("b"));
+    assert_eq!(
+        (next.scenario_index, next.run),
+        (0, 2),
+        "the sole run must wait for the conversation under way"
+    );
+    for done in [&first, &next] {
+        assert!(expect_ok(
+            store
+                .complete_conversation(done.id, done.attempt, &json!(1))
+                .await
+        ));
+    }
+    let sole = claim("c").await.unwrap_or_else(|| panic!("c"));
+    assert_eq!((sole.scenario_index, sole.run), (1, 1));
+    store.close().await;
+    drop_database(&admin, &name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_runs_beside_a_run_that_plants_a_shared_fixture() {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    let (store, _url, name) = store_with_sole_job(&admin, &[(1, 1), (0, 1)], &[1]).await;
+    let lease = Duration::from_secs(60);
+    let sole = expect_ok(store.claim_conversation("a", lease).await).unwrap_or_else(|| panic!("a"));
+    assert_eq!((sole.scenario_index, sole.run), (1, 1));
+    assert!(
+        expect_ok(store.claim_conversation("b", lease).await).is_none(),
+        "a conversation started beside the sole run"
+    );
+    assert!(expect_ok(
+        store
+            .complete_conversation(sole.id, sole.attempt, &json!(1))
+            .await
+    ));
+    let other =
+        expect_ok(store.claim_conversation("b", lease).await).unwrap_or_else(|| panic!("b"));
+    assert_eq!((other.scenario_index, other.run), (0, 1));
     store.close().await;
     drop_database(&admin, &name).await;
 }
