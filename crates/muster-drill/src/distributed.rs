@@ -17,6 +17,7 @@ use muster_store::{DrillJob, PgStore, QueueResult};
 use serde_json::json;
 
 use crate::engine::{ConversationOutcome, DrillError, DrillSession, now_ns};
+use crate::plan::PlannedScenario;
 
 /// Put the session's conversations in the queue and wait for workers to run them all (polling
 /// every `poll`), folding each in as it finishes. Stops early, counting the rest as not run, when
@@ -137,20 +138,14 @@ async fn enqueue(
         ));
     }
     let conversations = session.conversations();
-    let exclusive: Vec<usize> = plan
-        .scenarios
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| !p.scenario.setup.is_empty())
-        .map(|(i, _)| i)
-        .collect();
-    let sole: Vec<usize> = plan
-        .scenarios
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| crate::engine::plants_shared_fixture(&p.scenario, &plan.manifest))
-        .map(|(i, _)| i)
-        .collect();
+    let scenarios_where = |keep: &dyn Fn(&PlannedScenario) -> bool| -> Vec<usize> {
+        (0..plan.scenarios.len())
+            .filter(|i| keep(&plan.scenarios[*i]))
+            .collect()
+    };
+    let exclusive = scenarios_where(&|p| !p.scenario.setup.is_empty());
+    let sole =
+        scenarios_where(&|p| crate::engine::plants_shared_fixture(&p.scenario, &plan.manifest));
     queue
         .create_drill_job(job, &conversations, &exclusive, &sole)
         .await?;
